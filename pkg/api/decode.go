@@ -1,0 +1,437 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// This file holds the strict request body decoders. Like Elasticsearch's
+// parsers they reject unknown fields and values of the wrong JSON type, and
+// their errors carry Elasticsearch's types and reasons, positions included.
+
+// ErrBodyRequired is Elasticsearch's answer to a missing request body.
+func ErrBodyRequired() *Error { return Errorf(BadFormat, "request body is required") }
+
+// jsonKind names the JSON token kind of raw the way Jackson does.
+func jsonKind(raw json.RawMessage) string {
+	t := bytes.TrimSpace(raw)
+	if len(t) == 0 {
+		return "VALUE_NULL"
+	}
+	switch t[0] {
+	case 'n':
+		return "VALUE_NULL"
+	case '"':
+		return "VALUE_STRING"
+	case 't', 'f':
+		return "VALUE_BOOLEAN"
+	case '{':
+		return "START_OBJECT"
+	case '[':
+		return "START_ARRAY"
+	}
+	return "VALUE_NUMBER"
+}
+
+// wrongType reports a value of a JSON kind the field does not take.
+type wrongType struct{ kind string }
+
+func (w wrongType) Error() string { return "wrong type " + w.kind }
+
+// position renders a byte offset as Elasticsearch's "[line:column]".
+func position(data []byte, off int64) string {
+	for off < int64(len(data)) && strings.ContainsRune(" \t\r\n,{", rune(data[off])) {
+		off++
+	}
+	line, col := 1, 1
+	for i := int64(0); i < off && i < int64(len(data)); i++ {
+		if data[i] == '\n' {
+			line++
+			col = 1
+		} else {
+			col++
+		}
+	}
+	return fmt.Sprintf("[%d:%d]", line, col)
+}
+
+// eachField calls fn for every member of the JSON object in data, in order,
+// with the offset at which the member starts.
+func eachField(data []byte, fn func(key string, raw json.RawMessage, off int64) error) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return wrongType{jsonKind(data)}
+	}
+	for dec.More() {
+		off := dec.InputOffset()
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		key, _ := tok.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return err
+		}
+		if err := fn(key, raw, off); err != nil {
+			return err
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("unexpected data after the JSON object")
+	}
+	return nil
+}
+
+// fieldFunc decodes one field's raw value. It returns wrongType for a value
+// of the wrong kind, an *Error to be reported as the cause of "failed to
+// parse field", or an error with Code ParseFailed to be passed on unchanged.
+type fieldFunc func(raw json.RawMessage) error
+
+// decodeObject decodes a strict JSON object for the parser named parser.
+func decodeObject(data []byte, parser string, fields map[string]fieldFunc) error {
+	err := eachField(data, func(key string, raw json.RawMessage, off int64) error {
+		pos := position(data, off)
+		f, ok := fields[key]
+		if !ok {
+			return Errorf(ParseFailed, "%s [%s] unknown field [%s]", pos, parser, key)
+		}
+		err := f(raw)
+		if err == nil {
+			return nil
+		}
+		var wt wrongType
+		if errors.As(err, &wt) {
+			return Errorf(ParseFailed, "%s [%s] %s doesn't support values of type: %s", pos, parser, key, wt.kind)
+		}
+		if e, ok := AsError(err); ok {
+			if e.Code == ParseFailed {
+				return e
+			}
+			return Errorf(ParseFailed, "%s [%s] failed to parse field [%s]", pos, parser, key).Wrap(e)
+		}
+		return Errorf(ParseFailed, "%s [%s] failed to parse field [%s]", pos, parser, key).Wrap(Errorf(Invalid, "%s", err.Error()))
+	})
+	return syntaxError(data, parser, err)
+}
+
+// syntaxError turns JSON syntax errors into x_content_parse_exception and
+// passes other errors through.
+func syntaxError(data []byte, parser string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := AsError(err); ok {
+		return err
+	}
+	var wt wrongType
+	if errors.As(err, &wt) {
+		return Errorf(ParseFailed, "[1:1] [%s] Expected START_OBJECT but was %s", parser, wt.kind)
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return Errorf(ParseFailed, "%s Unexpected character: %s", position(data, se.Offset-1), se.Error())
+	}
+	return Errorf(ParseFailed, "[%s] %s", parser, err.Error())
+}
+
+func isNull(raw json.RawMessage) bool {
+	return string(bytes.TrimSpace(raw)) == "null"
+}
+
+func stringField(dst **string) fieldFunc {
+	return func(raw json.RawMessage) error {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return wrongType{jsonKind(raw)}
+		}
+		*dst = &s
+		return nil
+	}
+}
+
+func plainString(dst *string) fieldFunc {
+	return func(raw json.RawMessage) error {
+		if err := json.Unmarshal(raw, dst); err != nil {
+			return wrongType{jsonKind(raw)}
+		}
+		return nil
+	}
+}
+
+func nullableString(dst **string) fieldFunc {
+	return func(raw json.RawMessage) error {
+		if isNull(raw) {
+			*dst = nil
+			return nil
+		}
+		return stringField(dst)(raw)
+	}
+}
+
+func boolField(dst *bool) fieldFunc {
+	return func(raw json.RawMessage) error {
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			switch s {
+			case "true":
+				*dst = true
+				return nil
+			case "false":
+				*dst = false
+				return nil
+			}
+			return Errorf(Invalid, "Failed to parse value [%s] as only [true] or [false] are allowed.", s)
+		}
+		if err := json.Unmarshal(raw, dst); err != nil {
+			return wrongType{jsonKind(raw)}
+		}
+		return nil
+	}
+}
+
+func boolPtrField(dst **bool) fieldFunc {
+	return func(raw json.RawMessage) error {
+		var b bool
+		if err := boolField(&b)(raw); err != nil {
+			return err
+		}
+		*dst = &b
+		return nil
+	}
+}
+
+// stringsField takes an array of strings, or a single string as a one
+// element array, as Elasticsearch's array fields do.
+func stringsField(dst *[]string) fieldFunc {
+	return func(raw json.RawMessage) error {
+		var one string
+		if json.Unmarshal(raw, &one) == nil {
+			*dst = []string{one}
+			return nil
+		}
+		var many []string
+		if jsonKind(raw) != "START_ARRAY" || json.Unmarshal(raw, &many) != nil {
+			return wrongType{jsonKind(raw)}
+		}
+		if many == nil {
+			many = []string{}
+		}
+		*dst = many
+		return nil
+	}
+}
+
+func objectField(dst *map[string]any) fieldFunc {
+	return func(raw json.RawMessage) error {
+		if jsonKind(raw) != "START_OBJECT" {
+			return wrongType{jsonKind(raw)}
+		}
+		m, err := decodeMap(raw)
+		if err != nil {
+			return err
+		}
+		*dst = m
+		return nil
+	}
+}
+
+// decodeMap decodes a JSON object keeping numbers exactly as written.
+func decodeMap(raw json.RawMessage) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	m := map[string]any{}
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// DecodeCreateAPIKeyRequest decodes the body of a create API key request.
+func DecodeCreateAPIKeyRequest(body []byte) (*CreateAPIKeyRequest, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, ErrBodyRequired()
+	}
+	req := &CreateAPIKeyRequest{}
+	err := decodeObject(body, "api_key_request", map[string]fieldFunc{
+		"name":       stringField(&req.Name),
+		"expiration": expirationField(&req.Expiration),
+		"role_descriptors": func(raw json.RawMessage) error {
+			rd, err := DecodeRoleDescriptors(raw, false)
+			req.RoleDescriptors = rd
+			return err
+		},
+		"metadata": objectField(&req.Metadata),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// expirationField takes a time value and checks its syntax while the
+// position is known.
+func expirationField(dst **string) fieldFunc {
+	return func(raw json.RawMessage) error {
+		if isNull(raw) {
+			*dst = nil
+			return nil
+		}
+		if err := stringField(dst)(raw); err != nil {
+			return err
+		}
+		_, err := ParseTimeValue(**dst, "expiration")
+		return err
+	}
+}
+
+// DecodeInvalidateAPIKeysRequest decodes the body of an invalidate request.
+func DecodeInvalidateAPIKeysRequest(body []byte) (*InvalidateAPIKeysRequest, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, ErrBodyRequired()
+	}
+	req := &InvalidateAPIKeysRequest{}
+	err := decodeObject(body, "invalidate_api_key", map[string]fieldFunc{
+		"ids": func(raw json.RawMessage) error {
+			if err := stringsField(&req.IDs)(raw); err != nil {
+				return err
+			}
+			return checkIDs(req.IDs)
+		},
+		"name":       plainString(&req.Name),
+		"owner":      boolField(&req.Owner),
+		"realm_name": plainString(&req.RealmName),
+		"username":   plainString(&req.Username),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// checkIDs applies Elasticsearch's parse-time rules for an ids array.
+func checkIDs(ids []string) error {
+	if len(ids) == 0 {
+		return Errorf(Invalid, "Field [ids] cannot be an empty array")
+	}
+	var blank []string
+	for i, id := range ids {
+		if strings.TrimSpace(id) == "" {
+			blank = append(blank, fmt.Sprint(i))
+		}
+	}
+	switch len(blank) {
+	case 0:
+		return nil
+	case 1:
+		return Errorf(Invalid, "Field [ids] must not contain blank id, but got blank id at index position: [%s]", blank[0])
+	}
+	return Errorf(Invalid, "Field [ids] must not contain blank id, but got blank ids at index positions: [%s]", strings.Join(blank, ", "))
+}
+
+// DecodePutUserRequest decodes the body of a put user request.
+func DecodePutUserRequest(username string, body []byte) (*PutUserRequest, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, ErrBodyRequired()
+	}
+	req := &PutUserRequest{Username: username}
+	err := eachField(body, func(key string, raw json.RawMessage, _ int64) error {
+		var err error
+		switch key {
+		case "password":
+			err = stringField(&req.Password)(raw)
+		case "password_hash":
+			err = stringField(&req.PasswordHash)(raw)
+		case "roles":
+			err = stringsField(&req.Roles)(raw)
+		case "full_name":
+			err = nullableString(&req.FullName)(raw)
+		case "email":
+			err = nullableString(&req.Email)(raw)
+		case "metadata":
+			err = objectField(&req.Metadata)(raw)
+		case "enabled":
+			err = boolPtrField(&req.Enabled)(raw)
+		case "username":
+			var s string
+			if err = plainString(&s)(raw); err == nil && s != username {
+				return Errorf(Invalid, "[username] in source does not match the username provided [%s]", username)
+			}
+		default:
+			return Errorf(BadFormat, "failed to parse add user request. unexpected field [%s]", key)
+		}
+		var wt wrongType
+		if errors.As(err, &wt) {
+			return Errorf(BadFormat, "failed to parse add user request. expected field [%s] to be of type %s but found [%s] instead", key, expectedKind(key), wt.kind)
+		}
+		return err
+	})
+	if err := syntaxError(body, "user", err); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+func expectedKind(field string) string {
+	switch field {
+	case "roles":
+		return "array"
+	case "metadata":
+		return "object"
+	case "enabled":
+		return "boolean"
+	}
+	return "string"
+}
+
+// DecodeChangePasswordRequest decodes the body of a change password request.
+func DecodeChangePasswordRequest(username string, body []byte) (*ChangePasswordRequest, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, ErrBodyRequired()
+	}
+	req := &ChangePasswordRequest{Username: username}
+	err := eachField(body, func(key string, raw json.RawMessage, _ int64) error {
+		var err error
+		switch key {
+		case "password":
+			err = stringField(&req.Password)(raw)
+		case "password_hash":
+			err = stringField(&req.PasswordHash)(raw)
+		default:
+			return Errorf(BadFormat, "failed to parse change password request. unexpected field [%s]", key)
+		}
+		var wt wrongType
+		if errors.As(err, &wt) {
+			return Errorf(BadFormat, "failed to parse change password request. expected field [%s] to be of type string but found [%s] instead", key, wt.kind)
+		}
+		return err
+	})
+	if err := syntaxError(body, "change_password", err); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// DecodeRoleRequest decodes the body of a put role request.
+func DecodeRoleRequest(name string, body []byte) (*PutRoleRequest, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, ErrBodyRequired()
+	}
+	d, err := DecodeRoleDescriptor(name, body, true)
+	if err != nil {
+		return nil, syntaxError(body, "role", err)
+	}
+	return &PutRoleRequest{Name: name, Descriptor: d}, nil
+}

@@ -1,0 +1,148 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"sort"
+)
+
+// MarshalJSON renders e as an Elasticsearch exception object: type, reason,
+// extra fields, caused_by, header.
+func (e *Error) MarshalJSON() ([]byte, error) {
+	return e.marshal(true)
+}
+
+func (e *Error) marshal(withCause bool) ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString(`{"type":`)
+	writeJSON(&b, e.ErrType())
+	b.WriteString(`,"reason":`)
+	writeJSON(&b, e.Reason)
+	keys := make([]string, 0, len(e.Fields))
+	for k := range e.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		b.WriteByte(',')
+		writeJSON(&b, k)
+		b.WriteByte(':')
+		if err := writeJSON(&b, e.Fields[k]); err != nil {
+			return nil, err
+		}
+	}
+	if withCause && e.Cause != nil {
+		b.WriteString(`,"caused_by":`)
+		c, err := e.Cause.marshal(true)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(c)
+	}
+	if len(e.Header) > 0 {
+		b.WriteString(`,"header":`)
+		if err := writeJSON(&b, e.Header); err != nil {
+			return nil, err
+		}
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+func writeJSON(b *bytes.Buffer, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b.Write(data)
+	return nil
+}
+
+// Envelope renders e as a complete Elasticsearch error response body:
+// {"error":{"root_cause":[...],...},"status":N}. Like Elasticsearch for its
+// own exceptions, the root cause is the top exception without its cause.
+func Envelope(e *Error) []byte {
+	root, _ := e.marshal(false)
+	full, _ := e.marshal(true)
+	var b bytes.Buffer
+	b.WriteString(`{"error":{"root_cause":[`)
+	b.Write(root)
+	b.WriteString(`],`)
+	b.Write(full[1:])
+	b.WriteString(`,"status":`)
+	writeJSON(&b, e.Code.Status())
+	b.WriteByte('}')
+	return b.Bytes()
+}
+
+// wireError is an exception object as read back from a response.
+type wireError struct {
+	Type     string              `json:"type"`
+	Reason   string              `json:"reason"`
+	CausedBy *wireError          `json:"caused_by"`
+	Header   map[string][]string `json:"header"`
+	Fields   map[string]any      `json:"-"`
+}
+
+func (w *wireError) toError(status int) *Error {
+	e := &Error{Code: CodeFor(status, w.Type), Reason: w.Reason, Header: w.Header, Fields: w.Fields}
+	if e.Code.Type() != w.Type {
+		e.Type = w.Type
+	}
+	if w.CausedBy != nil {
+		e.Cause = w.CausedBy.toError(status)
+	}
+	return e
+}
+
+func (w *wireError) UnmarshalJSON(data []byte) error {
+	type plain wireError
+	if err := json.Unmarshal(data, (*plain)(w)); err != nil {
+		return err
+	}
+	var all map[string]any
+	if err := json.Unmarshal(data, &all); err != nil {
+		return err
+	}
+	for k, v := range all {
+		switch k {
+		case "type", "reason", "caused_by", "header", "root_cause", "stack_trace", "suppressed":
+			continue
+		}
+		if w.Fields == nil {
+			w.Fields = map[string]any{}
+		}
+		w.Fields[k] = v
+	}
+	return nil
+}
+
+// DecodeEnvelope turns an Elasticsearch error response body back into an
+// Error. A body that is not an envelope becomes an error with the status's
+// code and the body as its reason.
+func DecodeEnvelope(status int, body []byte) *Error {
+	var env struct {
+		Error  json.RawMessage `json:"error"`
+		Status int             `json:"status"`
+	}
+	if err := json.Unmarshal(body, &env); err == nil && len(env.Error) > 0 {
+		var w wireError
+		if json.Unmarshal(env.Error, &w) == nil && w.Type != "" {
+			return w.toError(status)
+		}
+		var s string
+		if json.Unmarshal(env.Error, &s) == nil {
+			return &Error{Code: CodeFor(status, ""), Reason: s}
+		}
+	}
+	reason := string(bytes.TrimSpace(body))
+	if reason == "" {
+		reason = "HTTP status " + itoa(status)
+	}
+	return &Error{Code: CodeFor(status, ""), Reason: reason}
+}
+
+func itoa(n int) string {
+	data, _ := json.Marshal(n)
+	return string(data)
+}

@@ -1,0 +1,67 @@
+// Package apikey is the API key itself: id and secret generation, the
+// encoded credential, the prefixed secret hash formats Elasticsearch uses
+// (salted SHA-256, PBKDF2, bcrypt), and the rules for key names and
+// metadata.
+package apikey
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"strings"
+
+	"github.com/apikeyctl/apikeyctl/pkg/api"
+)
+
+// MaxNameLength is the longest API key name Elasticsearch accepts.
+const MaxNameLength = 256
+
+// NewID returns a new key id: 15 random bytes as 20 characters of URL-safe
+// base64 without padding, the shape of Elasticsearch's ids.
+func NewID() string {
+	return randomString(15)
+}
+
+// NewSecret returns a new key secret: 16 random bytes as 22 characters of
+// URL-safe base64 without padding, as Elasticsearch 9 makes them.
+func NewSecret() string {
+	return randomString(16)
+}
+
+func randomString(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		// crypto/rand.Read never fails on supported platforms.
+		panic("crypto/rand: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Encode returns the credential a client sends: standard base64, with
+// padding, of "id:secret".
+func Encode(id, secret string) string {
+	return base64.StdEncoding.EncodeToString([]byte(id + ":" + secret))
+}
+
+// ValidateName adds Elasticsearch's API key name rules to v.
+func ValidateName(name *string, v *api.Validation) {
+	switch {
+	case name == nil || *name == "":
+		v.Add("api key name is required")
+	case len([]rune(*name)) > MaxNameLength:
+		v.Add("api key name may not be more than %d characters long", MaxNameLength)
+	case *name != strings.TrimSpace(*name):
+		v.Add("api key name may not begin or end with whitespace")
+	case strings.HasPrefix(*name, "_"):
+		v.Add("api key name may not begin with an underscore")
+	}
+}
+
+// ValidateMetadata adds the reserved metadata key rule to v.
+func ValidateMetadata(metadata map[string]any, v *api.Validation) {
+	for k := range metadata {
+		if strings.HasPrefix(k, "_") {
+			v.Add("API key metadata keys may not start with [_]")
+			return
+		}
+	}
+}

@@ -1,0 +1,286 @@
+package auth
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/apikeyctl/apikeyctl/pkg/api"
+)
+
+// SuperuserRole is the built-in role that grants everything.
+const SuperuserRole = "superuser"
+
+// SuperuserDescriptor is the definition of the built-in superuser role.
+func SuperuserDescriptor() api.RoleDescriptor {
+	return api.RoleDescriptor{
+		Cluster: []string{"all"},
+		Indices: []api.IndicesPrivileges{
+			{Names: []string{"*"}, Privileges: []string{"all"}, AllowRestrictedIndices: true},
+		},
+		Applications: []api.ApplicationPrivileges{
+			{Application: "*", Privileges: []string{"*"}, Resources: []string{"*"}},
+		},
+		RunAs:    []string{"*"},
+		Metadata: map[string]any{"_reserved": true},
+	}
+}
+
+// BuiltinRoles are the roles that exist without being stored.
+func BuiltinRoles() api.RoleDescriptors {
+	return api.RoleDescriptors{{Name: SuperuserRole, Descriptor: SuperuserDescriptor()}}
+}
+
+// Transport action names of the operations apikeyd serves, as they appear
+// in Elasticsearch's 403 messages.
+const (
+	ActionCreateAPIKey     = "cluster:admin/xpack/security/api_key/create"
+	ActionGetAPIKey        = "cluster:admin/xpack/security/api_key/get"
+	ActionInvalidateAPIKey = "cluster:admin/xpack/security/api_key/invalidate"
+	ActionUpdateAPIKey     = "cluster:admin/xpack/security/api_key/update"
+	ActionPutUser          = "cluster:admin/xpack/security/user/put"
+	ActionGetUser          = "cluster:admin/xpack/security/user/get"
+	ActionDeleteUser       = "cluster:admin/xpack/security/user/delete"
+	ActionChangePassword   = "cluster:admin/xpack/security/user/change_password"
+	ActionPutRole          = "cluster:admin/xpack/security/role/put"
+	ActionGetRole          = "cluster:admin/xpack/security/role/get"
+	ActionDeleteRole       = "cluster:admin/xpack/security/role/delete"
+)
+
+// clusterPrivilege is a named cluster privilege: the action patterns it
+// grants, minus excluded ones. ownKeys marks manage_own_api_key, whose
+// grant holds only for the caller's own keys.
+type clusterPrivilege struct {
+	include []string
+	exclude []string
+	ownKeys bool
+}
+
+const securityActions = "cluster:admin/xpack/security/*"
+
+// clusterPrivileges are the privileges whose grants matter for the actions
+// apikeyd serves; every other predefined name grants actions outside them.
+var clusterPrivileges = map[string]clusterPrivilege{
+	"all":                {include: []string{"cluster:*", "indices:admin/template/*"}},
+	"manage_security":    {include: []string{securityActions}},
+	"manage_api_key":     {include: []string{"cluster:admin/xpack/security/api_key/*"}},
+	"manage_own_api_key": {include: []string{"cluster:admin/xpack/security/api_key/*"}, exclude: []string{"cluster:admin/xpack/security/api_key/grant*", "cluster:admin/xpack/security/api_key/clone*"}, ownKeys: true},
+	"read_security":      {include: []string{"cluster:admin/xpack/security/*/get", "cluster:admin/xpack/security/*/query", "cluster:admin/xpack/security/*/has_privileges*"}},
+	"grant_api_key":      {include: []string{"cluster:admin/xpack/security/api_key/grant*"}},
+	"clone_api_key":      {include: []string{"cluster:admin/xpack/security/api_key/clone*"}},
+	"manage":             {include: []string{"cluster:*"}, exclude: []string{securityActions, "cluster:admin/xpack/security*"}},
+	"monitor":            {include: []string{"cluster:monitor/*"}},
+}
+
+// grantOrder lists privileges from the narrowest to the widest, the order
+// in which Elasticsearch names the privileges that would grant an action.
+var grantOrder = []string{
+	"manage_own_api_key", "read_security", "grant_api_key", "clone_api_key",
+	"monitor", "manage_api_key", "manage", "manage_security", "all",
+}
+
+// ClusterPrivilegeNames are Elasticsearch's predefined cluster privileges.
+var ClusterPrivilegeNames = []string{
+	"all", "cancel_task", "clone_api_key", "create_snapshot", "cross_cluster_replication",
+	"cross_cluster_search", "delegate_pki", "grant_api_key", "manage", "manage_api_key",
+	"manage_autoscaling", "manage_behavioral_analytics", "manage_ccr", "manage_connector",
+	"manage_data_frame_transforms", "manage_data_stream_global_retention", "manage_enrich",
+	"manage_esql", "manage_ilm", "manage_index_templates", "manage_inference",
+	"manage_ingest_pipelines", "manage_logstash_pipelines", "manage_ml", "manage_oidc",
+	"manage_own_api_key", "manage_pipeline", "manage_rollup", "manage_saml",
+	"manage_search_application", "manage_search_query_rules", "manage_search_synonyms",
+	"manage_security", "manage_service_account", "manage_slm", "manage_token",
+	"manage_transform", "manage_user_profile", "manage_watcher", "monitor",
+	"monitor_connector", "monitor_data_frame_transforms",
+	"monitor_data_stream_global_retention", "monitor_enrich", "monitor_esql",
+	"monitor_inference", "monitor_ml", "monitor_rollup", "monitor_snapshot", "monitor_stats",
+	"monitor_text_structure", "monitor_transform", "monitor_watcher", "none",
+	"post_behavioral_analytics_event", "read_ccr", "read_connector_secrets",
+	"read_fleet_secrets", "read_ilm", "read_pipeline", "read_security", "read_slm",
+	"transport_client", "write_connector_secrets", "write_fleet_secrets",
+}
+
+// IndexPrivilegeNames are Elasticsearch's predefined index privileges.
+var IndexPrivilegeNames = []string{
+	"all", "auto_configure", "create", "create_doc", "create_index",
+	"cross_cluster_replication", "cross_cluster_replication_internal", "delete",
+	"delete_index", "index", "maintenance", "manage", "manage_data_stream_lifecycle",
+	"manage_failure_store", "manage_follow_index", "manage_ilm", "manage_leader_index",
+	"monitor", "none", "read", "read_cross_cluster", "read_failure_store",
+	"view_index_metadata", "write",
+}
+
+// Level is how far a privilege grants an action.
+type Level int
+
+// Grant levels.
+const (
+	// Denied grants nothing.
+	Denied Level = iota
+	// OwnKeys grants the action on the caller's own API keys only.
+	OwnKeys
+	// Granted grants the action outright.
+	Granted
+)
+
+// grantOf is the level at which one cluster privilege string (a name or an
+// action pattern) grants action.
+func grantOf(priv, action string) Level {
+	p, named := clusterPrivileges[priv]
+	if !named {
+		if strings.HasPrefix(priv, "cluster:") && globMatch(priv, action) {
+			return Granted
+		}
+		return Denied
+	}
+	for _, ex := range p.exclude {
+		if globMatch(ex, action) {
+			return Denied
+		}
+	}
+	for _, in := range p.include {
+		if globMatch(in, action) {
+			if p.ownKeys {
+				return OwnKeys
+			}
+			return Granted
+		}
+	}
+	return Denied
+}
+
+// descriptorsLevel is the widest level at which any descriptor grants action.
+func descriptorsLevel(descs api.RoleDescriptors, action string) Level {
+	best := Denied
+	for _, d := range descs {
+		for _, c := range d.Descriptor.Cluster {
+			best = max(best, grantOf(c, action))
+		}
+	}
+	return best
+}
+
+// Authorize is the level at which the subject may run action. An API key
+// caller gets the intersection of its assigned descriptors (when it has
+// any) and its owner's snapshot (limited_by).
+func Authorize(s *Subject, action string) Level {
+	if s.APIKey == nil {
+		return descriptorsLevel(s.Descriptors, action)
+	}
+	limit := descriptorsLevel(s.APIKey.LimitedBy, action)
+	if len(s.APIKey.RoleDescriptors) == 0 {
+		return limit
+	}
+	return min(limit, descriptorsLevel(s.APIKey.RoleDescriptors, action))
+}
+
+// HasPrivilege reports whether the subject holds the named cluster
+// privilege outright (for rules such as "cross-cluster keys need
+// manage_security").
+func HasPrivilege(s *Subject, action string) bool {
+	return Authorize(s, action) == Granted
+}
+
+// Forbidden is Elasticsearch's 403 for action: it names the caller and the
+// privileges that would grant the action.
+func Forbidden(s *Subject, action string) *api.Error {
+	var who string
+	if s.APIKey != nil {
+		who = fmt.Sprintf("API key id [%s] of user [%s]", s.APIKey.ID, s.Username)
+	} else {
+		who = fmt.Sprintf("user [%s] with effective roles [%s]", s.Username, strings.Join(s.Roles, ","))
+	}
+	reason := fmt.Sprintf("action [%s] is unauthorized for %s", action, who)
+	var granting []string
+	for _, name := range grantOrder {
+		if grantOf(name, action) != Denied {
+			granting = append(granting, name)
+		}
+	}
+	if len(granting) > 0 {
+		reason += ", this action is granted by the cluster privileges [" + strings.Join(granting, ",") + "]"
+	}
+	return &api.Error{Code: api.Forbidden, Reason: reason}
+}
+
+// ValidateDescriptor adds Elasticsearch's role descriptor rules to v.
+func ValidateDescriptor(d api.RoleDescriptor, v *api.Validation) {
+	for _, c := range d.Cluster {
+		if !slices.Contains(ClusterPrivilegeNames, c) && !isActionPattern(c) {
+			v.Add("unknown cluster privilege [%s]. a privilege must be either one of the predefined cluster privilege names [%s] or a pattern over one of the available cluster actions",
+				strings.ToLower(c), strings.Join(ClusterPrivilegeNames, ","))
+		}
+	}
+	for _, ip := range d.Indices {
+		validateIndices(ip, v)
+	}
+	for _, rp := range d.RemoteIndices {
+		for _, c := range rp.Clusters {
+			if c == "" {
+				v.Add("remote index cluster alias cannot be an empty string")
+			}
+		}
+		validateIndices(rp.IndicesPrivileges, v)
+	}
+	for _, ap := range d.Applications {
+		if ap.Application == "" {
+			v.Add("Application names may not be empty")
+		}
+	}
+	for k := range d.Metadata {
+		if strings.HasPrefix(k, "_") {
+			v.Add("role descriptor metadata keys may not start with [_]")
+			break
+		}
+	}
+	if d.Restriction != nil {
+		for _, w := range d.Restriction.Workflows {
+			if w != "search_application_query" {
+				v.Add("Unknown workflow [%s]. A workflow must be one of the predefined workflow names [search_application_query].", w)
+			}
+		}
+	}
+}
+
+func validateIndices(ip api.IndicesPrivileges, v *api.Validation) {
+	for _, p := range ip.Privileges {
+		if !slices.Contains(IndexPrivilegeNames, strings.ToLower(p)) && !strings.HasPrefix(p, "indices:") {
+			v.Add("unknown index privilege [%s]. a privilege must be either one of the predefined fixed indices privileges [%s] or a pattern over one of the available index actions",
+				strings.ToLower(p), strings.Join(IndexPrivilegeNames, ","))
+		}
+	}
+	for _, n := range ip.Names {
+		if strings.Contains(n, "::") {
+			v.Add("selectors [::] are not allowed in the index name expression [%s]", n)
+		}
+	}
+}
+
+func isActionPattern(p string) bool {
+	return strings.HasPrefix(p, "cluster:") || strings.HasPrefix(p, "indices:") || strings.HasPrefix(p, "internal:")
+}
+
+// globMatch matches s against a pattern whose '*' matches any run of
+// characters, as Elasticsearch's action patterns do.
+func globMatch(pattern, s string) bool {
+	for {
+		star := strings.IndexByte(pattern, '*')
+		if star < 0 {
+			return pattern == s
+		}
+		if !strings.HasPrefix(s, pattern[:star]) {
+			return false
+		}
+		s = s[star:]
+		pattern = pattern[star+1:]
+		if pattern == "" {
+			return true
+		}
+		for i := 0; i <= len(s); i++ {
+			if globMatch(pattern, s[i:]) {
+				return true
+			}
+		}
+		return false
+	}
+}

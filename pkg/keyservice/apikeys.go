@@ -1,0 +1,374 @@
+package keyservice
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/apikeyctl/apikeyctl/pkg/api"
+	"github.com/apikeyctl/apikeyctl/pkg/apikey"
+	"github.com/apikeyctl/apikeyctl/pkg/auth"
+	"github.com/apikeyctl/apikeyctl/pkg/store"
+)
+
+// expirationMillis turns an expiration time value into an instant: now plus
+// the whole seconds of the duration, as Elasticsearch computes it. Values
+// of zero or less are rejected.
+func expirationMillis(value *string, now time.Time, v *api.Validation) (*int64, error) {
+	if value == nil {
+		return nil, nil
+	}
+	d, err := api.ParseTimeValue(*value, "expiration")
+	if err != nil {
+		return nil, api.Errorf(api.ParseFailed, "[api_key_request] failed to parse field [expiration]").Wrap(err.(*api.Error))
+	}
+	if d <= 0 {
+		v.Add("API key expiration must be in the future")
+		return nil, nil
+	}
+	at := now.Add(d.Truncate(time.Second)).UnixMilli()
+	return &at, nil
+}
+
+// validateDescriptors adds the role descriptor rules for API keys.
+func validateDescriptors(rds api.RoleDescriptors, v *api.Validation) {
+	for _, nd := range rds {
+		auth.ValidateDescriptor(nd.Descriptor, v)
+	}
+}
+
+// checkRestrictions applies the workflow restriction rules to the assigned
+// descriptors of a key and to its owner's descriptors.
+func checkRestrictions(rds, owner api.RoleDescriptors) error {
+	restricted := 0
+	for _, nd := range rds {
+		if nd.Descriptor.Restriction != nil {
+			restricted++
+		}
+	}
+	if restricted > 1 {
+		return api.Errorf(api.Invalid, "more than one role descriptor with restriction is not supported")
+	}
+	if restricted == 1 && len(rds) > 1 {
+		return api.Errorf(api.Invalid, "combining role descriptors with and without restriction is not supported")
+	}
+	for _, nd := range owner {
+		if nd.Descriptor.Restriction != nil {
+			return api.Errorf(api.Invalid, "owner user role descriptors must not include restriction")
+		}
+	}
+	return nil
+}
+
+// ownerSnapshot is what a new key of the subject is limited by: a user's
+// role descriptors without descriptions, or for an API key caller the
+// limits of that key.
+func ownerSnapshot(sub *auth.Subject) api.RoleDescriptors {
+	if sub.APIKey != nil {
+		return sub.APIKey.LimitedBy
+	}
+	out := make(api.RoleDescriptors, 0, len(sub.Descriptors))
+	for _, nd := range sub.Descriptors {
+		nd.Descriptor.Description = ""
+		out = append(out, nd)
+	}
+	return out
+}
+
+// CreateAPIKey creates a REST API key owned by the caller.
+func (s *Service) CreateAPIKey(ctx context.Context, req *api.CreateAPIKeyRequest) (*api.CreateAPIKeyResponse, error) {
+	sub, err := subject(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := require(sub, auth.ActionCreateAPIKey, auth.OwnKeys); err != nil {
+		return nil, err
+	}
+	if req.Name == nil {
+		return nil, api.Errorf(api.ParseFailed, "[api_key_request] failed to parse object").Wrap(api.Errorf(api.Invalid, "Required [name]"))
+	}
+	if err := checkRefresh(req.Refresh); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var v api.Validation
+	apikey.ValidateName(req.Name, &v)
+	expiration, err := expirationMillis(req.Expiration, now, &v)
+	if err != nil {
+		return nil, err
+	}
+	validateDescriptors(req.RoleDescriptors, &v)
+	apikey.ValidateMetadata(req.Metadata, &v)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if sub.IsAPIKey() {
+		if len(req.RoleDescriptors) == 0 || slices.ContainsFunc(req.RoleDescriptors, func(nd api.NamedRoleDescriptor) bool { return !nd.Descriptor.IsEmpty() }) {
+			return nil, api.Errorf(api.Invalid, "creating derived api keys requires an explicit role descriptor that is empty (has no privileges)")
+		}
+	}
+	limitedBy := ownerSnapshot(sub)
+	if err := checkRestrictions(req.RoleDescriptors, limitedBy); err != nil {
+		return nil, err
+	}
+	rds := req.RoleDescriptors
+	if rds == nil {
+		rds = api.RoleDescriptors{}
+	}
+	id, secret := apikey.NewID(), apikey.NewSecret()
+	hash, err := s.keyHasher.Hash(secret)
+	if err != nil {
+		return nil, s.internal("hash secret", err)
+	}
+	k := &store.APIKey{
+		ID:         id,
+		Name:       *req.Name,
+		Type:       api.TypeRest,
+		Creation:   now.UnixMilli(),
+		Expiration: expiration,
+		Hash:       hash,
+		Creator:    creatorOf(sub),
+	}
+	if k.RoleDescriptors, err = json.Marshal(rds); err != nil {
+		return nil, s.internal("encode role descriptors", err)
+	}
+	if k.LimitedBy, err = json.Marshal(limitedBy); err != nil {
+		return nil, s.internal("encode limited by", err)
+	}
+	if k.Metadata, err = encodeObject(req.Metadata); err != nil {
+		return nil, s.internal("encode metadata", err)
+	}
+	err = s.store.Update(ctx, func(w store.Writer) error { return w.InsertAPIKey(ctx, k) })
+	if err != nil {
+		return nil, s.internal("create api key", err)
+	}
+	return &api.CreateAPIKeyResponse{
+		ID:         id,
+		Name:       k.Name,
+		Expiration: expiration,
+		APIKey:     secret,
+		Encoded:    apikey.Encode(id, secret),
+	}, nil
+}
+
+// checkRefresh accepts the values of the refresh parameter; a SQLite
+// commit is visible at once, so all of them mean the same here.
+func checkRefresh(value string) error {
+	switch value {
+	case "", "true", "false", "wait_for":
+		return nil
+	}
+	return api.Errorf(api.Invalid, "Unknown value for refresh: [%s].", value)
+}
+
+// creatorOf records the subject as the owner of a key.
+func creatorOf(sub *auth.Subject) store.Creator {
+	md, err := encodeObject(sub.Metadata)
+	if err != nil {
+		md = json.RawMessage(`{}`)
+	}
+	realm := sub.OwnerRealm()
+	return store.Creator{
+		Principal: sub.Username,
+		FullName:  sub.FullName,
+		Email:     sub.Email,
+		Metadata:  md,
+		Realm:     realm.Name,
+		RealmType: realm.Type,
+	}
+}
+
+// ownsSelection is the manage_own_api_key ownership predicate of
+// Elasticsearch for get and invalidate: an API key may only name itself;
+// a user must ask for owner=true or name its own username and realm.
+func ownsSelection(sub *auth.Subject, ids []string, owner bool, username, realm string) bool {
+	if sub.IsAPIKey() {
+		if len(ids) == 0 {
+			return false
+		}
+		for _, id := range ids {
+			if id != sub.APIKey.ID {
+				return false
+			}
+		}
+		return true
+	}
+	return owner || (username == sub.Username && realm == sub.Realm.Name)
+}
+
+// nameFilter applies Elasticsearch's name matching: "*" is every name, a
+// trailing "*" a prefix, anything else exact.
+func nameFilter(name string, f *store.KeyFilter) {
+	switch {
+	case name == "" || name == "*":
+	case strings.HasSuffix(name, "*"):
+		f.Name, f.NamePrefix = strings.TrimSuffix(name, "*"), true
+	default:
+		f.Name = name
+	}
+}
+
+// GetAPIKeys returns the keys the request selects and the caller may see.
+func (s *Service) GetAPIKeys(ctx context.Context, req *api.GetAPIKeysRequest) (*api.GetAPIKeysResponse, error) {
+	sub, err := subject(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var v api.Validation
+	if (req.ID != "" || req.Name != "") && (req.Username != "" || req.RealmName != "") {
+		v.Add("username or realm name must not be specified when the api key id or api key name is specified")
+	}
+	if req.Owner && (req.Username != "" || req.RealmName != "") {
+		v.Add("neither username nor realm-name may be specified when retrieving owned API keys")
+	}
+	if req.ID != "" && req.Name != "" {
+		v.Add("only one of [api key id, api key name] can be specified")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	lvl, err := require(sub, auth.ActionGetAPIKey, auth.OwnKeys)
+	if err != nil {
+		return nil, err
+	}
+	if lvl == auth.OwnKeys {
+		var ids []string
+		if req.ID != "" {
+			ids = []string{req.ID}
+		}
+		if (sub.IsAPIKey() && (req.WithLimitedBy || req.Owner)) || !ownsSelection(sub, ids, req.Owner, req.Username, req.RealmName) {
+			return nil, auth.Forbidden(sub, auth.ActionGetAPIKey)
+		}
+	}
+	if sub.IsAPIKey() && req.WithLimitedBy && !auth.HasPrivilege(sub, auth.ActionUpdateAPIKey) {
+		// An API key sees limited_by only with manage_api_key or higher.
+		return nil, auth.Forbidden(sub, auth.ActionGetAPIKey)
+	}
+	f := store.KeyFilter{Username: req.Username}
+	if req.ID != "" {
+		f.IDs = []string{req.ID}
+	}
+	if req.RealmName != "" {
+		f.Realms = []string{req.RealmName}
+	}
+	if req.Owner {
+		f.Username = sub.Username
+		f.Realms = []string{sub.OwnerRealm().Name}
+	}
+	nameFilter(req.Name, &f)
+	if req.ActiveOnly {
+		f.ActiveAt = s.nowMillis()
+	}
+	var keys []*store.APIKey
+	err = s.store.View(ctx, func(r store.Reader) error {
+		var err error
+		keys, err = r.FindAPIKeys(ctx, f)
+		return err
+	})
+	if err != nil {
+		return nil, s.internal("get api keys", err)
+	}
+	resp := &api.GetAPIKeysResponse{APIKeys: make([]api.APIKey, 0, len(keys))}
+	for _, k := range keys {
+		info, err := keyInfo(k, req.WithLimitedBy)
+		if err != nil {
+			return nil, s.internal("render api key", err)
+		}
+		resp.APIKeys = append(resp.APIKeys, info)
+	}
+	return resp, nil
+}
+
+// InvalidateAPIKeys invalidates the selected keys in one transaction.
+func (s *Service) InvalidateAPIKeys(ctx context.Context, req *api.InvalidateAPIKeysRequest) (*api.InvalidateAPIKeysResponse, error) {
+	sub, err := subject(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if req.IDs != nil {
+		if err := idsRule(req.IDs); err != nil {
+			return nil, err
+		}
+	}
+	var v api.Validation
+	hasIDs, hasSelector := len(req.IDs) > 0, req.Name != ""
+	if !req.Owner && !hasIDs && !hasSelector && req.Username == "" && req.RealmName == "" {
+		v.Add("One of [api key id(s), api key name, username, realm name] must be specified if [owner] flag is false")
+	}
+	if (hasIDs || hasSelector) && (req.Username != "" || req.RealmName != "") {
+		v.Add("username or realm name must not be specified when the api key id(s) or api key name are specified")
+	}
+	if req.Owner && (req.Username != "" || req.RealmName != "") {
+		v.Add("neither username nor realm-name may be specified when invalidating owned API keys")
+	}
+	if hasIDs && hasSelector {
+		v.Add("only one of [api key id(s), api key name] can be specified")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	lvl, err := require(sub, auth.ActionInvalidateAPIKey, auth.OwnKeys)
+	if err != nil {
+		return nil, err
+	}
+	if lvl == auth.OwnKeys && !ownsSelection(sub, req.IDs, req.Owner, req.Username, req.RealmName) {
+		return nil, auth.Forbidden(sub, auth.ActionInvalidateAPIKey)
+	}
+	f := store.KeyFilter{IDs: req.IDs, Username: req.Username, ExcludeInvalidated: true}
+	if req.RealmName != "" {
+		f.Realms = []string{req.RealmName}
+	}
+	if req.Owner {
+		f.Username = sub.Username
+		f.Realms = []string{sub.OwnerRealm().Name}
+	}
+	nameFilter(req.Name, &f)
+	mayInvalidateCrossCluster := auth.HasPrivilege(sub, "cluster:admin/xpack/security/cross_cluster/api_key/invalidate")
+	resp := &api.InvalidateAPIKeysResponse{InvalidatedAPIKeys: []string{}, PreviouslyInvalidatedAPIKeys: []string{}}
+	at := s.nowMillis()
+	err = s.store.Update(ctx, func(w store.Writer) error {
+		resp.InvalidatedAPIKeys = resp.InvalidatedAPIKeys[:0]
+		resp.ErrorDetails = nil
+		keys, err := w.FindAPIKeys(ctx, f)
+		if err != nil {
+			return err
+		}
+		ids := make([]string, 0, len(keys))
+		for _, k := range keys {
+			if k.Type == api.TypeCrossCluster && !mayInvalidateCrossCluster {
+				resp.ErrorDetails = append(resp.ErrorDetails, api.Errorf(api.Forbidden,
+					"Cannot invalidate cross-cluster API key [%s]. This requires [manage_security] cluster privilege or higher", k.ID))
+				continue
+			}
+			ids = append(ids, k.ID)
+		}
+		changed, err := w.InvalidateAPIKeys(ctx, ids, at)
+		if err != nil {
+			return err
+		}
+		resp.InvalidatedAPIKeys = append(resp.InvalidatedAPIKeys, changed...)
+		return nil
+	})
+	if err != nil {
+		return nil, s.internal("invalidate api keys", err)
+	}
+	resp.ErrorCount = len(resp.ErrorDetails)
+	return resp, nil
+}
+
+// idsRule applies the parse-time ids rules to a request built without the
+// JSON decoder (the --db mode of the CLI).
+func idsRule(ids []string) error {
+	if len(ids) == 0 {
+		return api.Errorf(api.Invalid, "Field [ids] cannot be an empty array")
+	}
+	for i, id := range ids {
+		if strings.TrimSpace(id) == "" {
+			return api.Errorf(api.Invalid, "Field [ids] must not contain blank id, but got blank id at index position: [%d]", i)
+		}
+	}
+	return nil
+}
+

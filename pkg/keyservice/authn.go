@@ -1,0 +1,254 @@
+package keyservice
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/apikeyctl/apikeyctl/pkg/api"
+	"github.com/apikeyctl/apikeyctl/pkg/apikey"
+	"github.com/apikeyctl/apikeyctl/pkg/auth"
+	"github.com/apikeyctl/apikeyctl/pkg/store"
+)
+
+// BootstrapUser is the superuser created on first start.
+const BootstrapUser = "elastic"
+
+// Bootstrap creates the reserved superuser elastic when it does not exist
+// yet. Its password is password, or a generated one when password is
+// empty; generated is returned only in that case, to be shown once.
+func (s *Service) Bootstrap(ctx context.Context, password string) (created bool, generated string, err error) {
+	if password == "" {
+		b := make([]byte, 15)
+		if _, err := rand.Read(b); err != nil {
+			return false, "", err
+		}
+		generated = base64.RawURLEncoding.EncodeToString(b)
+		password = generated
+	} else if len(password) < minPasswordLength {
+		return false, "", fmt.Errorf("bootstrap password: passwords must be at least [%d] characters long", minPasswordLength)
+	}
+	hash, err := s.pwHasher.Hash(password)
+	if err != nil {
+		return false, "", err
+	}
+	err = s.store.Update(ctx, func(w store.Writer) error {
+		_, err := w.GetUser(ctx, BootstrapUser)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		created = true
+		_, err = w.PutUser(ctx, &store.User{
+			Username:     BootstrapUser,
+			PasswordHash: hash,
+			Roles:        []string{auth.SuperuserRole},
+			Metadata:     json.RawMessage(`{"_reserved":true}`),
+			Enabled:      true,
+			Reserved:     true,
+		})
+		return err
+	})
+	if err != nil || !created {
+		return false, "", err
+	}
+	return true, generated, nil
+}
+
+// unsuccessful is the 401 Elasticsearch answers when a credential did not
+// authenticate, naming why in additional_unsuccessful_credentials.
+func unsuccessful(detail string) *api.Error {
+	e := auth.Unauthenticated("unable to authenticate with provided credentials and anonymous access is not allowed for this request")
+	e.Fields = map[string]any{"additional_unsuccessful_credentials": detail}
+	return e
+}
+
+// AuthenticateCredential checks a request's credential and returns the
+// subject it proves. This is the one hot path of every authenticated
+// request.
+func (s *Service) AuthenticateCredential(ctx context.Context, cred auth.Credential) (*auth.Subject, error) {
+	switch cred.Scheme {
+	case auth.SchemeBasic:
+		return s.authenticateUser(ctx, cred.Username, cred.Password)
+	case auth.SchemeAPIKey:
+		return s.authenticateAPIKey(ctx, cred.KeyID, cred.KeySecret)
+	case auth.SchemeBearer:
+		return nil, unsuccessful("token: the access token is not valid")
+	}
+	return nil, auth.ErrMissingCredentials()
+}
+
+func (s *Service) authenticateUser(ctx context.Context, username, password string) (*auth.Subject, error) {
+	var sub *auth.Subject
+	err := s.store.View(ctx, func(r store.Reader) error {
+		u, err := r.GetUser(ctx, username)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if !u.Enabled || !apikey.Verify(u.PasswordHash, password) {
+			return nil
+		}
+		sub, err = userSubject(ctx, r, u)
+		return err
+	})
+	if err != nil {
+		return nil, s.internal("authenticate user", err)
+	}
+	if sub == nil {
+		return nil, auth.Unauthenticated(fmt.Sprintf("unable to authenticate user [%s] for REST request", username))
+	}
+	return sub, nil
+}
+
+// userSubject builds the subject of a stored user, resolving its roles.
+func userSubject(ctx context.Context, r store.Reader, u *store.User) (*auth.Subject, error) {
+	descs, err := resolveRoles(ctx, r, u.Roles)
+	if err != nil {
+		return nil, err
+	}
+	md, err := decodeObject(u.Metadata)
+	if err != nil {
+		return nil, err
+	}
+	realm := auth.NativeRealm
+	if u.Reserved {
+		realm = auth.ReservedRealm
+	}
+	return &auth.Subject{
+		Username:    u.Username,
+		Roles:       u.Roles,
+		FullName:    u.FullName,
+		Email:       u.Email,
+		Metadata:    md,
+		Realm:       realm,
+		AuthType:    auth.AuthTypeRealm,
+		Descriptors: descs,
+	}, nil
+}
+
+// resolveRoles turns role names into descriptors; unknown roles grant
+// nothing, as in Elasticsearch.
+func resolveRoles(ctx context.Context, r store.Reader, names []string) (api.RoleDescriptors, error) {
+	out := api.RoleDescriptors{}
+	for _, name := range names {
+		if d, ok := auth.BuiltinRoles().Get(name); ok {
+			out = append(out, api.NamedRoleDescriptor{Name: name, Descriptor: d})
+			continue
+		}
+		role, err := r.GetRole(ctx, name)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		var d api.RoleDescriptor
+		if err := json.Unmarshal(role.Descriptor, &d); err != nil {
+			return nil, fmt.Errorf("role %s: %w", name, err)
+		}
+		d.Description = ""
+		out = append(out, api.NamedRoleDescriptor{Name: name, Descriptor: d})
+	}
+	return out, nil
+}
+
+// authenticateAPIKey validates a key credential in Elasticsearch's order:
+// existence, invalidation, secret, type, expiry.
+func (s *Service) authenticateAPIKey(ctx context.Context, id, secret string) (*auth.Subject, error) {
+	var k *store.APIKey
+	err := s.store.View(ctx, func(r store.Reader) error {
+		var err error
+		k, err = r.GetAPIKey(ctx, id)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, unsuccessful("API key: unable to find apikey with id " + id)
+	}
+	if err != nil {
+		return nil, s.internal("authenticate api key", err)
+	}
+	if k.Invalidated {
+		return nil, unsuccessful(fmt.Sprintf("API key: api key [%s] has been invalidated", id))
+	}
+	if !apikey.Verify(k.Hash, secret) {
+		return nil, unsuccessful(fmt.Sprintf("API key: invalid credentials for API key [%s]", id))
+	}
+	if k.Type != api.TypeRest {
+		return nil, auth.Unauthenticated(fmt.Sprintf("authentication expected API key type of [rest], but API key [%s] has type [%s]", id, k.Type))
+	}
+	if k.Expiration != nil && *k.Expiration <= s.nowMillis() {
+		return nil, unsuccessful("API key: api key is expired")
+	}
+	return keySubject(k)
+}
+
+// keySubject is the identity an API key authenticates as: its owner, as
+// captured in the key, in the _es_api_key realm.
+func keySubject(k *store.APIKey) (*auth.Subject, error) {
+	var rds, limited api.RoleDescriptors
+	if err := unmarshalDescriptors(k.RoleDescriptors, &rds); err != nil {
+		return nil, err
+	}
+	if err := unmarshalDescriptors(k.LimitedBy, &limited); err != nil {
+		return nil, err
+	}
+	md, err := decodeObject(k.Creator.Metadata)
+	if err != nil {
+		return nil, err
+	}
+	return &auth.Subject{
+		Username: k.Creator.Principal,
+		Roles:    []string{},
+		FullName: k.Creator.FullName,
+		Email:    k.Creator.Email,
+		Metadata: md,
+		Realm:    auth.APIKeyRealm,
+		AuthType: auth.AuthTypeAPIKey,
+		APIKey: &auth.KeyIdentity{
+			ID:              k.ID,
+			Name:            k.Name,
+			OwnerRealm:      api.Realm{Name: k.Creator.Realm, Type: k.Creator.RealmType},
+			RoleDescriptors: rds,
+			LimitedBy:       limited,
+		},
+	}, nil
+}
+
+// Authenticate answers GET /_security/_authenticate for the caller.
+func (s *Service) Authenticate(ctx context.Context) (*api.AuthenticateResponse, error) {
+	sub, err := subject(ctx)
+	if err != nil {
+		return nil, err
+	}
+	md := sub.Metadata
+	if md == nil {
+		md = map[string]any{}
+	}
+	roles := sub.Roles
+	if roles == nil {
+		roles = []string{}
+	}
+	resp := &api.AuthenticateResponse{
+		Username:            sub.Username,
+		Roles:               roles,
+		FullName:            sub.FullName,
+		Email:               sub.Email,
+		Metadata:            md,
+		Enabled:             true,
+		AuthenticationRealm: sub.Realm,
+		LookupRealm:         sub.Realm,
+		AuthenticationType:  sub.AuthType,
+	}
+	if sub.APIKey != nil {
+		resp.APIKey = &api.AuthenticatedAPIKey{ID: sub.APIKey.ID, Name: sub.APIKey.Name, ManagedBy: "elasticsearch"}
+	}
+	return resp, nil
+}
