@@ -117,6 +117,24 @@ func (w *wireError) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// UnmarshalJSON reads an exception object such as an entry of
+// error_details, where no HTTP status tells 401 from 403: a
+// security_exception there is a refusal, Forbidden.
+func (e *Error) UnmarshalJSON(data []byte) error {
+	var w wireError
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	status := 400
+	for c, info := range codeInfo {
+		if info.typ == w.Type && c != Unauthenticated {
+			status = info.status
+		}
+	}
+	*e = *w.toError(status)
+	return nil
+}
+
 // DecodeEnvelope turns an Elasticsearch error response body back into an
 // Error. A body that is not an envelope becomes an error with the status's
 // code and the body as its reason.

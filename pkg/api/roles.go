@@ -110,9 +110,8 @@ func (d RoleDescriptor) MarshalJSON() ([]byte, error) {
 		Restriction:       d.Restriction,
 		Description:       d.Description,
 	}
-	if o.Indices == nil {
-		o.Indices = []IndicesPrivileges{}
-	}
+	// Copy before filling in defaults: marshalling must not touch d.
+	o.Indices = append([]IndicesPrivileges{}, d.Indices...)
 	for i := range o.Indices {
 		o.Indices[i].Names = nonNil(o.Indices[i].Names)
 		o.Indices[i].Privileges = nonNil(o.Indices[i].Privileges)

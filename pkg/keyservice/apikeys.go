@@ -371,4 +371,3 @@ func idsRule(ids []string) error {
 	}
 	return nil
 }
-
