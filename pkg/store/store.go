@@ -5,7 +5,7 @@
 //
 // A Store keeps records, it makes no decisions: every rule of the API lives
 // in keyservice. JSON-valued fields are stored and returned as the exact
-// bytes the service gave.
+// bytes the service gave; an empty one may come back nil.
 package store
 
 import (
@@ -110,7 +110,8 @@ type Reader interface {
 	ListRoles(ctx context.Context) ([]*Role, error)
 }
 
-// Writer reads and writes records inside one transaction.
+// Writer reads and writes records inside one transaction. A method that
+// returns ErrNotFound or ErrConflict leaves the transaction usable.
 type Writer interface {
 	Reader
 	// InsertAPIKey stores a new key with Version 1; a duplicate id is ErrConflict.
@@ -122,6 +123,8 @@ type Writer interface {
 	UpdateAPIKey(ctx context.Context, k *APIKey) error
 	// InvalidateAPIKeys marks the listed keys that are not yet invalidated
 	// as invalidated at the instant at, and returns the ids it changed.
+	// It increments their Version, so that an update based on an earlier
+	// read fails with ErrConflict instead of undoing the invalidation.
 	InvalidateAPIKeys(ctx context.Context, ids []string, at int64) ([]string, error)
 	// PutUser creates or replaces a user and reports whether it was created.
 	PutUser(ctx context.Context, u *User) (created bool, err error)
@@ -138,8 +141,11 @@ type Store interface {
 	// View runs fn in a read-only transaction with a consistent snapshot.
 	View(ctx context.Context, fn func(Reader) error) error
 	// Update runs fn in a read-write transaction, committed when fn returns
-	// nil and rolled back otherwise. Concurrent updates are serialised; a
-	// busy database is waited for, never reported to the caller.
+	// nil and rolled back otherwise. Concurrent updates are serialised and
+	// do not wait for open Views; a busy database is waited for, never
+	// reported to the caller. fn may run more than once (a transaction
+	// that lost a race is retried whole), so it must have no other side
+	// effects and must not call the store's Update itself.
 	Update(ctx context.Context, fn func(Writer) error) error
 	// Close releases the store.
 	Close() error

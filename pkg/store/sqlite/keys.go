@@ -1,0 +1,259 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/apikeyctl/apikeyctl/pkg/store"
+)
+
+// keyColumns are the columns of api_keys in the order scanKey reads them.
+const keyColumns = `id, name, type, creation, expiration, invalidated, invalidation, hash,
+	role_descriptors, limited_by, metadata,
+	principal, full_name, email, creator_metadata, realm, realm_type, version`
+
+func scanKey(s scanner) (*store.APIKey, error) {
+	var (
+		k                                    store.APIKey
+		expiration, invalidation             sql.NullInt64
+		roleDescriptors, limitedBy, metadata sql.NullString
+		fullName, email, creatorMetadata     sql.NullString
+	)
+	err := s.Scan(&k.ID, &k.Name, &k.Type, &k.Creation, &expiration, &k.Invalidated, &invalidation, &k.Hash,
+		&roleDescriptors, &limitedBy, &metadata,
+		&k.Creator.Principal, &fullName, &email, &creatorMetadata, &k.Creator.Realm, &k.Creator.RealmType,
+		&k.Version)
+	if err != nil {
+		return nil, err
+	}
+	k.Expiration = int64Ptr(expiration)
+	k.Invalidation = int64Ptr(invalidation)
+	k.RoleDescriptors = jsonValue(roleDescriptors)
+	k.LimitedBy = jsonValue(limitedBy)
+	k.Metadata = jsonValue(metadata)
+	k.Creator.FullName = stringPtr(fullName)
+	k.Creator.Email = stringPtr(email)
+	k.Creator.Metadata = jsonValue(creatorMetadata)
+	return &k, nil
+}
+
+// GetAPIKey returns the key with id, or store.ErrNotFound.
+func (r *reader) GetAPIKey(ctx context.Context, id string) (*store.APIKey, error) {
+	k, err := scanKey(r.q.QueryRowContext(ctx, "SELECT "+keyColumns+" FROM api_keys WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("get api key %q: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get api key %q: %w", id, err)
+	}
+	return k, nil
+}
+
+// FindAPIKeys returns the keys matching f, ordered by creation then id.
+func (r *reader) FindAPIKeys(ctx context.Context, f store.KeyFilter) ([]*store.APIKey, error) {
+	if f.IDs != nil && len(f.IDs) == 0 {
+		return []*store.APIKey{}, nil
+	}
+	query, args, err := keyQuery(f)
+	if err != nil {
+		return nil, fmt.Errorf("find api keys: %w", err)
+	}
+	rows, err := r.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("find api keys: %w", err)
+	}
+	defer rows.Close()
+	keys := []*store.APIKey{}
+	for rows.Next() {
+		k, err := scanKey(rows)
+		if err != nil {
+			return nil, fmt.Errorf("find api keys: %w", err)
+		}
+		keys = append(keys, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find api keys: %w", err)
+	}
+	return keys, nil
+}
+
+// keyQuery compiles f to one SELECT whose values are all bound parameters.
+// Lists (ids, realms) are bound as one JSON array each and expanded with
+// json_each, so their length never meets SQLite's limit on parameters.
+func keyQuery(f store.KeyFilter) (string, []any, error) {
+	var (
+		where []string
+		args  []any
+	)
+	if f.IDs != nil {
+		ids, err := jsonStrings(f.IDs)
+		if err != nil {
+			return "", nil, err
+		}
+		where = append(where, "id IN (SELECT value FROM json_each(?))")
+		args = append(args, ids)
+	}
+	if f.Name != "" {
+		if f.NamePrefix {
+			// A range on the name index rather than LIKE, whose wildcards
+			// would need escaping and which ignores the index under the
+			// BINARY collation.
+			where = append(where, "name >= ?")
+			args = append(args, f.Name)
+			if end, ok := prefixEnd(f.Name); ok {
+				where = append(where, "name < ?")
+				args = append(args, end)
+			}
+		} else {
+			where = append(where, "name = ?")
+			args = append(args, f.Name)
+		}
+	}
+	if f.Username != "" {
+		where = append(where, "principal = ?")
+		args = append(args, f.Username)
+	}
+	if len(f.Realms) > 0 {
+		realms, err := jsonStrings(f.Realms)
+		if err != nil {
+			return "", nil, err
+		}
+		where = append(where, "realm IN (SELECT value FROM json_each(?))")
+		args = append(args, realms)
+	}
+	if f.ExcludeInvalidated || f.ActiveAt != 0 {
+		where = append(where, "invalidated = 0")
+	}
+	if f.ActiveAt != 0 {
+		where = append(where, "(expiration IS NULL OR expiration > ?)")
+		args = append(args, f.ActiveAt)
+	}
+
+	var b strings.Builder
+	b.WriteString("SELECT " + keyColumns + " FROM api_keys")
+	if len(where) > 0 {
+		b.WriteString(" WHERE " + strings.Join(where, " AND "))
+	}
+	b.WriteString(" ORDER BY creation, id")
+	return b.String(), args, nil
+}
+
+// prefixEnd returns the least string greater than every string that starts
+// with prefix, comparing bytes as SQLite's BINARY collation does: prefix
+// with trailing 0xFF bytes dropped and its last byte incremented. There is
+// none when prefix is all 0xFF bytes (never valid UTF-8).
+func prefixEnd(prefix string) (string, bool) {
+	b := []byte(prefix)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xFF {
+			b[i]++
+			return string(b[:i+1]), true
+		}
+	}
+	return "", false
+}
+
+// InsertAPIKey stores a new key with Version 1; a duplicate id is
+// store.ErrConflict. It sets k.Version to 1.
+func (w *writer) InsertAPIKey(ctx context.Context, k *store.APIKey) error {
+	res, err := w.tx.ExecContext(ctx, `
+		INSERT INTO api_keys (`+keyColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+		ON CONFLICT (id) DO NOTHING`,
+		k.ID, k.Name, k.Type, k.Creation, k.Expiration, k.Invalidated, k.Invalidation, k.Hash,
+		jsonArg(k.RoleDescriptors), jsonArg(k.LimitedBy), jsonArg(k.Metadata),
+		k.Creator.Principal, k.Creator.FullName, k.Creator.Email, jsonArg(k.Creator.Metadata),
+		k.Creator.Realm, k.Creator.RealmType)
+	if err != nil {
+		return fmt.Errorf("insert api key %q: %w", k.ID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("insert api key %q: %w", k.ID, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("insert api key %q: duplicate id: %w", k.ID, store.ErrConflict)
+	}
+	k.Version = 1
+	return nil
+}
+
+// UpdateAPIKey replaces the mutable fields of k when the stored version
+// equals k.Version, and sets k.Version to the new version.
+// store.ErrNotFound or store.ErrConflict otherwise.
+func (w *writer) UpdateAPIKey(ctx context.Context, k *store.APIKey) error {
+	var version int64
+	err := w.tx.QueryRowContext(ctx, `
+		UPDATE api_keys SET
+			expiration = ?, invalidated = ?, invalidation = ?,
+			role_descriptors = ?, limited_by = ?, metadata = ?,
+			principal = ?, full_name = ?, email = ?, creator_metadata = ?, realm = ?, realm_type = ?,
+			version = version + 1
+		WHERE id = ? AND version = ?
+		RETURNING version`,
+		k.Expiration, k.Invalidated, k.Invalidation,
+		jsonArg(k.RoleDescriptors), jsonArg(k.LimitedBy), jsonArg(k.Metadata),
+		k.Creator.Principal, k.Creator.FullName, k.Creator.Email, jsonArg(k.Creator.Metadata),
+		k.Creator.Realm, k.Creator.RealmType,
+		k.ID, k.Version).Scan(&version)
+	if errors.Is(err, sql.ErrNoRows) {
+		absent, err := w.absent(ctx, "SELECT 1 FROM api_keys WHERE id = ?", k.ID)
+		switch {
+		case err != nil:
+			return fmt.Errorf("update api key %q: %w", k.ID, err)
+		case absent:
+			return fmt.Errorf("update api key %q: %w", k.ID, store.ErrNotFound)
+		default:
+			return fmt.Errorf("update api key %q: version %d is stale: %w", k.ID, k.Version, store.ErrConflict)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("update api key %q: %w", k.ID, err)
+	}
+	k.Version = version
+	return nil
+}
+
+// InvalidateAPIKeys marks the listed keys that are not yet invalidated as
+// invalidated at the instant at, counting it as a write to their version,
+// and returns the ids it changed in the order of ids. Unknown ids are
+// skipped.
+func (w *writer) InvalidateAPIKeys(ctx context.Context, ids []string, at int64) ([]string, error) {
+	changed := []string{}
+	if len(ids) == 0 {
+		return changed, nil
+	}
+	list, err := jsonStrings(ids)
+	if err != nil {
+		return nil, fmt.Errorf("invalidate api keys: %w", err)
+	}
+	rows, err := w.tx.QueryContext(ctx, `
+		UPDATE api_keys SET invalidated = 1, invalidation = ?, version = version + 1
+		WHERE invalidated = 0 AND id IN (SELECT value FROM json_each(?))
+		RETURNING id`, at, list)
+	if err != nil {
+		return nil, fmt.Errorf("invalidate api keys: %w", err)
+	}
+	defer rows.Close()
+	done := make(map[string]bool)
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("invalidate api keys: %w", err)
+		}
+		done[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("invalidate api keys: %w", err)
+	}
+	for _, id := range ids {
+		if done[id] {
+			changed = append(changed, id)
+			delete(done, id) // a repeated id is reported once
+		}
+	}
+	return changed, nil
+}
