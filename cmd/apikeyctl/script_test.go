@@ -1,0 +1,83 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/apikeyctl/apikeyctl/pkg/cli"
+	"github.com/apikeyctl/apikeyctl/pkg/daemon"
+)
+
+// TestMain lets the test binary run as apikeyctl and apikeyd, so the
+// scripts drive the real commands in their own processes.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"apikeyctl": func() { os.Exit(cli.Main(os.Args[1:])) },
+		"apikeyd":   func() { os.Exit(daemon.Main(os.Args[1:])) },
+	})
+}
+
+// TestScripts runs the CLI and daemon flows in testdata/script.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "../../testdata/script",
+		Setup: func(env *testscript.Env) error {
+			// Keep the Unix socket path short and the user's config out.
+			dir, err := os.MkdirTemp("", "aks")
+			if err != nil {
+				return err
+			}
+			env.Defer(func() { os.RemoveAll(dir) })
+			env.Setenv("SOCK", dir+"/apikeyd.sock")
+			env.Setenv("XDG_CONFIG_HOME", env.WorkDir+"/config")
+			env.Setenv("XDG_RUNTIME_DIR", dir)
+			env.Setenv("NO_COLOR", "")
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"wait-ready": waitReady,
+			"envfile":    envFile,
+		},
+	})
+}
+
+// waitReady FILE waits for apikeyd's ready file and sets $ADDR to the TCP
+// address it listens on (when it does).
+func waitReady(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: wait-ready FILE")
+	}
+	path := ts.MkAbs(args[0])
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		data, err := os.ReadFile(path)
+		if err == nil && len(data) > 0 {
+			var ready struct {
+				Socket string `json:"socket"`
+				Addr   string `json:"addr"`
+			}
+			if err := json.Unmarshal(data, &ready); err == nil {
+				ts.Setenv("ADDR", ready.Addr)
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("apikeyd did not become ready: %s not written", path)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// envfile NAME FILE sets $NAME to the first line of FILE.
+func envFile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: envfile NAME FILE")
+	}
+	data := ts.ReadFile(args[1])
+	ts.Setenv(args[0], strings.TrimSpace(strings.SplitN(data, "\n", 2)[0]))
+}

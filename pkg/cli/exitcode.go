@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/apikeyctl/apikeyctl/pkg/api"
+	"github.com/apikeyctl/apikeyctl/pkg/client"
+	"github.com/apikeyctl/apikeyctl/pkg/output"
+)
+
+// Exit codes of apikeyctl; `apikeyctl help exit-codes` documents them.
+const (
+	ExitOK           = 0
+	ExitError        = 1
+	ExitUsage        = 2
+	ExitNotFound     = 3
+	ExitAuth         = 4
+	ExitForbidden    = 5
+	ExitPartial      = 6
+	ExitUnreachable  = 7
+	ExitInterrupted  = 130
+	exitCodesSummary = `0 ok (also an empty result), 1 error, 2 usage, 3 not found, 4 authentication, 5 forbidden, 6 partial failure, 7 target unreachable, 130 interrupted`
+)
+
+// UsageError is a command line the user got wrong.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// usageErrorf makes a UsageError.
+func usageErrorf(format string, args ...any) error {
+	return &UsageError{Err: fmt.Errorf(format, args...)}
+}
+
+// PartialError is work that succeeded for some items and failed for others.
+type PartialError struct{ Msg string }
+
+func (e *PartialError) Error() string { return e.Msg }
+
+// NotFoundError is an answer that found nothing where something was named.
+type NotFoundError struct{ Msg string }
+
+func (e *NotFoundError) Error() string { return e.Msg }
+
+// ExitCode is the one mapping from an error to apikeyctl's exit code.
+func ExitCode(err error) int {
+	var (
+		usage       *UsageError
+		partial     *PartialError
+		notFound    *NotFoundError
+		unreachable *client.UnreachableError
+		noTarget    *NoTargetError
+		badOutput   *output.UsageError
+		apiErr      *api.Error
+	)
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, context.Canceled):
+		return ExitInterrupted
+	case errors.As(err, &usage), errors.As(err, &badOutput):
+		return ExitUsage
+	case errors.As(err, &partial):
+		return ExitPartial
+	case errors.As(err, &notFound):
+		return ExitNotFound
+	case errors.As(err, &unreachable), errors.As(err, &noTarget):
+		return ExitUnreachable
+	case errors.As(err, &apiErr):
+		switch apiErr.Code {
+		case api.NotFound:
+			return ExitNotFound
+		case api.Unauthenticated:
+			return ExitAuth
+		case api.Forbidden:
+			return ExitForbidden
+		}
+	}
+	return ExitError
+}
+
+// errorLine renders err as the one line apikeyctl prints on stderr.
+func errorLine(err error) string {
+	var apiErr *api.Error
+	if errors.As(err, &apiErr) {
+		line := fmt.Sprintf("error: %s (%d %s)", apiErr.Reason, apiErr.Code.Status(), apiErr.ErrType())
+		for c := apiErr.Cause; c != nil; c = c.Cause {
+			line += fmt.Sprintf(": caused by %s: %s", c.ErrType(), c.Reason)
+		}
+		if d, ok := apiErr.Fields["additional_unsuccessful_credentials"]; ok {
+			line += fmt.Sprintf(" [%v]", d)
+		}
+		return line
+	}
+	return "error: " + err.Error()
+}

@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/apikeyctl/apikeyctl/pkg/api"
+)
+
+type getOptions struct {
+	f   *Factory
+	out outputFlags
+	req api.GetAPIKeysRequest
+}
+
+func newGetCmd(f *Factory) *cobra.Command {
+	opts := &getOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "get [ID]",
+		Short: "Get API keys",
+		Long: `Get API keys by id, name or owner, as the Get API key API does.
+
+Without filters it lists every key you may see. A name ending in * matches
+a prefix. On a terminal the answer is a table (a card for one id); on a
+pipe, the API's JSON.`,
+		Example: `  apikeyctl get --name 'ci-*' --active-only
+  apikeyctl get --owner --field id
+  apikeyctl get 7Q2eJ5gBc8uQ3hY1Zk9w -o yaml`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usageErrorf("get takes at most one key id")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				if opts.req.ID != "" && opts.req.ID != args[0] {
+					return usageErrorf("give the id either as an argument or with --id, not both")
+				}
+				opts.req.ID = args[0]
+			}
+			return runGet(cmd, opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.req.ID, "id", "", "the key with this id")
+	fl.StringVar(&opts.req.Name, "name", "", "keys with this name (* for all, trailing * for a prefix)")
+	fl.StringVar(&opts.req.Username, "username", "", "keys owned by this user")
+	fl.StringVar(&opts.req.RealmName, "realm-name", "", "keys owned in this realm")
+	fl.BoolVar(&opts.req.Owner, "owner", false, "only your own keys")
+	fl.BoolVar(&opts.req.ActiveOnly, "active-only", false, "leave out invalidated and expired keys")
+	fl.BoolVar(&opts.req.WithLimitedBy, "with-limited-by", false, "include the owner's permissions the key is limited by")
+	fl.BoolVar(&opts.req.WithProfileUID, "with-profile-uid", false, "include the owner's profile uid")
+	opts.out.register(cmd)
+	return cmd
+}
+
+func runGet(cmd *cobra.Command, opts *getOptions) error {
+	svc, err := opts.f.Service(cmd.Context())
+	if err != nil {
+		return err
+	}
+	resp, err := svc.GetAPIKeys(cmd.Context(), &opts.req)
+	if err != nil {
+		return err
+	}
+	opts.out.opts.Detail = opts.req.ID != ""
+	if err := opts.out.print(opts.f, resp); err != nil {
+		return err
+	}
+	if opts.req.ID != "" && len(resp.APIKeys) == 0 {
+		return &NotFoundError{Msg: fmt.Sprintf("no API key with id [%s]", opts.req.ID)}
+	}
+	return nil
+}

@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/apikeyctl/apikeyctl/pkg/api"
+)
+
+type invalidateOptions struct {
+	f   *Factory
+	out outputFlags
+	req api.InvalidateAPIKeysRequest
+}
+
+func newInvalidateCmd(f *Factory) *cobra.Command {
+	opts := &invalidateOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "invalidate [ID...]",
+		Short: "Invalidate API keys",
+		Long: `Invalidate API keys by id, name or owner, as the Invalidate API key API
+does. Invalidated keys stop authenticating at once.
+
+Exits 6 when some of the named ids were not invalidated (unknown, already
+invalidated, or refused: see the error details).`,
+		Example: `  apikeyctl invalidate 7Q2eJ5gBc8uQ3hY1Zk9w
+  apikeyctl invalidate --name 'ci-*' --owner
+  apikeyctl get --name 'tmp-*' --field id | xargs apikeyctl invalidate`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.req.IDs = append(opts.req.IDs, args...)
+			return runInvalidate(cmd, opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVar(&opts.req.IDs, "id", nil, "invalidate the key with this `id` (repeatable)")
+	fl.StringVar(&opts.req.Name, "name", "", "invalidate keys with this name (* for all, trailing * for a prefix)")
+	fl.StringVar(&opts.req.Username, "username", "", "invalidate keys owned by this user")
+	fl.StringVar(&opts.req.RealmName, "realm-name", "", "invalidate keys owned in this realm")
+	fl.BoolVar(&opts.req.Owner, "owner", false, "only your own keys")
+	opts.out.register(cmd)
+	return cmd
+}
+
+func runInvalidate(cmd *cobra.Command, opts *invalidateOptions) error {
+	svc, err := opts.f.Service(cmd.Context())
+	if err != nil {
+		return err
+	}
+	resp, err := svc.InvalidateAPIKeys(cmd.Context(), &opts.req)
+	if err != nil {
+		return err
+	}
+	if err := opts.out.print(opts.f, resp); err != nil {
+		return err
+	}
+	var missed []string
+	for _, id := range opts.req.IDs {
+		if !slices.Contains(resp.InvalidatedAPIKeys, id) {
+			missed = append(missed, id)
+		}
+	}
+	switch {
+	case resp.ErrorCount > 0:
+		return &PartialError{Msg: fmt.Sprintf("%d API key(s) could not be invalidated", resp.ErrorCount)}
+	case len(missed) > 0:
+		return &PartialError{Msg: fmt.Sprintf("not invalidated (unknown, not yours, or already invalidated): %s", strings.Join(missed, ", "))}
+	}
+	return nil
+}

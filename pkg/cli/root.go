@@ -1,0 +1,135 @@
+// Package cli is apikeyctl: the cobra command tree, the Factory that hands
+// each command its api.Service and IOStreams, the choice of target (--db,
+// --socket, --url, environment, config file, default socket) and the one
+// mapping from errors to exit codes.
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/apikeyctl/apikeyctl/pkg/iostreams"
+)
+
+// Build information, set with -ldflags "-X github.com/apikeyctl/apikeyctl/pkg/cli.version=...".
+var (
+	version = "dev"
+	commit  = ""
+	date    = ""
+)
+
+// Main runs apikeyctl with args and returns its exit code. It is the only
+// place that decides one.
+func Main(args []string) int {
+	ios := iostreams.System()
+	f := &Factory{
+		IOStreams: ios,
+		Getenv:    os.Getenv,
+		Now:       time.Now,
+		Version:   BuildInfo{Version: version, Commit: commit, Date: date},
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	return Run(ctx, f, args)
+}
+
+// Run executes one command line with the given factory and returns the
+// exit code; tests call it with test streams.
+func Run(ctx context.Context, f *Factory, args []string) int {
+	root := NewRootCmd(f)
+	root.SetArgs(args)
+	defer f.Close()
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	if ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	fmt.Fprintln(f.IOStreams.ErrOut, errorLine(err))
+	return ExitCode(err)
+}
+
+// NewRootCmd builds the command tree.
+func NewRootCmd(f *Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "apikeyctl",
+		Short: "Manage Elasticsearch API keys, in apikeyd or in an Elasticsearch cluster",
+		Long: `apikeyctl manages Elasticsearch-style API keys.
+
+It talks to apikeyd over its Unix socket (the default) or a URL, to a real
+Elasticsearch cluster over its URL, or works directly on an apikeyd database
+file with --db. Every command behaves and prints the same in all modes.
+
+On a terminal, answers are tables and cards; on a pipe, they are the API's
+JSON, exactly as the REST API returns it.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE:          groupRunE,
+	}
+	root.SetOut(f.IOStreams.Out)
+	root.SetErr(f.IOStreams.ErrOut)
+	root.SetIn(f.IOStreams.In)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: err} })
+
+	pf := root.PersistentFlags()
+	pf.String("db", "", "work directly on this apikeyd database `file`, as your OS user")
+	pf.String("socket", "", "talk to apikeyd over this Unix socket `path`")
+	pf.String("url", "", "talk to apikeyd or Elasticsearch at this `URL`")
+	pf.String("username", "", "authenticate as this user (password from APIKEYCTL_PASSWORD, --password-stdin or a prompt)")
+	pf.Bool("password-stdin", false, "read the password of --username from the first line of stdin")
+	pf.String("ca-cert", "", "trust this PEM `file` of CA certificates for --url")
+	pf.Bool("insecure", false, "do not verify the server's TLS certificate (dangerous)")
+	pf.Bool("no-color", false, "never colour the output")
+	f.flags = pf
+
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if noColor, _ := cmd.Flags().GetBool("no-color"); noColor {
+			f.IOStreams.SetColorEnabled(false)
+		}
+		return nil
+	}
+
+	root.AddCommand(
+		newCreateCmd(f),
+		newGetCmd(f),
+		newInvalidateCmd(f),
+		newWhoamiCmd(f),
+		newUserCmd(f),
+		newRoleCmd(f),
+		newVersionCmd(f),
+	)
+	return root
+}
+
+// groupRunE runs a command that only groups others: alone it prints its
+// help, with an unknown subcommand it is a usage error (exit 2).
+func groupRunE(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageErrorf("unknown command %q for %q; see '%s --help'", args[0], cmd.CommandPath(), cmd.CommandPath())
+	}
+	return cmd.Help()
+}
+
+// noArgs rejects positional arguments with a usage error.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageErrorf("%s takes no arguments, got %q", cmd.CommandPath(), args)
+	}
+	return nil
+}
+
+// exactArgs requires n positional arguments.
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageErrorf("%s needs %s", cmd.CommandPath(), what)
+		}
+		return nil
+	}
+}

@@ -1,0 +1,30 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+)
+
+func newWhoamiCmd(f *Factory) *cobra.Command {
+	var out outputFlags
+	cmd := &cobra.Command{
+		Use:   "whoami",
+		Short: "Show who you are authenticated as",
+		Long:  "Show the identity the target sees for you, as the Authenticate API returns it.",
+		Example: `  apikeyctl whoami
+  APIKEYCTL_API_KEY=$KEY apikeyctl --url https://localhost:9200 whoami --field api_key.id`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			svc, err := f.Service(cmd.Context())
+			if err != nil {
+				return err
+			}
+			resp, err := svc.Authenticate(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return out.print(f, resp)
+		},
+	}
+	out.register(cmd)
+	return cmd
+}

@@ -1,0 +1,238 @@
+package daemon
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+)
+
+// Config is apikeyd's resolved configuration. It is loaded once, by
+// loadConfig, from flags, APIKEYD_* environment variables and the optional
+// YAML config file, in that order of precedence, then validated.
+type Config struct {
+	// ConfigFile is the YAML file the rest was read from, if any.
+	ConfigFile string `mapstructure:"config"`
+	// DataDir holds the database and, without XDG_RUNTIME_DIR, the socket.
+	DataDir string `mapstructure:"data-dir"`
+	// DB is the SQLite database file.
+	DB string `mapstructure:"db"`
+	// Socket is the Unix socket path; empty disables the socket.
+	Socket string `mapstructure:"socket"`
+	// Listen is the TCP HOST:PORT to serve on; empty disables TCP.
+	Listen string `mapstructure:"listen"`
+	// TLSCert and TLSKey are PEM files; both or neither.
+	TLSCert string `mapstructure:"tls-cert"`
+	TLSKey  string `mapstructure:"tls-key"`
+	// InsecureListen allows plain HTTP on a non-loopback address.
+	InsecureListen bool   `mapstructure:"insecure-listen"`
+	LogLevel       string `mapstructure:"log-level"`
+	LogFormat      string `mapstructure:"log-format"`
+	// ReadyFile, when set, is written with the bound addresses as JSON
+	// once the daemon is listening.
+	ReadyFile string `mapstructure:"ready-file"`
+	// BootstrapPassword is the password of the superuser elastic created
+	// on first start (APIKEYD_BOOTSTRAP_PASSWORD); generated when empty.
+	BootstrapPassword string `mapstructure:"bootstrap-password"`
+}
+
+// ConfigError is a configuration that cannot be used: the daemon does not
+// start and exits with the usage status.
+type ConfigError struct{ msg string }
+
+func (e *ConfigError) Error() string { return e.msg }
+
+func configErrorf(format string, args ...any) error {
+	return &ConfigError{msg: fmt.Sprintf(format, args...)}
+}
+
+// maxSocketPath is the longest Unix socket path the kernel takes
+// (sun_path is 108 bytes on Linux, 104 on the BSDs, with a terminating NUL).
+const maxSocketPath = 103
+
+// envPrefix prefixes the environment variables of every setting:
+// --data-dir is APIKEYD_DATA_DIR.
+const envPrefix = "APIKEYD"
+
+// addFlags defines the daemon's flags.
+func addFlags(fs *pflag.FlagSet) {
+	fs.String("config", "", "read settings from this YAML file (keys as the flag names)")
+	fs.String("data-dir", "", "directory of the database (default $XDG_DATA_HOME/apikeyd, ~/.local/share/apikeyd, or /var/lib/apikeyd as root)")
+	fs.String("db", "", "SQLite database file (default <data-dir>/apikeys.db)")
+	fs.String("socket", "", `Unix socket path (default $XDG_RUNTIME_DIR/apikeyd/apikeyd.sock, <data-dir>/apikeyd.sock, or /run/apikeyd/apikeyd.sock as root); "" disables it`)
+	fs.String("listen", "", "also serve on this TCP HOST:PORT (off by default)")
+	fs.String("tls-cert", "", "TLS certificate (PEM) for --listen")
+	fs.String("tls-key", "", "TLS private key (PEM) for --listen")
+	fs.Bool("insecure-listen", false, "allow plain HTTP on a non-loopback --listen address")
+	fs.String("log-level", "info", "log level: debug, info, warn or error")
+	fs.String("log-format", "text", "log format: text or json")
+	fs.String("ready-file", "", "write the bound addresses to this file as JSON once listening")
+}
+
+// flagKeys are the settings that have a flag.
+var flagKeys = []string{"config", "data-dir", "db", "socket", "listen", "tls-cert", "tls-key",
+	"insecure-listen", "log-level", "log-format", "ready-file"}
+
+// loadConfig resolves and validates the configuration. It is the only
+// function that touches viper.
+func loadConfig(fs *pflag.FlagSet) (*Config, error) {
+	v := viper.New()
+	v.SetEnvPrefix(envPrefix)
+	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
+	v.AllowEmptyEnv(true)
+	v.AutomaticEnv()
+	for _, k := range flagKeys {
+		if err := v.BindPFlag(k, fs.Lookup(k)); err != nil {
+			return nil, fmt.Errorf("bind flag --%s: %w", k, err)
+		}
+	}
+	if err := v.BindEnv("bootstrap-password"); err != nil {
+		return nil, fmt.Errorf("bind environment: %w", err)
+	}
+	if path := v.GetString("config"); path != "" {
+		v.SetConfigFile(path)
+		v.SetConfigType("yaml")
+		if err := v.ReadInConfig(); err != nil {
+			var pe *os.PathError
+			if errors.As(err, &pe) {
+				return nil, configErrorf("cannot read the config file %s: %v", path, pe.Err)
+			}
+			return nil, configErrorf("cannot read the config file %s: %v", path, err)
+		}
+	}
+	cfg := &Config{}
+	if err := v.UnmarshalExact(cfg); err != nil {
+		return nil, configErrorf("invalid configuration: %v", err)
+	}
+	cfg.applyDefaults(os.Getenv, os.Geteuid(), !v.IsSet("socket"))
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// applyDefaults fills the paths that were not given.
+func (c *Config) applyDefaults(getenv func(string) string, euid int, socketUnset bool) {
+	if c.DataDir == "" {
+		c.DataDir = defaultDataDir(getenv, euid)
+	}
+	if c.DB == "" {
+		c.DB = filepath.Join(c.DataDir, "apikeys.db")
+	}
+	if socketUnset {
+		c.Socket = defaultSocketPath(getenv, euid, c.DataDir)
+	}
+}
+
+// validate checks the settings against each other.
+func (c *Config) validate() error {
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return configErrorf("--log-level %q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return configErrorf("--log-format %q is not one of text, json", c.LogFormat)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return configErrorf("--tls-cert and --tls-key must be given together")
+	}
+	if c.Socket == "" && c.Listen == "" {
+		return configErrorf("nothing to listen on: the socket is disabled and --listen is not set")
+	}
+	if c.Socket != "" && len(c.Socket) > maxSocketPath {
+		return configErrorf("--socket %s is too long for a Unix socket (%d bytes, at most %d): choose a shorter path", c.Socket, len(c.Socket), maxSocketPath)
+	}
+	if c.Listen == "" {
+		if c.TLSCert != "" {
+			return configErrorf("--tls-cert and --tls-key need --listen: the Unix socket does not use TLS")
+		}
+		return nil
+	}
+	host, _, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		return configErrorf("--listen %q is not HOST:PORT: %v", c.Listen, err)
+	}
+	if c.TLSCert == "" && !c.InsecureListen && !isLoopback(host) {
+		return configErrorf("--listen %s is not a loopback address: plain HTTP there would expose credentials to the network. Give --tls-cert and --tls-key, or --insecure-listen to serve plain HTTP anyway", c.Listen)
+	}
+	return nil
+}
+
+// TLS reports whether the TCP listener uses TLS.
+func (c *Config) TLS() bool { return c.TLSCert != "" }
+
+// isLoopback reports whether host names only the local machine.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// logLevel is the slog level of cfg.LogLevel.
+func (c *Config) logLevel() slog.Level {
+	switch c.LogLevel {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+// DefaultDataDir is the data directory apikeyd uses without --data-dir:
+// $APIKEYD_DATA_DIR, else /var/lib/apikeyd for root, else
+// $XDG_DATA_HOME/apikeyd, else ~/.local/share/apikeyd.
+func DefaultDataDir() string {
+	if d := os.Getenv(envPrefix + "_DATA_DIR"); d != "" {
+		return d
+	}
+	return defaultDataDir(os.Getenv, os.Geteuid())
+}
+
+func defaultDataDir(getenv func(string) string, euid int) string {
+	if euid == 0 {
+		return "/var/lib/apikeyd"
+	}
+	if x := getenv("XDG_DATA_HOME"); x != "" {
+		return filepath.Join(x, "apikeyd")
+	}
+	home := getenv("HOME")
+	if home == "" {
+		home, _ = os.UserHomeDir()
+	}
+	return filepath.Join(home, ".local", "share", "apikeyd")
+}
+
+// DefaultSocketPath is the socket apikeyd listens on without --socket, so
+// that apikeyctl finds the daemon where it is: $APIKEYD_SOCKET when set,
+// else /run/apikeyd/apikeyd.sock for root, else
+// $XDG_RUNTIME_DIR/apikeyd/apikeyd.sock, else <DefaultDataDir>/apikeyd.sock.
+func DefaultSocketPath() string {
+	if s := os.Getenv(envPrefix + "_SOCKET"); s != "" {
+		return s
+	}
+	return defaultSocketPath(os.Getenv, os.Geteuid(), DefaultDataDir())
+}
+
+func defaultSocketPath(getenv func(string) string, euid int, dataDir string) string {
+	if euid == 0 {
+		return "/run/apikeyd/apikeyd.sock"
+	}
+	if x := getenv("XDG_RUNTIME_DIR"); x != "" {
+		return filepath.Join(x, "apikeyd", "apikeyd.sock")
+	}
+	return filepath.Join(dataDir, "apikeyd.sock")
+}

@@ -1,0 +1,235 @@
+package daemon
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/apikeyctl/apikeyctl/pkg/esapi"
+)
+
+// DefaultShutdownTimeout is how long a stopping daemon waits for requests
+// in flight.
+const DefaultShutdownTimeout = 10 * time.Second
+
+// Addrs are the addresses a running server listens on.
+type Addrs struct {
+	PID    int    `json:"pid"`
+	Socket string `json:"socket,omitempty"`
+	// Addr is the bound TCP address, with the actual port when :0 was asked.
+	Addr string `json:"addr,omitempty"`
+	TLS  bool   `json:"tls"`
+	// URL is the base URL of the TCP listener.
+	URL string `json:"url,omitempty"`
+	DB  string `json:"db"`
+}
+
+// Server is apikeyd: the listeners, the HTTP server over them and the
+// backend behind it. Run serves until its context ends.
+type Server struct {
+	cfg    *Config
+	log    *slog.Logger
+	stderr io.Writer
+
+	// open builds the backend; openBackend unless a test replaces it.
+	open func(ctx context.Context) (*backend, error)
+	// ShutdownTimeout bounds the wait for requests in flight.
+	ShutdownTimeout time.Duration
+
+	ready chan struct{}
+	mu    sync.Mutex
+	addrs Addrs
+}
+
+// NewServer returns a server for cfg that logs to log and shows the
+// generated bootstrap password on stderr.
+func NewServer(cfg *Config, log *slog.Logger, stderr io.Writer) *Server {
+	s := &Server{cfg: cfg, log: log, stderr: stderr, ShutdownTimeout: DefaultShutdownTimeout, ready: make(chan struct{})}
+	s.open = func(ctx context.Context) (*backend, error) { return openBackend(ctx, cfg, log, stderr) }
+	return s
+}
+
+// Ready is closed once the server listens.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// Addrs returns the bound addresses; valid once Ready is closed.
+func (s *Server) Addrs() Addrs {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addrs
+}
+
+// Run opens the backend, listens, serves until ctx ends, then stops
+// accepting, lets requests in flight finish, closes the store and removes
+// the socket and the ready file.
+func (s *Server) Run(ctx context.Context) (err error) {
+	var tlsConfig *tls.Config
+	if s.cfg.TLS() {
+		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
+		if err != nil {
+			return fmt.Errorf("load the TLS certificate: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+
+	be, err := s.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := be.close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close the database: %w", cerr)
+		}
+	}()
+
+	addrs := Addrs{PID: os.Getpid(), DB: s.cfg.DB, TLS: tlsConfig != nil}
+	var listeners []net.Listener
+	closeAll := func() {
+		for _, l := range listeners {
+			l.Close()
+		}
+	}
+	if s.cfg.Socket != "" {
+		ul, err := listenUnix(ctx, s.cfg.Socket)
+		if err != nil {
+			return err
+		}
+		listeners = append(listeners, ul)
+		addrs.Socket = s.cfg.Socket
+	}
+	var tcp net.Listener
+	if s.cfg.Listen != "" {
+		var lc net.ListenConfig
+		tcp, err = lc.Listen(ctx, "tcp", s.cfg.Listen)
+		if err != nil {
+			closeAll()
+			return fmt.Errorf("listen on %s: %w", s.cfg.Listen, err)
+		}
+		addrs.Addr = tcp.Addr().String()
+		scheme := "http"
+		if tlsConfig != nil {
+			scheme = "https"
+		}
+		addrs.URL = scheme + "://" + addrs.Addr
+	}
+
+	handler := esapi.NewHandler(esapi.Config{
+		Service:       be.svc,
+		Authenticator: be.authn,
+		Peer:          newPeerAuth(os.Geteuid()).subject,
+		Logger:        s.log,
+		Info:          s.clusterInfo(),
+	})
+	srv := &http.Server{
+		Handler:           handler,
+		ConnContext:       connContext,
+		TLSConfig:         tlsConfig,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+
+	serveErr := make(chan error, 2)
+	var wg sync.WaitGroup
+	serve := func(l net.Listener, withTLS bool) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			if withTLS {
+				err = srv.ServeTLS(l, "", "")
+			} else {
+				err = srv.Serve(l)
+			}
+			if err != nil && !errors.Is(err, http.ErrServerClosed) {
+				serveErr <- err
+			}
+		}()
+	}
+	for _, l := range listeners {
+		serve(l, false)
+	}
+	if tcp != nil {
+		serve(tcp, tlsConfig != nil)
+	}
+
+	s.mu.Lock()
+	s.addrs = addrs
+	s.mu.Unlock()
+	s.log.Info("apikeyd listening", "socket", addrs.Socket, "addr", addrs.Addr, "tls", addrs.TLS, "db", addrs.DB)
+	if s.cfg.ReadyFile != "" {
+		if err := writeReadyFile(s.cfg.ReadyFile, addrs); err != nil {
+			s.log.Error("cannot write the ready file", "path", s.cfg.ReadyFile, "err", err)
+		} else {
+			defer os.Remove(s.cfg.ReadyFile)
+		}
+	}
+	close(s.ready)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		s.log.Info("apikeyd stopping", "reason", context.Cause(ctx).Error())
+	case runErr = <-serveErr:
+		s.log.Error("apikeyd stopping after a listener failed", "err", runErr)
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		s.log.Warn("requests still in flight at the shutdown deadline were cut off", "err", err)
+		srv.Close()
+	}
+	wg.Wait()
+	if runErr != nil {
+		return fmt.Errorf("serve: %w", runErr)
+	}
+	s.log.Info("apikeyd stopped")
+	return nil
+}
+
+// clusterInfo is what GET / says about this daemon: the host as the node,
+// and a cluster UUID stable for the database file.
+func (s *Server) clusterInfo() esapi.ClusterInfo {
+	db := s.cfg.DB
+	if abs, err := filepath.Abs(db); err == nil {
+		db = abs
+	}
+	sum := sha256.Sum256([]byte(db))
+	info := esapi.ClusterInfo{
+		ClusterName: "apikeyd",
+		ClusterUUID: base64.RawURLEncoding.EncodeToString(sum[:16]),
+	}
+	if Commit != "" {
+		info.Version.BuildHash = Commit
+	}
+	if Date != "" {
+		info.Version.BuildDate = Date
+	}
+	return info
+}
+
+// writeReadyFile writes addrs as JSON, atomically.
+func writeReadyFile(path string, addrs Addrs) error {
+	data, err := json.MarshalIndent(addrs, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}

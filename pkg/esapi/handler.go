@@ -1,0 +1,408 @@
+// Package esapi serves the Elasticsearch security REST API for API keys,
+// users and roles over an api.Service, so that Elasticsearch clients and
+// curl cannot tell apikeyd from an Elasticsearch node.
+//
+// The handlers are thin: decode the request, call the Service, encode the
+// answer. What Elasticsearch's REST layer does around them lives here too:
+// the route table with its query parameters, authentication of every
+// request, the error envelope, the product header, media types, gzip
+// bodies, pretty and filter_path. No rule of the API itself does.
+package esapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apikeyctl/apikeyctl/pkg/api"
+	"github.com/apikeyctl/apikeyctl/pkg/auth"
+)
+
+// Authenticator checks the credential a request carries and returns the
+// subject it proves. keyservice.Service implements it.
+type Authenticator interface {
+	AuthenticateCredential(ctx context.Context, cred auth.Credential) (*auth.Subject, error)
+}
+
+// Config is what NewHandler serves.
+type Config struct {
+	// Service answers every API request.
+	Service api.Service
+	// Authenticator checks Authorization headers.
+	Authenticator Authenticator
+	// Peer identifies a caller that sent no Authorization header, from
+	// the connection it came on (the Unix socket's peer credentials). It
+	// returns (nil, nil) when the connection tells nothing, and an error
+	// to refuse the caller. Without Peer such a request is a 401.
+	Peer func(r *http.Request) (*auth.Subject, *api.Error)
+	// Logger receives one line per request and the internal errors;
+	// slog.Default() when nil.
+	Logger *slog.Logger
+	// Info is the body of GET /; empty fields get defaults.
+	Info ClusterInfo
+	// MaxBodySize is the largest request body accepted after
+	// decompression; DefaultMaxBodySize when zero.
+	MaxBodySize int64
+}
+
+// handler is the http.Handler NewHandler returns.
+type handler struct {
+	svc     api.Service
+	authn   Authenticator
+	peer    func(r *http.Request) (*auth.Subject, *api.Error)
+	log     *slog.Logger
+	info    ClusterInfo
+	maxBody int64
+	routes  []*route
+}
+
+// NewHandler returns the HTTP handler of the Elasticsearch API over
+// cfg.Service.
+func NewHandler(cfg Config) http.Handler {
+	h := &handler{
+		svc:     cfg.Service,
+		authn:   cfg.Authenticator,
+		peer:    cfg.Peer,
+		log:     cfg.Logger,
+		info:    cfg.Info.withDefaults(),
+		maxBody: cfg.MaxBodySize,
+		routes:  routeTable(),
+	}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	if h.maxBody <= 0 {
+		h.maxBody = DefaultMaxBodySize
+	}
+	return h
+}
+
+// exchange is one request and what is known about it so far.
+type exchange struct {
+	w      http.ResponseWriter
+	r      *http.Request
+	start  time.Time
+	status int
+	pretty bool
+	filter *filterPath
+	q      query
+	path   map[string]string
+	body   []byte
+	sub    *auth.Subject
+}
+
+// ServeHTTP answers one request and logs it.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	x := &exchange{w: w, r: r, start: time.Now()}
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler { //nolint:errorlint // sentinel panic value
+				panic(v)
+			}
+			h.log.Error("panic while serving a request", "method", r.Method, "path", r.URL.Path,
+				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			if x.status == 0 {
+				h.writeInternal(x)
+			}
+		}
+		h.logRequest(x)
+	}()
+	h.serve(x)
+}
+
+func (h *handler) serve(x *exchange) {
+	r := x.r
+	hdr := x.w.Header()
+	hdr.Set("X-Elastic-Product", "Elasticsearch")
+	hdr.Set("Content-Type", "application/json")
+
+	q, qerr := parseQuery(r.URL.RawQuery)
+	if qerr == nil {
+		x.q = q
+		if v, ok := q["pretty"]; ok && v != "false" {
+			x.pretty = true
+		}
+	}
+	if err := rejectBrowser(r); err != nil {
+		h.writeError(x, err)
+		return
+	}
+	if qerr != nil {
+		h.writeError(x, qerr)
+		return
+	}
+	if v, ok := q["error_trace"]; ok {
+		if _, err := parseBool(v); err != nil {
+			h.writeSimple(x, http.StatusBadRequest, err.(*api.Error).Reason, true)
+			return
+		}
+	}
+
+	rs, ps := match(h.routes, r.URL.EscapedPath())
+	var rt *route
+	for i, c := range rs {
+		if c.method == r.Method {
+			rt, x.path = c, ps[i]
+			break
+		}
+	}
+	if rt == nil {
+		h.noRoute(x, rs)
+		return
+	}
+
+	body, err := readBody(r, h.maxBody)
+	if err != nil {
+		var tl errTooLarge
+		if errors.As(err, &tl) {
+			h.writeEnvelope(x, http.StatusRequestEntityTooLarge, "content_too_long_exception", tl.Error())
+			return
+		}
+		h.writeError(x, err)
+		return
+	}
+	x.body = body
+	if len(body) > 0 {
+		if err := checkContentType(r.Header.Values("Content-Type")); err != nil {
+			var ct contentTypeError
+			if errors.As(err, &ct) {
+				h.writeSimple(x, http.StatusNotAcceptable, ct.msg, true)
+				return
+			}
+			h.writeError(x, err)
+			return
+		}
+	}
+	if err := checkAccept(r.Header.Values("Accept")); err != nil {
+		h.writeError(x, err)
+		return
+	}
+
+	sub, err := h.authenticate(r)
+	if err != nil {
+		h.writeError(x, err)
+		return
+	}
+	x.sub = sub
+	ctx := auth.WithSubject(r.Context(), sub)
+
+	if err := checkParams(r.URL.Path, q, rt.params); err != nil {
+		h.writeError(x, err)
+		return
+	}
+	if len(body) > 0 && !rt.body {
+		h.writeError(x, api.Errorf(api.Invalid, "request [%s %s] does not support having a body", r.Method, r.URL.Path))
+		return
+	}
+	x.filter = parseFilterPath(q["filter_path"])
+
+	status, v, err := rt.serve(ctx, h, x)
+	if err != nil {
+		h.writeError(x, err)
+		return
+	}
+	h.writeJSON(x, status, v)
+}
+
+// rejectBrowser refuses requests a web browser sent on behalf of a page:
+// apikeyd is a local admin surface that no web page may reach.
+func rejectBrowser(r *http.Request) error {
+	if origin := r.Header.Get("Origin"); origin != "" {
+		return api.Errorf(api.Forbidden, "requests from a web browser are not allowed: the request carries the Origin header [%s]", origin)
+	}
+	switch site := strings.ToLower(r.Header.Get("Sec-Fetch-Site")); site {
+	case "cross-site", "same-site":
+		return api.Errorf(api.Forbidden, "requests from a web browser are not allowed: the request is [Sec-Fetch-Site: %s]", site)
+	}
+	return nil
+}
+
+// noRoute answers a request whose path or method has no handler, as
+// Elasticsearch's RestController does.
+func (h *handler) noRoute(x *exchange, matched []*route) {
+	uri := x.r.RequestURI
+	if uri == "" {
+		uri = x.r.URL.RequestURI()
+	}
+	if len(matched) == 0 {
+		h.writeSimple(x, http.StatusBadRequest, fmt.Sprintf("no handler found for uri [%s] and method [%s]", uri, x.r.Method), false)
+		return
+	}
+	allowed := allowedMethods(matched)
+	x.w.Header().Set("Allow", strings.Join(allowed, ","))
+	if x.r.Method == http.MethodOptions {
+		x.send(http.StatusOK, nil)
+		return
+	}
+	h.writeSimple(x, http.StatusMethodNotAllowed, fmt.Sprintf("Incorrect HTTP method for uri [%s] and method [%s], allowed: [%s]",
+		uri, x.r.Method, strings.Join(allowed, ", ")), true)
+}
+
+// authenticate identifies the caller: from the Authorization header, or,
+// without one, from the connection's peer.
+func (h *handler) authenticate(r *http.Request) (*auth.Subject, error) {
+	header := strings.TrimSpace(r.Header.Get("Authorization"))
+	if header == "" {
+		if h.peer != nil {
+			sub, perr := h.peer(r)
+			if perr != nil {
+				return nil, perr
+			}
+			if sub != nil {
+				return sub, nil
+			}
+		}
+		uri := r.RequestURI
+		if uri == "" {
+			uri = r.URL.RequestURI()
+		}
+		return nil, auth.Unauthenticated(fmt.Sprintf("missing authentication credentials for REST request [%s]", uri))
+	}
+	cred, err := auth.ParseAuthorization(header)
+	if err != nil {
+		return nil, err
+	}
+	if h.authn == nil {
+		return nil, errors.New("esapi: no Authenticator configured")
+	}
+	sub, err := h.authn.AuthenticateCredential(r.Context(), cred)
+	if err != nil {
+		return nil, err
+	}
+	if sub == nil {
+		return nil, errors.New("esapi: the Authenticator returned no subject and no error")
+	}
+	return sub, nil
+}
+
+// marshal encodes v without HTML escaping, as Elasticsearch does.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// writeJSON answers a successful request, applying filter_path and pretty.
+func (h *handler) writeJSON(x *exchange, status int, v any) {
+	data, err := marshal(v)
+	if err != nil {
+		h.internalError(x, fmt.Errorf("encode response: %w", err))
+		return
+	}
+	if x.filter != nil || x.pretty {
+		tree, err := parseTree(data)
+		if err != nil {
+			h.internalError(x, fmt.Errorf("re-read response: %w", err))
+			return
+		}
+		if x.filter != nil {
+			tree = x.filter.apply(tree)
+		}
+		data = tree.render(x.pretty)
+	}
+	x.send(status, data)
+}
+
+// writeError answers with the error envelope of err: an *api.Error as
+// itself, anything else as a generic internal error.
+func (h *handler) writeError(x *exchange, err error) {
+	e, ok := api.AsError(err)
+	if !ok {
+		h.internalError(x, err)
+		return
+	}
+	for k, vs := range e.Header {
+		for _, v := range vs {
+			x.w.Header().Add(k, v)
+		}
+	}
+	status := e.Code.Status()
+	if status >= 500 {
+		h.log.Error("internal error", "method", x.r.Method, "path", x.r.URL.Path, "err", e.Error())
+	}
+	h.sendError(x, status, api.Envelope(e))
+}
+
+// internalError logs err and answers 500 without revealing it.
+func (h *handler) internalError(x *exchange, err error) {
+	level := slog.LevelError
+	if errors.Is(err, context.Canceled) {
+		level = slog.LevelDebug
+	}
+	h.log.Log(x.r.Context(), level, "internal error", "method", x.r.Method, "path", x.r.URL.Path, "err", err.Error())
+	h.writeInternal(x)
+}
+
+func (h *handler) writeInternal(x *exchange) {
+	h.sendError(x, http.StatusInternalServerError, api.Envelope(&api.Error{Code: api.Internal, Reason: "internal error"}))
+}
+
+// writeEnvelope answers with an exception envelope for a status that has
+// no api.Code (such as 413).
+func (h *handler) writeEnvelope(x *exchange, status int, typ, reason string) {
+	exc := `{"type":` + string(encodeString(typ)) + `,"reason":` + string(encodeString(reason)) + `}`
+	body := `{"error":{"root_cause":[` + exc + `],` + exc[1:len(exc)-1] + `},"status":` + strconv.Itoa(status) + `}`
+	h.sendError(x, status, []byte(body))
+}
+
+// writeSimple answers with Elasticsearch's simple error body
+// {"error":"...","status":N} (without status for "no handler found").
+func (h *handler) writeSimple(x *exchange, status int, msg string, withStatus bool) {
+	body := `{"error":` + string(encodeString(msg))
+	if withStatus {
+		body += `,"status":` + strconv.Itoa(status)
+	}
+	body += "}"
+	h.sendError(x, status, []byte(body))
+}
+
+// sendError sends an error body; like Elasticsearch it honours pretty but
+// not filter_path.
+func (h *handler) sendError(x *exchange, status int, body []byte) {
+	if x.pretty {
+		if tree, err := parseTree(body); err == nil {
+			body = tree.render(true)
+		}
+	}
+	x.send(status, body)
+}
+
+// send writes the status and body.
+func (x *exchange) send(status int, body []byte) {
+	x.status = status
+	x.w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	x.w.WriteHeader(status)
+	if len(body) > 0 {
+		_, _ = x.w.Write(body)
+	}
+}
+
+// logRequest logs one line per request: never its query values, headers
+// or body, which may carry secrets.
+func (h *handler) logRequest(x *exchange) {
+	attrs := []slog.Attr{
+		slog.String("method", x.r.Method),
+		slog.String("path", x.r.URL.Path),
+		slog.Int("status", x.status),
+		slog.Duration("duration", time.Since(x.start)),
+	}
+	if x.sub != nil {
+		attrs = append(attrs, slog.String("user", x.sub.Username))
+		if x.sub.APIKey != nil {
+			attrs = append(attrs, slog.String("api_key_id", x.sub.APIKey.ID))
+		}
+	}
+	h.log.LogAttrs(x.r.Context(), slog.LevelInfo, "request", attrs...)
+}

@@ -1,0 +1,208 @@
+package esapi
+
+import (
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/apikeyctl/apikeyctl/pkg/api"
+)
+
+// paramKind says how a query parameter's value is checked.
+type paramKind int
+
+const (
+	stringParam paramKind = iota
+	boolParam
+	refreshParam
+)
+
+// param is a query parameter a route accepts.
+type param struct {
+	name string
+	kind paramKind
+}
+
+// commonParams are accepted on every route, as Elasticsearch's REST layer
+// consumes them before any handler runs.
+var commonParams = []param{
+	{"error_trace", boolParam},
+	{"filter_path", stringParam},
+	{"human", boolParam},
+	{"pretty", stringParam},
+}
+
+// parseBool parses a boolean query parameter the way Elasticsearch does:
+// "" and "true" are true, "false" is false, anything else is an error.
+func parseBool(value string) (bool, error) {
+	switch value {
+	case "", "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, api.Errorf(api.Invalid, "Failed to parse value [%s] as only [true] or [false] are allowed.", value)
+}
+
+// checkParam checks one parameter value of a known kind.
+func checkParam(p param, value string) error {
+	switch p.kind {
+	case boolParam:
+		_, err := parseBool(value)
+		return err
+	case refreshParam:
+		switch value {
+		case "", "true", "false", "wait_for":
+			return nil
+		}
+		return api.Errorf(api.Invalid, "Unknown value for refresh: [%s].", value)
+	}
+	return nil
+}
+
+// query holds the last value of each query parameter, as Elasticsearch
+// keeps them.
+type query map[string]string
+
+func parseQuery(raw string) (query, error) {
+	values, err := url.ParseQuery(raw)
+	if err != nil {
+		return nil, api.Errorf(api.Invalid, "invalid query string: %v", err)
+	}
+	q := query{}
+	for k, vs := range values {
+		q[k] = vs[len(vs)-1]
+	}
+	return q, nil
+}
+
+// has reports whether the parameter was given.
+func (q query) has(name string) bool {
+	_, ok := q[name]
+	return ok
+}
+
+// flag returns a boolean parameter that was already checked, false when
+// absent.
+func (q query) flag(name string) bool {
+	v, ok := q[name]
+	if !ok {
+		return false
+	}
+	b, _ := parseBool(v)
+	return b
+}
+
+// checkParams checks the values of the known parameters, then reports the
+// unknown ones with Elasticsearch's message.
+func checkParams(path string, q query, known []param) error {
+	byName := map[string]param{}
+	for _, p := range commonParams {
+		byName[p.name] = p
+	}
+	for _, p := range known {
+		byName[p.name] = p
+	}
+	names := make([]string, 0, len(q))
+	for k := range q {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var unknown []string
+	for _, k := range names {
+		p, ok := byName[k]
+		if !ok {
+			unknown = append(unknown, k)
+			continue
+		}
+		if err := checkParam(p, q[k]); err != nil {
+			return err
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	candidates := make([]string, 0, len(byName))
+	for k := range byName {
+		candidates = append(candidates, k)
+	}
+	return unrecognized(path, unknown, candidates)
+}
+
+// unrecognized is Elasticsearch's BaseRestHandler.unrecognized message:
+// the unknown names in sorted order, each with the accepted names that look
+// like it.
+func unrecognized(path string, invalid, candidates []string) *api.Error {
+	sort.Strings(invalid)
+	var b strings.Builder
+	plural := ""
+	if len(invalid) > 1 {
+		plural = "s"
+	}
+	fmt.Fprintf(&b, "request [%s] contains unrecognized parameter%s: ", path, plural)
+	for i, name := range invalid {
+		type scored struct {
+			score float32
+			name  string
+		}
+		var list []scored
+		for _, c := range candidates {
+			if s := similarity(name, c); s > 0.5 {
+				list = append(list, scored{s, c})
+			}
+		}
+		sort.Slice(list, func(a, c int) bool {
+			if list[a].score != list[c].score {
+				return list[a].score > list[c].score
+			}
+			return list[a].name < list[c].name
+		})
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("[" + name + "]")
+		switch len(list) {
+		case 0:
+		case 1:
+			b.WriteString(" -> did you mean [" + list[0].name + "]?")
+		default:
+			names := make([]string, len(list))
+			for j, s := range list {
+				names[j] = s.name
+			}
+			b.WriteString(" -> did you mean any of [" + strings.Join(names, ", ") + "]?")
+		}
+	}
+	return api.Errorf(api.Invalid, "%s", b.String())
+}
+
+// similarity is Lucene's LevenshteinDistance.getDistance: 1 minus the edit
+// distance divided by the longer length.
+func similarity(target, other string) float32 {
+	s, t := []rune(target), []rune(other)
+	n, m := len(s), len(t)
+	if n == 0 || m == 0 {
+		if n == m {
+			return 1
+		}
+		return 0
+	}
+	prev := make([]int, n+1)
+	cur := make([]int, n+1)
+	for i := range prev {
+		prev[i] = i
+	}
+	for j := 1; j <= m; j++ {
+		cur[0] = j
+		for i := 1; i <= n; i++ {
+			cost := 1
+			if s[i-1] == t[j-1] {
+				cost = 0
+			}
+			cur[i] = min(cur[i-1]+1, prev[i]+1, prev[i-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return 1 - float32(prev[n])/float32(max(n, m))
+}

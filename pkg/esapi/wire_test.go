@@ -1,0 +1,115 @@
+package esapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/elastic/go-elasticsearch/v9"
+	"github.com/elastic/go-elasticsearch/v9/typedapi/security/createapikey"
+	"github.com/elastic/go-elasticsearch/v9/typedapi/types"
+
+	"github.com/apikeyctl/apikeyctl/pkg/esapi"
+	"github.com/apikeyctl/apikeyctl/pkg/keyservice"
+	"github.com/apikeyctl/apikeyctl/pkg/store/sqlite"
+)
+
+// TestOfficialGoClient proves the wire with a client we did not write: the
+// official Go client, with no option turned off, creates, gets,
+// invalidates and authenticates against apikeyd's HTTP stack over a real
+// SQLite store.
+func TestOfficialGoClient(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, t.TempDir()+"/keys.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	svc, err := keyservice.New(db, keyservice.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.Bootstrap(ctx, "wire-password"); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(esapi.NewHandler(esapi.Config{Service: svc, Authenticator: svc}))
+	defer srv.Close()
+
+	es, err := elasticsearch.NewTypedClient(elasticsearch.Config{
+		Addresses: []string{srv.URL}, Username: "elastic", Password: "wire-password",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	name := "wire"
+	created, err := es.Security.CreateApiKey().Request(&createapikey.Request{
+		Name: &name, Expiration: "1h", Metadata: types.Metadata{"env": json.RawMessage(`"ci"`)},
+	}).Do(ctx)
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	if len(created.Id) != 20 || len(created.ApiKey) != 22 || created.Expiration == nil || created.Name != "wire" {
+		t.Fatalf("create response: %+v", created)
+	}
+
+	got, err := es.Security.GetApiKey().Id(created.Id).WithLimitedBy(true).Do(ctx)
+	if err != nil {
+		t.Fatalf("get: %v", err)
+	}
+	if len(got.ApiKeys) != 1 {
+		t.Fatalf("get: %d keys", len(got.ApiKeys))
+	}
+	k := got.ApiKeys[0]
+	if k.Id != created.Id || k.Name != "wire" || k.Username != "elastic" || k.Realm != "reserved" ||
+		k.Type.String() != "rest" || k.Invalidated || string(k.Metadata["env"]) != `"ci"` || len(k.LimitedBy) != 1 {
+		t.Fatalf("get: %+v", k)
+	}
+	if _, ok := k.LimitedBy[0]["superuser"]; !ok {
+		t.Fatalf("limited_by: %+v", k.LimitedBy)
+	}
+
+	// An id that matches nothing: HTTP 404, as Elasticsearch answers.
+	_, err = es.Security.GetApiKey().Id("no-such-key").Do(ctx)
+	wantStatus(t, err, 404, "")
+
+	// A caller's mistake is a 400 with Elasticsearch's type.
+	_, err = es.Security.CreateApiKey().Name("_hidden").Do(ctx)
+	wantStatus(t, err, 400, "action_request_validation_exception")
+
+	keyClient, err := elasticsearch.NewTypedClient(elasticsearch.Config{Addresses: []string{srv.URL}, APIKey: created.Encoded})
+	if err != nil {
+		t.Fatal(err)
+	}
+	who, err := keyClient.Security.Authenticate().Do(ctx)
+	if err != nil {
+		t.Fatalf("authenticate with the key: %v", err)
+	}
+	if who.Username != "elastic" || who.AuthenticationType != "api_key" || who.ApiKey == nil || who.ApiKey.Id != created.Id {
+		t.Fatalf("authenticate: %+v", who)
+	}
+
+	inv, err := es.Security.InvalidateApiKey().Ids(created.Id).Do(ctx)
+	if err != nil {
+		t.Fatalf("invalidate: %v", err)
+	}
+	if len(inv.InvalidatedApiKeys) != 1 || inv.InvalidatedApiKeys[0] != created.Id || inv.ErrorCount != 0 {
+		t.Fatalf("invalidate: %+v", inv)
+	}
+
+	_, err = keyClient.Security.Authenticate().Do(ctx)
+	wantStatus(t, err, 401, "security_exception")
+}
+
+func wantStatus(t *testing.T, err error, status int, typ string) {
+	t.Helper()
+	var ee *types.ElasticsearchError
+	if !errors.As(err, &ee) {
+		t.Fatalf("want HTTP %d, got %v", status, err)
+	}
+	if ee.Status != status || (typ != "" && ee.ErrorCause.Type != typ) {
+		t.Fatalf("want %d %s, got %d %s: %v", status, typ, ee.Status, ee.ErrorCause.Type, ee)
+	}
+}

@@ -1,0 +1,316 @@
+package output
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"reflect"
+	"sort"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/apikeyctl/apikeyctl/pkg/api"
+)
+
+// marshal renders v as the REST API does: encoding/json with the api
+// types' own MarshalJSON (role descriptors keep their order, limited_by
+// only when set).
+func marshal(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode response: %w", err)
+	}
+	return b, nil
+}
+
+// writeJSON writes v indented by two spaces, newline-terminated.
+func writeJSON(w io.Writer, v any) error {
+	b, err := marshal(v)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, b, "", "  "); err != nil {
+		return fmt.Errorf("encode response: %w", err)
+	}
+	buf.WriteByte('\n')
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+// writeYAML writes the same data as writeJSON, in the same key order, as a
+// block-style YAML document.
+func writeYAML(w io.Writer, v any) error {
+	b, err := marshal(v)
+	if err != nil {
+		return err
+	}
+	tree, err := decodeOrdered(b)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(yamlNode(tree)); err != nil {
+		return fmt.Errorf("encode yaml: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return fmt.Errorf("encode yaml: %w", err)
+	}
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+// writeJSONL writes every item of a list response as compact JSON, one per
+// line; any other response is written whole on one line.
+func writeJSONL(w io.Writer, v any) error {
+	items, _, isList, err := listItems(v)
+	if err != nil {
+		return err
+	}
+	if !isList {
+		b, err := marshal(v)
+		if err != nil {
+			return err
+		}
+		items = []json.RawMessage{b}
+	}
+	var buf bytes.Buffer
+	for _, it := range items {
+		buf.Write(it)
+		buf.WriteByte('\n')
+	}
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+// roleItem describes, for --field, a role as an item of a roles list: its
+// name, then the descriptor's fields.
+type roleItem struct {
+	Name string `json:"name"`
+	api.RoleDescriptor
+}
+
+// listItems splits a list response into its items, each as the JSON the API
+// gives for it, and returns the Go type that describes an item. Items of
+// GetAPIKeysResponse are its keys; of GetUsersResponse its users, by name;
+// of GetRolesResponse its roles, by name, each as {"name":..., descriptor
+// fields...} since a descriptor does not carry its name. isList is false
+// for any other value.
+func listItems(v any) (items []json.RawMessage, itemType reflect.Type, isList bool, err error) {
+	switch r := deref(v).(type) {
+	case api.GetAPIKeysResponse:
+		for _, k := range r.APIKeys {
+			b, err := marshal(k)
+			if err != nil {
+				return nil, nil, true, err
+			}
+			items = append(items, b)
+		}
+		return items, reflect.TypeFor[api.APIKey](), true, nil
+	case api.GetUsersResponse:
+		for _, name := range sortedKeys(r) {
+			b, err := marshal(r[name])
+			if err != nil {
+				return nil, nil, true, err
+			}
+			items = append(items, b)
+		}
+		return items, reflect.TypeFor[api.User](), true, nil
+	case api.GetRolesResponse:
+		for _, name := range sortedKeys(r) {
+			d, err := marshal(r[name])
+			if err != nil {
+				return nil, nil, true, err
+			}
+			n, _ := json.Marshal(name)
+			var b bytes.Buffer
+			b.WriteString(`{"name":`)
+			b.Write(n)
+			if len(d) > 2 {
+				b.WriteByte(',')
+			}
+			b.Write(d[1:])
+			items = append(items, b.Bytes())
+		}
+		return items, reflect.TypeFor[roleItem](), true, nil
+	}
+	return nil, nil, false, nil
+}
+
+// deref returns what v points to, so that Write takes a response or a
+// pointer to it alike.
+func deref(v any) any {
+	rv := reflect.ValueOf(v)
+	for rv.IsValid() && rv.Kind() == reflect.Pointer {
+		if rv.IsNil() {
+			return nil
+		}
+		rv = rv.Elem()
+	}
+	if !rv.IsValid() {
+		return nil
+	}
+	return rv.Interface()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// object is a decoded JSON object that keeps its key order.
+type object []member
+
+type member struct {
+	Key   string
+	Value any
+}
+
+// get returns the value of key, if present.
+func (o object) get(key string) (any, bool) {
+	for _, m := range o {
+		if m.Key == key {
+			return m.Value, true
+		}
+	}
+	return nil, false
+}
+
+// decodeOrdered decodes JSON into object, []any, string, json.Number, bool
+// and nil, keeping object key order.
+func decodeOrdered(data []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	v, err := decodeValue(dec)
+	if err != nil {
+		return nil, fmt.Errorf("decode response: %w", err)
+	}
+	return v, nil
+}
+
+func decodeValue(dec *json.Decoder) (any, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		switch t {
+		case '{':
+			obj := object{}
+			for dec.More() {
+				kt, err := dec.Token()
+				if err != nil {
+					return nil, err
+				}
+				key, _ := kt.(string)
+				val, err := decodeValue(dec)
+				if err != nil {
+					return nil, err
+				}
+				obj = append(obj, member{Key: key, Value: val})
+			}
+			if _, err := dec.Token(); err != nil {
+				return nil, err
+			}
+			return obj, nil
+		case '[':
+			arr := []any{}
+			for dec.More() {
+				val, err := decodeValue(dec)
+				if err != nil {
+					return nil, err
+				}
+				arr = append(arr, val)
+			}
+			if _, err := dec.Token(); err != nil {
+				return nil, err
+			}
+			return arr, nil
+		}
+		return nil, fmt.Errorf("unexpected %v", t)
+	default:
+		return t, nil
+	}
+}
+
+// encodeOrdered renders a decoded value back as compact JSON, in its order.
+func encodeOrdered(v any) []byte {
+	var b bytes.Buffer
+	encodeOrderedTo(&b, v)
+	return b.Bytes()
+}
+
+func encodeOrderedTo(b *bytes.Buffer, v any) {
+	switch t := v.(type) {
+	case object:
+		b.WriteByte('{')
+		for i, m := range t {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			k, _ := json.Marshal(m.Key)
+			b.Write(k)
+			b.WriteByte(':')
+			encodeOrderedTo(b, m.Value)
+		}
+		b.WriteByte('}')
+	case []any:
+		b.WriteByte('[')
+		for i, e := range t {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			encodeOrderedTo(b, e)
+		}
+		b.WriteByte(']')
+	case json.Number:
+		b.WriteString(t.String())
+	default:
+		s, _ := json.Marshal(t)
+		b.Write(s)
+	}
+}
+
+// yamlNode builds the YAML node of a decoded JSON value, keeping key order
+// and the JSON types (a string that looks like a number stays a string).
+func yamlNode(v any) *yaml.Node {
+	switch t := v.(type) {
+	case object:
+		n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+		for _, m := range t {
+			n.Content = append(n.Content,
+				&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: m.Key},
+				yamlNode(m.Value))
+		}
+		return n
+	case []any:
+		n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+		for _, e := range t {
+			n.Content = append(n.Content, yamlNode(e))
+		}
+		return n
+	case string:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: t}
+	case json.Number:
+		tag := "!!float"
+		if _, err := t.Int64(); err == nil {
+			tag = "!!int"
+		}
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: t.String()}
+	case bool:
+		if t {
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"}
+		}
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "false"}
+	default:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}
+	}
+}

@@ -1,0 +1,222 @@
+package output
+
+import (
+	"time"
+
+	"github.com/apikeyctl/apikeyctl/pkg/api"
+)
+
+// fixedNow is the clock of every rendering test: golden files do not move.
+var fixedNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+
+func clock() time.Time { return fixedNow }
+
+func ms(d time.Duration) *int64 {
+	v := fixedNow.Add(d).UnixMilli()
+	return &v
+}
+
+const day = 24 * time.Hour
+
+func ptr[T any](v T) *T { return &v }
+
+// writerReader grants in an order that is not alphabetical, to show that
+// the order is kept.
+var writerReader = api.RoleDescriptors{
+	{Name: "writer", Descriptor: api.RoleDescriptor{
+		Cluster: []string{"monitor", "manage_own_api_key"},
+		Indices: []api.IndicesPrivileges{{
+			Names:      []string{"logs-*", "metrics-*"},
+			Privileges: []string{"write", "create_index"},
+		}},
+	}},
+	{Name: "reader", Descriptor: api.RoleDescriptor{
+		Indices: []api.IndicesPrivileges{{
+			Names:         []string{"logs-*"},
+			Privileges:    []string{"read"},
+			FieldSecurity: &api.FieldSecurity{Grant: []string{"*"}, Except: []string{"secret"}},
+			Query:         ptr(`{"term":{"team":"payments"}}`),
+		}},
+		Metadata: map[string]any{"owner": "payments"},
+	}},
+}
+
+var superuser = api.RoleDescriptors{
+	{Name: "superuser", Descriptor: api.RoleDescriptor{
+		Cluster: []string{"all"},
+		Indices: []api.IndicesPrivileges{{
+			Names:                  []string{"*"},
+			Privileges:             []string{"all"},
+			AllowRestrictedIndices: true,
+		}},
+		RunAs: []string{"*"},
+	}},
+}
+
+func keyActive() api.APIKey {
+	return api.APIKey{
+		ID:         "VuaCfGcBCdbkQm-e5aOx",
+		Name:       "ci-deploy",
+		Type:       api.TypeRest,
+		Creation:   *ms(-3 * day),
+		Expiration: ms(29 * day),
+		Username:   "elastic",
+		Realm:      "native",
+		RealmType:  "native",
+		Metadata: map[string]any{
+			"env":  "prod",
+			"team": "payments",
+			"tags": []any{"ci", "deploy"},
+			"limits": map[string]any{
+				"rps": 100,
+			},
+		},
+		RoleDescriptors: writerReader,
+	}
+}
+
+func keyExpiring() api.APIKey {
+	return api.APIKey{
+		ID:              "n8sQzW1cRlq0bX3aYt4e",
+		Name:            "nightly-backup",
+		Type:            api.TypeRest,
+		Creation:        *ms(-28 * day),
+		Expiration:      ms(2*day + 5*time.Hour),
+		Username:        "backup-bot",
+		Realm:           "file",
+		Metadata:        map[string]any{},
+		RoleDescriptors: api.RoleDescriptors{},
+	}
+}
+
+func keyExpired() api.APIKey {
+	return api.APIKey{
+		ID:              "p0AZcX9vTqL2mN7kR5sW",
+		Name:            "old-ingest",
+		Type:            api.TypeRest,
+		Creation:        *ms(-400 * day),
+		Expiration:      ms(-5 * day),
+		Username:        "elastic",
+		Realm:           "native",
+		Metadata:        map[string]any{"env": "staging"},
+		RoleDescriptors: api.RoleDescriptors{},
+	}
+}
+
+func keyInvalidated() api.APIKey {
+	return api.APIKey{
+		ID:              "Zk3Lq8RtYb2Wm5NcXa1D",
+		Name:            "revoked-key",
+		Type:            api.TypeRest,
+		Creation:        *ms(-10 * day),
+		Invalidated:     true,
+		Invalidation:    ms(-1 * day),
+		Username:        "alice",
+		Realm:           "native",
+		Metadata:        map[string]any{},
+		RoleDescriptors: api.RoleDescriptors{},
+		LimitedBy:       []api.RoleDescriptors{superuser},
+	}
+}
+
+func keyCrossCluster() api.APIKey {
+	return api.APIKey{
+		ID:       "Rc7Hd2Kf9Ls4Mq6Np8Tv",
+		Name:     "replication-of-application-logs-from-the-eu-west-cluster",
+		Type:     api.TypeCrossCluster,
+		Creation: *ms(-45 * time.Minute),
+		Username: "elastic",
+		Realm:    "reserved",
+		Metadata: map[string]any{},
+		RoleDescriptors: api.RoleDescriptors{
+			{Name: "cross_cluster", Descriptor: api.RoleDescriptor{
+				Cluster: []string{"cross_cluster_replication"},
+				Indices: []api.IndicesPrivileges{{
+					Names:      []string{"logs-*"},
+					Privileges: []string{"cross_cluster_replication", "cross_cluster_replication_internal"},
+				}},
+			}},
+		},
+		Access: map[string]any{
+			"replication": []any{map[string]any{"names": []any{"logs-*"}}},
+		},
+	}
+}
+
+func keyList() api.GetAPIKeysResponse {
+	return api.GetAPIKeysResponse{APIKeys: []api.APIKey{
+		keyActive(), keyExpiring(), keyExpired(), keyInvalidated(), keyCrossCluster(),
+	}}
+}
+
+func createResponse() api.CreateAPIKeyResponse {
+	return api.CreateAPIKeyResponse{
+		ID:         "VuaCfGcBCdbkQm-e5aOx",
+		Name:       "ci-deploy",
+		Expiration: ms(30 * day),
+		APIKey:     "ui2lp2axTNmsyakw9tvNnw",
+		Encoded:    "VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==",
+	}
+}
+
+func invalidateResponse() api.InvalidateAPIKeysResponse {
+	return api.InvalidateAPIKeysResponse{
+		InvalidatedAPIKeys:           []string{"VuaCfGcBCdbkQm-e5aOx", "n8sQzW1cRlq0bX3aYt4e"},
+		PreviouslyInvalidatedAPIKeys: []string{"Zk3Lq8RtYb2Wm5NcXa1D"},
+		ErrorCount:                   1,
+		ErrorDetails: []*api.Error{
+			api.Errorf(api.Forbidden, "action [cluster:admin/xpack/security/api_key/invalidate] is unauthorized for API key id [p0AZcX9vTqL2mN7kR5sW]"),
+		},
+	}
+}
+
+func authenticateResponse() api.AuthenticateResponse {
+	return api.AuthenticateResponse{
+		Username:            "elastic",
+		Roles:               []string{"superuser"},
+		FullName:            ptr("Elastic Admin"),
+		Email:               nil,
+		Metadata:            map[string]any{"_reserved": true},
+		Enabled:             true,
+		AuthenticationRealm: api.Realm{Name: "_es_api_key", Type: "_es_api_key"},
+		LookupRealm:         api.Realm{Name: "native", Type: "native"},
+		AuthenticationType:  "api_key",
+		APIKey:              &api.AuthenticatedAPIKey{ID: "VuaCfGcBCdbkQm-e5aOx", Name: "ci-deploy", ManagedBy: "elasticsearch"},
+	}
+}
+
+func usersResponse() api.GetUsersResponse {
+	return api.GetUsersResponse{
+		"elastic": {Username: "elastic", Roles: []string{"superuser"}, FullName: ptr("Elastic Admin"), Email: ptr("admin@example.com"), Metadata: map[string]any{}, Enabled: true},
+		"alice":   {Username: "alice", Roles: []string{"key_manager", "viewer"}, FullName: ptr("Alice Liddell"), Metadata: map[string]any{}, Enabled: true},
+		"bob":     {Username: "bob", Roles: []string{}, Metadata: map[string]any{}, Enabled: false},
+	}
+}
+
+func rolesResponse() api.GetRolesResponse {
+	return api.GetRolesResponse{
+		"viewer":      {Indices: []api.IndicesPrivileges{{Names: []string{"logs-*", "metrics-*"}, Privileges: []string{"read", "view_index_metadata"}}}},
+		"key_manager": {Cluster: []string{"manage_own_api_key", "monitor"}},
+		"superuser":   superuser[0].Descriptor,
+	}
+}
+
+func singleKey(k api.APIKey) api.GetAPIKeysResponse {
+	return api.GetAPIKeysResponse{APIKeys: []api.APIKey{k}}
+}
+
+func whoamiRealm() api.AuthenticateResponse {
+	return api.AuthenticateResponse{
+		Username:            "alice",
+		Roles:               []string{"key_manager", "viewer"},
+		Metadata:            map[string]any{},
+		Enabled:             true,
+		AuthenticationRealm: api.Realm{Name: "native", Type: "native"},
+		LookupRealm:         api.Realm{Name: "native", Type: "native"},
+		AuthenticationType:  "realm",
+	}
+}
+
+func putUserResponse() api.PutUserResponse {
+	return api.PutUserResponse{Created: true}
+}
