@@ -34,6 +34,9 @@ func TestScripts(t *testing.T) {
 			}
 			env.Defer(func() { os.RemoveAll(dir) })
 			env.Setenv("SOCK", dir+"/apikeyd.sock")
+			// apikeyctl's default target is apikeyd's default socket:
+			// point it into the test's own directory.
+			env.Setenv("APIKEYD_SOCKET", dir+"/default.sock")
 			env.Setenv("XDG_CONFIG_HOME", env.WorkDir+"/config")
 			env.Setenv("XDG_RUNTIME_DIR", dir)
 			env.Setenv("NO_COLOR", "")

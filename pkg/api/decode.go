@@ -44,6 +44,7 @@ func (w wrongType) Error() string { return "wrong type " + w.kind }
 
 // position renders a byte offset as Elasticsearch's "[line:column]".
 func position(data []byte, off int64) string {
+	off = max(off, 0)
 	for off < int64(len(data)) && strings.ContainsRune(" \t\r\n,{", rune(data[off])) {
 		off++
 	}
@@ -153,6 +154,9 @@ func isNull(raw json.RawMessage) bool {
 
 func stringField(dst **string) fieldFunc {
 	return func(raw json.RawMessage) error {
+		if isNull(raw) {
+			return wrongType{"VALUE_NULL"}
+		}
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return wrongType{jsonKind(raw)}
@@ -164,6 +168,9 @@ func stringField(dst **string) fieldFunc {
 
 func plainString(dst *string) fieldFunc {
 	return func(raw json.RawMessage) error {
+		if isNull(raw) {
+			return wrongType{"VALUE_NULL"}
+		}
 		if err := json.Unmarshal(raw, dst); err != nil {
 			return wrongType{jsonKind(raw)}
 		}

@@ -37,8 +37,8 @@ invalidated, or refused: see the error details).`,
 	fl := cmd.Flags()
 	fl.StringArrayVar(&opts.req.IDs, "id", nil, "invalidate the key with this `id` (repeatable)")
 	fl.StringVar(&opts.req.Name, "name", "", "invalidate keys with this name (* for all, trailing * for a prefix)")
-	fl.StringVar(&opts.req.Username, "username", "", "invalidate keys owned by this user")
-	fl.StringVar(&opts.req.RealmName, "realm-name", "", "invalidate keys owned in this realm")
+	fl.StringVar(&opts.req.Username, "user", "", "invalidate keys owned by this user (the API's username)")
+	fl.StringVar(&opts.req.RealmName, "realm", "", "invalidate keys owned in this realm (the API's realm_name)")
 	fl.BoolVar(&opts.req.Owner, "owner", false, "only your own keys")
 	opts.out.register(cmd)
 	return cmd

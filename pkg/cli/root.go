@@ -71,6 +71,9 @@ JSON, exactly as the REST API returns it.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE:          groupRunE,
+		// Args set: cobra leaves unknown subcommands to groupRunE, which
+		// reports them as usage errors.
+		Args: cobra.ArbitraryArgs,
 	}
 	root.SetOut(f.IOStreams.Out)
 	root.SetErr(f.IOStreams.ErrOut)

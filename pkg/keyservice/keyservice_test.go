@@ -39,7 +39,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { db.Close() })
 	c := &clock{t: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)}
-	svc, err := keyservice.New(db, keyservice.Options{Now: c.now})
+	svc, err := keyservice.New(db, keyservice.Options{Now: c.now, PasswordHashing: "bcrypt4"})
 	if err != nil {
 		t.Fatal(err)
 	}

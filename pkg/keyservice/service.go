@@ -27,6 +27,9 @@ type Options struct {
 	// Hashing is the algorithm for new API key secrets (ssha256 when empty),
 	// one of apikey.NewHasher's names.
 	Hashing string
+	// PasswordHashing is the algorithm for user passwords (bcrypt when
+	// empty), like Elasticsearch's password_hashing.algorithm.
+	PasswordHashing string
 	// Logger receives internal errors; slog.Default() when nil.
 	Logger *slog.Logger
 }
@@ -60,7 +63,13 @@ func New(st store.Store, opts Options) (*Service, error) {
 		return nil, err
 	}
 	s.keyHasher = h
-	s.pwHasher, _ = apikey.NewHasher("bcrypt")
+	algo = opts.PasswordHashing
+	if algo == "" {
+		algo = "bcrypt"
+	}
+	if s.pwHasher, err = apikey.NewHasher(algo); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
