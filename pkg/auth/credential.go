@@ -44,9 +44,9 @@ func Unauthenticated(reason string) *api.Error {
 	}
 }
 
-// ErrMissingCredentials is the 401 for a request that carried no credentials.
+// ErrMissingCredentials is the 401 for a call that carried no credentials.
 func ErrMissingCredentials() *api.Error {
-	return Unauthenticated("missing authentication credentials for REST request [/_security/_authenticate]")
+	return Unauthenticated("missing authentication credentials")
 }
 
 // ParseAuthorization parses an Authorization header value. Schemes match

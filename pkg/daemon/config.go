@@ -117,8 +117,15 @@ func loadConfig(fs *pflag.FlagSet) (*Config, error) {
 	return cfg, nil
 }
 
-// applyDefaults fills the paths that were not given.
+// applyDefaults fills the settings that were not given or given empty
+// (only an empty socket means something: no socket).
 func (c *Config) applyDefaults(getenv func(string) string, euid int, socketUnset bool) {
+	if c.LogLevel == "" {
+		c.LogLevel = "info"
+	}
+	if c.LogFormat == "" {
+		c.LogFormat = "text"
+	}
 	if c.DataDir == "" {
 		c.DataDir = defaultDataDir(getenv, euid)
 	}

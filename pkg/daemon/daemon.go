@@ -75,7 +75,12 @@ a TCP port. Every flag can also be set as an APIKEYD_* environment variable
 (--data-dir is APIKEYD_DATA_DIR) or as a key of the --config YAML file.
 On first start the superuser elastic is created with the password in
 APIKEYD_BOOTSTRAP_PASSWORD, or a generated one printed once.`,
-		Args:          cobra.NoArgs,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return configErrorf("unknown command or argument %q", args[0])
+			}
+			return nil
+		},
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -96,7 +101,12 @@ APIKEYD_BOOTSTRAP_PASSWORD, or a generated one printed once.`,
 	root.AddCommand(&cobra.Command{
 		Use:   "version",
 		Short: "Print the version of apikeyd",
-		Args:  cobra.NoArgs,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return configErrorf("version takes no arguments")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			_, err := fmt.Fprintln(cmd.OutOrStdout(), versionString())
 			return err

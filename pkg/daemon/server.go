@@ -84,16 +84,6 @@ func (s *Server) Run(ctx context.Context) (err error) {
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 
-	be, err := s.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := be.close(); cerr != nil && err == nil {
-			err = fmt.Errorf("close the database: %w", cerr)
-		}
-	}()
-
 	addrs := Addrs{PID: os.Getpid(), DB: s.cfg.DB, TLS: tlsConfig != nil}
 	var listeners []net.Listener
 	closeAll := func() {
@@ -124,6 +114,22 @@ func (s *Server) Run(ctx context.Context) (err error) {
 		}
 		addrs.URL = scheme + "://" + addrs.Addr
 	}
+
+	// The database is opened (and bootstrapped) only once the listeners
+	// are ours: a daemon refused for a live socket touches nothing.
+	be, err := s.open(ctx)
+	if err != nil {
+		closeAll()
+		if tcp != nil {
+			tcp.Close()
+		}
+		return err
+	}
+	defer func() {
+		if cerr := be.close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close the database: %w", cerr)
+		}
+	}()
 
 	handler := esapi.NewHandler(esapi.Config{
 		Service:       be.svc,

@@ -413,8 +413,10 @@ func TestRequestErrors(t *testing.T) {
 			wantNoCall: true,
 		},
 		{
-			name:       "service error",
-			setup:      func(f *fakeService) { f.err = api.Errorf(api.Forbidden, "action [x] is unauthorized for user [elastic]") },
+			name: "service error",
+			setup: func(f *fakeService) {
+				f.err = api.Errorf(api.Forbidden, "action [x] is unauthorized for user [elastic]")
+			},
 			req:        req{method: "GET", target: "/_security/api_key"},
 			wantStatus: 403, wantType: "security_exception",
 			wantReason: "action [x] is unauthorized for user [elastic]",
