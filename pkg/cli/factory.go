@@ -100,15 +100,11 @@ func (f *Factory) localService(ctx context.Context, path string) (api.Service, e
 		return nil, err
 	}
 	f.closers = append(f.closers, db)
-	svc, err := keyservice.New(db, keyservice.Options{Now: f.Now})
-	if err != nil {
-		return nil, err
-	}
 	u, err := user.Current()
 	if err != nil {
 		return nil, fmt.Errorf("who is the current OS user: %w", err)
 	}
-	return keyservice.AsSubject(svc, auth.OSSubject(u.Username)), nil
+	return keyservice.New(db, keyservice.Options{Now: f.Now, Caller: auth.OSSubject(u.Username)})
 }
 
 // readPassword reads a secret from stdin (when asked to) or from a no-echo

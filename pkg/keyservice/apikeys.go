@@ -79,7 +79,7 @@ func ownerSnapshot(sub *auth.Subject) api.RoleDescriptors {
 
 // CreateAPIKey creates a REST API key owned by the caller.
 func (s *Service) CreateAPIKey(ctx context.Context, req *api.CreateAPIKeyRequest) (*api.CreateAPIKeyResponse, error) {
-	sub, err := subject(ctx)
+	sub, err := s.subject(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +212,7 @@ func nameFilter(name string, f *store.KeyFilter) {
 
 // GetAPIKeys returns the keys the request selects and the caller may see.
 func (s *Service) GetAPIKeys(ctx context.Context, req *api.GetAPIKeysRequest) (*api.GetAPIKeysResponse, error) {
-	sub, err := subject(ctx)
+	sub, err := s.subject(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -283,7 +283,7 @@ func (s *Service) GetAPIKeys(ctx context.Context, req *api.GetAPIKeysRequest) (*
 
 // InvalidateAPIKeys invalidates the selected keys in one transaction.
 func (s *Service) InvalidateAPIKeys(ctx context.Context, req *api.InvalidateAPIKeysRequest) (*api.InvalidateAPIKeysResponse, error) {
-	sub, err := subject(ctx)
+	sub, err := s.subject(ctx)
 	if err != nil {
 		return nil, err
 	}

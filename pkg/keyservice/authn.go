@@ -224,7 +224,7 @@ func keySubject(k *store.APIKey) (*auth.Subject, error) {
 
 // Authenticate answers GET /_security/_authenticate for the caller.
 func (s *Service) Authenticate(ctx context.Context) (*api.AuthenticateResponse, error) {
-	sub, err := subject(ctx)
+	sub, err := s.subject(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -32,6 +32,10 @@ type Options struct {
 	PasswordHashing string
 	// Logger receives internal errors; slog.Default() when nil.
 	Logger *slog.Logger
+	// Caller, when set, is the subject of every call whose context carries
+	// none: apikeyctl --db acts as the OS user's superuser identity this
+	// way. The daemon leaves it nil, so a request without credentials is 401.
+	Caller *auth.Subject
 }
 
 // Service implements api.Service over a store.
@@ -41,13 +45,14 @@ type Service struct {
 	keyHasher apikey.Hasher
 	pwHasher  apikey.Hasher
 	log       *slog.Logger
+	caller    *auth.Subject
 }
 
 var _ api.Service = (*Service)(nil)
 
 // New returns a Service over st.
 func New(st store.Store, opts Options) (*Service, error) {
-	s := &Service{store: st, now: opts.Now, log: opts.Logger}
+	s := &Service{store: st, now: opts.Now, log: opts.Logger, caller: opts.Caller}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -76,14 +81,16 @@ func New(st store.Store, opts Options) (*Service, error) {
 // nowMillis is the current instant in epoch milliseconds.
 func (s *Service) nowMillis() int64 { return s.now().UnixMilli() }
 
-// subject returns the authenticated caller, or the 401 for a request that
-// carries none.
-func subject(ctx context.Context) (*auth.Subject, error) {
-	sub, ok := auth.SubjectFrom(ctx)
-	if !ok {
-		return nil, auth.ErrMissingCredentials()
+// subject returns the authenticated caller (or the service's fixed
+// caller), or the 401 for a call that carries none.
+func (s *Service) subject(ctx context.Context) (*auth.Subject, error) {
+	if sub, ok := auth.SubjectFrom(ctx); ok {
+		return sub, nil
 	}
-	return sub, nil
+	if s.caller != nil {
+		return s.caller, nil
+	}
+	return nil, auth.ErrMissingCredentials()
 }
 
 // internal logs err and returns it wrapped so that only its api.Error (if

@@ -38,7 +38,7 @@ const nameRule = "must be at least 1 and no more than 507 characters. They can c
 
 // PutUser creates or updates a native user.
 func (s *Service) PutUser(ctx context.Context, req *api.PutUserRequest) (*api.PutUserResponse, error) {
-	sub, err := subject(ctx)
+	sub, err := s.subject(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +126,7 @@ func userInfo(u *store.User) (api.User, error) {
 
 // GetUsers returns the named users, or all users.
 func (s *Service) GetUsers(ctx context.Context, names []string) (api.GetUsersResponse, error) {
-	sub, err := subject(ctx)
+	sub, err := s.subject(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +159,7 @@ func (s *Service) GetUsers(ctx context.Context, names []string) (api.GetUsersRes
 
 // DeleteUser removes a native user.
 func (s *Service) DeleteUser(ctx context.Context, username string) (*api.DeleteResponse, error) {
-	sub, err := subject(ctx)
+	sub, err := s.subject(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +190,7 @@ func (s *Service) DeleteUser(ctx context.Context, username string) (*api.DeleteR
 // ChangePassword sets a user's password: any user may change its own,
 // changing another's needs manage_security.
 func (s *Service) ChangePassword(ctx context.Context, req *api.ChangePasswordRequest) error {
-	sub, err := subject(ctx)
+	sub, err := s.subject(ctx)
 	if err != nil {
 		return err
 	}
@@ -238,7 +238,7 @@ func (s *Service) ChangePassword(ctx context.Context, req *api.ChangePasswordReq
 
 // PutRole creates or replaces a role.
 func (s *Service) PutRole(ctx context.Context, req *api.PutRoleRequest) (*api.PutRoleResponse, error) {
-	sub, err := subject(ctx)
+	sub, err := s.subject(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -277,7 +277,7 @@ func (s *Service) PutRole(ctx context.Context, req *api.PutRoleRequest) (*api.Pu
 
 // GetRoles returns the named roles, or all roles, built-in ones included.
 func (s *Service) GetRoles(ctx context.Context, names []string) (api.GetRolesResponse, error) {
-	sub, err := subject(ctx)
+	sub, err := s.subject(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -316,7 +316,7 @@ func (s *Service) GetRoles(ctx context.Context, names []string) (api.GetRolesRes
 
 // DeleteRole removes a stored role.
 func (s *Service) DeleteRole(ctx context.Context, name string) (*api.DeleteResponse, error) {
-	sub, err := subject(ctx)
+	sub, err := s.subject(ctx)
 	if err != nil {
 		return nil, err
 	}
