@@ -16,6 +16,11 @@ import (
 // TestMain lets the test binary run as apikeyctl and apikeyd, so the
 // scripts drive the real commands in their own processes.
 func TestMain(m *testing.M) {
+	// Under -race every process would sleep a second at exit (the race
+	// runtime's atexit_sleep_ms): the scripts run hundreds of them.
+	if os.Getenv("GORACE") == "" {
+		os.Setenv("GORACE", "atexit_sleep_ms=0")
+	}
 	testscript.Main(m, map[string]func(){
 		"apikeyctl": func() { os.Exit(cli.Main(os.Args[1:])) },
 		"apikeyd":   func() { os.Exit(daemon.Main(os.Args[1:])) },

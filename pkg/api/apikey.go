@@ -48,22 +48,22 @@ type GetAPIKeysResponse struct {
 // APIKey is the API key information object of Get and Query, with
 // Elasticsearch's field order and presence rules.
 type APIKey struct {
-	ID              string            `json:"id"`
-	Name            string            `json:"name"`
-	Type            string            `json:"type"`
-	Creation        int64             `json:"creation"`
-	Expiration      *int64            `json:"expiration,omitempty"`
-	Invalidated     bool              `json:"invalidated"`
-	Invalidation    *int64            `json:"invalidation,omitempty"`
-	Username        string            `json:"username"`
-	Realm           string            `json:"realm"`
-	RealmType       string            `json:"realm_type,omitempty"`
-	Metadata        map[string]any    `json:"metadata"`
-	RoleDescriptors RoleDescriptors   `json:"role_descriptors"`
-	Access          map[string]any    `json:"access,omitempty"`
-	LimitedBy       []RoleDescriptors `json:"limited_by,omitempty"`
-	ProfileUID      string            `json:"profile_uid,omitempty"`
-	Sort            []any             `json:"_sort,omitempty"`
+	ID              string              `json:"id"`
+	Name            string              `json:"name"`
+	Type            string              `json:"type"`
+	Creation        int64               `json:"creation"`
+	Expiration      *int64              `json:"expiration,omitempty"`
+	Invalidated     bool                `json:"invalidated"`
+	Invalidation    *int64              `json:"invalidation,omitempty"`
+	Username        string              `json:"username"`
+	Realm           string              `json:"realm"`
+	RealmType       string              `json:"realm_type,omitempty"`
+	Metadata        map[string]any      `json:"metadata"`
+	RoleDescriptors RoleDescriptors     `json:"role_descriptors"`
+	Access          *CrossClusterAccess `json:"access,omitempty"`
+	LimitedBy       []RoleDescriptors   `json:"limited_by,omitempty"`
+	ProfileUID      string              `json:"profile_uid,omitempty"`
+	Sort            []any               `json:"_sort,omitempty"`
 }
 
 // Status says whether a key is usable at the instant nowMillis.

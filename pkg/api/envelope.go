@@ -62,11 +62,20 @@ func writeJSON(b *bytes.Buffer, v any) error {
 // {"error":{"root_cause":[...],...},"status":N}. Like Elasticsearch for its
 // own exceptions, the root cause is the top exception without its cause.
 func Envelope(e *Error) []byte {
-	root, _ := e.marshal(false)
 	full, _ := e.marshal(true)
 	var b bytes.Buffer
 	b.WriteString(`{"error":{"root_cause":[`)
-	b.Write(root)
+	roots := e.RootCause
+	if len(roots) == 0 {
+		roots = []*Error{e}
+	}
+	for i, r := range roots {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		root, _ := r.marshal(false)
+		b.Write(root)
+	}
 	b.WriteString(`],`)
 	b.Write(full[1:])
 	b.WriteString(`,"status":`)

@@ -98,6 +98,10 @@ type Error struct {
 	Fields map[string]any
 	// Header holds response headers the exception carries (WWW-Authenticate).
 	Header map[string][]string
+	// RootCause, when set, is the root_cause list of the error's envelope:
+	// the exceptions that really failed, as for a search whose shards
+	// failed. By default root_cause is the error itself without its cause.
+	RootCause []*Error
 }
 
 // Error returns the reason, with the cause's reason appended.

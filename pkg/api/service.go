@@ -9,8 +9,27 @@ import "context"
 type Service interface {
 	CreateAPIKey(ctx context.Context, req *CreateAPIKeyRequest) (*CreateAPIKeyResponse, error)
 	GetAPIKeys(ctx context.Context, req *GetAPIKeysRequest) (*GetAPIKeysResponse, error)
+	QueryAPIKeys(ctx context.Context, req *QueryAPIKeysRequest) (*QueryAPIKeysResponse, error)
 	InvalidateAPIKeys(ctx context.Context, req *InvalidateAPIKeysRequest) (*InvalidateAPIKeysResponse, error)
 	Authenticate(ctx context.Context) (*AuthenticateResponse, error)
+
+	GrantAPIKey(ctx context.Context, req *GrantAPIKeyRequest) (*CreateAPIKeyResponse, error)
+	BulkGrantAPIKeys(ctx context.Context, req *BulkGrantAPIKeysRequest) (*BulkGrantAPIKeysResponse, error)
+	CloneAPIKey(ctx context.Context, req *CloneAPIKeyRequest) (*CreateAPIKeyResponse, error)
+	UpdateAPIKey(ctx context.Context, req *UpdateAPIKeyRequest) (*UpdateAPIKeyResponse, error)
+	BulkUpdateAPIKeys(ctx context.Context, req *BulkUpdateAPIKeysRequest) (*BulkUpdateAPIKeysResponse, error)
+	CreateCrossClusterAPIKey(ctx context.Context, req *CreateCrossClusterAPIKeyRequest) (*CreateAPIKeyResponse, error)
+	UpdateCrossClusterAPIKey(ctx context.Context, req *UpdateCrossClusterAPIKeyRequest) (*UpdateAPIKeyResponse, error)
+	// ClearAPIKeyCache evicts the given keys ("*" for all) from the
+	// authentication cache.
+	ClearAPIKeyCache(ctx context.Context, ids []string) (*ClearCacheResponse, error)
+	HasPrivileges(ctx context.Context, req *HasPrivilegesRequest) (*HasPrivilegesResponse, error)
+
+	// GetToken creates an OAuth2 access token (POST /_security/oauth2/token).
+	GetToken(ctx context.Context, req *GetTokenRequest) (*GetTokenResponse, error)
+	// InvalidateToken invalidates access or refresh tokens
+	// (DELETE /_security/oauth2/token).
+	InvalidateToken(ctx context.Context, req *InvalidateTokenRequest) (*InvalidateTokenResponse, error)
 
 	PutUser(ctx context.Context, req *PutUserRequest) (*PutUserResponse, error)
 	// GetUsers returns the named users, or all users when names is empty.

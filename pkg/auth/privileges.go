@@ -45,6 +45,11 @@ const (
 	ActionPutRole          = "cluster:admin/xpack/security/role/put"
 	ActionGetRole          = "cluster:admin/xpack/security/role/get"
 	ActionDeleteRole       = "cluster:admin/xpack/security/role/delete"
+	// The get token API runs the create action, or the refresh action for
+	// the refresh_token grant.
+	ActionCreateToken     = "cluster:admin/xpack/security/token/create"
+	ActionRefreshToken    = "cluster:admin/xpack/security/token/refresh"
+	ActionInvalidateToken = "cluster:admin/xpack/security/token/invalidate"
 )
 
 // clusterPrivilege is a named cluster privilege: the action patterns it
@@ -68,6 +73,7 @@ var clusterPrivileges = map[string]clusterPrivilege{
 	"read_security":      {include: []string{"cluster:admin/xpack/security/*/get", "cluster:admin/xpack/security/*/query", "cluster:admin/xpack/security/*/has_privileges*"}},
 	"grant_api_key":      {include: []string{"cluster:admin/xpack/security/api_key/grant*"}},
 	"clone_api_key":      {include: []string{"cluster:admin/xpack/security/api_key/clone*"}},
+	"manage_token":       {include: []string{"cluster:admin/xpack/security/token/*"}},
 	"manage":             {include: []string{"cluster:*"}, exclude: []string{securityActions, "cluster:admin/xpack/security*"}},
 	"monitor":            {include: []string{"cluster:monitor/*"}},
 }
@@ -76,7 +82,7 @@ var clusterPrivileges = map[string]clusterPrivilege{
 // in which Elasticsearch names the privileges that would grant an action.
 var grantOrder = []string{
 	"manage_own_api_key", "read_security", "grant_api_key", "clone_api_key",
-	"monitor", "manage_api_key", "manage", "manage_security", "all",
+	"manage_token", "monitor", "manage_api_key", "manage", "manage_security", "all",
 }
 
 // ClusterPrivilegeNames are Elasticsearch's predefined cluster privileges.
@@ -128,18 +134,18 @@ const (
 func grantOf(priv, action string) Level {
 	p, named := clusterPrivileges[priv]
 	if !named {
-		if strings.HasPrefix(priv, "cluster:") && globMatch(priv, action) {
+		if strings.HasPrefix(priv, "cluster:") && GlobMatch(priv, action) {
 			return Granted
 		}
 		return Denied
 	}
 	for _, ex := range p.exclude {
-		if globMatch(ex, action) {
+		if GlobMatch(ex, action) {
 			return Denied
 		}
 	}
 	for _, in := range p.include {
-		if globMatch(in, action) {
+		if GlobMatch(in, action) {
 			if p.ownKeys {
 				return OwnKeys
 			}
@@ -260,9 +266,9 @@ func isActionPattern(p string) bool {
 	return strings.HasPrefix(p, "cluster:") || strings.HasPrefix(p, "indices:") || strings.HasPrefix(p, "internal:")
 }
 
-// globMatch matches s against a pattern whose '*' matches any run of
-// characters, as Elasticsearch's action patterns do.
-func globMatch(pattern, s string) bool {
+// GlobMatch matches s against a pattern whose '*' matches any run of
+// characters, as Elasticsearch's action and name patterns do.
+func GlobMatch(pattern, s string) bool {
 	for {
 		star := strings.IndexByte(pattern, '*')
 		if star < 0 {
@@ -277,7 +283,7 @@ func globMatch(pattern, s string) bool {
 			return true
 		}
 		for i := 0; i <= len(s); i++ {
-			if globMatch(pattern, s[i:]) {
+			if GlobMatch(pattern, s[i:]) {
 				return true
 			}
 		}

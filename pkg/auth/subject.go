@@ -27,6 +27,9 @@ var (
 const (
 	AuthTypeRealm  = "realm"
 	AuthTypeAPIKey = "api_key"
+	// AuthTypeToken is a caller that authenticated with an OAuth2 access
+	// token (Authorization: Bearer).
+	AuthTypeToken = "token"
 )
 
 // Subject is an authenticated caller.

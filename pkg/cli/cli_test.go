@@ -51,6 +51,10 @@ func TestExitCode(t *testing.T) {
 // run executes apikeyctl in-process with test streams.
 func run(t *testing.T, tty bool, stdin string, env map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	if env["XDG_CONFIG_HOME"] == "" && env["APIKEYCTL_CONFIG"] == "" {
+		// Keep the user's own config file out of the test.
+		env = withEnv(env, "XDG_CONFIG_HOME", t.TempDir())
+	}
 	ios, in, out, errOut := iostreams.Test()
 	in.WriteString(stdin)
 	ios.SetStdoutTTY(tty)

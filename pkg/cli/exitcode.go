@@ -7,6 +7,7 @@ import (
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
 	"github.com/apikeyctl/apikeyctl/pkg/client"
+	"github.com/apikeyctl/apikeyctl/pkg/iostreams"
 	"github.com/apikeyctl/apikeyctl/pkg/output"
 )
 
@@ -53,13 +54,14 @@ func ExitCode(err error) int {
 		notFound    *NotFoundError
 		unreachable *client.UnreachableError
 		noTarget    *NoTargetError
+		credential  *CredentialError
 		badOutput   *output.UsageError
 		apiErr      *api.Error
 	)
 	switch {
 	case err == nil:
 		return ExitOK
-	case errors.Is(err, context.Canceled):
+	case errors.Is(err, context.Canceled), errors.Is(err, iostreams.ErrInterrupted):
 		return ExitInterrupted
 	case errors.As(err, &usage), errors.As(err, &badOutput):
 		return ExitUsage
@@ -69,6 +71,8 @@ func ExitCode(err error) int {
 		return ExitNotFound
 	case errors.As(err, &unreachable), errors.As(err, &noTarget):
 		return ExitUnreachable
+	case errors.As(err, &credential):
+		return ExitAuth
 	case errors.As(err, &apiErr):
 		switch apiErr.Code {
 		case api.NotFound:
@@ -84,6 +88,9 @@ func ExitCode(err error) int {
 
 // errorLine renders err as the one line apikeyctl prints on stderr.
 func errorLine(err error) string {
+	if errors.Is(err, context.Canceled) || errors.Is(err, iostreams.ErrInterrupted) {
+		return "error: interrupted"
+	}
 	var apiErr *api.Error
 	if errors.As(err, &apiErr) {
 		line := fmt.Sprintf("error: %s (%d %s)", apiErr.Reason, apiErr.Code.Status(), apiErr.ErrType())

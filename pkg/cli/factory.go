@@ -7,15 +7,19 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
+	"os/exec"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
+	"github.com/apikeyctl/apikeyctl/pkg/audit"
 	"github.com/apikeyctl/apikeyctl/pkg/auth"
 	"github.com/apikeyctl/apikeyctl/pkg/client"
 	"github.com/apikeyctl/apikeyctl/pkg/iostreams"
@@ -36,6 +40,9 @@ type Factory struct {
 	flags   *pflag.FlagSet
 	svc     api.Service
 	closers []io.Closer
+	// completing is set while computing shell completions: nothing is
+	// prompted for, read from stdin or created.
+	completing bool
 }
 
 // BuildInfo is version information set at build time.
@@ -55,6 +62,12 @@ func (f *Factory) Service(ctx context.Context) (api.Service, error) {
 		return nil, err
 	}
 	if cfg.DB != "" {
+		if f.completing {
+			// Completion never creates a database.
+			if _, err := os.Stat(cfg.DB); err != nil {
+				return nil, err
+			}
+		}
 		f.svc, err = f.localService(ctx, cfg.DB)
 		return f.svc, err
 	}
@@ -68,13 +81,11 @@ func (f *Factory) Service(ctx context.Context) (api.Service, error) {
 		Insecure:   cfg.Insecure,
 		UserAgent:  "apikeyctl/" + f.Version.Version,
 	}
-	if cfg.Insecure {
-		fmt.Fprintln(f.IOStreams.ErrOut, "warning: --insecure: the server's TLS certificate is not verified; anyone on the path can read your credentials")
+	if cfg.Insecure && cfg.URL != "" {
+		fmt.Fprintf(f.IOStreams.ErrOut, "WARNING: TLS certificate verification is OFF (%s): anyone on the network path can impersonate %s and read your credentials. Use --ca-cert FILE instead.\n", cfg.InsecureSource, cfg.URL)
 	}
-	if ccfg.Username != "" && ccfg.Password == "" {
-		if ccfg.Password, err = f.readPassword(cfg.PasswordStdin, fmt.Sprintf("Password for %s: ", cfg.Username)); err != nil {
-			return nil, err
-		}
+	if err := f.resolveSecret(ctx, cfg, &ccfg); err != nil {
+		return nil, err
 	}
 	c, err := client.New(ccfg)
 	if err != nil {
@@ -83,6 +94,64 @@ func (f *Factory) Service(ctx context.Context) (api.Service, error) {
 	f.closers = append(f.closers, c)
 	f.svc = c
 	return c, nil
+}
+
+// resolveSecret fills the password or API key of ccfg from the source cfg
+// names: stdin, a credential command, or a no-echo prompt on a terminal.
+// While completing, nothing is read from stdin and nobody is prompted.
+func (f *Factory) resolveSecret(ctx context.Context, cfg *Config, ccfg *client.Config) error {
+	var err error
+	if cfg.Username != "" {
+		switch {
+		case ccfg.Password != "":
+		case cfg.PasswordStdin && !f.completing:
+			ccfg.Password, err = f.readSecretStdin(ctx, fmt.Sprintf("Password for %s: ", cfg.Username))
+		case cfg.PasswordCommand != "":
+			ccfg.Password, err = f.runCredentialCommand(ctx, cfg.PasswordCommand, cfg.SecretSource)
+		case cfg.SecretSource != "" && !cfg.PasswordStdin:
+			return &CredentialError{Msg: fmt.Sprintf("no password for %s: %s is empty", cfg.Username, cfg.SecretSource)}
+		case f.IOStreams.IsStdinTTY() && !f.completing:
+			ccfg.Password, err = f.IOStreams.ReadPassword(fmt.Sprintf("Password for %s: ", cfg.Username))
+		default:
+			return errNoPassword
+		}
+		return err
+	}
+	switch {
+	case ccfg.APIKey != "":
+	case cfg.APIKeyStdin && !f.completing:
+		ccfg.APIKey, err = f.readSecretStdin(ctx, "API key: ")
+	case cfg.APIKeyCommand != "":
+		ccfg.APIKey, err = f.runCredentialCommand(ctx, cfg.APIKeyCommand, cfg.SecretSource)
+	case cfg.SecretSource != "" && !cfg.APIKeyStdin:
+		return &CredentialError{Msg: fmt.Sprintf("no API key: %s is empty", cfg.SecretSource)}
+	}
+	return err
+}
+
+// runCredentialCommand runs a context's password-command or
+// api-key-command with the shell, as a credential helper: its stdout,
+// without the line ending, is the secret; its stderr is ours. Neither the
+// command line nor its output appears in an error.
+func (f *Factory) runCredentialCommand(ctx context.Context, command, source string) (string, error) {
+	shell, flag := "sh", "-c"
+	if runtime.GOOS == "windows" {
+		shell, flag = "cmd", "/C"
+	}
+	cmd := exec.CommandContext(ctx, shell, flag, command)
+	cmd.Stderr = f.IOStreams.ErrOut
+	out, err := cmd.Output()
+	if ctx.Err() != nil {
+		return "", ctx.Err()
+	}
+	if err != nil {
+		return "", &CredentialError{Msg: fmt.Sprintf("%s failed: %v", source, err)}
+	}
+	secret := strings.TrimRight(string(out), "\r\n")
+	if secret == "" || strings.ContainsAny(secret, "\r\n") {
+		return "", &CredentialError{Msg: fmt.Sprintf("%s printed no secret: it must print the secret alone on one line", source)}
+	}
+	return secret, nil
 }
 
 // localService opens the database file and acts as the OS user, a
@@ -104,19 +173,22 @@ func (f *Factory) localService(ctx context.Context, path string) (api.Service, e
 	if err != nil {
 		return nil, fmt.Errorf("who is the current OS user: %w", err)
 	}
-	return keyservice.New(db, keyservice.Options{Now: f.Now, Caller: auth.OSSubject(u.Username)})
-}
-
-// readPassword reads a secret from stdin (when asked to) or from a no-echo
-// prompt on a terminal.
-func (f *Factory) readPassword(fromStdin bool, prompt string) (string, error) {
-	if fromStdin {
-		return readLine(f.IOStreams.In)
+	// Only warnings and errors reach stderr: the service's informational
+	// log lines (a purge's batches) are the daemon's business.
+	logger := slog.New(slog.NewTextHandler(f.IOStreams.ErrOut, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	opts := keyservice.Options{Now: f.Now, Caller: auth.OSSubject(u.Username), Logger: logger}
+	if !f.completing {
+		// The audit log of a database is audit.json beside it: the same
+		// file the daemon writes when the database is in its data
+		// directory.
+		al, err := audit.Open(filepath.Join(filepath.Dir(path), audit.FileName), auth.LocalOrigin(os.Getuid()), nil)
+		if err != nil {
+			return nil, err
+		}
+		f.closers = append(f.closers, al)
+		opts.Auditor = al
 	}
-	if f.IOStreams.IsStdinTTY() {
-		return f.IOStreams.ReadPassword(prompt)
-	}
-	return "", errNoPassword
+	return keyservice.New(db, opts)
 }
 
 // readLine reads the first line of r, without its line ending.
@@ -130,6 +202,36 @@ func readLine(r io.Reader) (string, error) {
 		return "", errors.New("stdin is empty: expected a secret on its first line")
 	}
 	return line, nil
+}
+
+// readSecretStdin reads a secret from the first line of stdin; when stdin
+// is a terminal it prompts and reads without echo, so that the secret
+// never shows on the screen.
+func (f *Factory) readSecretStdin(ctx context.Context, prompt string) (string, error) {
+	if f.IOStreams.IsStdinTTY() {
+		return f.IOStreams.ReadPassword(prompt)
+	}
+	return readLineContext(ctx, f.IOStreams.In)
+}
+
+// readLineContext is readLine that gives up when ctx ends (Ctrl-C while
+// waiting for stdin); the read itself is left to the exiting process.
+func readLineContext(ctx context.Context, r io.Reader) (string, error) {
+	type result struct {
+		line string
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		line, err := readLine(r)
+		done <- result{line, err}
+	}()
+	select {
+	case res := <-done:
+		return res.line, res.err
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
 }
 
 // Close releases the service.

@@ -53,6 +53,9 @@ pipe, the API's JSON.`,
 	fl.BoolVar(&opts.req.WithLimitedBy, "with-limited-by", false, "include the owner's permissions the key is limited by")
 	fl.BoolVar(&opts.req.WithProfileUID, "with-profile-uid", false, "include the owner's profile uid")
 	opts.out.register(cmd)
+	cmd.ValidArgsFunction = completeKeyIDs(f, false)
+	_ = cmd.RegisterFlagCompletionFunc("id", completeKeyIDs(f, false))
+	_ = cmd.RegisterFlagCompletionFunc("name", completeKeys(f, "name", false))
 	return cmd
 }
 

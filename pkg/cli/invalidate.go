@@ -41,6 +41,9 @@ invalidated, or refused: see the error details).`,
 	fl.StringVar(&opts.req.RealmName, "realm", "", "invalidate keys owned in this realm (the API's realm_name)")
 	fl.BoolVar(&opts.req.Owner, "owner", false, "only your own keys")
 	opts.out.register(cmd)
+	cmd.ValidArgsFunction = completeKeyIDs(f, true)
+	_ = cmd.RegisterFlagCompletionFunc("id", completeKeyIDs(f, true))
+	_ = cmd.RegisterFlagCompletionFunc("name", completeKeys(f, "name", true))
 	return cmd
 }
 

@@ -17,6 +17,7 @@ func (o *outputFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&o.opts.Field, "field", "", "print only this field, one raw value a line (e.g. encoded, id, metadata.env)")
 	fl.StringVar(&o.opts.JQ, "jq", "", "filter the JSON answer with a jq `expression`")
 	fl.StringVar(&o.opts.Template, "template", "", "render the JSON answer with a Go `template`")
+	_ = cmd.RegisterFlagCompletionFunc("output", completeFormats)
 }
 
 // print writes a command's answer through the one exporter.

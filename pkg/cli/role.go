@@ -16,6 +16,9 @@ func newRoleCmd(f *Factory) *cobra.Command {
 		RunE:  groupRunE,
 	}
 	cmd.AddCommand(newRolePutCmd(f), newRoleGetCmd(f), newRoleDeleteCmd(f))
+	for _, c := range cmd.Commands()[1:] {
+		c.ValidArgsFunction = completeRoles(f)
+	}
 	return cmd
 }
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -33,16 +34,34 @@ func Main(args []string) int {
 		Now:       time.Now,
 		Version:   BuildInfo{Version: version, Commit: commit, Date: date},
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return Run(ctx, f, args)
+	done := make(chan int, 1)
+	go func() { done <- Run(ctx, f, args) }()
+	select {
+	case code := <-done:
+		return code
+	case <-ctx.Done():
+	}
+	// Interrupted. Calls in flight end with the context; a command blocked
+	// elsewhere (reading stdin) gets a moment, then is abandoned.
+	select {
+	case code := <-done:
+		return code
+	case <-time.After(interruptGrace):
+		fmt.Fprintln(ios.ErrOut, "error: interrupted")
+		return ExitInterrupted
+	}
 }
+
+// interruptGrace is how long an interrupted command may take to stop.
+const interruptGrace = 2 * time.Second
 
 // Run executes one command line with the given factory and returns the
 // exit code; tests call it with test streams.
 func Run(ctx context.Context, f *Factory, args []string) int {
 	root := NewRootCmd(f)
-	root.SetArgs(args)
+	root.SetArgs(protectDashIDs(root, args))
 	defer f.Close()
 	err := root.ExecuteContext(ctx)
 	if err == nil {
@@ -84,29 +103,48 @@ JSON, exactly as the REST API returns it.`,
 	pf.String("db", "", "work directly on this apikeyd database `file`, as your OS user")
 	pf.String("socket", "", "talk to apikeyd over this Unix socket `path`")
 	pf.String("url", "", "talk to apikeyd or Elasticsearch at this `URL`")
-	pf.String("username", "", "authenticate as this user (password from APIKEYCTL_PASSWORD, --password-stdin or a prompt)")
+	pf.String("context", "", "use this context of the config file (see 'apikeyctl config get-contexts')")
+	pf.String("username", "", "authenticate as this user (password from APIKEYCTL_PASSWORD, --password-stdin, the context or a prompt)")
 	pf.Bool("password-stdin", false, "read the password of --username from the first line of stdin")
+	pf.Bool("api-key-stdin", false, "authenticate with the encoded API key read from the first line of stdin")
 	pf.String("ca-cert", "", "trust this PEM `file` of CA certificates for --url")
 	pf.Bool("insecure", false, "do not verify the server's TLS certificate (dangerous)")
 	pf.Bool("no-color", false, "never colour the output")
+	addRefusedSecretFlags(pf)
 	f.flags = pf
 
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if noColor, _ := cmd.Flags().GetBool("no-color"); noColor {
 			f.IOStreams.SetColorEnabled(false)
 		}
-		return nil
+		return checkNoSecretFlags(cmd, pf)
 	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	registerGlobalCompletions(f, root)
 
 	root.AddCommand(
 		newCreateCmd(f),
 		newGetCmd(f),
 		newInvalidateCmd(f),
+		newGrantCmd(f),
+		newCloneCmd(f),
+		newUpdateCmd(f),
+		newBulkUpdateCmd(f),
+		newCrossClusterCmd(f),
+		newHasPrivilegesCmd(f),
+		newClearCacheCmd(f),
+		newTokenCmd(f),
+		newPurgeCmd(f),
 		newWhoamiCmd(f),
 		newUserCmd(f),
 		newRoleCmd(f),
 		newVersionCmd(f),
+		newInspectCmd(f),
+		newConfigCmd(f),
+		newCompletionCmd(f),
+		newGenDocsCmd(),
 	)
+	addHelpTopics(root)
 	return root
 }
 

@@ -16,6 +16,9 @@ func newUserCmd(f *Factory) *cobra.Command {
 		RunE:  groupRunE,
 	}
 	cmd.AddCommand(newUserAddCmd(f), newUserGetCmd(f), newUserDeleteCmd(f), newUserPasswdCmd(f))
+	for _, c := range cmd.Commands()[1:] {
+		c.ValidArgsFunction = completeUsers(f)
+	}
 	return cmd
 }
 
@@ -54,8 +57,12 @@ func newUserAddCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "add USERNAME",
 		Short: "Create or update a native user",
-		Example: `  printf '%s\n' "$PASSWORD" | apikeyctl user add ci-bot --roles ci_keys --new-password-stdin
-  apikeyctl user add alice --roles superuser --full-name "Alice Doe"`,
+		Example: `  # a CI user whose password comes from the pipeline's secret store
+  printf '%s\n' "$CI_BOT_PASSWORD" | apikeyctl user add ci-bot --roles ci_keys --new-password-stdin
+
+  # on a terminal, without --new-password-stdin, the password is prompted
+  # for twice without echo
+  printf '%s\n' "$ALICE_PASSWORD" | apikeyctl user add alice --roles superuser --full-name "Alice Doe" --new-password-stdin`,
 		Args: exactArgs(1, "a USERNAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req.Username = args[0]
@@ -160,7 +167,7 @@ func newUserPasswdCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "passwd USERNAME",
 		Short:   "Change a native user's password",
-		Example: "  printf '%s\\n' \"$NEW\" | apikeyctl user passwd elastic --new-password-stdin",
+		Example: "  printf '%s\\n' \"$NEW_PASSWORD\" | apikeyctl user passwd ci-bot --new-password-stdin",
 		Args:    exactArgs(1, "a USERNAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			pw, err := newPassword(f, fromStdin, args[0])

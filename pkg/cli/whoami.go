@@ -11,7 +11,9 @@ func newWhoamiCmd(f *Factory) *cobra.Command {
 		Short: "Show who you are authenticated as",
 		Long:  "Show the identity the target sees for you, as the Authenticate API returns it.",
 		Example: `  apikeyctl whoami
-  APIKEYCTL_API_KEY=$KEY apikeyctl --url https://localhost:9200 whoami --field api_key.id`,
+
+  # the id of the API key in $KEY, asked of a cluster with its own CA
+  APIKEYCTL_API_KEY=$KEY apikeyctl --url https://localhost:9200 --ca-cert http_ca.crt whoami --field api_key.id`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			svc, err := f.Service(cmd.Context())

@@ -248,15 +248,23 @@ type call struct {
 	path   string // escaped
 	query  url.Values
 	body   any // nil: no body
+	// raw, when set, is sent as the body as it is (JSON the server parses).
+	raw []byte
 	// normal404 marks the endpoints where Elasticsearch answers "nothing
 	// found" with HTTP 404 and a normal body rather than an error envelope.
 	normal404 bool
+	// errorBody, when set, reads an error response of a shape other than
+	// the envelope (the get token API's OAuth2 errors); it returns nil to
+	// leave the body to the envelope decoder.
+	errorBody func(status int, body []byte) error
 }
 
 // do sends cl and decodes a successful answer into out (unless out is nil).
 func (c *Client) do(ctx context.Context, cl call, out any) error {
 	var body io.Reader
-	if cl.body != nil {
+	if cl.raw != nil {
+		body = bytes.NewReader(cl.raw)
+	} else if cl.body != nil {
 		data, err := json.Marshal(cl.body)
 		if err != nil {
 			return fmt.Errorf("%s %s: encode the request: %w", cl.method, cl.path, err)
@@ -297,6 +305,11 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 	case s >= 200 && s < 300:
 	case s == http.StatusNotFound && cl.normal404 && isPlainObject(data):
 	case s >= 400:
+		if cl.errorBody != nil {
+			if err := cl.errorBody(s, data); err != nil {
+				return err
+			}
+		}
 		return c.apiError(resp, data)
 	case s >= 300 && s < 400:
 		return fmt.Errorf("the server at %s answered %s %s with a redirect (HTTP %d) to %q; point at the final URL instead",

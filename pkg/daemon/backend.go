@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
+	"github.com/apikeyctl/apikeyctl/pkg/audit"
+	"github.com/apikeyctl/apikeyctl/pkg/auth"
 	"github.com/apikeyctl/apikeyctl/pkg/esapi"
 	"github.com/apikeyctl/apikeyctl/pkg/keyservice"
 	"github.com/apikeyctl/apikeyctl/pkg/store/sqlite"
@@ -21,6 +24,27 @@ type backend struct {
 	svc   api.Service
 	authn esapi.Authenticator
 	close func() error
+	// remover runs in the background while the server serves; nil for
+	// none.
+	remover *remover
+}
+
+// startRemover runs the remover until the returned stop is called (or
+// ctx ends); stop waits for a run in progress to finish.
+func (b *backend) startRemover(ctx context.Context) (stop func()) {
+	if b.remover == nil {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b.remover.run(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // openBackend opens the database, builds the service over it and makes
@@ -34,14 +58,41 @@ func openBackend(ctx context.Context, cfg *Config, log *slog.Logger, stderr io.W
 	if err != nil {
 		return nil, fmt.Errorf("open the database %s: %w", cfg.DB, err)
 	}
-	svc, err := keyservice.New(st, keyservice.Options{Logger: log})
+	closers := []func() error{st.Close}
+	closeAll := func() error {
+		var errs []error
+		for i := len(closers) - 1; i >= 0; i-- {
+			errs = append(errs, closers[i]())
+		}
+		return errors.Join(errs...)
+	}
+	self := os.Geteuid()
+	local := auth.LocalOrigin(self)
+	opts := keyservice.Options{Logger: log}
+	if !cfg.NoAudit {
+		if err := os.MkdirAll(filepath.Dir(cfg.AuditFile), 0o700); err != nil {
+			closeAll()
+			return nil, fmt.Errorf("create the directory of the audit log: %w", err)
+		}
+		al, err := audit.Open(cfg.AuditFile, local, log)
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("%w (set --audit-file, or --no-audit to run without one)", err)
+		}
+		closers = append(closers, al.Close)
+		opts.Auditor = al
+	}
+	var rm *remover
+	opts.OnInvalidate = func() { rm.Trigger() }
+	svc, err := keyservice.New(st, opts)
 	if err != nil {
-		st.Close()
+		closeAll()
 		return nil, fmt.Errorf("start the key service: %w", err)
 	}
+	rm = newRemover(svc, cfg.Retention, auth.OSSubject(newPeerAuth(self).username(self)), local, log, nil)
 	created, generated, err := svc.Bootstrap(ctx, cfg.BootstrapPassword)
 	if err != nil {
-		st.Close()
+		closeAll()
 		return nil, fmt.Errorf("bootstrap the superuser: %w", err)
 	}
 	if created {
@@ -50,7 +101,7 @@ func openBackend(ctx context.Context, cfg *Config, log *slog.Logger, stderr io.W
 			printBootstrapPassword(stderr, keyservice.BootstrapUser, generated)
 		}
 	}
-	return &backend{svc: svc, authn: svc, close: st.Close}, nil
+	return &backend{svc: svc, authn: svc, close: closeAll, remover: rm}, nil
 }
 
 // printBootstrapPassword shows the generated password once, in a box that

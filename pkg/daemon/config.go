@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -40,6 +41,22 @@ type Config struct {
 	// BootstrapPassword is the password of the superuser elastic created
 	// on first start (APIKEYD_BOOTSTRAP_PASSWORD); generated when empty.
 	BootstrapPassword string `mapstructure:"bootstrap-password"`
+	// AuditFile is the append-only JSON-lines audit log (default
+	// <data-dir>/audit.json); NoAudit turns auditing off.
+	AuditFile string `mapstructure:"audit-file"`
+	NoAudit   bool   `mapstructure:"no-audit"`
+	// RetentionPeriod is how long expired and invalidated API keys are
+	// kept before the remover deletes them, and RetentionInterval how
+	// often it runs: Elasticsearch time values (7d and 24h by default,
+	// like delete.retention_period and delete.interval). validate parses
+	// them into Retention.
+	RetentionPeriod   string    `mapstructure:"retention-period"`
+	RetentionInterval string    `mapstructure:"retention-interval"`
+	Retention         Retention `mapstructure:"-"`
+
+	// socketActivated is set when systemd passed the listening sockets
+	// (LISTEN_FDS), which then replace --socket and --listen.
+	socketActivated bool
 }
 
 // ConfigError is a configuration that cannot be used: the daemon does not
@@ -73,11 +90,16 @@ func addFlags(fs *pflag.FlagSet) {
 	fs.String("log-level", "info", "log level: debug, info, warn or error")
 	fs.String("log-format", "text", "log format: text or json")
 	fs.String("ready-file", "", "write the bound addresses to this file as JSON once listening")
+	fs.String("audit-file", "", "append the audit log (JSON lines) to this file (default <data-dir>/audit.json)")
+	fs.Bool("no-audit", false, "write no audit log")
+	fs.String("retention-period", defaultRetentionPeriod, "keep expired and invalidated API keys this long before removing them (Elasticsearch time value)")
+	fs.String("retention-interval", defaultRetentionInterval, "run the remover of expired and invalidated keys this often (Elasticsearch time value)")
 }
 
 // flagKeys are the settings that have a flag.
 var flagKeys = []string{"config", "data-dir", "db", "socket", "listen", "tls-cert", "tls-key",
-	"insecure-listen", "log-level", "log-format", "ready-file"}
+	"insecure-listen", "log-level", "log-format", "ready-file",
+	"audit-file", "no-audit", "retention-period", "retention-interval"}
 
 // loadConfig resolves and validates the configuration. It is the only
 // function that touches viper.
@@ -111,6 +133,7 @@ func loadConfig(fs *pflag.FlagSet) (*Config, error) {
 		return nil, configErrorf("invalid configuration: %v", err)
 	}
 	cfg.applyDefaults(os.Getenv, os.Geteuid(), !v.IsSet("socket"))
+	cfg.socketActivated = os.Getenv("LISTEN_FDS") != "" && os.Getenv("LISTEN_PID") == strconv.Itoa(os.Getpid())
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -132,6 +155,15 @@ func (c *Config) applyDefaults(getenv func(string) string, euid int, socketUnset
 	if c.DB == "" {
 		c.DB = filepath.Join(c.DataDir, "apikeys.db")
 	}
+	if c.AuditFile == "" {
+		c.AuditFile = filepath.Join(c.DataDir, auditFileName)
+	}
+	if c.RetentionPeriod == "" {
+		c.RetentionPeriod = defaultRetentionPeriod
+	}
+	if c.RetentionInterval == "" {
+		c.RetentionInterval = defaultRetentionInterval
+	}
 	if socketUnset {
 		c.Socket = defaultSocketPath(getenv, euid, c.DataDir)
 	}
@@ -152,14 +184,17 @@ func (c *Config) validate() error {
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return configErrorf("--tls-cert and --tls-key must be given together")
 	}
-	if c.Socket == "" && c.Listen == "" {
+	if err := c.parseRetention(); err != nil {
+		return err
+	}
+	if c.Socket == "" && c.Listen == "" && !c.socketActivated {
 		return configErrorf("nothing to listen on: the socket is disabled and --listen is not set")
 	}
 	if c.Socket != "" && len(c.Socket) > maxSocketPath {
 		return configErrorf("--socket %s is too long for a Unix socket (%d bytes, at most %d): choose a shorter path", c.Socket, len(c.Socket), maxSocketPath)
 	}
 	if c.Listen == "" {
-		if c.TLSCert != "" {
+		if c.TLSCert != "" && !c.socketActivated {
 			return configErrorf("--tls-cert and --tls-key need --listen: the Unix socket does not use TLS")
 		}
 		return nil

@@ -33,6 +33,7 @@ func connContext(ctx context.Context, c net.Conn) context.Context {
 	if err != nil {
 		return ctx
 	}
+	ctx = auth.WithOrigin(ctx, auth.UnixPeerOrigin(uid))
 	return context.WithValue(ctx, peerKey{}, peerCred{uid: uid})
 }
 

@@ -45,6 +45,9 @@ type Server struct {
 
 	// open builds the backend; openBackend unless a test replaces it.
 	open func(ctx context.Context) (*backend, error)
+	// activation returns the sockets of a socket-activated start;
+	// systemdListeners unless a test replaces it.
+	activation func() ([]inherited, error)
 	// ShutdownTimeout bounds the wait for requests in flight.
 	ShutdownTimeout time.Duration
 
@@ -58,6 +61,7 @@ type Server struct {
 func NewServer(cfg *Config, log *slog.Logger, stderr io.Writer) *Server {
 	s := &Server{cfg: cfg, log: log, stderr: stderr, ShutdownTimeout: DefaultShutdownTimeout, ready: make(chan struct{})}
 	s.open = func(ctx context.Context) (*backend, error) { return openBackend(ctx, cfg, log, stderr) }
+	s.activation = systemdListeners
 	return s
 }
 
@@ -91,7 +95,23 @@ func (s *Server) Run(ctx context.Context) (err error) {
 			l.Close()
 		}
 	}
-	if s.cfg.Socket != "" {
+	activated, err := s.activation()
+	if err != nil {
+		return err
+	}
+	var tcp net.Listener
+	if len(activated) > 0 {
+		// Socket-activated: serve on the sockets the service manager
+		// opened and owns, instead of --socket and --listen.
+		if tcp, err = s.adopt(activated, &listeners, &addrs, tlsConfig != nil); err != nil {
+			closeAll()
+			if tcp != nil {
+				tcp.Close()
+			}
+			return err
+		}
+	}
+	if s.cfg.Socket != "" && len(activated) == 0 {
 		ul, err := listenUnix(ctx, s.cfg.Socket)
 		if err != nil {
 			return err
@@ -99,8 +119,7 @@ func (s *Server) Run(ctx context.Context) (err error) {
 		listeners = append(listeners, ul)
 		addrs.Socket = s.cfg.Socket
 	}
-	var tcp net.Listener
-	if s.cfg.Listen != "" {
+	if s.cfg.Listen != "" && len(activated) == 0 {
 		var lc net.ListenConfig
 		tcp, err = lc.Listen(ctx, "tcp", s.cfg.Listen)
 		if err != nil {
@@ -130,6 +149,10 @@ func (s *Server) Run(ctx context.Context) (err error) {
 			err = fmt.Errorf("close the database: %w", cerr)
 		}
 	}()
+	// The remover stops (deferred after the close, so run before it)
+	// before the database closes.
+	stopRemover := be.startRemover(ctx)
+	defer stopRemover()
 
 	handler := esapi.NewHandler(esapi.Config{
 		Service:       be.svc,

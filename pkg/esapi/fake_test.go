@@ -127,6 +127,25 @@ func (f *fakeService) DeleteRole(ctx context.Context, name string) (*api.DeleteR
 	return &api.DeleteResponse{Found: !f.notFound}, nil
 }
 
+func (f *fakeService) GetToken(ctx context.Context, req *api.GetTokenRequest) (*api.GetTokenResponse, error) {
+	if err := f.record(ctx, "GetToken", req); err != nil {
+		return nil, err
+	}
+	return &api.GetTokenResponse{AccessToken: "access", Type: api.TokenType, ExpiresIn: 1200, RefreshToken: "refresh",
+		Authentication: api.AuthenticateResponse{Username: "bob", Roles: []string{}, Metadata: map[string]any{}, Enabled: true,
+			AuthenticationRealm: auth.NativeRealm, LookupRealm: auth.NativeRealm, AuthenticationType: auth.AuthTypeRealm}}, nil
+}
+
+func (f *fakeService) InvalidateToken(ctx context.Context, req *api.InvalidateTokenRequest) (*api.InvalidateTokenResponse, error) {
+	if err := f.record(ctx, "InvalidateToken", req); err != nil {
+		return nil, err
+	}
+	if f.notFound {
+		return &api.InvalidateTokenResponse{}, nil
+	}
+	return &api.InvalidateTokenResponse{InvalidatedTokens: 1}, nil
+}
+
 // fakeAuthn knows the user elastic:changeme and the API key k1:s1.
 type fakeAuthn struct{ err error }
 

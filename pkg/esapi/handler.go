@@ -186,6 +186,9 @@ func (h *handler) serve(x *exchange) {
 		return
 	}
 
+	// The origin goes into the context first, so that authentication is
+	// audited with it.
+	r = r.WithContext(withOrigin(r))
 	sub, err := h.authenticate(r)
 	if err != nil {
 		h.writeError(x, err)
@@ -210,6 +213,16 @@ func (h *handler) serve(x *exchange) {
 		return
 	}
 	h.writeJSON(x, status, v)
+}
+
+// withOrigin returns the request's context with the call's origin for
+// the audit log: the one the connection set (a Unix socket peer's uid),
+// else the client's TCP address.
+func withOrigin(r *http.Request) context.Context {
+	if _, ok := auth.OriginFrom(r.Context()); ok {
+		return r.Context()
+	}
+	return auth.WithOrigin(r.Context(), auth.Origin{Type: auth.OriginREST, Address: r.RemoteAddr})
 }
 
 // rejectBrowser refuses requests a web browser sent on behalf of a page:

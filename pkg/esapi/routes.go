@@ -60,6 +60,9 @@ func routeTable() []*route {
 		{method: http.MethodPost, pattern: "/_security/role/{name}", params: []param{refresh}, body: true, serve: servePutRole},
 		{method: http.MethodDelete, pattern: "/_security/role/{name}", params: []param{refresh}, serve: serveDeleteRole},
 	}
+	rs = append(rs, lifecycleRoutes()...)
+	rs = append(rs, queryRoutes()...)
+	rs = append(rs, tokenRoutes()...)
 	for _, r := range rs {
 		r.segs = splitPath(r.pattern)
 	}

@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"sync"
 
 	"golang.org/x/term"
 )
@@ -45,6 +46,10 @@ type IOStreams struct {
 	stdinFd  int
 	// readPassword reads a line without echo; tests replace it.
 	readPassword func() (string, error)
+
+	// progressMu guards progress, the running spinner (StartProgress).
+	progressMu sync.Mutex
+	progress   *progress
 }
 
 // System returns the process's real standard streams. Whether each is a

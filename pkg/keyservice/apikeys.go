@@ -83,73 +83,100 @@ func (s *Service) CreateAPIKey(ctx context.Context, req *api.CreateAPIKeyRequest
 	if err != nil {
 		return nil, err
 	}
-	if _, err := require(sub, auth.ActionCreateAPIKey, auth.OwnKeys); err != nil {
+	if _, err := s.require(ctx, sub, auth.ActionCreateAPIKey, auth.OwnKeys); err != nil {
 		return nil, err
-	}
-	if req.Name == nil {
-		return nil, api.Errorf(api.ParseFailed, "[api_key_request] failed to parse object").Wrap(api.Errorf(api.Invalid, "Required [name]"))
 	}
 	if err := checkRefresh(req.Refresh); err != nil {
 		return nil, err
 	}
-	now := s.now()
-	var v api.Validation
-	apikey.ValidateName(req.Name, &v)
-	expiration, err := expirationMillis(req.Expiration, now, &v)
+	k, resp, err := s.newRestKey(sub, req, s.now())
 	if err != nil {
 		return nil, err
-	}
-	validateDescriptors(req.RoleDescriptors, &v)
-	apikey.ValidateMetadata(req.Metadata, &v)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	if sub.IsAPIKey() {
-		if len(req.RoleDescriptors) == 0 || slices.ContainsFunc(req.RoleDescriptors, func(nd api.NamedRoleDescriptor) bool { return !nd.Descriptor.IsEmpty() }) {
-			return nil, api.Errorf(api.Invalid, "creating derived api keys requires an explicit role descriptor that is empty (has no privileges)")
-		}
-	}
-	limitedBy := ownerSnapshot(sub)
-	if err := checkRestrictions(req.RoleDescriptors, limitedBy); err != nil {
-		return nil, err
-	}
-	rds := req.RoleDescriptors
-	if rds == nil {
-		rds = api.RoleDescriptors{}
-	}
-	id, secret := apikey.NewID(), apikey.NewSecret()
-	hash, err := s.keyHasher.Hash(secret)
-	if err != nil {
-		return nil, s.internal("hash secret", err)
-	}
-	k := &store.APIKey{
-		ID:         id,
-		Name:       *req.Name,
-		Type:       api.TypeRest,
-		Creation:   now.UnixMilli(),
-		Expiration: expiration,
-		Hash:       hash,
-		Creator:    creatorOf(sub),
-	}
-	if k.RoleDescriptors, err = json.Marshal(rds); err != nil {
-		return nil, s.internal("encode role descriptors", err)
-	}
-	if k.LimitedBy, err = json.Marshal(limitedBy); err != nil {
-		return nil, s.internal("encode limited by", err)
-	}
-	if k.Metadata, err = encodeObject(req.Metadata); err != nil {
-		return nil, s.internal("encode metadata", err)
 	}
 	err = s.store.Update(ctx, func(w store.Writer) error { return w.InsertAPIKey(ctx, k) })
 	if err != nil {
 		return nil, s.internal("create api key", err)
 	}
-	return &api.CreateAPIKeyResponse{
-		ID:         id,
-		Name:       k.Name,
+	s.audit(ctx, AuditEvent{Action: AuditCreateAPIKey, Request: auth.ActionCreateAPIKey, Subject: sub, APIKeyIDs: []string{k.ID}, Names: []string{k.Name}})
+	return resp, nil
+}
+
+// newRestKey validates a key request and builds the key owner will own,
+// with its one-time response. It writes nothing.
+func (s *Service) newRestKey(owner *auth.Subject, req *api.CreateAPIKeyRequest, now time.Time) (*store.APIKey, *api.CreateAPIKeyResponse, error) {
+	if req.Name == nil {
+		return nil, nil, api.Errorf(api.ParseFailed, "[api_key_request] failed to parse object").Wrap(api.Errorf(api.Invalid, "Required [name]"))
+	}
+	var v api.Validation
+	expiration, err := validateKeyRequest(req, now, &v)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := v.Err(); err != nil {
+		return nil, nil, err
+	}
+	if owner.IsAPIKey() {
+		if len(req.RoleDescriptors) == 0 || slices.ContainsFunc(req.RoleDescriptors, func(nd api.NamedRoleDescriptor) bool { return !nd.Descriptor.IsEmpty() }) {
+			return nil, nil, api.Errorf(api.Invalid, "creating derived api keys requires an explicit role descriptor that is empty (has no privileges)")
+		}
+	}
+	limitedBy := ownerSnapshot(owner)
+	if err := checkRestrictions(req.RoleDescriptors, limitedBy); err != nil {
+		return nil, nil, err
+	}
+	rds := req.RoleDescriptors
+	if rds == nil {
+		rds = api.RoleDescriptors{}
+	}
+	k := &store.APIKey{
+		ID:         apikey.NewID(),
+		Name:       *req.Name,
+		Type:       api.TypeRest,
+		Creation:   now.UnixMilli(),
 		Expiration: expiration,
+		Creator:    creatorOf(owner),
+	}
+	if k.RoleDescriptors, err = json.Marshal(rds); err != nil {
+		return nil, nil, s.internal("encode role descriptors", err)
+	}
+	if k.LimitedBy, err = json.Marshal(limitedBy); err != nil {
+		return nil, nil, s.internal("encode limited by", err)
+	}
+	if k.Metadata, err = encodeObject(req.Metadata); err != nil {
+		return nil, nil, s.internal("encode metadata", err)
+	}
+	resp, err := s.setSecret(k)
+	return k, resp, err
+}
+
+// validateKeyRequest adds the rules of a key request's fields to v and
+// returns its expiration instant.
+func validateKeyRequest(req *api.CreateAPIKeyRequest, now time.Time, v *api.Validation) (*int64, error) {
+	apikey.ValidateName(req.Name, v)
+	expiration, err := expirationMillis(req.Expiration, now, v)
+	if err != nil {
+		return nil, err
+	}
+	validateDescriptors(req.RoleDescriptors, v)
+	apikey.ValidateMetadata(req.Metadata, v)
+	return expiration, nil
+}
+
+// setSecret gives k a new secret, stores its hash, and returns the create
+// response that shows the secret once.
+func (s *Service) setSecret(k *store.APIKey) (*api.CreateAPIKeyResponse, error) {
+	secret := apikey.NewSecret()
+	hash, err := s.keyHasher.Hash(secret)
+	if err != nil {
+		return nil, s.internal("hash secret", err)
+	}
+	k.Hash = hash
+	return &api.CreateAPIKeyResponse{
+		ID:         k.ID,
+		Name:       k.Name,
+		Expiration: k.Expiration,
 		APIKey:     secret,
-		Encoded:    apikey.Encode(id, secret),
+		Encoded:    apikey.Encode(k.ID, secret),
 	}, nil
 }
 
@@ -229,7 +256,7 @@ func (s *Service) GetAPIKeys(ctx context.Context, req *api.GetAPIKeysRequest) (*
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	lvl, err := require(sub, auth.ActionGetAPIKey, auth.OwnKeys)
+	lvl, err := s.require(ctx, sub, auth.ActionGetAPIKey, auth.OwnKeys)
 	if err != nil {
 		return nil, err
 	}
@@ -239,12 +266,12 @@ func (s *Service) GetAPIKeys(ctx context.Context, req *api.GetAPIKeysRequest) (*
 			ids = []string{req.ID}
 		}
 		if (sub.IsAPIKey() && (req.WithLimitedBy || req.Owner)) || !ownsSelection(sub, ids, req.Owner, req.Username, req.RealmName) {
-			return nil, auth.Forbidden(sub, auth.ActionGetAPIKey)
+			return nil, s.denied(ctx, sub, auth.ActionGetAPIKey)
 		}
 	}
 	if sub.IsAPIKey() && req.WithLimitedBy && !auth.HasPrivilege(sub, auth.ActionUpdateAPIKey) {
 		// An API key sees limited_by only with manage_api_key or higher.
-		return nil, auth.Forbidden(sub, auth.ActionGetAPIKey)
+		return nil, s.denied(ctx, sub, auth.ActionGetAPIKey)
 	}
 	f := store.KeyFilter{Username: req.Username}
 	if req.ID != "" {
@@ -309,12 +336,12 @@ func (s *Service) InvalidateAPIKeys(ctx context.Context, req *api.InvalidateAPIK
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	lvl, err := require(sub, auth.ActionInvalidateAPIKey, auth.OwnKeys)
+	lvl, err := s.require(ctx, sub, auth.ActionInvalidateAPIKey, auth.OwnKeys)
 	if err != nil {
 		return nil, err
 	}
 	if lvl == auth.OwnKeys && !ownsSelection(sub, req.IDs, req.Owner, req.Username, req.RealmName) {
-		return nil, auth.Forbidden(sub, auth.ActionInvalidateAPIKey)
+		return nil, s.denied(ctx, sub, auth.ActionInvalidateAPIKey)
 	}
 	f := store.KeyFilter{IDs: req.IDs, Username: req.Username, ExcludeInvalidated: true}
 	if req.RealmName != "" {
@@ -355,6 +382,9 @@ func (s *Service) InvalidateAPIKeys(ctx context.Context, req *api.InvalidateAPIK
 		return nil, s.internal("invalidate api keys", err)
 	}
 	resp.ErrorCount = len(resp.ErrorDetails)
+	s.secrets.evict(resp.InvalidatedAPIKeys)
+	s.audit(ctx, AuditEvent{Action: AuditInvalidateAPIKeys, Request: auth.ActionInvalidateAPIKey, Subject: sub, APIKeyIDs: resp.InvalidatedAPIKeys})
+	s.afterInvalidation()
 	return resp, nil
 }
 

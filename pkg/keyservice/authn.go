@@ -70,15 +70,40 @@ func unsuccessful(detail string) *api.Error {
 
 // AuthenticateCredential checks a request's credential and returns the
 // subject it proves. This is the one hot path of every authenticated
-// request.
+// request. Every outcome is audited (authentication_success or
+// authentication_failed), naming the user or key id, never the secret.
 func (s *Service) AuthenticateCredential(ctx context.Context, cred auth.Credential) (*auth.Subject, error) {
+	sub, err := s.authenticateCredential(ctx, cred)
+	switch e, ok := api.AsError(err); {
+	case err == nil:
+		s.audit(ctx, AuditEvent{Action: AuditAuthSuccess, Subject: sub})
+	case ok && e.Code == api.Unauthenticated:
+		var principal string
+		switch cred.Scheme {
+		case auth.SchemeBasic:
+			principal = cred.Username
+		case auth.SchemeAPIKey:
+			principal = cred.KeyID
+		case auth.SchemeBearer:
+			principal = bearerPrincipal
+		}
+		reason := e.Error()
+		if detail, ok := e.Fields["additional_unsuccessful_credentials"]; ok {
+			reason += fmt.Sprintf(" (%v)", detail)
+		}
+		s.audit(ctx, AuditEvent{Action: AuditAuthFailed, Principal: principal, Reason: reason})
+	}
+	return sub, err
+}
+
+func (s *Service) authenticateCredential(ctx context.Context, cred auth.Credential) (*auth.Subject, error) {
 	switch cred.Scheme {
 	case auth.SchemeBasic:
 		return s.authenticateUser(ctx, cred.Username, cred.Password)
 	case auth.SchemeAPIKey:
 		return s.authenticateAPIKey(ctx, cred.KeyID, cred.KeySecret)
 	case auth.SchemeBearer:
-		return nil, unsuccessful("token: the access token is not valid")
+		return s.authenticateToken(ctx, cred.Token)
 	}
 	return nil, auth.ErrMissingCredentials()
 }
@@ -175,19 +200,32 @@ func (s *Service) authenticateAPIKey(ctx context.Context, id, secret string) (*a
 	if err != nil {
 		return nil, s.internal("authenticate api key", err)
 	}
-	if k.Invalidated {
-		return nil, unsuccessful(fmt.Sprintf("API key: api key [%s] has been invalidated", id))
-	}
-	if !apikey.Verify(k.Hash, secret) {
-		return nil, unsuccessful(fmt.Sprintf("API key: invalid credentials for API key [%s]", id))
-	}
-	if k.Type != api.TypeRest {
-		return nil, auth.Unauthenticated(fmt.Sprintf("authentication expected API key type of [rest], but API key [%s] has type [%s]", id, k.Type))
-	}
-	if k.Expiration != nil && *k.Expiration <= s.nowMillis() {
-		return nil, unsuccessful("API key: api key is expired")
+	switch problem, wrongType := s.credentialProblem(k, secret); {
+	case wrongType:
+		return nil, auth.Unauthenticated(problem)
+	case problem != "":
+		return nil, unsuccessful("API key: " + problem)
 	}
 	return keySubject(k)
+}
+
+// credentialProblem checks a key credential in Elasticsearch's order —
+// invalidation, secret, type, expiry — after the key was found. It
+// returns what is wrong ("" when nothing is), and whether it is the type
+// mismatch, which Elasticsearch reports on its own rather than as an
+// unsuccessful credential.
+func (s *Service) credentialProblem(k *store.APIKey, secret string) (problem string, wrongType bool) {
+	switch {
+	case k.Invalidated:
+		return fmt.Sprintf("api key [%s] has been invalidated", k.ID), false
+	case !s.secrets.verify(k, secret):
+		return fmt.Sprintf("invalid credentials for API key [%s]", k.ID), false
+	case k.Type != api.TypeRest:
+		return fmt.Sprintf("authentication expected API key type of [rest], but API key [%s] has type [%s]", k.ID, k.Type), true
+	case k.Expiration != nil && *k.Expiration <= s.nowMillis():
+		return "api key is expired", false
+	}
+	return "", false
 }
 
 // keySubject is the identity an API key authenticates as: its owner, as

@@ -66,6 +66,9 @@ func keyInfo(k *store.APIKey, withLimitedBy bool) (api.APIKey, error) {
 	if err := unmarshalDescriptors(k.RoleDescriptors, &info.RoleDescriptors); err != nil {
 		return info, err
 	}
+	if k.Type == api.TypeCrossCluster {
+		info.Access = descriptorAccess(info.RoleDescriptors)
+	}
 	if withLimitedBy && k.Type == api.TypeRest {
 		var limited api.RoleDescriptors
 		if err := unmarshalDescriptors(k.LimitedBy, &limited); err != nil {

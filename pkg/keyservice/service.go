@@ -9,9 +9,12 @@ package keyservice
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
@@ -36,6 +39,16 @@ type Options struct {
 	// none: apikeyctl --db acts as the OS user's superuser identity this
 	// way. The daemon leaves it nil, so a request without credentials is 401.
 	Caller *auth.Subject
+	// Auditor receives an event for every write, authentication and
+	// denial; none are recorded when nil.
+	Auditor Auditor
+	// ClusterName is what node-level answers (clear cache) report; "apikeyd"
+	// when empty.
+	ClusterName string
+	// OnInvalidate, when set, is called after every invalidation of API
+	// keys or tokens: the daemon starts its remover from it, at most once
+	// per interval, as Elasticsearch does.
+	OnInvalidate func()
 }
 
 // Service implements api.Service over a store.
@@ -46,19 +59,35 @@ type Service struct {
 	pwHasher  apikey.Hasher
 	log       *slog.Logger
 	caller    *auth.Subject
+	auditor   Auditor
+	secrets   *secretCache
+	// onInvalidate is Options.OnInvalidate.
+	onInvalidate func()
+
+	clusterName string
+	nodeID      string
 }
 
 var _ api.Service = (*Service)(nil)
 
 // New returns a Service over st.
 func New(st store.Store, opts Options) (*Service, error) {
-	s := &Service{store: st, now: opts.Now, log: opts.Logger, caller: opts.Caller}
+	s := &Service{store: st, now: opts.Now, log: opts.Logger, caller: opts.Caller, auditor: opts.Auditor}
 	if s.now == nil {
 		s.now = time.Now
 	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.secrets = newSecretCache(s.now)
+	s.onInvalidate = opts.OnInvalidate
+	s.clusterName = opts.ClusterName
+	if s.clusterName == "" {
+		s.clusterName = "apikeyd"
+	}
+	host, _ := os.Hostname()
+	sum := sha256.Sum256([]byte(host))
+	s.nodeID = base64.RawURLEncoding.EncodeToString(sum[:15])
 	algo := opts.Hashing
 	if algo == "" {
 		algo = "ssha256"
@@ -108,10 +137,18 @@ func (s *Service) internal(op string, err error) error {
 
 // require returns the 403 unless the subject may run action at least at
 // the given level.
-func require(sub *auth.Subject, action string, atLeast auth.Level) (auth.Level, error) {
+// A denial is audited as access_denied.
+func (s *Service) require(ctx context.Context, sub *auth.Subject, action string, atLeast auth.Level) (auth.Level, error) {
 	lvl := auth.Authorize(sub, action)
 	if lvl < atLeast {
-		return lvl, auth.Forbidden(sub, action)
+		return lvl, s.denied(ctx, sub, action)
 	}
 	return lvl, nil
+}
+
+// denied audits and returns the 403 for action.
+func (s *Service) denied(ctx context.Context, sub *auth.Subject, action string) error {
+	err := auth.Forbidden(sub, action)
+	s.audit(ctx, AuditEvent{Action: AuditAccessDenied, Request: action, Subject: sub, Reason: err.Reason})
+	return err
 }

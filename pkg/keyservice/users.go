@@ -42,7 +42,7 @@ func (s *Service) PutUser(ctx context.Context, req *api.PutUserRequest) (*api.Pu
 	if err != nil {
 		return nil, err
 	}
-	if _, err := require(sub, auth.ActionPutUser, auth.Granted); err != nil {
+	if _, err := s.require(ctx, sub, auth.ActionPutUser, auth.Granted); err != nil {
 		return nil, err
 	}
 	var v api.Validation
@@ -108,6 +108,7 @@ func (s *Service) PutUser(ctx context.Context, req *api.PutUserRequest) (*api.Pu
 	if err != nil {
 		return nil, s.internal("put user", err)
 	}
+	s.audit(ctx, AuditEvent{Action: AuditPutUser, Request: auth.ActionPutUser, Subject: sub, Names: []string{req.Username}})
 	return &api.PutUserResponse{Created: created}, nil
 }
 
@@ -130,7 +131,7 @@ func (s *Service) GetUsers(ctx context.Context, names []string) (api.GetUsersRes
 	if err != nil {
 		return nil, err
 	}
-	if _, err := require(sub, auth.ActionGetUser, auth.Granted); err != nil {
+	if _, err := s.require(ctx, sub, auth.ActionGetUser, auth.Granted); err != nil {
 		return nil, err
 	}
 	resp := api.GetUsersResponse{}
@@ -163,7 +164,7 @@ func (s *Service) DeleteUser(ctx context.Context, username string) (*api.DeleteR
 	if err != nil {
 		return nil, err
 	}
-	if _, err := require(sub, auth.ActionDeleteUser, auth.Granted); err != nil {
+	if _, err := s.require(ctx, sub, auth.ActionDeleteUser, auth.Granted); err != nil {
 		return nil, err
 	}
 	if slices.Contains(reservedUsers, username) {
@@ -184,6 +185,9 @@ func (s *Service) DeleteUser(ctx context.Context, username string) (*api.DeleteR
 	if err != nil {
 		return nil, s.internal("delete user", err)
 	}
+	if found {
+		s.audit(ctx, AuditEvent{Action: AuditDeleteUser, Request: auth.ActionDeleteUser, Subject: sub, Names: []string{username}})
+	}
 	return &api.DeleteResponse{Found: found}, nil
 }
 
@@ -196,7 +200,7 @@ func (s *Service) ChangePassword(ctx context.Context, req *api.ChangePasswordReq
 	}
 	own := !sub.IsAPIKey() && sub.Username == req.Username && (sub.Realm == auth.NativeRealm || sub.Realm == auth.ReservedRealm)
 	if !own {
-		if _, err := require(sub, auth.ActionChangePassword, auth.Granted); err != nil {
+		if _, err := s.require(ctx, sub, auth.ActionChangePassword, auth.Granted); err != nil {
 			return err
 		}
 	}
@@ -233,6 +237,7 @@ func (s *Service) ChangePassword(ctx context.Context, req *api.ChangePasswordReq
 	if err != nil {
 		return s.internal("change password", err)
 	}
+	s.audit(ctx, AuditEvent{Action: AuditChangePassword, Request: auth.ActionChangePassword, Subject: sub, Names: []string{req.Username}})
 	return nil
 }
 
@@ -242,7 +247,7 @@ func (s *Service) PutRole(ctx context.Context, req *api.PutRoleRequest) (*api.Pu
 	if err != nil {
 		return nil, err
 	}
-	if _, err := require(sub, auth.ActionPutRole, auth.Granted); err != nil {
+	if _, err := s.require(ctx, sub, auth.ActionPutRole, auth.Granted); err != nil {
 		return nil, err
 	}
 	var v api.Validation
@@ -270,6 +275,7 @@ func (s *Service) PutRole(ctx context.Context, req *api.PutRoleRequest) (*api.Pu
 	if err != nil {
 		return nil, s.internal("put role", err)
 	}
+	s.audit(ctx, AuditEvent{Action: AuditPutRole, Request: auth.ActionPutRole, Subject: sub, Names: []string{req.Name}})
 	resp := &api.PutRoleResponse{}
 	resp.Role.Created = created
 	return resp, nil
@@ -281,7 +287,7 @@ func (s *Service) GetRoles(ctx context.Context, names []string) (api.GetRolesRes
 	if err != nil {
 		return nil, err
 	}
-	if _, err := require(sub, auth.ActionGetRole, auth.Granted); err != nil {
+	if _, err := s.require(ctx, sub, auth.ActionGetRole, auth.Granted); err != nil {
 		return nil, err
 	}
 	want := func(name string) bool { return len(names) == 0 || slices.Contains(names, name) }
@@ -320,7 +326,7 @@ func (s *Service) DeleteRole(ctx context.Context, name string) (*api.DeleteRespo
 	if err != nil {
 		return nil, err
 	}
-	if _, err := require(sub, auth.ActionDeleteRole, auth.Granted); err != nil {
+	if _, err := s.require(ctx, sub, auth.ActionDeleteRole, auth.Granted); err != nil {
 		return nil, err
 	}
 	if _, builtin := auth.BuiltinRoles().Get(name); builtin {
@@ -337,6 +343,9 @@ func (s *Service) DeleteRole(ctx context.Context, name string) (*api.DeleteRespo
 	})
 	if err != nil {
 		return nil, s.internal("delete role", err)
+	}
+	if found {
+		s.audit(ctx, AuditEvent{Action: AuditDeleteRole, Request: auth.ActionDeleteRole, Subject: sub, Names: []string{name}})
 	}
 	return &api.DeleteResponse{Found: found}, nil
 }

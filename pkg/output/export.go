@@ -97,8 +97,8 @@ type roleItem struct {
 // gives for it, and returns the Go type that describes an item. Items of
 // GetAPIKeysResponse are its keys; of GetUsersResponse its users, by name;
 // of GetRolesResponse its roles, by name, each as {"name":..., descriptor
-// fields...} since a descriptor does not carry its name. isList is false
-// for any other value.
+// fields...} since a descriptor does not carry its name; of any other slice
+// its elements. isList is false for any other value.
 func listItems(v any) (items []json.RawMessage, itemType reflect.Type, isList bool, err error) {
 	switch r := deref(v).(type) {
 	case api.GetAPIKeysResponse:
@@ -136,6 +136,18 @@ func listItems(v any) (items []json.RawMessage, itemType reflect.Type, isList bo
 			items = append(items, b.Bytes())
 		}
 		return items, reflect.TypeFor[roleItem](), true, nil
+	}
+	// Any other slice (a command's own list, such as the contexts of
+	// `config get-contexts`) is a list of its elements.
+	if rv := reflect.ValueOf(deref(v)); rv.IsValid() && rv.Kind() == reflect.Slice && rv.Type().Elem().Kind() != reflect.Uint8 {
+		for i := range rv.Len() {
+			b, err := marshal(rv.Index(i).Interface())
+			if err != nil {
+				return nil, nil, true, err
+			}
+			items = append(items, b)
+		}
+		return items, rv.Type().Elem(), true, nil
 	}
 	return nil, nil, false, nil
 }

@@ -137,8 +137,8 @@ func keyCrossCluster() api.APIKey {
 				}},
 			}},
 		},
-		Access: map[string]any{
-			"replication": []any{map[string]any{"names": []any{"logs-*"}}},
+		Access: &api.CrossClusterAccess{
+			Replication: []api.ReplicationAccess{{Names: []string{"logs-*"}}},
 		},
 	}
 }

@@ -181,7 +181,7 @@ func (t *Terminal) keyCard(b *strings.Builder, k api.APIKey) error {
 		t.anyTree(tr, k.Metadata)
 		b.WriteString("\n" + treeString(tr))
 	}
-	if k.Type == api.TypeCrossCluster && len(k.Access) > 0 {
+	if k.Type == api.TypeCrossCluster && k.Access != nil {
 		tr := t.newTree("Access")
 		t.anyTree(tr, k.Access)
 		b.WriteString("\n" + treeString(tr))

@@ -1,7 +1,7 @@
 // Package store defines the storage contract of apikeyd: the records it
-// keeps (API keys, users, roles) and the Store interface that every backend
-// implements. The SQLite backend lives in store/sqlite; storetest holds the
-// contract test suite that every backend must pass.
+// keeps (API keys, users, roles, OAuth2 tokens) and the Store interface
+// that every backend implements. The SQLite backend lives in store/sqlite;
+// storetest holds the contract test suite that every backend must pass.
 //
 // A Store keeps records, it makes no decisions: every rule of the API lives
 // in keyservice. JSON-valued fields are stored and returned as the exact
@@ -94,12 +94,63 @@ type Role struct {
 	Descriptor json.RawMessage
 }
 
+// Token is a stored OAuth2 access token with, optionally, its refresh
+// token. Only hashes of the token strings are kept.
+type Token struct {
+	ID string
+	// AccessHash and RefreshHash are hashes of the token strings;
+	// RefreshHash is empty for a token without a refresh token.
+	AccessHash  string
+	RefreshHash string
+	// Creation and Expiration (of the access token) are epoch milliseconds.
+	Creation   int64
+	Expiration int64
+	// Invalidated is the access token's state, RefreshInvalidated the
+	// refresh token's.
+	Invalidated        bool
+	RefreshInvalidated bool
+	// Refreshed is set, with RefreshTime, when the refresh token was used.
+	Refreshed   bool
+	RefreshTime *int64
+	// Superseding holds the tokens that replaced this one at its refresh,
+	// sealed with a key only the refresh token yields (opaque to the store).
+	Superseding string
+	// Principal and Realm name whom the token stands for; Subject and
+	// Client are JSON objects (whom the token stands for, and which client
+	// may refresh it), stored as given.
+	Principal string
+	Realm     string
+	Subject   json.RawMessage
+	Client    json.RawMessage
+	// Version counts the writes to the token; UpdateToken succeeds only
+	// when the stored version still equals it.
+	Version int64
+}
+
+// TokenFilter selects tokens; all set fields must match.
+type TokenFilter struct {
+	// Realm and Principal match the token's realm and principal exactly.
+	Realm     string
+	Principal string
+	// ActiveAt, when non-zero, keeps only tokens still usable at that
+	// instant: an access token neither invalidated nor expired, or a
+	// refresh token not invalidated and created at or after RefreshSince.
+	ActiveAt     int64
+	RefreshSince int64
+}
+
 // Reader reads records.
 type Reader interface {
 	// GetAPIKey returns the key with id, or ErrNotFound.
 	GetAPIKey(ctx context.Context, id string) (*APIKey, error)
 	// FindAPIKeys returns the keys matching f, ordered by creation then id.
 	FindAPIKeys(ctx context.Context, f KeyFilter) ([]*APIKey, error)
+	// QueryAPIKeys runs a query API keys search: the number of keys its
+	// query matches, one page of them, and all of them when s.Matches is
+	// set. Every node of the query tree must be served by an index where
+	// the backend has one for the field (term, terms, prefix, range and
+	// ids at least).
+	QueryAPIKeys(ctx context.Context, s *KeySearch) (*KeyPage, error)
 	// GetUser returns the user, or ErrNotFound.
 	GetUser(ctx context.Context, username string) (*User, error)
 	// ListUsers returns all users ordered by name.
@@ -108,6 +159,16 @@ type Reader interface {
 	GetRole(ctx context.Context, name string) (*Role, error)
 	// ListRoles returns all roles ordered by name.
 	ListRoles(ctx context.Context) ([]*Role, error)
+	// InactiveAPIKeyIDs returns, ordered by id, the keys past retention at
+	// cutoff: expired at or before cutoff, or invalidated at or before
+	// cutoff or at an unknown instant.
+	InactiveAPIKeyIDs(ctx context.Context, cutoff int64) ([]string, error)
+	// GetTokenByAccessHash and GetTokenByRefreshHash return the token
+	// whose access or refresh token has the hash, or ErrNotFound.
+	GetTokenByAccessHash(ctx context.Context, hash string) (*Token, error)
+	GetTokenByRefreshHash(ctx context.Context, hash string) (*Token, error)
+	// FindTokens returns the tokens matching f, ordered by creation then id.
+	FindTokens(ctx context.Context, f TokenFilter) ([]*Token, error)
 }
 
 // Writer reads and writes records inside one transaction. A method that
@@ -134,6 +195,21 @@ type Writer interface {
 	PutRole(ctx context.Context, r *Role) (created bool, err error)
 	// DeleteRole removes a role, or returns ErrNotFound.
 	DeleteRole(ctx context.Context, name string) error
+	// DeleteInactiveAPIKeys deletes up to limit of the keys
+	// InactiveAPIKeyIDs(cutoff) lists, the first ones by id, and returns
+	// their ids. A limit of zero or less deletes nothing.
+	DeleteInactiveAPIKeys(ctx context.Context, cutoff int64, limit int) ([]string, error)
+	// InsertToken stores a new token with Version 1; a duplicate id or
+	// hash is ErrConflict.
+	InsertToken(ctx context.Context, t *Token) error
+	// UpdateToken replaces the mutable fields of t (invalidated, refresh
+	// invalidated, refreshed, refresh time, superseding) when the stored
+	// version equals t.Version, and sets t.Version to the new version.
+	// ErrNotFound or ErrConflict otherwise.
+	UpdateToken(ctx context.Context, t *Token) error
+	// DeleteTokensCreatedBefore deletes up to limit tokens created before
+	// the instant before, oldest first, and returns how many it deleted.
+	DeleteTokensCreatedBefore(ctx context.Context, before int64, limit int) (int, error)
 }
 
 // Store is a transactional record store.

@@ -57,6 +57,19 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Run("Order", s.testFindOrder)
 		t.Run("Empty", s.testFindEmpty)
 	})
+	t.Run("Retention", func(t *testing.T) {
+		t.Run("InactiveIDs", s.testRetentionInactiveIDs)
+		t.Run("DeleteBatches", s.testRetentionDeleteBatches)
+	})
+	t.Run("Token", func(t *testing.T) {
+		t.Run("RoundTrip", s.testTokenRoundTrip)
+		t.Run("GetNotFound", s.testTokenGetNotFound)
+		t.Run("InsertConflict", s.testTokenInsertConflict)
+		t.Run("Update", s.testTokenUpdate)
+		t.Run("Find", s.testTokenFind)
+		t.Run("DeleteOld", s.testTokenDeleteOld)
+	})
+	t.Run("QueryAPIKeys", s.runQuerySuite)
 	t.Run("User", func(t *testing.T) {
 		t.Run("RoundTrip", s.testUserRoundTrip)
 		t.Run("PutCreatedThenReplaced", s.testUserPut)

@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// dashIDRE matches an API key id that begins with '-': ids are 20
+// URL-safe base64 characters, so one in 64 does.
+var dashIDRE = regexp.MustCompile(`^-[A-Za-z0-9_-]{19}$`)
+
+// protectDashIDs moves the arguments that are API key ids beginning with
+// '-' behind "--", so that `apikeyctl invalidate -mplHpLqMZrko4Jme84e` and
+// `... --field id | xargs apikeyctl invalidate` take them as ids instead
+// of failing on an unknown flag. An argument is left alone when it is a
+// flag of the command (--new-password-stdin has an id's length), the value
+// of the flag before it, or already behind "--". A single dash and 19
+// more characters is never a valid flag: no shorthand takes such a value.
+func protectDashIDs(root *cobra.Command, args []string) []string {
+	cmd, _, err := root.Find(args)
+	if err != nil || cmd == nil {
+		cmd = root
+	}
+	var kept, ids []string
+	for i, a := range args {
+		if a == "--" {
+			out := append(kept, "--")
+			out = append(out, ids...)
+			return append(out, args[i+1:]...)
+		}
+		if dashIDRE.MatchString(a) && !isFlag(cmd, a) && !takesValue(cmd, args[:i]) {
+			ids = append(ids, a)
+			continue
+		}
+		kept = append(kept, a)
+	}
+	if len(ids) == 0 {
+		return args
+	}
+	return append(append(kept, "--"), ids...)
+}
+
+// isFlag reports whether a spells a long flag of cmd (an id may begin
+// with "--" too).
+func isFlag(cmd *cobra.Command, a string) bool {
+	return strings.HasPrefix(a, "--") && cmd.Flag(a[2:]) != nil
+}
+
+// takesValue reports whether the last of before is a flag of cmd that
+// takes the next argument as its value.
+func takesValue(cmd *cobra.Command, before []string) bool {
+	if len(before) == 0 {
+		return false
+	}
+	prev := before[len(before)-1]
+	if !strings.HasPrefix(prev, "-") || strings.Contains(prev, "=") || prev == "-" || prev == "--" {
+		return false
+	}
+	var name string
+	if strings.HasPrefix(prev, "--") {
+		name = prev[2:]
+	} else if len(prev) == 2 {
+		if fl := cmd.Flags().ShorthandLookup(prev[1:]); fl != nil {
+			name = fl.Name
+		} else if fl := cmd.InheritedFlags().ShorthandLookup(prev[1:]); fl != nil {
+			name = fl.Name
+		}
+	}
+	fl := cmd.Flag(name)
+	if fl == nil {
+		return false
+	}
+	return fl.NoOptDefVal == ""
+}

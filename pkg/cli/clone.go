@@ -1,0 +1,96 @@
+package cli
+
+import (
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/apikeyctl/apikeyctl/pkg/api"
+)
+
+type cloneOptions struct {
+	f            *Factory
+	out          outputFlags
+	name         string
+	expiration   string
+	noExpiration bool
+	metadata     []string
+	metadataJSON string
+}
+
+func newCloneCmd(f *Factory) *cobra.Command {
+	opts := &cloneOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "clone",
+		Short: "Clone an API key from its credential",
+		Long: `Create a new API key with the owner and permissions of an existing one,
+proving possession of its credential. The caller may itself be an API key:
+that is what clone is for (CI pipelines minting short-lived keys).
+
+The source credential is read from APIKEYCTL_SOURCE_API_KEY, or else from
+the first line of stdin (a no-echo prompt on a terminal); never from an
+argument. Without --expiration the clone expires when the source does;
+--no-expiration makes it never expire. Metadata is copied unless given.`,
+		Example: `  # CI: a 5-minute key from the long-lived one in $DEPLOY_KEY
+  printf '%s\n' "$DEPLOY_KEY" | apikeyctl clone --name "ci-$BUILD_ID" --expiration 5m --field encoded
+
+  APIKEYCTL_SOURCE_API_KEY=$DEPLOY_KEY apikeyctl clone --name deploy-2 --metadata rotated=true`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runClone(cmd, opts) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.name, "name", "", "name of the clone (default: the source's name)")
+	fl.StringVar(&opts.expiration, "expiration", "", "lifetime of the clone, e.g. 5m, 12h (default: the source's expiry)")
+	fl.BoolVar(&opts.noExpiration, "no-expiration", false, "the clone never expires")
+	fl.StringArrayVar(&opts.metadata, "metadata", nil, "metadata `key=value` of the clone (repeatable; default: the source's)")
+	fl.StringVar(&opts.metadataJSON, "metadata-json", "", "metadata of the clone as a JSON `object`")
+	opts.out.register(cmd)
+	return cmd
+}
+
+func runClone(cmd *cobra.Command, opts *cloneOptions) error {
+	if opts.noExpiration && cmd.Flags().Changed("expiration") {
+		return usageErrorf("--expiration and --no-expiration cannot be used together")
+	}
+	source, err := readSourceKey(opts.f)
+	if err != nil {
+		return err
+	}
+	req := &api.CloneAPIKeyRequest{APIKey: source}
+	if cmd.Flags().Changed("name") {
+		req.Name = &opts.name
+	}
+	switch {
+	case opts.noExpiration:
+		req.Expiration = &api.Clearable{Null: true}
+	case cmd.Flags().Changed("expiration"):
+		req.Expiration = &api.Clearable{Value: opts.expiration}
+	}
+	if req.Metadata, err = parseMetadata(opts.metadata, opts.metadataJSON); err != nil {
+		return err
+	}
+	svc, err := opts.f.Service(cmd.Context())
+	if err != nil {
+		return err
+	}
+	resp, err := svc.CloneAPIKey(cmd.Context(), req)
+	if err != nil {
+		return err
+	}
+	return opts.out.print(opts.f, resp)
+}
+
+// readSourceKey reads the credential of the key to clone.
+func readSourceKey(f *Factory) (string, error) {
+	if v := strings.TrimSpace(f.Getenv("APIKEYCTL_SOURCE_API_KEY")); v != "" {
+		return v, nil
+	}
+	if f.IOStreams.IsStdinTTY() {
+		return f.IOStreams.ReadPassword("Encoded credential of the key to clone: ")
+	}
+	line, err := readLine(f.IOStreams.In)
+	if err != nil {
+		return "", usageErrorf("the source key's credential is read from APIKEYCTL_SOURCE_API_KEY or stdin: %v", err)
+	}
+	return line, nil
+}

@@ -1,0 +1,391 @@
+package cli
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/apikeyctl/apikeyctl/pkg/output"
+)
+
+func newConfigCmd(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "config",
+		Short: "Manage contexts: named targets and how to authenticate to them",
+		Long: `Manage the contexts of apikeyctl's config file ($APIKEYCTL_CONFIG, else
+$XDG_CONFIG_HOME/apikeyctl/config.yaml, else ~/.config/apikeyctl/config.yaml).
+
+A context is a target (--db, --socket or --url) with the settings to
+reach it: a username, TLS settings, and where the secret comes from — an
+environment variable or a command whose stdout is the secret. A context
+never holds a secret itself. Flags and APIKEYCTL_* variables beat the
+context; see 'apikeyctl help environment'.`,
+		RunE: groupRunE,
+	}
+	cmd.AddCommand(
+		newSetContextCmd(f),
+		newUseContextCmd(f),
+		newGetContextsCmd(f),
+		newCurrentContextCmd(f),
+		newDeleteContextCmd(f),
+		newConfigViewCmd(f),
+	)
+	return cmd
+}
+
+// loadFile reads the config file for the config commands.
+func (f *Factory) loadFile() (string, *FileConfig, error) {
+	path, err := configPath(f.Getenv)
+	if err != nil {
+		return "", nil, err
+	}
+	fc, err := readConfigFile(path)
+	return path, fc, err
+}
+
+func newSetContextCmd(f *Factory) *cobra.Command {
+	var c Context
+	cmd := &cobra.Command{
+		Use:   "set-context NAME (--db FILE | --socket PATH | --url URL) [flags]",
+		Short: "Create or change a context",
+		Long: `Create the context NAME, or change the settings given of an existing one.
+An empty value ("") clears a setting. A new target replaces the old one,
+and a new credential source the old one.
+
+The secret itself is never stored: --password-env and --api-key-env name
+an environment variable that holds it; --password-command and
+--api-key-command a command, run with sh -c when the secret is needed,
+whose stdout is the secret (pass, op read, vault kv get -field, …).`,
+		Example: `  # the local daemon of the package
+  apikeyctl config set-context local --socket /run/apikeyd/apikeyd.sock
+
+  # a cluster with its own CA, the password from a password manager
+  apikeyctl config set-context prod --url https://es.example.com:9200 \
+    --ca-cert /etc/apikeyctl/prod-ca.pem --username key-admin \
+    --password-command 'pass show es/prod/key-admin'
+
+  # a CI job: the API key is in the job's CI_ES_API_KEY variable
+  apikeyctl config set-context ci --url https://es.example.com:9200 --api-key-env CI_ES_API_KEY`,
+		Args:              exactArgs(1, "a context NAME"),
+		ValidArgsFunction: completeContexts(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := args[0]
+			if err := checkContextName(name); err != nil {
+				return err
+			}
+			path, fc, err := f.loadFile()
+			if err != nil {
+				return err
+			}
+			merged, err := mergeContext(fc.Contexts[name], c, cmd.Flags())
+			if err != nil {
+				return err
+			}
+			if err := merged.validate(); err != nil {
+				return usageErrorf("context %q: %v", name, err)
+			}
+			_, existed := fc.Contexts[name]
+			if fc.Contexts == nil {
+				fc.Contexts = map[string]Context{}
+			}
+			fc.Contexts[name] = merged
+			if err := writeConfigFile(path, fc); err != nil {
+				return err
+			}
+			verb := "Created"
+			if existed {
+				verb = "Changed"
+			}
+			fmt.Fprintf(f.IOStreams.ErrOut, "%s context %q in %s.\n", verb, name, path)
+			if fc.CurrentContext == "" {
+				fmt.Fprintf(f.IOStreams.ErrOut, "Use it with 'apikeyctl config use-context %s' or --context %s.\n", name, name)
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&c.DB, "db", "", "target: an apikeyd database `file`")
+	fl.StringVar(&c.Socket, "socket", "", "target: apikeyd's Unix socket `path`")
+	fl.StringVar(&c.URL, "url", "", "target: apikeyd or Elasticsearch at this `URL`")
+	fl.StringVar(&c.Username, "username", "", "authenticate as this user")
+	fl.StringVar(&c.CACert, "ca-cert", "", "trust this PEM `file` of CA certificates")
+	fl.BoolVar(&c.Insecure, "insecure", false, "do not verify the server's TLS certificate (dangerous)")
+	fl.StringVar(&c.PasswordEnv, "password-env", "", "the password is in this environment `variable`")
+	fl.StringVar(&c.PasswordCommand, "password-command", "", "the password is the output of this `command`")
+	fl.StringVar(&c.APIKeyEnv, "api-key-env", "", "the encoded API key is in this environment `variable`")
+	fl.StringVar(&c.APIKeyCommand, "api-key-command", "", "the encoded API key is the output of this `command`")
+	return cmd
+}
+
+// mergeContext applies the flags that were given to old: a target
+// replaces the old target, a credential source the old source.
+func mergeContext(old, given Context, fl *pflag.FlagSet) (Context, error) {
+	c := old
+	set := func(name string, dst *string, v string) {
+		if fl.Changed(name) {
+			*dst = v
+		}
+	}
+	var targets int
+	for _, k := range targetKeys {
+		if fl.Changed(k) {
+			targets++
+		}
+	}
+	if targets > 1 {
+		return c, usageErrorf("give one target: --db, --socket or --url")
+	}
+	if targets == 1 {
+		c.DB, c.Socket, c.URL = "", "", ""
+	}
+	set("db", &c.DB, given.DB)
+	set("socket", &c.Socket, given.Socket)
+	set("url", &c.URL, given.URL)
+	set("username", &c.Username, given.Username)
+	set("ca-cert", &c.CACert, given.CACert)
+	if fl.Changed("insecure") {
+		c.Insecure = given.Insecure
+	}
+	sources := 0
+	for _, k := range []string{"password-env", "password-command", "api-key-env", "api-key-command"} {
+		if fl.Changed(k) {
+			sources++
+		}
+	}
+	if sources > 1 {
+		return c, usageErrorf("give one credential source: --password-env, --password-command, --api-key-env or --api-key-command")
+	}
+	if sources == 1 {
+		c.PasswordEnv, c.PasswordCommand, c.APIKeyEnv, c.APIKeyCommand = "", "", "", ""
+	}
+	set("password-env", &c.PasswordEnv, given.PasswordEnv)
+	set("password-command", &c.PasswordCommand, given.PasswordCommand)
+	set("api-key-env", &c.APIKeyEnv, given.APIKeyEnv)
+	set("api-key-command", &c.APIKeyCommand, given.APIKeyCommand)
+	return c, nil
+}
+
+func newUseContextCmd(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "use-context NAME",
+		Short: "Make a context the current one",
+		Example: `  apikeyctl config set-context local --socket /run/apikeyd/apikeyd.sock
+  apikeyctl config use-context local`,
+		Args:              exactArgs(1, "a context NAME"),
+		ValidArgsFunction: completeContexts(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path, fc, err := f.loadFile()
+			if err != nil {
+				return err
+			}
+			if _, ok := fc.Contexts[args[0]]; !ok {
+				return &NotFoundError{Msg: fmt.Sprintf("no context named %q in %s; see 'apikeyctl config get-contexts'", args[0], path)}
+			}
+			fc.CurrentContext = args[0]
+			if err := writeConfigFile(path, fc); err != nil {
+				return err
+			}
+			fmt.Fprintf(f.IOStreams.ErrOut, "Switched to context %q.\n", args[0])
+			return nil
+		},
+	}
+}
+
+func newDeleteContextCmd(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete-context NAME",
+		Short: "Delete a context",
+		Example: `  apikeyctl config set-context scratch --db ./scratch.db
+  apikeyctl config delete-context scratch`,
+		Args:              exactArgs(1, "a context NAME"),
+		ValidArgsFunction: completeContexts(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path, fc, err := f.loadFile()
+			if err != nil {
+				return err
+			}
+			if _, ok := fc.Contexts[args[0]]; !ok {
+				return &NotFoundError{Msg: fmt.Sprintf("no context named %q in %s", args[0], path)}
+			}
+			delete(fc.Contexts, args[0])
+			if fc.CurrentContext == args[0] {
+				fc.CurrentContext = ""
+				fmt.Fprintf(f.IOStreams.ErrOut, "%q was the current context; now none is.\n", args[0])
+			}
+			if err := writeConfigFile(path, fc); err != nil {
+				return err
+			}
+			fmt.Fprintf(f.IOStreams.ErrOut, "Deleted context %q.\n", args[0])
+			return nil
+		},
+	}
+}
+
+// contextRow is one context as get-contexts prints it.
+type contextRow struct {
+	Name    string `json:"name"`
+	Current bool   `json:"current"`
+	Context
+}
+
+func newGetContextsCmd(f *Factory) *cobra.Command {
+	var out outputFlags
+	cmd := &cobra.Command{
+		Use:   "get-contexts [NAME...]",
+		Short: "List the contexts",
+		Long: `List the contexts of the config file: on a terminal as a table, the
+current one marked with *; on a pipe as JSON, one object per context.`,
+		Example: `  apikeyctl config set-context local --socket /run/apikeyd/apikeyd.sock
+  apikeyctl config get-contexts
+  apikeyctl config get-contexts --field name`,
+		ValidArgsFunction: completeContexts(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path, fc, err := f.loadFile()
+			if err != nil {
+				return err
+			}
+			current := currentContextName(f, fc)
+			names := args
+			if len(names) == 0 {
+				for name := range fc.Contexts {
+					names = append(names, name)
+				}
+				sort.Strings(names)
+			}
+			rows := []contextRow{}
+			var missing []string
+			for _, name := range names {
+				c, ok := fc.Contexts[name]
+				if !ok {
+					missing = append(missing, name)
+					continue
+				}
+				rows = append(rows, contextRow{Name: name, Current: name == current, Context: c})
+			}
+			opts := out.opts
+			opts.Now = f.Now
+			opts.Render = func(t *output.Terminal) error {
+				if len(rows) == 0 {
+					t.Hint("No contexts in %s. Create one with 'apikeyctl config set-context NAME --url URL'.", path)
+					return nil
+				}
+				table := make([][]string, len(rows))
+				for i, r := range rows {
+					mark := ""
+					if r.Current {
+						mark = "*"
+					}
+					kind, target := r.target()
+					table[i] = []string{mark, r.Name, kind + " " + target, orNone(r.Username), r.authText()}
+				}
+				return t.Table([]string{"CURRENT", "NAME", "TARGET", "USERNAME", "SECRET FROM"}, table)
+			}
+			if err := output.Write(f.IOStreams, opts, rows); err != nil {
+				return err
+			}
+			if len(missing) > 0 {
+				return &NotFoundError{Msg: fmt.Sprintf("no context named %q in %s", missing, path)}
+			}
+			return nil
+		},
+	}
+	out.register(cmd)
+	return cmd
+}
+
+// authText says where a context's secret comes from.
+func (c Context) authText() string {
+	switch {
+	case c.PasswordEnv != "":
+		return "password in $" + c.PasswordEnv
+	case c.PasswordCommand != "":
+		return "password from: " + c.PasswordCommand
+	case c.APIKeyEnv != "":
+		return "API key in $" + c.APIKeyEnv
+	case c.APIKeyCommand != "":
+		return "API key from: " + c.APIKeyCommand
+	case c.Username != "":
+		return "password prompt"
+	case c.DB != "":
+		return "OS user"
+	case c.Socket != "":
+		return "OS user (peer)"
+	}
+	return "-"
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// currentContextName is the context in effect: --context, else
+// APIKEYCTL_CONTEXT, else the file's current-context.
+func currentContextName(f *Factory, fc *FileConfig) string {
+	if fl := f.flags.Lookup("context"); fl != nil && fl.Changed {
+		return fl.Value.String()
+	}
+	if name := f.Getenv("APIKEYCTL_CONTEXT"); name != "" {
+		return name
+	}
+	return fc.CurrentContext
+}
+
+func newCurrentContextCmd(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "current-context",
+		Short: "Print the name of the context in use",
+		Long: `Print the name of the context in use: --context, else APIKEYCTL_CONTEXT,
+else the config file's current-context. Exits 3 when there is none.`,
+		Example: `  apikeyctl config set-context local --socket /run/apikeyd/apikeyd.sock
+  apikeyctl config use-context local
+  apikeyctl config current-context`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			path, fc, err := f.loadFile()
+			if err != nil {
+				return err
+			}
+			name := currentContextName(f, fc)
+			if name == "" {
+				return &NotFoundError{Msg: fmt.Sprintf("no current context: %s sets none; choose one with 'apikeyctl config use-context NAME'", path)}
+			}
+			_, err = fmt.Fprintln(f.IOStreams.Out, name)
+			return err
+		},
+	}
+}
+
+func newConfigViewCmd(f *Factory) *cobra.Command {
+	var out outputFlags
+	cmd := &cobra.Command{
+		Use:   "view",
+		Short: "Print the config file",
+		Long: `Print the config file as YAML (or as -o asks). It holds no secrets, only
+where they come from, so it is safe to show.`,
+		Example: `  apikeyctl config set-context local --socket /run/apikeyd/apikeyd.sock
+  apikeyctl config view
+  apikeyctl config view -o json --jq '.contexts | keys'`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, fc, err := f.loadFile()
+			if err != nil {
+				return err
+			}
+			opts := out.opts
+			opts.Now = f.Now
+			if opts.Format == output.Auto || opts.Format == output.Table || opts.Format == output.Wide {
+				if opts.Field == "" && opts.JQ == "" && opts.Template == "" {
+					opts.Format = output.YAML
+				}
+			}
+			return output.Write(f.IOStreams, opts, fc)
+		},
+	}
+	out.register(cmd)
+	return cmd
+}

@@ -1,0 +1,174 @@
+package cli
+
+import (
+	"encoding/json"
+
+	"github.com/spf13/cobra"
+
+	"github.com/apikeyctl/apikeyctl/pkg/api"
+)
+
+// accessFlags describe cross-cluster access.
+type accessFlags struct {
+	search      []string
+	replication []string
+	accessJSON  string
+}
+
+func (a *accessFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringArrayVar(&a.search, "search", nil, "grant cross-cluster search on these comma-separated index `patterns` (repeatable: one entry each)")
+	fl.StringArrayVar(&a.replication, "replication", nil, "grant cross-cluster replication of these comma-separated index `patterns` (repeatable)")
+	fl.StringVar(&a.accessJSON, "access-json", "", "the access object as JSON from `FILE` (- for stdin), for field security and queries")
+}
+
+// build returns the access to send, or nil when no flag names any.
+func (a *accessFlags) build(f *Factory) (*api.CrossClusterAccess, error) {
+	if a.accessJSON != "" {
+		if len(a.search)+len(a.replication) > 0 {
+			return nil, usageErrorf("--access-json cannot be combined with --search or --replication")
+		}
+		data, err := readFileOrStdin(f, a.accessJSON)
+		if err != nil {
+			return nil, err
+		}
+		body, _ := json.Marshal(map[string]json.RawMessage{"name": json.RawMessage(`"x"`), "access": data})
+		req, err := api.DecodeCreateCrossClusterAPIKeyRequest(body)
+		if err != nil {
+			return nil, usageErrorf("--access-json %s: %v", a.accessJSON, err)
+		}
+		return req.Access, nil
+	}
+	if len(a.search)+len(a.replication) == 0 {
+		return nil, nil
+	}
+	access := &api.CrossClusterAccess{}
+	for _, s := range a.search {
+		access.Search = append(access.Search, api.SearchAccess{Names: splitList(s)})
+	}
+	for _, r := range a.replication {
+		access.Replication = append(access.Replication, api.ReplicationAccess{Names: splitList(r)})
+	}
+	return access, nil
+}
+
+func newCrossClusterCmd(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "cross-cluster",
+		Short: "Create and update cross-cluster API keys",
+		Long: `Cross-cluster API keys let a remote cluster search or replicate indices of
+this one. They cannot authenticate REST calls. Creating and updating them
+needs manage_security, and cannot be done with an API key.`,
+		RunE: groupRunE,
+	}
+	cmd.AddCommand(newCrossClusterCreateCmd(f), newCrossClusterUpdateCmd(f))
+	return cmd
+}
+
+func newCrossClusterCreateCmd(f *Factory) *cobra.Command {
+	var (
+		out        outputFlags
+		access     accessFlags
+		name       string
+		expiration string
+		metadata   []string
+		mdJSON     string
+	)
+	cmd := &cobra.Command{
+		Use:   "create --name NAME (--search PATTERNS | --replication PATTERNS | --access-json FILE)",
+		Short: "Create a cross-cluster API key",
+		Example: `  apikeyctl cross-cluster create --name eu-west --search 'logs-*,metrics-*' --replication 'archive-*'
+  apikeyctl cross-cluster create --name dls --access-json access.json --field encoded`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !cmd.Flags().Changed("name") {
+				return usageErrorf("--name is required: the name of the new key")
+			}
+			a, err := access.build(f)
+			if err != nil {
+				return err
+			}
+			if a == nil {
+				return usageErrorf("give the access with --search, --replication or --access-json")
+			}
+			req := &api.CreateCrossClusterAPIKeyRequest{Name: &name, Access: a}
+			if cmd.Flags().Changed("expiration") {
+				req.Expiration = &expiration
+			}
+			if req.Metadata, err = parseMetadata(metadata, mdJSON); err != nil {
+				return err
+			}
+			svc, err := f.Service(cmd.Context())
+			if err != nil {
+				return err
+			}
+			resp, err := svc.CreateCrossClusterAPIKey(cmd.Context(), req)
+			if err != nil {
+				return err
+			}
+			return out.print(f, resp)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&name, "name", "", "name of the key (required)")
+	fl.StringVar(&expiration, "expiration", "", "lifetime, e.g. 90d (default: never expires)")
+	fl.StringArrayVar(&metadata, "metadata", nil, "metadata `key=value` (repeatable)")
+	fl.StringVar(&mdJSON, "metadata-json", "", "metadata as a JSON `object`")
+	access.register(cmd)
+	out.register(cmd)
+	return cmd
+}
+
+func newCrossClusterUpdateCmd(f *Factory) *cobra.Command {
+	var (
+		out           outputFlags
+		access        accessFlags
+		expiration    string
+		metadata      []string
+		mdJSON        string
+		clearMetadata bool
+	)
+	cmd := &cobra.Command{
+		Use:     "update ID",
+		Short:   "Update a cross-cluster API key",
+		Example: `  CC_ID=$(apikeyctl cross-cluster create --name eu-west --search 'logs-*' --field id)
+  apikeyctl cross-cluster update "$CC_ID" --search 'logs-*,metrics-*' --metadata owner=team-b`,
+		Args:    exactArgs(1, "the ID of the key"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := access.build(f)
+			if err != nil {
+				return err
+			}
+			req := &api.UpdateCrossClusterAPIKeyRequest{ID: args[0], Access: a}
+			if cmd.Flags().Changed("expiration") {
+				req.Expiration = &expiration
+			}
+			if req.Metadata, err = parseMetadata(metadata, mdJSON); err != nil {
+				return err
+			}
+			if clearMetadata {
+				if req.Metadata != nil {
+					return usageErrorf("--clear-metadata cannot be combined with --metadata or --metadata-json")
+				}
+				req.Metadata = map[string]any{}
+			}
+			svc, err := f.Service(cmd.Context())
+			if err != nil {
+				return err
+			}
+			resp, err := svc.UpdateCrossClusterAPIKey(cmd.Context(), req)
+			if err != nil {
+				return err
+			}
+			return out.print(f, resp)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&expiration, "expiration", "", "expire this long from now, e.g. 90d")
+	fl.StringArrayVar(&metadata, "metadata", nil, "replace the metadata with these `key=value` pairs")
+	fl.StringVar(&mdJSON, "metadata-json", "", "replace the metadata with this JSON `object`")
+	fl.BoolVar(&clearMetadata, "clear-metadata", false, "remove all metadata")
+	access.register(cmd)
+	out.register(cmd)
+	return cmd
+}

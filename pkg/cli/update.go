@@ -1,0 +1,203 @@
+package cli
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/apikeyctl/apikeyctl/pkg/api"
+)
+
+// changeFlags are the fields an update changes; unset flags leave a field
+// as it is.
+type changeFlags struct {
+	metadata        []string
+	metadataJSON    string
+	clearMetadata   bool
+	roleDescriptors string
+	clearRoles      bool
+	expiration      string
+}
+
+func (c *changeFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringArrayVar(&c.metadata, "metadata", nil, "replace the metadata with these `key=value` pairs (repeatable)")
+	fl.StringVar(&c.metadataJSON, "metadata-json", "", "replace the metadata with this JSON `object`")
+	fl.BoolVar(&c.clearMetadata, "clear-metadata", false, "remove all metadata")
+	fl.StringVar(&c.roleDescriptors, "role-descriptors", "", "replace the role descriptors with the JSON object in `FILE` (- for stdin)")
+	fl.BoolVar(&c.clearRoles, "clear-role-descriptors", false, "remove the role descriptors: the key gets its owner's permissions")
+	fl.StringVar(&c.expiration, "expiration", "", "expire this long from now, e.g. 30d")
+}
+
+// build returns the role descriptors, metadata and expiration to send.
+func (c *changeFlags) build(f *Factory, cmd *cobra.Command) (api.RoleDescriptors, map[string]any, *string, error) {
+	if c.clearMetadata && (len(c.metadata) > 0 || c.metadataJSON != "") {
+		return nil, nil, nil, usageErrorf("--clear-metadata cannot be combined with --metadata or --metadata-json")
+	}
+	if c.clearRoles && c.roleDescriptors != "" {
+		return nil, nil, nil, usageErrorf("--clear-role-descriptors cannot be combined with --role-descriptors")
+	}
+	md, err := parseMetadata(c.metadata, c.metadataJSON)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if c.clearMetadata {
+		md = map[string]any{}
+	}
+	var rds api.RoleDescriptors
+	switch {
+	case c.clearRoles:
+		rds = api.RoleDescriptors{}
+	case c.roleDescriptors != "":
+		data, err := readFileOrStdin(f, c.roleDescriptors)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if rds, err = api.DecodeRoleDescriptors(data, false); err != nil {
+			return nil, nil, nil, usageErrorf("--role-descriptors %s: %v", c.roleDescriptors, err)
+		}
+	}
+	var exp *string
+	if cmd.Flags().Changed("expiration") {
+		exp = &c.expiration
+	}
+	return rds, md, exp, nil
+}
+
+func newUpdateCmd(f *Factory) *cobra.Command {
+	var (
+		out outputFlags
+		chg changeFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "update ID",
+		Short: "Update one of your API keys",
+		Long: `Update the role descriptors, metadata or expiration of an API key you own,
+as the Update API key API does. Each call also refreshes the snapshot of
+your own permissions the key is limited by. Prints {"updated": false}
+when nothing changed. Only the owner, authenticated as a user (not with an
+API key), may update a key.`,
+		Example: `  apikeyctl update 7Q2eJ5gBc8uQ3hY1Zk9w --metadata env=prod --expiration 30d
+  apikeyctl update 7Q2eJ5gBc8uQ3hY1Zk9w --clear-role-descriptors`,
+		Args: exactArgs(1, "the ID of the key"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rds, md, exp, err := chg.build(f, cmd)
+			if err != nil {
+				return err
+			}
+			svc, err := f.Service(cmd.Context())
+			if err != nil {
+				return err
+			}
+			resp, err := svc.UpdateAPIKey(cmd.Context(), &api.UpdateAPIKeyRequest{ID: args[0], RoleDescriptors: rds, Metadata: md, Expiration: exp})
+			if err != nil {
+				return err
+			}
+			return out.print(f, resp)
+		},
+	}
+	chg.register(cmd)
+	out.register(cmd)
+	return cmd
+}
+
+func newBulkUpdateCmd(f *Factory) *cobra.Command {
+	var (
+		out     outputFlags
+		chg     changeFlags
+		ids     []string
+		idsFile string
+	)
+	cmd := &cobra.Command{
+		Use:   "bulk-update [ID...]",
+		Short: "Apply one update to many of your API keys",
+		Long: `Apply the same change to many API keys you own, in one transaction, as
+the Bulk update API keys API does. Ids come from arguments, --id, --ids-file,
+or stdin (one per line) when none is given and stdin is not a terminal.
+
+Keys that cannot be updated (unknown, not yours, expired, invalidated) do
+not stop the others: they are listed on stderr and apikeyctl exits 6.`,
+		Example: `  apikeyctl get --name 'ci-*' --active-only --field id | apikeyctl bulk-update --metadata rotated=2026-11
+  apikeyctl bulk-update --ids-file ids.txt --expiration 7d`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			all := append(append([]string{}, args...), ids...)
+			if idsFile != "" {
+				fromFile, err := readIDs(f, idsFile)
+				if err != nil {
+					return err
+				}
+				all = append(all, fromFile...)
+			} else if len(all) == 0 && !f.IOStreams.IsStdinTTY() {
+				fromStdin, err := readIDs(f, "-")
+				if err != nil {
+					return err
+				}
+				all = fromStdin
+			}
+			if len(all) == 0 {
+				return usageErrorf("no key ids: give them as arguments, with --id, --ids-file, or on stdin")
+			}
+			rds, md, exp, err := chg.build(f, cmd)
+			if err != nil {
+				return err
+			}
+			svc, err := f.Service(cmd.Context())
+			if err != nil {
+				return err
+			}
+			resp, err := svc.BulkUpdateAPIKeys(cmd.Context(), &api.BulkUpdateAPIKeysRequest{IDs: all, RoleDescriptors: rds, Metadata: md, Expiration: exp})
+			if err != nil {
+				return err
+			}
+			if err := out.print(f, resp); err != nil {
+				return err
+			}
+			if resp.Errors != nil && resp.Errors.Count > 0 {
+				failed := make([]string, 0, len(resp.Errors.Details))
+				for id := range resp.Errors.Details {
+					failed = append(failed, id)
+				}
+				sort.Strings(failed)
+				for _, id := range failed {
+					fmt.Fprintf(f.IOStreams.ErrOut, "%s: %s\n", id, resp.Errors.Details[id].Reason)
+				}
+				return &PartialError{Msg: fmt.Sprintf("%d of %d API keys were not updated", resp.Errors.Count, len(all))}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringArrayVar(&ids, "id", nil, "a key `id` to update (repeatable)")
+	cmd.Flags().StringVar(&idsFile, "ids-file", "", "read key ids from this `file`, one per line (- for stdin)")
+	chg.register(cmd)
+	out.register(cmd)
+	return cmd
+}
+
+// readIDs reads key ids, one per line, from a file or stdin ("-").
+func readIDs(f *Factory, path string) ([]string, error) {
+	var r io.Reader = f.IOStreams.In
+	if path != "-" {
+		file, err := os.Open(path)
+		if err != nil {
+			return nil, usageErrorf("%v", err)
+		}
+		defer file.Close()
+		r = file
+	}
+	var ids []string
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		if id := strings.TrimSpace(sc.Text()); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read ids: %w", err)
+	}
+	return ids, nil
+}

@@ -1,0 +1,40 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/url"
+
+	"github.com/apikeyctl/apikeyctl/pkg/api"
+)
+
+// QueryAPIKeys sends POST /_security/_query/api_key with req.Body as it is
+// (no body when empty), so that the server judges it, and the query
+// parameters set in req.
+func (c *Client) QueryAPIKeys(ctx context.Context, req *api.QueryAPIKeysRequest) (*api.QueryAPIKeysResponse, error) {
+	if req == nil {
+		req = &api.QueryAPIKeysRequest{}
+	}
+	q := url.Values{}
+	flag := func(k string, v bool) {
+		if v {
+			q.Set(k, "true")
+		}
+	}
+	flag("with_limited_by", req.WithLimitedBy)
+	flag("with_profile_uid", req.WithProfileUID)
+	flag("typed_keys", req.TypedKeys)
+	cl := call{method: http.MethodPost, path: "/_security/_query/api_key", query: q}
+	if len(bytes.TrimSpace(req.Body)) > 0 {
+		cl.raw = req.Body
+	}
+	var out api.QueryAPIKeysResponse
+	if err := c.do(ctx, cl, &out); err != nil {
+		return nil, err
+	}
+	if out.APIKeys == nil {
+		out.APIKeys = []api.APIKey{}
+	}
+	return &out, nil
+}

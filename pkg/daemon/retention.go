@@ -1,0 +1,48 @@
+package daemon
+
+import (
+	"time"
+
+	"github.com/apikeyctl/apikeyctl/pkg/api"
+	"github.com/apikeyctl/apikeyctl/pkg/audit"
+)
+
+// Defaults of the remover, as Elasticsearch's
+// xpack.security.authc.api_key.delete.retention_period and delete.interval.
+const (
+	defaultRetentionPeriod   = "7d"
+	defaultRetentionInterval = "24h"
+)
+
+// auditFileName is the audit log's name in the data directory.
+const auditFileName = audit.FileName
+
+// Retention is the parsed schedule of the remover.
+type Retention struct {
+	// Period is how long expired and invalidated keys are kept.
+	Period time.Duration
+	// Interval is the least time between two runs of the remover.
+	Interval time.Duration
+}
+
+// parseRetention parses --retention-period and --retention-interval into
+// c.Retention; both must be positive Elasticsearch time values.
+func (c *Config) parseRetention() error {
+	for _, s := range []struct {
+		flag, value string
+		dst         *time.Duration
+	}{
+		{"retention-period", c.RetentionPeriod, &c.Retention.Period},
+		{"retention-interval", c.RetentionInterval, &c.Retention.Interval},
+	} {
+		d, err := api.ParseTimeValue(s.value, s.flag)
+		if err != nil {
+			return configErrorf("--%s %q: %v", s.flag, s.value, err)
+		}
+		if d <= 0 {
+			return configErrorf("--%s %q: must be positive", s.flag, s.value)
+		}
+		*s.dst = d
+	}
+	return nil
+}

@@ -1,0 +1,18 @@
+package esapi
+
+import (
+	"context"
+
+	"github.com/apikeyctl/apikeyctl/pkg/api"
+)
+
+func (f *fakeService) QueryAPIKeys(ctx context.Context, req *api.QueryAPIKeysRequest) (*api.QueryAPIKeysResponse, error) {
+	if err := f.record(ctx, "QueryAPIKeys", req); err != nil {
+		return nil, err
+	}
+	keys := f.apiKeys
+	if keys == nil {
+		keys = []api.APIKey{}
+	}
+	return &api.QueryAPIKeysResponse{Total: len(keys), Count: len(keys), APIKeys: keys}, nil
+}

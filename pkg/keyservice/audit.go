@@ -1,0 +1,66 @@
+package keyservice
+
+import (
+	"context"
+	"time"
+
+	"github.com/apikeyctl/apikeyctl/pkg/auth"
+)
+
+// Audit event actions, Elasticsearch's event names where they exist.
+const (
+	AuditCreateAPIKey       = "create_apikey"
+	AuditChangeAPIKey       = "change_apikey"
+	AuditInvalidateAPIKeys  = "invalidate_apikeys"
+	AuditAuthSuccess        = "authentication_success"
+	AuditAuthFailed         = "authentication_failed"
+	AuditAccessDenied       = "access_denied"
+	AuditPutUser            = "put_user"
+	AuditDeleteUser         = "delete_user"
+	AuditChangePassword     = "change_password"
+	AuditPutRole            = "put_role"
+	AuditDeleteRole         = "delete_role"
+	AuditDeleteExpiredKeys  = "delete_inactive_apikeys"
+	AuditCreateToken        = "create_token"
+	AuditInvalidateTokens   = "invalidate_tokens"
+	AuditClearAPIKeyCache   = "clear_apikey_cache"
+	AuditGrantAPIKey        = "grant_apikey"
+	AuditCloneAPIKey        = "clone_apikey"
+	AuditCrossClusterAPIKey = "create_cross_cluster_apikey"
+)
+
+// AuditEvent is one audit record: who did what, when, from where, with
+// which outcome. It never holds a secret.
+type AuditEvent struct {
+	Time   time.Time
+	Action string
+	// Request is the transport action name, such as
+	// cluster:admin/xpack/security/api_key/create.
+	Request string
+	// Subject is the caller (nil for a failed authentication).
+	Subject *auth.Subject
+	// Principal names the caller of a failed authentication (a username
+	// or an API key id), when known.
+	Principal string
+	// APIKeyIDs are the keys the action created, changed or invalidated.
+	APIKeyIDs []string
+	// Names are other objects acted on (users, roles, key names).
+	Names []string
+	// Reason explains a failure or a denial.
+	Reason string
+}
+
+// Auditor receives audit events. Implementations must be safe for
+// concurrent use and must not block for long.
+type Auditor interface {
+	Audit(ctx context.Context, e AuditEvent)
+}
+
+// audit records e when the service has an auditor.
+func (s *Service) audit(ctx context.Context, e AuditEvent) {
+	if s.auditor == nil {
+		return
+	}
+	e.Time = s.now()
+	s.auditor.Audit(ctx, e)
+}

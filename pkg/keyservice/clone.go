@@ -1,0 +1,100 @@
+package keyservice
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/apikeyctl/apikeyctl/pkg/api"
+	"github.com/apikeyctl/apikeyctl/pkg/apikey"
+	"github.com/apikeyctl/apikeyctl/pkg/auth"
+	"github.com/apikeyctl/apikeyctl/pkg/store"
+)
+
+const actionClone = "cluster:admin/xpack/security/api_key/clone"
+
+// cloneFailed is Elasticsearch's 403 for a source key that does not
+// authenticate, with what is wrong as its cause.
+func cloneFailed(problem string) *api.Error {
+	return (&api.Error{Code: api.Forbidden, Reason: "Failed to clone API key"}).Wrap(api.Errorf(api.Unauthenticated, "%s", problem))
+}
+
+// CloneAPIKey creates a new REST key with the owner, role descriptors and
+// limited-by snapshot of the key whose credential the request proves. The
+// caller may itself be an API key: that is what clone is for.
+func (s *Service) CloneAPIKey(ctx context.Context, req *api.CloneAPIKeyRequest) (*api.CreateAPIKeyResponse, error) {
+	sub, err := s.subject(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.require(ctx, sub, actionClone, auth.Granted); err != nil {
+		return nil, err
+	}
+	if err := checkRefresh(req.Refresh); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var v api.Validation
+	if req.APIKey == "" {
+		v.Add("api key credential is required")
+	}
+	if req.Name != nil {
+		apikey.ValidateName(req.Name, &v)
+	}
+	var expiration *int64
+	if req.Expiration != nil && !req.Expiration.Null {
+		if expiration, err = expirationMillis(&req.Expiration.Value, now, &v); err != nil {
+			return nil, err
+		}
+	}
+	apikey.ValidateMetadata(req.Metadata, &v)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	id, secret, err := auth.ParseAPIKeyCredential(req.APIKey)
+	if err != nil {
+		cause, _ := api.AsError(err)
+		return nil, (&api.Error{Code: api.BadStatus, Reason: "invalid API key credential: " + cause.Reason}).Wrap(cause)
+	}
+
+	// The new secret is made before the transaction, which may be retried;
+	// the source is checked inside it, so a key invalidated concurrently is
+	// never cloned.
+	k := &store.APIKey{ID: apikey.NewID(), Type: api.TypeRest, Creation: now.UnixMilli()}
+	resp, err := s.setSecret(k)
+	if err != nil {
+		return nil, err
+	}
+	err = s.store.Update(ctx, func(w store.Writer) error {
+		src, err := w.GetAPIKey(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return cloneFailed("unable to find apikey with id " + id)
+		}
+		if err != nil {
+			return err
+		}
+		if problem, _ := s.credentialProblem(src, secret); problem != "" {
+			return cloneFailed(problem)
+		}
+		k.Name, k.Expiration, k.Metadata = src.Name, src.Expiration, src.Metadata
+		k.RoleDescriptors, k.LimitedBy, k.Creator = src.RoleDescriptors, src.LimitedBy, src.Creator
+		if req.Name != nil {
+			k.Name = *req.Name
+		}
+		if req.Expiration != nil {
+			k.Expiration = expiration
+		}
+		if req.Metadata != nil {
+			if k.Metadata, err = json.Marshal(req.Metadata); err != nil {
+				return err
+			}
+		}
+		return w.InsertAPIKey(ctx, k)
+	})
+	if err != nil {
+		return nil, s.internal("clone api key", err)
+	}
+	resp.Name, resp.Expiration = k.Name, k.Expiration
+	s.audit(ctx, AuditEvent{Action: AuditCloneAPIKey, Request: actionClone, Subject: sub, APIKeyIDs: []string{k.ID, id}})
+	return resp, nil
+}

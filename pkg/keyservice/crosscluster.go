@@ -1,0 +1,185 @@
+package keyservice
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+
+	"github.com/apikeyctl/apikeyctl/pkg/api"
+	"github.com/apikeyctl/apikeyctl/pkg/apikey"
+	"github.com/apikeyctl/apikeyctl/pkg/auth"
+	"github.com/apikeyctl/apikeyctl/pkg/store"
+)
+
+// Actions of the cross-cluster API key APIs.
+const (
+	actionCrossClusterCreate = "cluster:admin/xpack/security/cross_cluster/api_key/create"
+	actionCrossClusterUpdate = "cluster:admin/xpack/security/cross_cluster/api_key/update"
+)
+
+// crossClusterRole is the name of the one role descriptor of a
+// cross-cluster key.
+const crossClusterRole = "cross_cluster"
+
+// The privileges Elasticsearch derives for cross-cluster access.
+var (
+	searchIndexPrivileges      = []string{"read", "read_cross_cluster", "view_index_metadata"}
+	replicationIndexPrivileges = []string{"cross_cluster_replication", "cross_cluster_replication_internal"}
+)
+
+// validateAccess applies Elasticsearch's rules for cross-cluster access.
+func validateAccess(a *api.CrossClusterAccess) error {
+	if len(a.Search) == 0 && len(a.Replication) == 0 {
+		return api.Errorf(api.Invalid, "must specify non-empty access for either [search] or [replication]")
+	}
+	if len(a.Replication) > 0 && slices.ContainsFunc(a.Search, func(sa api.SearchAccess) bool { return sa.FieldSecurity != nil || sa.Query != nil }) {
+		return api.Errorf(api.Invalid, "search does not support document or field level security if replication is assigned")
+	}
+	return nil
+}
+
+// accessDescriptor converts cross-cluster access into the one role
+// descriptor Elasticsearch stores for it (es-api.md §8).
+func accessDescriptor(a *api.CrossClusterAccess) api.RoleDescriptors {
+	var cluster []string
+	if len(a.Search) > 0 {
+		cluster = append(cluster, "cross_cluster_search", "monitor_enrich")
+	}
+	if len(a.Replication) > 0 {
+		cluster = append(cluster, "cross_cluster_replication")
+	}
+	indices := []api.IndicesPrivileges{}
+	for _, sa := range a.Search {
+		indices = append(indices, api.IndicesPrivileges{Names: sa.Names, Privileges: searchIndexPrivileges,
+			FieldSecurity: sa.FieldSecurity, Query: sa.Query, AllowRestrictedIndices: sa.AllowRestrictedIndices})
+	}
+	for _, ra := range a.Replication {
+		indices = append(indices, api.IndicesPrivileges{Names: ra.Names, Privileges: replicationIndexPrivileges,
+			AllowRestrictedIndices: ra.AllowRestrictedIndices})
+	}
+	return api.RoleDescriptors{{Name: crossClusterRole, Descriptor: api.RoleDescriptor{
+		Cluster: cluster, Indices: indices, Metadata: map[string]any{},
+	}}}
+}
+
+// descriptorAccess is the reverse: the access object Get and Query show
+// for a cross-cluster key.
+func descriptorAccess(rds api.RoleDescriptors) *api.CrossClusterAccess {
+	d, ok := rds.Get(crossClusterRole)
+	if !ok {
+		return nil
+	}
+	a := &api.CrossClusterAccess{}
+	for _, ip := range d.Indices {
+		if slices.Equal(ip.Privileges, searchIndexPrivileges) {
+			a.Search = append(a.Search, api.SearchAccess{Names: ip.Names, FieldSecurity: ip.FieldSecurity, Query: ip.Query, AllowRestrictedIndices: ip.AllowRestrictedIndices})
+		} else {
+			a.Replication = append(a.Replication, api.ReplicationAccess{Names: ip.Names, AllowRestrictedIndices: ip.AllowRestrictedIndices})
+		}
+	}
+	return a
+}
+
+// CreateCrossClusterAPIKey creates a key for cross-cluster search and
+// replication. It cannot authenticate REST calls.
+func (s *Service) CreateCrossClusterAPIKey(ctx context.Context, req *api.CreateCrossClusterAPIKeyRequest) (*api.CreateAPIKeyResponse, error) {
+	sub, err := s.subject(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if sub.IsAPIKey() {
+		return nil, api.Errorf(api.Invalid, "authentication via API key not supported: An API key cannot be used to create a cross-cluster API key")
+	}
+	if _, err := s.require(ctx, sub, actionCrossClusterCreate, auth.Granted); err != nil {
+		return nil, err
+	}
+	switch {
+	case req.Name == nil:
+		return nil, api.Errorf(api.ParseFailed, "[cross_cluster_api_key_request] failed to parse object").Wrap(api.Errorf(api.Invalid, "Required [name]"))
+	case req.Access == nil:
+		return nil, api.Errorf(api.ParseFailed, "[cross_cluster_api_key_request] failed to parse object").Wrap(api.Errorf(api.Invalid, "Required [access]"))
+	}
+	if err := validateAccess(req.Access); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var v api.Validation
+	apikey.ValidateName(req.Name, &v)
+	expiration, err := expirationMillis(req.Expiration, now, &v)
+	if err != nil {
+		return nil, err
+	}
+	apikey.ValidateMetadata(req.Metadata, &v)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	k := &store.APIKey{
+		ID:         apikey.NewID(),
+		Name:       *req.Name,
+		Type:       api.TypeCrossCluster,
+		Creation:   now.UnixMilli(),
+		Expiration: expiration,
+		LimitedBy:  json.RawMessage(`{}`),
+		Creator:    creatorOf(sub),
+	}
+	if k.RoleDescriptors, err = json.Marshal(accessDescriptor(req.Access)); err != nil {
+		return nil, s.internal("encode access", err)
+	}
+	if k.Metadata, err = encodeObject(req.Metadata); err != nil {
+		return nil, s.internal("encode metadata", err)
+	}
+	resp, err := s.setSecret(k)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.Update(ctx, func(w store.Writer) error { return w.InsertAPIKey(ctx, k) }); err != nil {
+		return nil, s.internal("create cross-cluster api key", err)
+	}
+	s.audit(ctx, AuditEvent{Action: AuditCrossClusterAPIKey, Request: actionCrossClusterCreate, Subject: sub, APIKeyIDs: []string{k.ID}})
+	return resp, nil
+}
+
+// UpdateCrossClusterAPIKey changes the access, metadata or expiration of a
+// cross-cluster key the caller owns.
+func (s *Service) UpdateCrossClusterAPIKey(ctx context.Context, req *api.UpdateCrossClusterAPIKeyRequest) (*api.UpdateAPIKeyResponse, error) {
+	sub, err := s.subject(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if sub.IsAPIKey() {
+		return nil, errUpdateByAPIKey()
+	}
+	if _, err := s.require(ctx, sub, actionCrossClusterUpdate, auth.Granted); err != nil {
+		return nil, err
+	}
+	if req.Access == nil && req.Metadata == nil && req.Expiration == nil {
+		var v api.Validation
+		v.Add("must update either [access] or [metadata] for cross-cluster API keys")
+		return nil, v.Err()
+	}
+	var rds api.RoleDescriptors
+	if req.Access != nil {
+		if err := validateAccess(req.Access); err != nil {
+			return nil, err
+		}
+		rds = accessDescriptor(req.Access)
+	}
+	c, err := s.validateChange(nil, req.Metadata, req.Expiration)
+	if err != nil {
+		return nil, err
+	}
+	c.roleDescriptors, c.crossCluster = rds, true
+	var updated bool
+	err = s.store.Update(ctx, func(w store.Writer) error {
+		var err error
+		updated, err = s.applyChange(ctx, w, sub, req.ID, c)
+		return err
+	})
+	if err != nil {
+		return nil, s.internal("update cross-cluster api key", err)
+	}
+	if updated {
+		s.audit(ctx, AuditEvent{Action: AuditChangeAPIKey, Request: actionCrossClusterUpdate, Subject: sub, APIKeyIDs: []string{req.ID}})
+	}
+	return &api.UpdateAPIKeyResponse{Updated: updated}, nil
+}

@@ -1,0 +1,204 @@
+package keyservice
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/apikeyctl/apikeyctl/pkg/api"
+	"github.com/apikeyctl/apikeyctl/pkg/auth"
+	"github.com/apikeyctl/apikeyctl/pkg/store"
+)
+
+// Actions of the grant APIs.
+const (
+	actionGrant     = "cluster:admin/xpack/security/api_key/grant"
+	actionBulkGrant = "cluster:admin/xpack/security/api_key/grant/bulk"
+)
+
+// validateGrant adds the grant credential rules to v, after the key rules
+// as Elasticsearch orders them.
+func validateGrant(g *api.GrantCredential, v *api.Validation) {
+	present := map[string]bool{
+		"username":     g.Username != nil,
+		"password":     g.Password != nil,
+		"access_token": g.AccessToken != nil,
+	}
+	var required, forbidden []string
+	switch g.GrantType {
+	case "":
+		v.Add("[grant_type] is required")
+		return
+	case api.GrantTypePassword:
+		required, forbidden = []string{"username", "password"}, []string{"access_token"}
+		if g.ClientAuthentication != nil {
+			v.Add("[client_authentication] is not supported for grant_type [%s]", g.GrantType)
+		}
+	case api.GrantTypeAccessToken:
+		required, forbidden = []string{"access_token"}, []string{"username", "password"}
+		if ca := g.ClientAuthentication; ca != nil && ca.Scheme != "SharedSecret" {
+			v.Add("[client_authentication.scheme] must be set to [SharedSecret]")
+		}
+	default:
+		v.Add("grant_type [%s] is not supported", g.GrantType)
+		return
+	}
+	for _, f := range required {
+		if !present[f] {
+			v.Add("[%s] is required for grant_type [%s]", f, g.GrantType)
+		}
+	}
+	for _, f := range forbidden {
+		if present[f] {
+			v.Add("[%s] is not supported for grant_type [%s]", f, g.GrantType)
+		}
+	}
+}
+
+// grantOwner authenticates the grant credential and returns the user who
+// will own the keys (the run_as target when one is named). A credential
+// that does not authenticate is Elasticsearch's 403 "Failed to
+// authenticate api key grant" with the 401 as its cause.
+func (s *Service) grantOwner(ctx context.Context, g *api.GrantCredential) (*auth.Subject, error) {
+	var cred auth.Credential
+	switch g.GrantType {
+	case api.GrantTypePassword:
+		cred = auth.Credential{Scheme: auth.SchemeBasic, Username: *g.Username, Password: *g.Password}
+	default:
+		cred = auth.Credential{Scheme: auth.SchemeBearer, Token: *g.AccessToken}
+	}
+	owner, err := s.AuthenticateCredential(ctx, cred)
+	if err != nil {
+		if e, ok := api.AsError(err); ok && e.Code == api.Unauthenticated {
+			cause := *e
+			cause.Header = nil
+			return nil, (&api.Error{Code: api.Forbidden, Reason: "Failed to authenticate api key grant"}).Wrap(&cause)
+		}
+		return nil, err
+	}
+	if g.RunAs == nil {
+		return owner, nil
+	}
+	target := *g.RunAs
+	allowed := slices.ContainsFunc(owner.Descriptors, func(nd api.NamedRoleDescriptor) bool {
+		return slices.ContainsFunc(nd.Descriptor.RunAs, func(p string) bool { return auth.GlobMatch(p, target) })
+	})
+	if !allowed {
+		return nil, api.Errorf(api.Forbidden, "action [%s] is unauthorized for user [%s] because user [%s] is unauthorized to run as [%s]", actionGrant, owner.Username, owner.Username, target)
+	}
+	var runAs *auth.Subject
+	err = s.store.View(ctx, func(r store.Reader) error {
+		u, err := r.GetUser(ctx, target)
+		if errors.Is(err, store.ErrNotFound) {
+			return api.Errorf(api.Forbidden, "action [%s] is unauthorized for user [%s] run as [%s]: the user does not exist", actionGrant, owner.Username, target)
+		}
+		if err != nil {
+			return err
+		}
+		runAs, err = userSubject(ctx, r, u)
+		return err
+	})
+	if err != nil {
+		return nil, s.internal("grant run as", err)
+	}
+	return runAs, nil
+}
+
+// GrantAPIKey creates a key on behalf of the user whose credential the
+// request carries: the key is owned by that user, not by the caller.
+func (s *Service) GrantAPIKey(ctx context.Context, req *api.GrantAPIKeyRequest) (*api.CreateAPIKeyResponse, error) {
+	sub, err := s.subject(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.require(ctx, sub, actionGrant, auth.Granted); err != nil {
+		return nil, err
+	}
+	if err := checkRefresh(req.Refresh); err != nil {
+		return nil, err
+	}
+	var v api.Validation
+	if req.APIKey == nil || req.APIKey.Name == nil {
+		v.Add("api key name is required")
+	} else if _, err := validateKeyRequest(req.APIKey, s.now(), &v); err != nil {
+		return nil, err
+	}
+	validateGrant(&req.GrantCredential, &v)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	owner, err := s.grantOwner(ctx, &req.GrantCredential)
+	if err != nil {
+		return nil, err
+	}
+	k, resp, err := s.newRestKey(owner, req.APIKey, s.now())
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.Update(ctx, func(w store.Writer) error { return w.InsertAPIKey(ctx, k) }); err != nil {
+		return nil, s.internal("grant api key", err)
+	}
+	s.audit(ctx, AuditEvent{Action: AuditGrantAPIKey, Request: actionGrant, Subject: sub, APIKeyIDs: []string{k.ID}, Names: []string{owner.Username}})
+	return resp, nil
+}
+
+// BulkGrantAPIKeys grants many keys with one credential, in one
+// transaction: all are created or none.
+func (s *Service) BulkGrantAPIKeys(ctx context.Context, req *api.BulkGrantAPIKeysRequest) (*api.BulkGrantAPIKeysResponse, error) {
+	sub, err := s.subject(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.require(ctx, sub, actionBulkGrant, auth.Granted); err != nil {
+		return nil, err
+	}
+	if err := checkRefresh(req.Refresh); err != nil {
+		return nil, err
+	}
+	var v api.Validation
+	if len(req.APIKeys) == 0 {
+		v.Add("[api_keys] must not be empty")
+	}
+	now := s.now()
+	for i := range req.APIKeys {
+		if req.APIKeys[i].Name == nil {
+			v.Add("api key name is required")
+			continue
+		}
+		if _, err := validateKeyRequest(&req.APIKeys[i], now, &v); err != nil {
+			return nil, err
+		}
+	}
+	validateGrant(&req.GrantCredential, &v)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	owner, err := s.grantOwner(ctx, &req.GrantCredential)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]*store.APIKey, len(req.APIKeys))
+	resp := &api.BulkGrantAPIKeysResponse{Created: make([]api.CreateAPIKeyResponse, len(req.APIKeys))}
+	ids := make([]string, len(req.APIKeys))
+	for i := range req.APIKeys {
+		k, created, err := s.newRestKey(owner, &req.APIKeys[i], now)
+		if err != nil {
+			return nil, err
+		}
+		keys[i], resp.Created[i], ids[i] = k, *created, k.ID
+	}
+	err = s.store.Update(ctx, func(w store.Writer) error {
+		for _, k := range keys {
+			if err := w.InsertAPIKey(ctx, k); err != nil {
+				return fmt.Errorf("key %s: %w", k.ID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, s.internal("bulk grant api keys", err)
+	}
+	s.audit(ctx, AuditEvent{Action: AuditGrantAPIKey, Request: actionBulkGrant, Subject: sub, APIKeyIDs: ids, Names: []string{owner.Username}})
+	return resp, nil
+}

@@ -1,0 +1,51 @@
+package keyservice
+
+import (
+	"context"
+	"os"
+
+	"github.com/apikeyctl/apikeyctl/pkg/api"
+	"github.com/apikeyctl/apikeyctl/pkg/auth"
+)
+
+const actionClearCache = "cluster:admin/xpack/security/cache/clear"
+
+// HasPrivileges says which of the asked privileges the caller has; an API
+// key caller is evaluated against its effective privileges.
+func (s *Service) HasPrivileges(ctx context.Context, req *api.HasPrivilegesRequest) (*api.HasPrivilegesResponse, error) {
+	sub, err := s.subject(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return auth.HasPrivileges(sub, req), nil
+}
+
+// ClearAPIKeyCache evicts the verified secrets of the given keys ("*" or
+// "_all" for every key) from the authentication cache.
+func (s *Service) ClearAPIKeyCache(ctx context.Context, ids []string) (*api.ClearCacheResponse, error) {
+	sub, err := s.subject(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.require(ctx, sub, actionClearCache, auth.Granted); err != nil {
+		return nil, err
+	}
+	all := len(ids) == 0
+	for _, id := range ids {
+		if id == "*" || id == "_all" {
+			all = true
+		}
+	}
+	if all {
+		s.secrets.evict(nil)
+	} else {
+		s.secrets.evict(ids)
+	}
+	s.audit(ctx, AuditEvent{Action: AuditClearAPIKeyCache, Request: actionClearCache, Subject: sub, APIKeyIDs: ids})
+	node, _ := os.Hostname()
+	return &api.ClearCacheResponse{
+		Nodes:       api.NodesSummary{Total: 1, Successful: 1},
+		ClusterName: s.clusterName,
+		NodeNames:   map[string]api.NodeName{s.nodeID: {Name: node}},
+	}, nil
+}

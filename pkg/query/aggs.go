@@ -1,0 +1,614 @@
+package query
+
+import (
+	"math"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apikeyctl/apikeyctl/pkg/api"
+)
+
+// Agg is one aggregation, resolved for the security index.
+type Agg struct {
+	Name string
+	// Type is terms, composite, range, date_range, filter, filters,
+	// missing, value_count or cardinality.
+	Type  string
+	Field Field
+	Subs  []*Agg
+	meta  *node
+
+	// terms
+	size        int
+	minDocCount int
+	order       []termsOrder
+	include     *termFilter
+	exclude     *termFilter
+	// missing is the value keys without one count as (terms, range and
+	// date_range), typed as the field's values.
+	missing any
+	// format prints dates (terms keys, range bounds).
+	format *DateFormat
+
+	// composite
+	sources []*compositeSource
+	after   []any
+	hasAfter bool
+
+	// range and date_range
+	ranges []rangeBucket
+	keyed  bool
+
+	// filter and filters
+	filter         Query
+	filters        []keyedFilter
+	namedFilters   bool
+	otherBucket    bool
+	otherBucketKey string
+}
+
+type termsOrder struct {
+	// path is _key, _count, or the name of a sub-aggregation.
+	path string
+	desc bool
+}
+
+type compositeSource struct {
+	name         string
+	field        Field
+	desc         bool
+	missingBkt   bool
+	missingFirst bool
+	format       *DateFormat
+}
+
+type rangeBucket struct {
+	key      string
+	hasKey   bool
+	from, to float64 // ±Inf when open
+}
+
+type keyedFilter struct {
+	key   string
+	query Query
+}
+
+// supportedAggs are the aggregation types the API key query accepts.
+var supportedAggs = []string{"terms", "composite", "range", "date_range", "filter", "filters", "missing", "value_count", "cardinality"}
+
+// checkAggs translates the aggregations for the security index, as
+// ApiKeyAggregationsBuilder does: pipeline aggregations, other types,
+// scripts and fields that are not queryable are refused. Sub-aggregations
+// are checked before their parent.
+func checkAggs(aggs []*dslAgg, top bool) error {
+	if top {
+		for _, a := range aggs {
+			if a.pipeline {
+				return invalid("Unsupported aggregation of type [%s]", a.typ)
+			}
+		}
+	}
+	for _, a := range aggs {
+		if a.pipeline {
+			continue
+		}
+		if err := checkAggs(a.subs, false); err != nil {
+			return err
+		}
+		for _, s := range a.subs {
+			if s.pipeline {
+				return invalid("Unsupported aggregation of type [%s]", s.typ)
+			}
+		}
+		switch a.typ {
+		case "terms", "range", "date_range", "missing", "value_count", "cardinality":
+			if a.script {
+				return invalid("Unsupported script value source for [%s] agg", a.name)
+			}
+			if a.hasField {
+				if _, err := translate(a.field, false); err != nil {
+					return err
+				}
+			}
+		case "composite":
+			for _, s := range a.sources {
+				if s.script {
+					return invalid("Unsupported script value source for [%s] of composite agg [%s]", s.name, a.name)
+				}
+				if s.hasField {
+					if _, err := translate(s.field, false); err != nil {
+						return err
+					}
+				}
+				if s.typ != "terms" {
+					return invalid("Unsupported value source type for [%s] of composite agg [%s].Only [terms] value sources are allowed.", s.name, a.name)
+				}
+			}
+		case "filter":
+			if err := checkQuery(a.filter); err != nil {
+				return err
+			}
+		case "filters":
+			for _, f := range a.filters {
+				if err := checkQuery(f.query); err != nil {
+					return err
+				}
+			}
+		default:
+			return invalid("Unsupported API Keys agg [%s] of type [%s]", a.name, a.typ)
+		}
+	}
+	return nil
+}
+
+// aggFactoryNames are the factory classes Elasticsearch names when a
+// composite aggregation has a parent it cannot have.
+var aggFactoryNames = map[string]string{
+	"terms": "TermsAggregatorFactory", "composite": "CompositeAggregationFactory", "range": "RangeAggregatorFactory",
+	"date_range": "DateRangeAggregatorFactory", "filters": "FiltersAggregatorFactory", "missing": "MissingAggregatorFactory",
+}
+
+// aggs resolves aggregations on the shard.
+func (rs *resolver) aggs(list []*dslAgg, parents []*dslAgg) ([]*Agg, error) {
+	var out []*Agg
+	for _, d := range list {
+		a := &Agg{Name: d.name, Type: d.typ, meta: d.meta}
+		if d.typ == "value_count" || d.typ == "cardinality" {
+			if len(d.subs) > 0 {
+				return nil, ShardFailure(typed("aggregation_initialization_exception", "Aggregator [%s] of type [%s] cannot accept sub-aggregations", d.name, d.typ))
+			}
+		}
+		if d.typ == "composite" {
+			for i := len(parents) - 1; i >= 0; i-- {
+				if parents[i].typ != "filter" {
+					return nil, ShardFailure(invalid("[composite] aggregation cannot be used with a parent aggregation of type: [%s]", aggFactoryNames[parents[i].typ]))
+				}
+			}
+		}
+		if err := rs.resolveAgg(a, d); err != nil {
+			return nil, err
+		}
+		subs, err := rs.aggs(d.subs, append(parents, d))
+		if err != nil {
+			return nil, err
+		}
+		a.Subs = subs
+		if d.typ == "terms" {
+			if err := checkOrder(a); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+func (rs *resolver) resolveAgg(a *Agg, d *dslAgg) error {
+	switch d.typ {
+	case "terms", "range", "date_range", "missing", "value_count", "cardinality":
+		if !d.hasField {
+			return ShardFailure(invalid("Required one of fields [field, script], but none were specified."))
+		}
+		f, _ := translate(d.field, false)
+		a.Field = f
+		if d.format != nil {
+			if !f.Numeric() && d.typ != "terms" {
+				return ShardFailure(invalid("Field [%s] of type [%s] does not support custom formats", f.IndexName(), f.typeName()))
+			}
+			df, err := ParseDateFormat(*d.format)
+			if err != nil {
+				return ShardFailure(err.(*api.Error))
+			}
+			if f.Kind() == Date {
+				a.format = df
+			}
+		}
+		if a.format == nil && f.Kind() == Date {
+			a.format = defaultDateFormat
+		}
+		var loc *time.Location
+		if d.timeZone != nil {
+			loc, _ = ParseTimeZone(*d.timeZone)
+		}
+		if d.missing != nil {
+			v, err := rs.aggValue(f, d.missing, a.format, loc)
+			if err != nil {
+				return err
+			}
+			a.missing = v
+		}
+		switch d.typ {
+		case "terms":
+			a.size, a.minDocCount = d.size, d.minDocCount
+			for _, o := range d.order {
+				a.order = append(a.order, termsOrder{path: o.path, desc: o.desc})
+			}
+			var err error
+			if a.include, err = compileTermFilter(a, d.include); err != nil {
+				return err
+			}
+			if a.exclude, err = compileTermFilter(a, d.exclude); err != nil {
+				return err
+			}
+		case "range", "date_range":
+			if !f.Numeric() {
+				return ShardFailure(invalid("Field [%s] of type [%s] is not supported for aggregation [%s]", f.IndexName(), f.typeName(), d.typ))
+			}
+			if len(d.ranges) == 0 {
+				return ShardFailure(invalid("No [ranges] specified for the [%s] aggregation", d.name))
+			}
+			a.keyed = d.keyed != nil && *d.keyed
+			for _, r := range d.ranges {
+				rb := rangeBucket{from: math.Inf(-1), to: math.Inf(1)}
+				if r.key != nil {
+					rb.key, rb.hasKey = *r.key, true
+				}
+				if r.from != nil {
+					v, err := rs.rangeBound(d.typ, f, r.from, a.format, loc)
+					if err != nil {
+						return err
+					}
+					rb.from = v
+				}
+				if r.to != nil {
+					v, err := rs.rangeBound(d.typ, f, r.to, a.format, loc)
+					if err != nil {
+						return err
+					}
+					rb.to = v
+				}
+				a.ranges = append(a.ranges, rb)
+			}
+			sort.SliceStable(a.ranges, func(i, j int) bool {
+				if a.ranges[i].from != a.ranges[j].from {
+					return a.ranges[i].from < a.ranges[j].from
+				}
+				return a.ranges[i].to < a.ranges[j].to
+			})
+		}
+	case "composite":
+		a.size = d.size
+		for _, s := range d.sources {
+			if !s.hasField {
+				return ShardFailure(invalid("Required one of fields [field, script], but none were specified."))
+			}
+			f, _ := translate(s.field, false)
+			cs := &compositeSource{name: s.name, field: f, desc: s.desc, missingBkt: s.missingBkt, missingFirst: !s.desc}
+			if s.missingFirst != nil {
+				cs.missingFirst = *s.missingFirst
+			}
+			if s.format != nil {
+				if f.Kind() != Date {
+					return ShardFailure(invalid("Field [%s] of type [%s] does not support custom formats", f.IndexName(), f.typeName()))
+				}
+				df, err := ParseDateFormat(*s.format)
+				if err != nil {
+					return ShardFailure(err.(*api.Error))
+				}
+				cs.format = df
+			}
+			a.sources = append(a.sources, cs)
+		}
+		if d.after != nil {
+			if len(d.after.members) != len(a.sources) {
+				return ShardFailure(invalid("[after] has %d value(s) but [sources] has %d", len(d.after.members), len(a.sources)))
+			}
+			a.hasAfter = true
+			for _, s := range a.sources {
+				v := d.after.get(s.name)
+				if v == nil || v.kind == kNull {
+					if !s.missingBkt {
+						return ShardFailure(invalid("Missing value for [after.%s]", s.name))
+					}
+					a.after = append(a.after, nil)
+					continue
+				}
+				val, err := compositeAfterValue(s, v)
+				if err != nil {
+					return err
+				}
+				a.after = append(a.after, val)
+			}
+		}
+	case "filter":
+		q, err := rs.query(d.filter)
+		if err != nil {
+			return err
+		}
+		a.filter = q
+	case "filters":
+		a.namedFilters = d.namedFilters
+		a.keyed = d.namedFilters
+		if d.keyed != nil {
+			a.keyed = *d.keyed
+		}
+		a.otherBucket, a.otherBucketKey = d.otherBucket, d.otherBucketKey
+		if a.otherBucketKey == "" {
+			a.otherBucketKey = "_other_"
+		}
+		for _, f := range d.filters {
+			q, err := rs.query(f.query)
+			if err != nil {
+				return err
+			}
+			a.filters = append(a.filters, keyedFilter{key: f.key, query: q})
+		}
+		if a.namedFilters {
+			sort.SliceStable(a.filters, func(i, j int) bool { return a.filters[i].key < a.filters[j].key })
+		}
+	}
+	return nil
+}
+
+// aggValue types a value given for field f (a missing value).
+func (rs *resolver) aggValue(f Field, n *node, format *DateFormat, loc *time.Location) (any, error) {
+	switch f.Kind() {
+	case Date:
+		ms, err := parseDateMath(keywordText(n), format, loc, rs.now, false)
+		if err != nil {
+			return nil, dateError(err)
+		}
+		return ms, nil
+	case Boolean:
+		return booleanTerm(n)
+	}
+	return keywordText(n), nil
+}
+
+// rangeBound types the from or to of a range.
+func (rs *resolver) rangeBound(typ string, f Field, n *node, format *DateFormat, loc *time.Location) (float64, error) {
+	if n.kind == kNumber {
+		v, err := strconv.ParseFloat(n.text, 64)
+		if err != nil {
+			return 0, ShardFailure(typed("number_format_exception", "For input string: \"%s\"", n.text))
+		}
+		return v, nil
+	}
+	if f.Kind() == Date {
+		if v, err := strconv.ParseFloat(n.text, 64); err == nil && typ == "range" {
+			return v, nil
+		}
+		ms, err := parseDateMath(n.text, format, loc, rs.now, false)
+		if err != nil {
+			return 0, dateError(err)
+		}
+		return float64(ms), nil
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(n.text), 64)
+	if err != nil {
+		return 0, ShardFailure(typed("number_format_exception", "For input string: \"%s\"", n.text))
+	}
+	return v, nil
+}
+
+func compositeAfterValue(s *compositeSource, v *node) (any, error) {
+	bad := func() error {
+		return ShardFailure(invalid("Invalid value for [after.%s], expected comparable, got [%s]", s.name, describe(v)))
+	}
+	switch s.field.Kind() {
+	case Date:
+		if v.kind == kNumber {
+			n, err := strconv.ParseInt(v.text, 10, 64)
+			if err != nil {
+				f, ferr := strconv.ParseFloat(v.text, 64)
+				if ferr != nil {
+					return nil, bad()
+				}
+				n = int64(f)
+			}
+			return n, nil
+		}
+		if v.kind == kString {
+			format := s.format
+			if format == nil {
+				format = defaultDateFormat
+			}
+			ms, err := format.parse(v.text, nil, false)
+			if err != nil {
+				return nil, ShardFailure(err.(*api.Error))
+			}
+			return ms, nil
+		}
+		return nil, bad()
+	case Boolean:
+		switch v.kind {
+		case kTrue:
+			return int64(1), nil
+		case kFalse:
+			return int64(0), nil
+		case kNumber:
+			if v.text == "0" || v.text == "1" {
+				n, _ := strconv.ParseInt(v.text, 10, 64)
+				return n, nil
+			}
+		case kString:
+			switch v.text {
+			case "true":
+				return int64(1), nil
+			case "false":
+				return int64(0), nil
+			}
+		}
+		return nil, bad()
+	}
+	if v.kind == kObject || v.kind == kArray {
+		return nil, bad()
+	}
+	return keywordText(v), nil
+}
+
+// termFilter is a compiled include or exclude of a terms aggregation.
+type termFilter struct {
+	re                   *regexp.Regexp
+	values               map[string]bool
+	nums                 map[int64]bool
+	partition, partitions int
+}
+
+func compileTermFilter(a *Agg, n *node) (*termFilter, error) {
+	if n == nil {
+		return nil, nil
+	}
+	tf := &termFilter{}
+	switch n.kind {
+	case kString:
+		if a.Field.Numeric() {
+			return nil, ShardFailure(typed("aggregation_execution_exception", "Aggregation [%s] cannot support regular expression style include/exclude settings as they can only be applied to string fields. Use an array of values for include/exclude clauses", a.Name))
+		}
+		re, err := lucenePattern(n.text)
+		if err != nil {
+			return nil, ShardFailure(invalid("%s", err.Error()))
+		}
+		tf.re = re
+	case kArray:
+		tf.values, tf.nums = map[string]bool{}, map[int64]bool{}
+		for _, e := range n.elems {
+			s, ok := scalar(e)
+			if !ok {
+				return nil, ShardFailure(invalid("Unknown value for include/exclude: %s", e.kind.token()))
+			}
+			text := keywordText(e)
+			tf.values[text] = true
+			if a.Field.Kind() == Date {
+				if ms, err := parseDateMath(text, a.format, nil, time.Unix(0, 0), false); err == nil {
+					tf.nums[ms] = true
+				}
+			} else if a.Field.Kind() == Boolean {
+				if b, err := booleanTerm(e); err == nil {
+					tf.nums[b] = true
+				}
+			}
+			_ = s
+		}
+	case kObject:
+		p, n1 := n.get("partition"), n.get("num_partitions")
+		if p == nil || n1 == nil {
+			return nil, ShardFailure(invalid("Missing [partition] or [num_partitions] parameter for include/exclude"))
+		}
+		pv, err1 := intValue(p)
+		nv, err2 := intValue(n1)
+		if err1 != nil || err2 != nil || nv <= 0 || pv < 0 || pv >= nv {
+			return nil, ShardFailure(invalid("Invalid partition settings for include/exclude"))
+		}
+		tf.partition, tf.partitions = pv, nv
+	}
+	return tf, nil
+}
+
+// lucenePattern compiles a Lucene regular expression (anchored at both
+// ends; @ is any string) with Go's regexp.
+func lucenePattern(p string) (*regexp.Regexp, error) {
+	var b strings.Builder
+	escaped := false
+	for _, r := range p {
+		switch {
+		case escaped:
+			b.WriteString(regexp.QuoteMeta(string(r)))
+			escaped = false
+		case r == '\\':
+			escaped = true
+		case r == '@':
+			b.WriteString(".*")
+		case r == '#':
+			b.WriteString("(?:)")
+		case r == '<' || r == '~' || r == '&':
+			b.WriteString(regexp.QuoteMeta(string(r)))
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return regexp.Compile("^(?s:" + b.String() + ")$")
+}
+
+func (tf *termFilter) match(v any) bool {
+	switch {
+	case tf.re != nil:
+		s, _ := v.(string)
+		return tf.re.MatchString(s)
+	case tf.values != nil:
+		if n, ok := v.(int64); ok {
+			return tf.nums[n]
+		}
+		return tf.values[v.(string)]
+	}
+	s := valueText(v)
+	h := murmur3([]byte(s), 31)
+	return int(floorMod(int64(h), int64(tf.partitions))) == tf.partition
+}
+
+func valueText(v any) string {
+	if n, ok := v.(int64); ok {
+		return strconv.FormatInt(n, 10)
+	}
+	return v.(string)
+}
+
+func floorMod(a, b int64) int64 { return ((a % b) + b) % b }
+
+// murmur3 is Lucene's StringHelper.murmurhash3_x86_32.
+func murmur3(data []byte, seed uint32) int32 {
+	const c1, c2 = 0xcc9e2d51, 0x1b873593
+	h := seed
+	n := len(data) / 4 * 4
+	for i := 0; i < n; i += 4 {
+		k := uint32(data[i]) | uint32(data[i+1])<<8 | uint32(data[i+2])<<16 | uint32(data[i+3])<<24
+		k *= c1
+		k = k<<15 | k>>17
+		k *= c2
+		h ^= k
+		h = h<<13 | h>>19
+		h = h*5 + 0xe6546b64
+	}
+	var k uint32
+	switch len(data) & 3 {
+	case 3:
+		k = uint32(data[n+2]) << 16
+		fallthrough
+	case 2:
+		k |= uint32(data[n+1]) << 8
+		fallthrough
+	case 1:
+		k |= uint32(data[n])
+		k *= c1
+		k = k<<15 | k>>17
+		k *= c2
+		h ^= k
+	}
+	h ^= uint32(len(data))
+	h ^= h >> 16
+	h *= 0x85ebca6b
+	h ^= h >> 13
+	h *= 0xc2b2ae35
+	h ^= h >> 16
+	return int32(h)
+}
+
+// checkOrder validates a terms order against the sub-aggregations.
+func checkOrder(a *Agg) error {
+	for _, o := range a.order {
+		switch o.path {
+		case "_key", "_count", "_term":
+			continue
+		}
+		name, _, _ := strings.Cut(o.path, ".")
+		name, _, _ = strings.Cut(name, ">")
+		var sub *Agg
+		for _, s := range a.Subs {
+			if s.Name == name {
+				sub = s
+			}
+		}
+		if sub == nil {
+			return ShardFailure(typed("aggregation_execution_exception", "Invalid aggregation order path [%s]. Unknown aggregation [%s]", o.path, name))
+		}
+		switch sub.Type {
+		case "cardinality", "value_count", "filter", "missing":
+		default:
+			return ShardFailure(typed("aggregation_execution_exception", "Invalid aggregation order path [%s]. Buckets can only be sorted on a sub-aggregator path that is built out of zero or more single-bucket aggregations within the path and a final single-bucket or a metrics aggregation at the path end.", o.path))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,23 @@
+// Package query is Elasticsearch's Query API keys language: it parses the
+// body of GET|POST /_security/_query/api_key (query, from, size, sort,
+// search_after and aggregations) into a typed tree, refusing what
+// Elasticsearch refuses with the same 400 errors, and it holds a plain
+// in-memory evaluator of that tree.
+//
+// The tree is small on purpose: every query type of the DSL (bool,
+// match_all, term, terms, range, prefix, wildcard, ids, exists, match and
+// simple_query_string) is resolved at parse time into the nodes MatchAll,
+// MatchNone, Bool, IDs, Term, Range, Prefix, Wildcard, Exists and Fuzzy over
+// typed fields (see Field), with dates already turned into epoch
+// milliseconds. A store compiles these nodes to its own query language
+// (SQL in store/sqlite); the evaluator (Match, Search.Apply) is the
+// reference those compiled queries are tested against, and computes the
+// aggregations over the keys a query matched (Aggregate).
+//
+// Field semantics follow the security index mapping: username, realm_name
+// (also accepted as realm), name and type are keywords; creation,
+// expiration and invalidation are dates in epoch_millis format;
+// invalidated is a boolean; metadata is a flattened field whose every leaf
+// is a keyword (numbers and booleans compare as the text they were written
+// with), metadata alone meaning all its leaves.
+package query
