@@ -71,17 +71,7 @@ func (opts *grantOptions) credential() (api.GrantCredential, error) {
 		}
 		g.GrantType, g.AccessToken = api.GrantTypeAccessToken, &tok
 	case opts.user != "":
-		pw := f.Getenv("APIKEYCTL_GRANT_PASSWORD")
-		var err error
-		switch {
-		case pw != "":
-		case opts.passwordIn:
-			pw, err = readLine(f.IOStreams.In)
-		case f.IOStreams.IsStdinTTY():
-			pw, err = f.IOStreams.ReadPassword(fmt.Sprintf("Password of %s: ", opts.user))
-		default:
-			err = usageErrorf("the password of %s comes from APIKEYCTL_GRANT_PASSWORD, --user-password-stdin or a prompt on a terminal", opts.user)
-		}
+		pw, err := userPassword(f, "APIKEYCTL_GRANT_PASSWORD", opts.passwordIn, opts.user)
 		if err != nil {
 			return g, err
 		}
@@ -155,6 +145,21 @@ func runGrant(cmd *cobra.Command, opts *grantOptions) error {
 		return err
 	}
 	return opts.out.print(opts.f, resp)
+}
+
+// userPassword reads the password of another user (the one a key or a
+// token is for): from the environment variable env, from stdin when
+// fromStdin, or from a no-echo prompt on a terminal.
+func userPassword(f *Factory, env string, fromStdin bool, user string) (string, error) {
+	switch pw := f.Getenv(env); {
+	case pw != "":
+		return pw, nil
+	case fromStdin:
+		return readLine(f.IOStreams.In)
+	case f.IOStreams.IsStdinTTY():
+		return f.IOStreams.ReadPassword(fmt.Sprintf("Password of %s: ", user))
+	}
+	return "", usageErrorf("the password of %s comes from %s, --user-password-stdin or a prompt on a terminal", user, env)
 }
 
 // parseKeysFile reads the keys of a bulk grant: an array of key objects,

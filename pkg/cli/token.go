@@ -83,17 +83,7 @@ func runTokenCreate(cmd *cobra.Command, opts *tokenCreateOptions) error {
 		return usageErrorf("--user-password-stdin needs --user: whose password is it?")
 	case opts.user != "":
 		grant = api.GrantTypePassword
-		pw := f.Getenv("APIKEYCTL_TOKEN_PASSWORD")
-		var err error
-		switch {
-		case pw != "":
-		case opts.passwordIn:
-			pw, err = readLine(f.IOStreams.In)
-		case f.IOStreams.IsStdinTTY():
-			pw, err = f.IOStreams.ReadPassword(fmt.Sprintf("Password of %s: ", opts.user))
-		default:
-			err = usageErrorf("the password of %s comes from APIKEYCTL_TOKEN_PASSWORD, --user-password-stdin or a prompt on a terminal", opts.user)
-		}
+		pw, err := userPassword(f, "APIKEYCTL_TOKEN_PASSWORD", opts.passwordIn, opts.user)
 		if err != nil {
 			return err
 		}

@@ -3,7 +3,6 @@ package esapi_test
 import (
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/elastic/go-elasticsearch/v9"
@@ -18,31 +17,14 @@ import (
 	"github.com/elastic/go-elasticsearch/v9/typedapi/types"
 	"github.com/elastic/go-elasticsearch/v9/typedapi/types/enums/apikeygranttype"
 	"github.com/elastic/go-elasticsearch/v9/typedapi/types/enums/clusterprivilege"
-
-	"github.com/apikeyctl/apikeyctl/pkg/esapi"
-	"github.com/apikeyctl/apikeyctl/pkg/keyservice"
-	"github.com/apikeyctl/apikeyctl/pkg/store/sqlite"
 )
 
 // TestOfficialGoClientLifecycle drives every write endpoint of the key
 // lifecycle with the official Go client, decoding into its own types.
 func TestOfficialGoClientLifecycle(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, t.TempDir()+"/keys.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	svc, err := keyservice.New(db, keyservice.Options{PasswordHashing: "bcrypt4"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := svc.Bootstrap(ctx, "wire-password"); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(esapi.NewHandler(esapi.Config{Service: svc, Authenticator: svc}))
-	defer srv.Close()
-	es, err := elasticsearch.NewTypedClient(elasticsearch.Config{Addresses: []string{srv.URL}, Username: "elastic", Password: "wire-password"})
+	_, srv := newWireServer(t)
+	es, err := elasticsearch.NewTypedClient(elasticsearch.Config{Addresses: []string{srv}, Username: "elastic", Password: "wire-password"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +48,7 @@ func TestOfficialGoClientLifecycle(t *testing.T) {
 		t.Fatalf("clone: %+v %v", cloned, err)
 	}
 
-	alice, err := elasticsearch.NewTypedClient(elasticsearch.Config{Addresses: []string{srv.URL}, Username: "alice", Password: pw})
+	alice, err := elasticsearch.NewTypedClient(elasticsearch.Config{Addresses: []string{srv}, Username: "alice", Password: pw})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +91,7 @@ func TestOfficialGoClientLifecycle(t *testing.T) {
 		t.Fatalf("clear cache: %+v %v", cleared, err)
 	}
 
-	keyClient, err := elasticsearch.NewTypedClient(elasticsearch.Config{Addresses: []string{srv.URL}, APIKey: cloned.Encoded})
+	keyClient, err := elasticsearch.NewTypedClient(elasticsearch.Config{Addresses: []string{srv}, APIKey: cloned.Encoded})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,23 +22,10 @@ import (
 // SQLite store.
 func TestOfficialGoClient(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, t.TempDir()+"/keys.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	svc, err := keyservice.New(db, keyservice.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := svc.Bootstrap(ctx, "wire-password"); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(esapi.NewHandler(esapi.Config{Service: svc, Authenticator: svc}))
-	defer srv.Close()
+	_, srv := newWireServer(t)
 
 	es, err := elasticsearch.NewTypedClient(elasticsearch.Config{
-		Addresses: []string{srv.URL}, Username: "elastic", Password: "wire-password",
+		Addresses: []string{srv}, Username: "elastic", Password: "wire-password",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +66,7 @@ func TestOfficialGoClient(t *testing.T) {
 	_, err = es.Security.CreateApiKey().Name("_hidden").Do(ctx)
 	wantStatus(t, err, 400, "action_request_validation_exception")
 
-	keyClient, err := elasticsearch.NewTypedClient(elasticsearch.Config{Addresses: []string{srv.URL}, APIKey: created.Encoded})
+	keyClient, err := elasticsearch.NewTypedClient(elasticsearch.Config{Addresses: []string{srv}, APIKey: created.Encoded})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,6 +88,29 @@ func TestOfficialGoClient(t *testing.T) {
 
 	_, err = keyClient.Security.Authenticate().Do(ctx)
 	wantStatus(t, err, 401, "security_exception")
+}
+
+// newWireServer serves apikeyd's HTTP stack over a real SQLite store in
+// a temporary directory, with the superuser elastic (password
+// "wire-password"), and returns the service and the server's URL.
+func newWireServer(t *testing.T) (*keyservice.Service, string) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, t.TempDir()+"/keys.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	svc, err := keyservice.New(db, keyservice.Options{PasswordHashing: "bcrypt4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.Bootstrap(ctx, "wire-password"); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(esapi.NewHandler(esapi.Config{Service: svc, Authenticator: svc}))
+	t.Cleanup(srv.Close)
+	return svc, srv.URL
 }
 
 func wantStatus(t *testing.T, err error, status int, typ string) {

@@ -3,7 +3,6 @@ package esapi_test
 import (
 	"context"
 	"errors"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -13,9 +12,6 @@ import (
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
 	"github.com/apikeyctl/apikeyctl/pkg/auth"
-	"github.com/apikeyctl/apikeyctl/pkg/esapi"
-	"github.com/apikeyctl/apikeyctl/pkg/keyservice"
-	"github.com/apikeyctl/apikeyctl/pkg/store/sqlite"
 )
 
 // TestOfficialGoClientTokens drives the token service with the official
@@ -24,31 +20,18 @@ import (
 // OAuth2 and 404 answers as the client sees them.
 func TestOfficialGoClientTokens(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, t.TempDir()+"/keys.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	svc, err := keyservice.New(db, keyservice.Options{PasswordHashing: "bcrypt4"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := svc.Bootstrap(ctx, "wire-password"); err != nil {
-		t.Fatal(err)
-	}
+	svc, srv := newWireServer(t)
 	root := auth.WithSubject(ctx, auth.OSSubject("root"))
 	pw := "bob-password"
 	if _, err := svc.PutUser(root, &api.PutUserRequest{Username: "bob", Password: &pw, Roles: []string{"viewer"}}); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(esapi.NewHandler(esapi.Config{Service: svc, Authenticator: svc}))
-	defer srv.Close()
-	es, err := elasticsearch.NewTypedClient(elasticsearch.Config{Addresses: []string{srv.URL}, Username: "elastic", Password: "wire-password"})
+	es, err := elasticsearch.NewTypedClient(elasticsearch.Config{Addresses: []string{srv}, Username: "elastic", Password: "wire-password"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	bearerClient := func(token string) *elasticsearch.TypedClient {
-		c, err := elasticsearch.NewTypedClient(elasticsearch.Config{Addresses: []string{srv.URL}, ServiceToken: token})
+		c, err := elasticsearch.NewTypedClient(elasticsearch.Config{Addresses: []string{srv}, ServiceToken: token})
 		if err != nil {
 			t.Fatal(err)
 		}

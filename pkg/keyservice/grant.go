@@ -108,88 +108,74 @@ func (s *Service) grantOwner(ctx context.Context, g *api.GrantCredential) (*auth
 // GrantAPIKey creates a key on behalf of the user whose credential the
 // request carries: the key is owned by that user, not by the caller.
 func (s *Service) GrantAPIKey(ctx context.Context, req *api.GrantAPIKeyRequest) (*api.CreateAPIKeyResponse, error) {
-	sub, err := s.subject(ctx)
+	key := api.CreateAPIKeyRequest{}
+	if req.APIKey != nil {
+		key = *req.APIKey
+	}
+	created, err := s.grant(ctx, actionGrant, &req.GrantCredential, req.Refresh, []api.CreateAPIKeyRequest{key})
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.require(ctx, sub, actionGrant, auth.Granted); err != nil {
-		return nil, err
-	}
-	if err := checkRefresh(req.Refresh); err != nil {
-		return nil, err
-	}
-	var v api.Validation
-	if req.APIKey == nil || req.APIKey.Name == nil {
-		v.Add("api key name is required")
-	} else if _, err := validateKeyRequest(req.APIKey, s.now(), &v); err != nil {
-		return nil, err
-	}
-	validateGrant(&req.GrantCredential, &v)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	owner, err := s.grantOwner(ctx, &req.GrantCredential)
-	if err != nil {
-		return nil, err
-	}
-	k, resp, err := s.newRestKey(owner, req.APIKey, s.now())
-	if err != nil {
-		return nil, err
-	}
-	if err := s.store.Update(ctx, func(w store.Writer) error { return w.InsertAPIKey(ctx, k) }); err != nil {
-		return nil, s.internal("grant api key", err)
-	}
-	s.audit(ctx, AuditEvent{Action: AuditGrantAPIKey, Request: actionGrant, Subject: sub, APIKeyIDs: []string{k.ID}, Names: []string{owner.Username}})
-	return resp, nil
+	return &created[0], nil
 }
 
 // BulkGrantAPIKeys grants many keys with one credential, in one
 // transaction: all are created or none.
 func (s *Service) BulkGrantAPIKeys(ctx context.Context, req *api.BulkGrantAPIKeysRequest) (*api.BulkGrantAPIKeysResponse, error) {
+	created, err := s.grant(ctx, actionBulkGrant, &req.GrantCredential, req.Refresh, req.APIKeys)
+	if err != nil {
+		return nil, err
+	}
+	return &api.BulkGrantAPIKeysResponse{Created: created}, nil
+}
+
+// grant validates the keys and the credential, authenticates the user the
+// keys are for, and creates every key in one transaction.
+func (s *Service) grant(ctx context.Context, action string, g *api.GrantCredential, refresh string, keys []api.CreateAPIKeyRequest) ([]api.CreateAPIKeyResponse, error) {
 	sub, err := s.subject(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.require(ctx, sub, actionBulkGrant, auth.Granted); err != nil {
+	if _, err := s.require(ctx, sub, action, auth.Granted); err != nil {
 		return nil, err
 	}
-	if err := checkRefresh(req.Refresh); err != nil {
+	if err := checkRefresh(refresh); err != nil {
 		return nil, err
 	}
 	var v api.Validation
-	if len(req.APIKeys) == 0 {
+	if len(keys) == 0 {
 		v.Add("[api_keys] must not be empty")
 	}
 	now := s.now()
-	for i := range req.APIKeys {
-		if req.APIKeys[i].Name == nil {
+	for i := range keys {
+		if keys[i].Name == nil {
 			v.Add("api key name is required")
 			continue
 		}
-		if _, err := validateKeyRequest(&req.APIKeys[i], now, &v); err != nil {
+		if _, err := validateKeyRequest(&keys[i], now, &v); err != nil {
 			return nil, err
 		}
 	}
-	validateGrant(&req.GrantCredential, &v)
+	validateGrant(g, &v)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	owner, err := s.grantOwner(ctx, &req.GrantCredential)
+	owner, err := s.grantOwner(ctx, g)
 	if err != nil {
 		return nil, err
 	}
-	keys := make([]*store.APIKey, len(req.APIKeys))
-	resp := &api.BulkGrantAPIKeysResponse{Created: make([]api.CreateAPIKeyResponse, len(req.APIKeys))}
-	ids := make([]string, len(req.APIKeys))
-	for i := range req.APIKeys {
-		k, created, err := s.newRestKey(owner, &req.APIKeys[i], now)
+	stored := make([]*store.APIKey, len(keys))
+	created := make([]api.CreateAPIKeyResponse, len(keys))
+	ids := make([]string, len(keys))
+	for i := range keys {
+		k, resp, err := s.newRestKey(owner, &keys[i], now)
 		if err != nil {
 			return nil, err
 		}
-		keys[i], resp.Created[i], ids[i] = k, *created, k.ID
+		stored[i], created[i], ids[i] = k, *resp, k.ID
 	}
 	err = s.store.Update(ctx, func(w store.Writer) error {
-		for _, k := range keys {
+		for _, k := range stored {
 			if err := w.InsertAPIKey(ctx, k); err != nil {
 				return fmt.Errorf("key %s: %w", k.ID, err)
 			}
@@ -197,8 +183,8 @@ func (s *Service) BulkGrantAPIKeys(ctx context.Context, req *api.BulkGrantAPIKey
 		return nil
 	})
 	if err != nil {
-		return nil, s.internal("bulk grant api keys", err)
+		return nil, s.internal("grant api keys", err)
 	}
-	s.audit(ctx, AuditEvent{Action: AuditGrantAPIKey, Request: actionBulkGrant, Subject: sub, APIKeyIDs: ids, Names: []string{owner.Username}})
-	return resp, nil
+	s.audit(ctx, AuditEvent{Action: AuditGrantAPIKey, Request: action, Subject: sub, APIKeyIDs: ids, Names: []string{owner.Username}})
+	return created, nil
 }
