@@ -137,8 +137,8 @@ const formattingHelp = `Every command prints its answer on stdout in one of thes
   --template T   render the JSON with a Go text/template; besides the
                  built-in functions:
                    join SEP LIST   the elements of LIST joined by SEP
-                   time MILLIS     epoch milliseconds as RFC 3339 (UTC)
-                   ago MILLIS      epoch milliseconds relative to now
+                   ms2time MILLIS  epoch milliseconds as RFC 3339 (UTC)
+                   timeago MILLIS  epoch milliseconds relative to now
                    json VALUE      VALUE as compact JSON
 
 --field, --jq and --template work on the JSON answer whatever stdout is,
@@ -153,5 +153,5 @@ Examples:
   apikeyctl get --name 'ci-*' --field id
   apikeyctl get -o jsonl | wc -l
   apikeyctl get --jq '.api_keys[] | select(.invalidated) | .name'
-  apikeyctl get --template '{{range .api_keys}}{{.name}} {{ago .creation}}{{"\n"}}{{end}}'
+  apikeyctl get --template '{{range .api_keys}}{{.name}} {{timeago .creation}}{{"\n"}}{{end}}'
 `

@@ -324,12 +324,12 @@ func TestTemplate(t *testing.T) {
 	}{
 		{
 			name: "range with functions", v: keyList(),
-			tpl:  `{{range .api_keys}}{{.id}} {{time .creation}} {{ago .creation}}{{"\n"}}{{end}}`,
+			tpl:  `{{range .api_keys}}{{.id}} {{ms2time .creation}} {{timeago .creation}}{{"\n"}}{{end}}`,
 			want: "VuaCfGcBCdbkQm-e5aOx 2025-05-29T12:00:00Z 3 days ago\nn8sQzW1cRlq0bX3aYt4e 2025-05-04T12:00:00Z 28 days ago\np0AZcX9vTqL2mN7kR5sW 2024-04-27T12:00:00Z 13 months ago\nZk3Lq8RtYb2Wm5NcXa1D 2025-05-22T12:00:00Z 10 days ago\nRc7Hd2Kf9Ls4Mq6Np8Tv 2025-06-01T11:15:00Z 45 minutes ago\n",
 		},
 		{name: "join and json", v: authenticateResponse(), tpl: `{{join "," .roles}} {{json .api_key}}`, want: `superuser {"id":"VuaCfGcBCdbkQm-e5aOx","managed_by":"elasticsearch","name":"ci-deploy"}`},
 		{name: "parse error", v: keyList(), tpl: `{{range}}`, wantErr: "invalid --template"},
-		{name: "execution error", v: keyList(), tpl: `{{time .api_keys}}`, wantErr: "--template"},
+		{name: "execution error", v: keyList(), tpl: `{{ms2time .api_keys}}`, wantErr: "--template"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

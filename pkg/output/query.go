@@ -81,8 +81,8 @@ func writeJQ(w io.Writer, v any, expr string) error {
 // own:
 //
 //	join SEP LIST    the elements of LIST joined by SEP
-//	time MILLIS      epoch milliseconds as RFC 3339, in UTC
-//	ago MILLIS       epoch milliseconds relative to now ("3 days ago")
+//	ms2time MILLIS   epoch milliseconds as RFC 3339, in UTC
+//	timeago MILLIS   epoch milliseconds relative to now ("3 days ago")
 //	json VALUE       VALUE as compact JSON
 func TemplateFuncs(now time.Time) template.FuncMap {
 	millis := func(v any) (time.Time, error) {
@@ -107,11 +107,11 @@ func TemplateFuncs(now time.Time) template.FuncMap {
 			}
 			return strings.Join(parts, sep)
 		},
-		"time": func(v any) (string, error) {
+		"ms2time": func(v any) (string, error) {
 			t, err := millis(v)
 			return pipeTime(t), err
 		},
-		"ago": func(v any) (string, error) {
+		"timeago": func(v any) (string, error) {
 			t, err := millis(v)
 			return RelativeTime(t, now), err
 		},
