@@ -18,6 +18,9 @@ var dashIDRE = regexp.MustCompile(`^-[A-Za-z0-9_-]{19}$`)
 // flag of the command (--new-password-stdin has an id's length), the value
 // of the flag before it, or already behind "--". A single dash and 19
 // more characters is never a valid flag: no shorthand takes such a value.
+// The positional arguments after the first such id move with it, so that
+// they keep their order (inspect shows its cards in the order asked);
+// flags and their values stay in front of "--".
 func protectDashIDs(root *cobra.Command, args []string) []string {
 	cmd, _, err := root.Find(args)
 	if err != nil || cmd == nil {
@@ -30,9 +33,12 @@ func protectDashIDs(root *cobra.Command, args []string) []string {
 			out = append(out, ids...)
 			return append(out, args[i+1:]...)
 		}
-		if dashIDRE.MatchString(a) && !isFlag(cmd, a) && !takesValue(cmd, args[:i]) {
-			ids = append(ids, a)
-			continue
+		if !takesValue(cmd, args[:i]) {
+			isID := dashIDRE.MatchString(a) && !isFlag(cmd, a)
+			if isID || (len(ids) > 0 && !looksLikeFlag(a)) {
+				ids = append(ids, a)
+				continue
+			}
 		}
 		kept = append(kept, a)
 	}
@@ -40,6 +46,11 @@ func protectDashIDs(root *cobra.Command, args []string) []string {
 		return args
 	}
 	return append(append(kept, "--"), ids...)
+}
+
+// looksLikeFlag reports whether cobra would parse a as a flag.
+func looksLikeFlag(a string) bool {
+	return len(a) > 1 && strings.HasPrefix(a, "-")
 }
 
 // isFlag reports whether a spells a long flag of cmd (an id may begin

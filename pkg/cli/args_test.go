@@ -26,6 +26,9 @@ func TestProtectDashIDs(t *testing.T) {
 		{"not an id", []string{"get", "-o", "json"}, []string{"get", "-o", "json"}},
 		{"a flag as long as an id", []string{"user", "add", "bob", "--new-password-stdin"}, []string{"user", "add", "bob", "--new-password-stdin"}},
 		{"an id beginning with --", []string{"inspect", "--mplHpLqMZrko4Jme84"}, []string{"inspect", "--", "--mplHpLqMZrko4Jme84"}},
+		{"ids keep their order", []string{"inspect", id, "abcdefghijklmnopqrst", "-o", "json", "x"},
+			[]string{"inspect", "-o", "json", "--", id, "abcdefghijklmnopqrst", "x"}},
+		{"ids keep their order before an existing --", []string{"inspect", id, "y", "--", "x"}, []string{"inspect", "--", id, "y", "x"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -55,6 +55,11 @@ func run(t *testing.T, tty bool, stdin string, env map[string]string, args ...st
 		// Keep the user's own config file out of the test.
 		env = withEnv(env, "XDG_CONFIG_HOME", t.TempDir())
 	}
+	if _, ok := env["APIKEYD_SOCKET"]; !ok {
+		// Without a target apikeyctl uses apikeyd's default socket: keep
+		// a daemon running on this machine out of the test.
+		env = withEnv(env, "APIKEYD_SOCKET", filepath.Join(t.TempDir(), "missing.sock"))
+	}
 	ios, in, out, errOut := iostreams.Test()
 	in.WriteString(stdin)
 	ios.SetStdoutTTY(tty)
@@ -71,7 +76,6 @@ func run(t *testing.T, tty bool, stdin string, env map[string]string, args ...st
 
 func TestTargetPrecedence(t *testing.T) {
 	dir := t.TempDir()
-	t.Setenv("APIKEYD_SOCKET", filepath.Join(dir, "missing.sock"))
 	cfgHome := filepath.Join(dir, "config")
 	if err := os.MkdirAll(filepath.Join(cfgHome, "apikeyctl"), 0o700); err != nil {
 		t.Fatal(err)

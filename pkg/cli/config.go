@@ -530,7 +530,7 @@ func resolveSecrets(cfg *Config, userExplicit bool, file *Context, fileName stri
 // system socket of the packaged daemon; a NoTargetError when neither
 // exists.
 func defaultSocket(getenv func(string) string) (string, error) {
-	sock := daemon.DefaultSocketPath()
+	sock := daemon.DefaultSocketPathEnv(getenv)
 	if _, err := os.Stat(sock); err == nil {
 		return sock, nil
 	}

@@ -96,7 +96,6 @@ func withEnv(base map[string]string, kv ...string) map[string]string {
 // its own target.
 func TestContextPrecedence(t *testing.T) {
 	dir := t.TempDir()
-	t.Setenv("APIKEYD_SOCKET", filepath.Join(dir, "missing.sock"))
 	db := func(name string) string { return filepath.Join(dir, name+".db") }
 	env := writeConfig(t, filepath.Join(dir, "cfg"), `
 current-context: cur

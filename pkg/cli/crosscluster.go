@@ -129,11 +129,11 @@ func newCrossClusterUpdateCmd(f *Factory) *cobra.Command {
 		clearMetadata bool
 	)
 	cmd := &cobra.Command{
-		Use:     "update ID",
-		Short:   "Update a cross-cluster API key",
+		Use:   "update ID",
+		Short: "Update a cross-cluster API key",
 		Example: `  CC_ID=$(apikeyctl cross-cluster create --name eu-west --search 'logs-*' --field id)
   apikeyctl cross-cluster update "$CC_ID" --search 'logs-*,metrics-*' --metadata owner=team-b`,
-		Args:    exactArgs(1, "the ID of the key"),
+		Args: exactArgs(1, "the ID of the key"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			a, err := access.build(f)
 			if err != nil {

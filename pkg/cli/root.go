@@ -125,6 +125,7 @@ JSON, exactly as the REST API returns it.`,
 	root.AddCommand(
 		newCreateCmd(f),
 		newGetCmd(f),
+		newQueryCmd(f),
 		newInvalidateCmd(f),
 		newGrantCmd(f),
 		newCloneCmd(f),

@@ -237,11 +237,15 @@ func (c *Config) logLevel() slog.Level {
 // DefaultDataDir is the data directory apikeyd uses without --data-dir:
 // $APIKEYD_DATA_DIR, else /var/lib/apikeyd for root, else
 // $XDG_DATA_HOME/apikeyd, else ~/.local/share/apikeyd.
-func DefaultDataDir() string {
-	if d := os.Getenv(envPrefix + "_DATA_DIR"); d != "" {
+func DefaultDataDir() string { return DefaultDataDirEnv(os.Getenv) }
+
+// DefaultDataDirEnv is DefaultDataDir with the environment read through
+// getenv, for callers (apikeyctl) that take theirs from elsewhere.
+func DefaultDataDirEnv(getenv func(string) string) string {
+	if d := getenv(envPrefix + "_DATA_DIR"); d != "" {
 		return d
 	}
-	return defaultDataDir(os.Getenv, os.Geteuid())
+	return defaultDataDir(getenv, os.Geteuid())
 }
 
 func defaultDataDir(getenv func(string) string, euid int) string {
@@ -262,11 +266,15 @@ func defaultDataDir(getenv func(string) string, euid int) string {
 // that apikeyctl finds the daemon where it is: $APIKEYD_SOCKET when set,
 // else /run/apikeyd/apikeyd.sock for root, else
 // $XDG_RUNTIME_DIR/apikeyd/apikeyd.sock, else <DefaultDataDir>/apikeyd.sock.
-func DefaultSocketPath() string {
-	if s := os.Getenv(envPrefix + "_SOCKET"); s != "" {
+func DefaultSocketPath() string { return DefaultSocketPathEnv(os.Getenv) }
+
+// DefaultSocketPathEnv is DefaultSocketPath with the environment read
+// through getenv: apikeyctl passes its own, so that one source decides.
+func DefaultSocketPathEnv(getenv func(string) string) string {
+	if s := getenv(envPrefix + "_SOCKET"); s != "" {
 		return s
 	}
-	return defaultSocketPath(os.Getenv, os.Geteuid(), DefaultDataDir())
+	return defaultSocketPath(getenv, os.Geteuid(), DefaultDataDirEnv(getenv))
 }
 
 func defaultSocketPath(getenv func(string) string, euid int, dataDir string) string {

@@ -95,14 +95,22 @@ type roleItem struct {
 
 // listItems splits a list response into its items, each as the JSON the API
 // gives for it, and returns the Go type that describes an item. Items of
-// GetAPIKeysResponse are its keys; of GetUsersResponse its users, by name;
-// of GetRolesResponse its roles, by name, each as {"name":..., descriptor
-// fields...} since a descriptor does not carry its name; of any other slice
-// its elements. isList is false for any other value.
+// GetAPIKeysResponse and QueryAPIKeysResponse are their keys; of
+// GetUsersResponse its users, by name; of GetRolesResponse its roles, by
+// name, each as {"name":..., descriptor fields...} since a descriptor does
+// not carry its name; of any other slice its elements. isList is false for
+// any other value.
 func listItems(v any) (items []json.RawMessage, itemType reflect.Type, isList bool, err error) {
 	switch r := deref(v).(type) {
-	case api.GetAPIKeysResponse:
-		for _, k := range r.APIKeys {
+	case api.GetAPIKeysResponse, api.QueryAPIKeysResponse:
+		keys := []api.APIKey{}
+		switch r := r.(type) {
+		case api.GetAPIKeysResponse:
+			keys = r.APIKeys
+		case api.QueryAPIKeysResponse:
+			keys = r.APIKeys
+		}
+		for _, k := range keys {
 			b, err := marshal(k)
 			if err != nil {
 				return nil, nil, true, err

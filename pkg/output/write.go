@@ -60,6 +60,8 @@ func (t *Terminal) Render(v any) error {
 			return t.keyCards(r.APIKeys)
 		}
 		return t.keyTable(r.APIKeys)
+	case api.QueryAPIKeysResponse:
+		return t.queryResult(r)
 	case []api.APIKey:
 		return t.keyTable(r)
 	case api.APIKey:

@@ -34,8 +34,8 @@ type Agg struct {
 	format *DateFormat
 
 	// composite
-	sources []*compositeSource
-	after   []any
+	sources  []*compositeSource
+	after    []any
 	hasAfter bool
 
 	// range and date_range
@@ -442,9 +442,9 @@ func compositeAfterValue(s *compositeSource, v *node) (any, error) {
 
 // termFilter is a compiled include or exclude of a terms aggregation.
 type termFilter struct {
-	re                   *regexp.Regexp
-	values               map[string]bool
-	nums                 map[int64]bool
+	re                    *regexp.Regexp
+	values                map[string]bool
+	nums                  map[int64]bool
 	partition, partitions int
 }
 
@@ -466,8 +466,7 @@ func compileTermFilter(a *Agg, n *node) (*termFilter, error) {
 	case kArray:
 		tf.values, tf.nums = map[string]bool{}, map[int64]bool{}
 		for _, e := range n.elems {
-			s, ok := scalar(e)
-			if !ok {
+			if _, ok := scalar(e); !ok {
 				return nil, ShardFailure(invalid("Unknown value for include/exclude: %s", e.kind.token()))
 			}
 			text := keywordText(e)
@@ -481,7 +480,6 @@ func compileTermFilter(a *Agg, n *node) (*termFilter, error) {
 					tf.nums[b] = true
 				}
 			}
-			_ = s
 		}
 	case kObject:
 		p, n1 := n.get("partition"), n.get("num_partitions")

@@ -25,7 +25,9 @@ var analyzers = map[string]func(string) []string{
 func standardTokens(s string) []string {
 	var out []string
 	r := []rune(s)
-	word := func(c rune) bool { return unicode.IsLetter(c) || unicode.IsDigit(c) || c == '_' || unicode.Is(unicode.Mn, c) }
+	word := func(c rune) bool {
+		return unicode.IsLetter(c) || unicode.IsDigit(c) || c == '_' || unicode.Is(unicode.Mn, c)
+	}
 	for i := 0; i < len(r); {
 		if !word(r[i]) {
 			i++

@@ -363,7 +363,7 @@ var dayNames = []string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", 
 
 // parseElems parses s from i with elems; it returns where it stopped.
 func parseElems(elems []pelem, s string, i int, st *pstate) (int, bool) {
-	for _, e := range elems {
+	for ei, e := range elems {
 		switch e.kind {
 		case '[':
 			save := *st
@@ -386,6 +386,15 @@ func parseElems(elems []pelem, s string, i int, st *pstate) (int, bool) {
 			if e.count != 2 && i < len(s) && (s[i] == '-' || s[i] == '+') && e.count > 4 {
 				neg = s[i] == '-'
 				i++
+			}
+			// Adjacent value parsing: leave the digits the fixed-width
+			// fields that follow need (yyyyMMdd).
+			if reserved := fixedDigitsAfter(elems[ei+1:]); reserved > 0 {
+				run := 0
+				for i+run < len(s) && s[i+run] >= '0' && s[i+run] <= '9' {
+					run++
+				}
+				hi = max(lo, min(hi, run-reserved))
 			}
 			v, j, ok := digits(s, i, lo, hi)
 			if !ok {
@@ -494,6 +503,23 @@ func parseElems(elems []pelem, s string, i int, st *pstate) (int, bool) {
 		}
 	}
 	return i, true
+}
+
+// fixedDigitsAfter counts the digits of the fixed-width numeric fields
+// that directly follow (MM, dd, HH, mm, ss, SSS).
+func fixedDigitsAfter(elems []pelem) int {
+	n := 0
+	for _, e := range elems {
+		switch {
+		case e.kind == 'S':
+			n += e.count
+		case e.count == 2 && strings.ContainsRune("MLdHhkKms", rune(e.kind)):
+			n += 2
+		default:
+			return n
+		}
+	}
+	return n
 }
 
 // digits reads between lo and hi ASCII digits.

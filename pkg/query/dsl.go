@@ -5,16 +5,14 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-
-	"github.com/apikeyctl/apikeyctl/pkg/api"
 )
 
 // This file reads the query DSL into dsl* values that mirror
 // Elasticsearch's query builders, with the parse errors its parsers throw.
-// Field names and query types are checked afterwards (translate.go), and
-// values resolved last (resolve.go), in the order Elasticsearch meets the
-// same mistakes: while reading the request, while translating it for the
-// security index, and on the shard.
+// Field names and query types are checked afterwards (checkQuery and
+// checkAggs), and values resolved last (the resolver), in the order
+// Elasticsearch meets the same mistakes: while reading the request, while
+// translating it for the security index, and on the shard.
 
 type dslQuery interface{}
 
@@ -567,6 +565,10 @@ func parseRange(body *node) (dslQuery, error) {
 				}
 				switch in.key {
 				case "format":
+					// RangeQueryBuilder.format checks the pattern at once.
+					if _, err := ParseDateFormat(s); err != nil {
+						return nil, err
+					}
 					q.format = &s
 				case "time_zone":
 					if _, err := ParseTimeZone(s); err != nil {
@@ -1061,5 +1063,3 @@ func describe(n *node) string {
 	}
 	return fmt.Sprint(n.kind.token())
 }
-
-var _ = api.Invalid

@@ -3,8 +3,8 @@ package query
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"strings"
 )
 
@@ -24,67 +24,174 @@ func Flatten(raw []byte) ([]Leaf, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var leaves []Leaf
-	// path holds the object keys above the current value; containers
-	// marks the open containers that are arrays.
-	var path []string
-	var containers []bool // true for an array
-	pendingKey := false
-	join := func() string { return strings.Join(path, ".") }
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("flatten metadata: %w", err)
-		}
-		inObject := len(containers) > 0 && !containers[len(containers)-1]
-		if inObject && !pendingKey {
-			if d, ok := tok.(json.Delim); ok && d == '}' {
-				containers = containers[:len(containers)-1]
-				endValue(&path, containers)
-				continue
-			}
-			path = append(path, tok.(string))
-			pendingKey = true
-			continue
-		}
-		pendingKey = false
-		switch v := tok.(type) {
-		case json.Delim:
-			switch v {
-			case '{':
-				containers = append(containers, false)
-			case '[':
-				containers = append(containers, true)
-			case ']':
-				containers = containers[:len(containers)-1]
-				endValue(&path, containers)
-			}
-			continue
-		case string:
-			leaves = append(leaves, Leaf{join(), v})
-		case json.Number:
-			leaves = append(leaves, Leaf{join(), v.String()})
-		case bool:
-			if v {
-				leaves = append(leaves, Leaf{join(), "true"})
-			} else {
-				leaves = append(leaves, Leaf{join(), "false"})
-			}
-		case nil:
-		}
-		endValue(&path, containers)
+	f := &flattener{data: raw}
+	f.space()
+	if err := f.value(""); err != nil {
+		return nil, fmt.Errorf("flatten metadata: %w", err)
 	}
-	return leaves, nil
+	f.space()
+	if f.i != len(f.data) {
+		return nil, errors.New("flatten metadata: data after the object")
+	}
+	return f.leaves, nil
 }
 
-// endValue pops the key of a member whose value just ended.
-func endValue(path *[]string, containers []bool) {
-	if len(containers) > 0 && !containers[len(containers)-1] && len(*path) > 0 {
-		*path = (*path)[:len(*path)-1]
+// flattener scans JSON once, without building it, emitting its leaves.
+type flattener struct {
+	data   []byte
+	i      int
+	leaves []Leaf
+	depth  int
+}
+
+var errFlatten = errors.New("invalid JSON")
+
+func (f *flattener) space() {
+	for f.i < len(f.data) {
+		switch f.data[f.i] {
+		case ' ', '\t', '\r', '\n':
+			f.i++
+		default:
+			return
+		}
 	}
+}
+
+func (f *flattener) value(path string) error {
+	if f.i >= len(f.data) {
+		return errFlatten
+	}
+	switch c := f.data[f.i]; {
+	case c == '{':
+		if f.depth++; f.depth > maxDepth {
+			return errFlatten
+		}
+		f.i++
+		f.space()
+		if f.i < len(f.data) && f.data[f.i] == '}' {
+			f.i++
+			f.depth--
+			return nil
+		}
+		for {
+			f.space()
+			key, err := f.str()
+			if err != nil {
+				return err
+			}
+			f.space()
+			if f.i >= len(f.data) || f.data[f.i] != ':' {
+				return errFlatten
+			}
+			f.i++
+			f.space()
+			p := key
+			if path != "" {
+				p = path + "." + key
+			}
+			if err := f.value(p); err != nil {
+				return err
+			}
+			f.space()
+			if f.i >= len(f.data) {
+				return errFlatten
+			}
+			if f.data[f.i] == '}' {
+				f.i++
+				f.depth--
+				return nil
+			}
+			if f.data[f.i] != ',' {
+				return errFlatten
+			}
+			f.i++
+		}
+	case c == '[':
+		if f.depth++; f.depth > maxDepth {
+			return errFlatten
+		}
+		f.i++
+		f.space()
+		if f.i < len(f.data) && f.data[f.i] == ']' {
+			f.i++
+			f.depth--
+			return nil
+		}
+		for {
+			f.space()
+			if err := f.value(path); err != nil {
+				return err
+			}
+			f.space()
+			if f.i >= len(f.data) {
+				return errFlatten
+			}
+			if f.data[f.i] == ']' {
+				f.i++
+				f.depth--
+				return nil
+			}
+			if f.data[f.i] != ',' {
+				return errFlatten
+			}
+			f.i++
+		}
+	case c == '"':
+		s, err := f.str()
+		if err != nil {
+			return err
+		}
+		f.leaves = append(f.leaves, Leaf{path, s})
+	case c == 't' && bytes.HasPrefix(f.data[f.i:], []byte("true")):
+		f.i += 4
+		f.leaves = append(f.leaves, Leaf{path, "true"})
+	case c == 'f' && bytes.HasPrefix(f.data[f.i:], []byte("false")):
+		f.i += 5
+		f.leaves = append(f.leaves, Leaf{path, "false"})
+	case c == 'n' && bytes.HasPrefix(f.data[f.i:], []byte("null")):
+		f.i += 4
+	case c == '-' || (c >= '0' && c <= '9'):
+		start := f.i
+		for f.i < len(f.data) && strings.IndexByte("+-0123456789.eE", f.data[f.i]) >= 0 {
+			f.i++
+		}
+		text := string(f.data[start:f.i])
+		if !json.Valid([]byte(text)) {
+			return errFlatten
+		}
+		f.leaves = append(f.leaves, Leaf{path, text})
+	default:
+		return errFlatten
+	}
+	return nil
+}
+
+// str reads a string; one without escapes is sliced as it is.
+func (f *flattener) str() (string, error) {
+	if f.i >= len(f.data) || f.data[f.i] != '"' {
+		return "", errFlatten
+	}
+	start := f.i
+	f.i++
+	escaped := false
+	for f.i < len(f.data) {
+		switch f.data[f.i] {
+		case '\\':
+			escaped = true
+			f.i += 2
+			continue
+		case '"':
+			f.i++
+			if !escaped {
+				return string(f.data[start+1 : f.i-1]), nil
+			}
+			var s string
+			if err := json.Unmarshal(f.data[start:f.i], &s); err != nil {
+				return "", err
+			}
+			return s, nil
+		}
+		f.i++
+	}
+	return "", errFlatten
 }

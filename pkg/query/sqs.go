@@ -3,8 +3,6 @@ package query
 import (
 	"strconv"
 	"strings"
-
-	"github.com/apikeyctl/apikeyctl/pkg/api"
 )
 
 // This file is Lucene's SimpleQueryParser as Elasticsearch's
@@ -140,6 +138,9 @@ func (p *sqParser) parseSub(st *sqState) {
 		switch {
 		case c == '(' && p.has(flagPrecedence):
 			p.consumeSub(st)
+		case c == ')' && p.has(flagPrecedence):
+			// an extraneous closing parenthesis is ignored
+			st.index++
 		case c == '"' && p.has(flagPhrase):
 			p.consumePhrase(st)
 		case c == '+' && p.has(flagAnd):
@@ -436,5 +437,3 @@ func (p *sqParser) fuzzyQuery(text string, edits int) sqNode {
 		return q, nil
 	})
 }
-
-var _ = api.Invalid

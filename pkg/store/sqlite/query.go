@@ -79,6 +79,41 @@ func nullable(f query.Field) bool {
 // compiler accumulates a SQL expression's bound arguments.
 type compiler struct {
 	args []any
+	// weak is set while compiling the clauses of a conjunction that has a
+	// selective indexed clause: comparisons on the few-valued columns
+	// (type, invalidated, realm) are then written +col, so that SQLite,
+	// which has no statistics, does not pick their index over the
+	// selective one (invalidated = 0 holds for most keys).
+	weak bool
+}
+
+// fewValued are the columns whose index only serves a query on them alone.
+var fewValued = map[string]bool{query.FieldType: true, query.FieldInvalidated: true, query.FieldRealm: true}
+
+// selective reports whether q, a clause of a conjunction, narrows the keys
+// through an index of a many-valued column (or a conjunction holding one).
+func selective(q query.Query) bool {
+	var f query.Field
+	switch q := q.(type) {
+	case *query.IDs:
+		return true
+	case *query.Term:
+		f = q.Field
+	case *query.Range:
+		f = q.Field
+	case *query.Prefix:
+		f = q.Field
+	case *query.Bool:
+		for _, c := range append(append([]query.Query{}, q.Must...), q.Filter...) {
+			if selective(c) {
+				return true
+			}
+		}
+		return false
+	default:
+		return false
+	}
+	return !fewValued[f.Name]
 }
 
 func (c *compiler) arg(v any) string {
@@ -227,6 +262,9 @@ func (c *compiler) leaf(f query.Field, cond func(col string) string) string {
 		return b.String()
 	}
 	col := fieldColumns[f.Name]
+	if c.weak && fewValued[f.Name] {
+		col = "+" + col
+	}
 	if nullable(f) {
 		return "(" + col + " IS NOT NULL AND " + cond(col) + ")"
 	}
@@ -285,12 +323,22 @@ func (c *compiler) boolExpr(q *query.Bool) string {
 		return "0"
 	}
 	var parts []string
+	outer := c.weak
+	for _, m := range append(append([]query.Query{}, q.Must...), q.Filter...) {
+		if selective(m) {
+			c.weak = true
+		}
+	}
 	for _, m := range q.Must {
 		parts = append(parts, c.expr(m))
 	}
 	for _, m := range q.Filter {
 		parts = append(parts, c.expr(m))
 	}
+	// Only a conjunction's own clauses are weakened: not those under NOT
+	// or in a disjunction.
+	c.weak = false
+	defer func() { c.weak = outer }()
 	for _, m := range q.MustNot {
 		parts = append(parts, "NOT ("+c.expr(m)+")")
 	}

@@ -69,6 +69,10 @@ func TestQueryPlanUsesIndexes(t *testing.T) {
 		{`{"query":{"prefix":{"metadata":"pr"}}}`, "api_key_metadata_value"},
 		{`{"query":{"bool":{"filter":[{"term":{"username":"alice"}},{"range":{"creation":{"gte":"now-30d"}}}]}}}`, "USING INDEX"},
 		{`{"query":{"term":{"name":"ci"}},"sort":["creation"],"size":5}`, "api_keys_name"},
+		// A selective index wins over the few-valued ones.
+		{`{"query":{"bool":{"filter":[{"range":{"expiration":{"gt":"now","lte":"now+7d"}}},{"term":{"invalidated":false}}]}}}`, "api_keys_expiration"},
+		{`{"query":{"bool":{"must":[{"term":{"type":"rest"}},{"prefix":{"name":"ci-"}}]}}}`, "api_keys_name"},
+		{`{"query":{"bool":{"must":{"bool":{"filter":{"term":{"metadata.env":"prod"}}}},"filter":[{"term":{"username":"alice"}},{"term":{"realm_name":"native"}}]}}}`, "USING INDEX"},
 	}
 	for _, c := range cases {
 		req, err := query.Parse([]byte(c.body), query.Options{})

@@ -27,6 +27,7 @@ func (s *suite) runQuerySuite(t *testing.T) {
 	t.Run("Matches", s.testQueryMatches)
 	t.Run("MetadataFollowsWrites", s.testQueryMetadataFollowsWrites)
 	t.Run("Paging", s.testQueryPaging)
+	t.Run("MetadataLeaves", s.testQueryMetadataLeaves)
 }
 
 // Vocabularies of the generated keys, small so that values repeat.
@@ -595,5 +596,48 @@ func (s *suite) testQueryPaging(t *testing.T) {
 	page := runSearch(t, st, docs, query.Search{From: 1000, Size: 10}, "from past the end")
 	if page.Total != len(docs) || len(page.Keys) != 0 {
 		t.Fatalf("from past the end: total %d, %d keys", page.Total, len(page.Keys))
+	}
+}
+
+// testQueryMetadataLeaves checks that the store finds every leaf
+// query.Flatten finds, by its path and by value alone, for metadata that
+// exercises the flattened field's rules: escapes, numbers as written,
+// arrays of arrays and of objects, keys with dots, nulls.
+func (s *suite) testQueryMetadataLeaves(t *testing.T) {
+	st := s.open(t)
+	docs := []string{
+		`{"s":"caf\u00e9 \"q\" \\ \n","n":[1e5,-0,1.50,12345678901234567890,0.1E-3],"b":[true,false,null]}`,
+		`{"a":{"b":[{"c":"x"},{"c":["y",{"d":"z"}]}],"e":{}},"a.b":{"c":"dotted"},"arr":[[["deep"]]],"":"empty key"}`,
+		`{"u":"\ud83d\ude00 emoji","k":{"with space":"v","with.dot":"w"}}`,
+	}
+	for i, md := range docs {
+		k := newKey(fmt.Sprintf("leaf-%d", i))
+		k.Metadata = json.RawMessage(md)
+		insert(t, st, k)
+	}
+	for i, md := range docs {
+		id := fmt.Sprintf("leaf-%d", i)
+		leaves, err := query.Flatten([]byte(md))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range leaves {
+			for _, f := range []query.Field{{Name: query.FieldMetadata, Keyed: true, Key: l.Path}, {Name: query.FieldMetadata}} {
+				var page *store.KeyPage
+				view(t, st, func(r store.Reader) error {
+					var err error
+					page, err = r.QueryAPIKeys(t.Context(), &store.KeySearch{Search: query.Search{
+						Query: &query.Term{Field: f, Values: []any{l.Value}}, Size: 10}})
+					return err
+				})
+				found := false
+				for _, k := range page.Keys {
+					found = found || k.ID == id
+				}
+				if !found {
+					t.Errorf("%s: leaf %q = %q not found through %s", id, l.Path, l.Value, f)
+				}
+			}
+		}
 	}
 }
