@@ -190,6 +190,22 @@ func TestCommandGolden(t *testing.T) {
 		{"invalidate-again", "", func(w *goldenWorld) []string { return []string{"invalidate", w.id("tmp-debug")} }},
 		{"get-after-invalidate", "", func(*goldenWorld) []string { return []string{"get", "--name", "tmp-*"} }},
 		{"whoami", "", func(*goldenWorld) []string { return []string{"whoami"} }},
+		{"update", "", func(w *goldenWorld) []string {
+			return []string{"update", w.id("ci-deploy"), "--metadata", "team=infra", "--expiration", "30d"}
+		}},
+		{"update-noop", "", func(w *goldenWorld) []string {
+			return []string{"update", w.id("nightly-backup")}
+		}},
+		{"bulk-update", "", func(w *goldenWorld) []string {
+			return []string{"bulk-update", w.id("ci-deploy"), w.id("reader"), "not-a-key-00000000000", "--metadata", "rotated=yes"}
+		}},
+		{"cross-cluster-create", "", func(*goldenWorld) []string {
+			return []string{"cross-cluster", "create", "--name", "eu-west", "--search", "logs-*,metrics-*", "--replication", "archive-*"}
+		}},
+		{"query-expiring", "", func(*goldenWorld) []string { return []string{"query", "--expires-within", "30d", "--sort", "name"} }},
+		{"has-privileges", "", func(*goldenWorld) []string {
+			return []string{"has-privileges", "--cluster", "manage_security", "--index", "logs-*=read,write"}
+		}},
 		{"user-add", "s3cret-pw\n", func(*goldenWorld) []string {
 			return []string{"user", "add", "bob", "--roles", "viewer", "--full-name", "Bob", "--new-password-stdin"}
 		}},

@@ -222,7 +222,13 @@ func (s *Service) BulkUpdateAPIKeys(ctx context.Context, req *api.BulkUpdateAPIK
 	if err := checkRestrictions(nil, ownerSnapshot(sub)); err != nil {
 		return nil, err
 	}
-	ids := slices.Compact(slices.Sorted(slices.Values(req.IDs)))
+	// Each id once, in the order asked.
+	ids := make([]string, 0, len(req.IDs))
+	for _, id := range req.IDs {
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
 	var resp *api.BulkUpdateAPIKeysResponse
 	err = s.store.Update(ctx, func(w store.Writer) error {
 		resp = &api.BulkUpdateAPIKeysResponse{Updated: []string{}, Noops: []string{}}
