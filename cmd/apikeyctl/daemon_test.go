@@ -51,6 +51,24 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// testEnviron is the test's environment without what configures
+// apikeyctl and apikeyd (APIKEYCTL_*, APIKEYD_*, XDG_*, LISTEN_*, colour),
+// then env: a developer's own settings must not choose the target, the
+// database or the output of the processes a test runs.
+func testEnviron(env ...string) []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch {
+		case strings.HasPrefix(k, "APIKEYCTL_"), strings.HasPrefix(k, "APIKEYD_"), strings.HasPrefix(k, "XDG_"),
+			strings.HasPrefix(k, "LISTEN_"), strings.HasPrefix(k, "CLICOLOR"), k == "NO_COLOR":
+			continue
+		}
+		out = append(out, kv)
+	}
+	return append(out, env...)
+}
+
 // shortTempDir is a temporary directory with a short path, for Unix
 // sockets.
 func shortTempDir(t *testing.T) string {
@@ -75,7 +93,7 @@ func startDaemon(t *testing.T) *testDaemon {
 	ready := filepath.Join(dir, "ready.json")
 	d.cmd = exec.Command("apikeyd", "--data-dir", filepath.Join(dir, "data"), "--socket", d.Socket,
 		"--listen", "127.0.0.1:0", "--tls-cert", certFile, "--tls-key", keyFile, "--ready-file", ready, "--log-level", "warn")
-	d.cmd.Env = append(os.Environ(), "APIKEYD_BOOTSTRAP_PASSWORD="+d.Password)
+	d.cmd.Env = testEnviron("APIKEYD_BOOTSTRAP_PASSWORD=" + d.Password)
 	d.cmd.Stderr = d.stderr
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -122,7 +140,7 @@ func waitReadyFile(t *testing.T, path string, stderr *syncBuffer) string {
 func apikeyctl(t *testing.T, env []string, stdin string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command("apikeyctl", args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = testEnviron(env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

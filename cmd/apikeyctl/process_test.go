@@ -22,7 +22,7 @@ func TestInterruptExits130(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
 			cmd := exec.Command("apikeyctl", "--url", "http://127.0.0.1:1", "--username", "u", "--password-stdin", "whoami")
-			cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+t.TempDir())
+			cmd.Env = testEnviron("XDG_CONFIG_HOME=" + t.TempDir())
 			stdin, err := cmd.StdinPipe()
 			if err != nil {
 				t.Fatal(err)
@@ -91,7 +91,7 @@ func TestSocketActivation(t *testing.T) {
 	// sets LISTEN_PID after forking.
 	cmd := exec.Command("sh", "-c", `LISTEN_PID=$$ exec apikeyd "$@"`, "sh",
 		"--data-dir", filepath.Join(dir, "data"), "--socket", filepath.Join(dir, "unused.sock"), "--ready-file", ready)
-	cmd.Env = append(os.Environ(), "LISTEN_FDS=2", "LISTEN_FDNAMES=apikeyd.socket:apikeyd-tcp", "APIKEYD_BOOTSTRAP_PASSWORD=activated-pw")
+	cmd.Env = testEnviron("LISTEN_FDS=2", "LISTEN_FDNAMES=apikeyd.socket:apikeyd-tcp", "APIKEYD_BOOTSTRAP_PASSWORD=activated-pw")
 	cmd.ExtraFiles = []*os.File{uf, tf}
 	var stderr syncBuffer
 	cmd.Stderr = &stderr

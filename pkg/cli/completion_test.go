@@ -26,6 +26,10 @@ func complete(t *testing.T, env map[string]string, args ...string) (lines []stri
 }
 
 func TestDynamicCompletion(t *testing.T) {
+	// cobra reads these from the process, not from the factory: a shell
+	// set up without descriptions must not take them from the ids.
+	t.Setenv("APIKEYCTL_COMPLETION_DESCRIPTIONS", "")
+	t.Setenv("COBRA_COMPLETION_DESCRIPTIONS", "")
 	dir := t.TempDir()
 	db := filepath.Join(dir, "keys.db")
 	for _, name := range []string{"ci-deploy", "ci-test", "backup"} {
