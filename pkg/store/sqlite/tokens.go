@@ -119,7 +119,7 @@ func (r *reader) FindTokens(ctx context.Context, f store.TokenFilter) ([]*store.
 // InsertToken stores a new token with Version 1 and sets t.Version; a
 // duplicate id or hash is store.ErrConflict.
 func (w *writer) InsertToken(ctx context.Context, t *store.Token) error {
-	res, err := w.tx.ExecContext(ctx, `
+	err := w.insertNew(ctx, "token", t.ID, "duplicate id or hash", `
 		INSERT INTO tokens (`+tokenColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
 		ON CONFLICT DO NOTHING`,
@@ -127,14 +127,7 @@ func (w *writer) InsertToken(ctx context.Context, t *store.Token) error {
 		t.Invalidated, t.RefreshInvalidated, t.Refreshed, t.RefreshTime, nullString(t.Superseding),
 		t.Principal, t.Realm, jsonArg(t.Subject), jsonArg(t.Client))
 	if err != nil {
-		return fmt.Errorf("insert token %q: %w", t.ID, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("insert token %q: %w", t.ID, err)
-	}
-	if n == 0 {
-		return fmt.Errorf("insert token %q: duplicate id or hash: %w", t.ID, store.ErrConflict)
+		return err
 	}
 	t.Version = 1
 	return nil
@@ -144,28 +137,16 @@ func (w *writer) InsertToken(ctx context.Context, t *store.Token) error {
 // equals t.Version, and sets t.Version to the new version.
 // store.ErrNotFound or store.ErrConflict otherwise.
 func (w *writer) UpdateToken(ctx context.Context, t *store.Token) error {
-	var version int64
-	err := w.tx.QueryRowContext(ctx, `
+	version, err := w.updateVersioned(ctx, "token", "tokens", t.ID, t.Version, `
 		UPDATE tokens SET
 			invalidated = ?, refresh_invalidated = ?, refreshed = ?, refresh_time = ?, superseding = ?,
 			version = version + 1
 		WHERE id = ? AND version = ?
 		RETURNING version`,
 		t.Invalidated, t.RefreshInvalidated, t.Refreshed, t.RefreshTime, nullString(t.Superseding),
-		t.ID, t.Version).Scan(&version)
-	if errors.Is(err, sql.ErrNoRows) {
-		absent, err := w.absent(ctx, "SELECT 1 FROM tokens WHERE id = ?", t.ID)
-		switch {
-		case err != nil:
-			return fmt.Errorf("update token %q: %w", t.ID, err)
-		case absent:
-			return fmt.Errorf("update token %q: %w", t.ID, store.ErrNotFound)
-		default:
-			return fmt.Errorf("update token %q: version %d is stale: %w", t.ID, t.Version, store.ErrConflict)
-		}
-	}
+		t.ID, t.Version)
 	if err != nil {
-		return fmt.Errorf("update token %q: %w", t.ID, err)
+		return err
 	}
 	t.Version = version
 	return nil
