@@ -15,7 +15,7 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
-	"github.com/apikeyctl/apikeyctl/pkg/daemon"
+	"github.com/apikeyctl/apikeyctl/pkg/paths"
 )
 
 // Config is apikeyctl's resolved configuration: where to send calls and
@@ -276,7 +276,7 @@ var targetKeys = []string{"db", "socket", "url"}
 // systemSocketPath is where the packaged, socket-activated apikeyd serves
 // (its systemd socket unit). apikeyctl falls back to it when the default
 // socket of its user does not exist.
-var systemSocketPath = "/run/apikeyd/apikeyd.sock"
+var systemSocketPath = paths.SystemSocket
 
 // envKey is the environment variable of a setting: url is APIKEYCTL_URL.
 func envKey(k string) string {
@@ -530,11 +530,11 @@ func resolveSecrets(cfg *Config, userExplicit bool, file *Context, fileName stri
 // system socket of the packaged daemon; a NoTargetError when neither
 // exists.
 func defaultSocket(getenv func(string) string) (string, error) {
-	sock := daemon.DefaultSocketPathEnv(getenv)
+	sock := paths.DefaultSocket(getenv)
 	if _, err := os.Stat(sock); err == nil {
 		return sock, nil
 	}
-	if getenv("APIKEYD_SOCKET") == "" && systemSocketPath != sock {
+	if getenv(paths.SocketEnv) == "" && systemSocketPath != sock {
 		if _, err := os.Stat(systemSocketPath); err == nil {
 			return systemSocketPath, nil
 		}

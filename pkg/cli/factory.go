@@ -21,10 +21,10 @@ import (
 	"github.com/apikeyctl/apikeyctl/pkg/api"
 	"github.com/apikeyctl/apikeyctl/pkg/audit"
 	"github.com/apikeyctl/apikeyctl/pkg/auth"
+	"github.com/apikeyctl/apikeyctl/pkg/backend"
 	"github.com/apikeyctl/apikeyctl/pkg/client"
 	"github.com/apikeyctl/apikeyctl/pkg/iostreams"
 	"github.com/apikeyctl/apikeyctl/pkg/keyservice"
-	"github.com/apikeyctl/apikeyctl/pkg/store/sqlite"
 )
 
 // Factory hands each command what it uses: the streams, the clock, and
@@ -38,7 +38,9 @@ type Factory struct {
 	Version BuildInfo
 
 	flags   *pflag.FlagSet
+	cfg     *Config
 	svc     api.Service
+	local   *backend.Backend
 	closers []io.Closer
 	// completing is set while computing shell completions: nothing is
 	// prompted for, read from stdin or created.
@@ -52,24 +54,34 @@ type BuildInfo struct {
 	Date    string
 }
 
+// config is the configuration, loaded on first use.
+func (f *Factory) config() (*Config, error) {
+	if f.cfg == nil {
+		cfg, err := loadConfig(f.flags, f.Getenv)
+		if err != nil {
+			return nil, err
+		}
+		f.cfg = cfg
+	}
+	return f.cfg, nil
+}
+
 // Service returns the api.Service of the target the configuration names.
 func (f *Factory) Service(ctx context.Context) (api.Service, error) {
 	if f.svc != nil {
 		return f.svc, nil
 	}
-	cfg, err := loadConfig(f.flags, f.Getenv)
+	cfg, err := f.config()
 	if err != nil {
 		return nil, err
 	}
 	if cfg.DB != "" {
-		if f.completing {
-			// Completion never creates a database.
-			if _, err := os.Stat(cfg.DB); err != nil {
-				return nil, err
-			}
+		local, err := f.LocalService(ctx)
+		if err != nil {
+			return nil, err
 		}
-		f.svc, err = f.localService(ctx, cfg.DB)
-		return f.svc, err
+		f.svc = local
+		return local, nil
 	}
 	ccfg := client.Config{
 		Socket:     cfg.Socket,
@@ -154,41 +166,59 @@ func (f *Factory) runCredentialCommand(ctx context.Context, command, source stri
 	return secret, nil
 }
 
-// localService opens the database file and acts as the OS user, a
+// LocalService returns the key service over the database file of --db,
+// for what only a local target offers (purge). It acts as the OS user, a
 // superuser in realm os (the same identity the daemon gives this user on
 // its socket).
-func (f *Factory) localService(ctx context.Context, path string) (api.Service, error) {
+func (f *Factory) LocalService(ctx context.Context) (*keyservice.Service, error) {
+	if f.local != nil {
+		return f.local.Service, nil
+	}
+	cfg, err := f.config()
+	if err != nil {
+		return nil, err
+	}
+	path := cfg.DB
+	if path == "" {
+		return nil, usageErrorf("this works on a database file: give --db FILE")
+	}
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		if f.completing {
+			// Completion never creates a database.
+			return nil, err
+		}
 		if _, err := os.Stat(filepath.Dir(path)); err != nil {
 			return nil, fmt.Errorf("database %s: the directory %s does not exist", path, filepath.Dir(path))
 		}
 		fmt.Fprintf(f.IOStreams.ErrOut, "Creating a new database at %s\n", path)
 	}
-	db, err := sqlite.Open(ctx, path)
-	if err != nil {
-		return nil, err
-	}
-	f.closers = append(f.closers, db)
 	u, err := user.Current()
 	if err != nil {
 		return nil, fmt.Errorf("who is the current OS user: %w", err)
 	}
-	// Only warnings and errors reach stderr: the service's informational
-	// log lines (a purge's batches) are the daemon's business.
-	logger := slog.New(slog.NewTextHandler(f.IOStreams.ErrOut, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	opts := keyservice.Options{Now: f.Now, Caller: auth.OSSubject(u.Username), Logger: logger}
+	opts := backend.Options{
+		DB:     path,
+		Origin: auth.LocalOrigin(os.Getuid()),
+		Service: keyservice.Options{
+			Now:    f.Now,
+			Caller: auth.OSSubject(u.Username),
+			// Only warnings and errors reach stderr: the service's
+			// informational log lines (a purge's batches) are the
+			// daemon's business.
+			Logger: slog.New(slog.NewTextHandler(f.IOStreams.ErrOut, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		},
+	}
 	if !f.completing {
 		// The audit log of a database is audit.json beside it: the same
 		// file the daemon writes when the database is in its data
 		// directory.
-		al, err := audit.Open(filepath.Join(filepath.Dir(path), audit.FileName), auth.LocalOrigin(os.Getuid()), nil)
-		if err != nil {
-			return nil, err
-		}
-		f.closers = append(f.closers, al)
-		opts.Auditor = al
+		opts.AuditFile = filepath.Join(filepath.Dir(path), audit.FileName)
 	}
-	return keyservice.New(db, opts)
+	f.local, err = backend.Open(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return f.local.Service, nil
 }
 
 // readLine reads the first line of r, without its line ending.
@@ -238,5 +268,8 @@ func readLineContext(ctx context.Context, r io.Reader) (string, error) {
 func (f *Factory) Close() {
 	for _, c := range f.closers {
 		_ = c.Close()
+	}
+	if f.local != nil {
+		_ = f.local.Close()
 	}
 }

@@ -1,22 +1,13 @@
 package cli
 
 import (
-	"context"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
 	"github.com/apikeyctl/apikeyctl/pkg/keyservice"
 )
-
-// purger is what purge needs of the service: the removals of the local
-// key service, which no remote target offers.
-type purger interface {
-	PurgeInactiveAPIKeys(ctx context.Context, retention time.Duration, opts keyservice.PurgeOptions) ([]string, error)
-	PurgeExpiredTokens(ctx context.Context) (int, error)
-}
 
 type purgeOptions struct {
 	f         *Factory
@@ -71,20 +62,16 @@ func runPurge(cmd *cobra.Command, opts *purgeOptions) error {
 	if retention <= 0 {
 		return usageErrorf("--retention-period %q: must be positive", opts.retention)
 	}
-	cfg, err := loadConfig(f.flags, f.Getenv)
+	cfg, err := f.config()
 	if err != nil {
 		return err
 	}
 	if cfg.DB == "" {
 		return usageErrorf("purge works on a database file: give --db FILE. A running apikeyd removes expired and invalidated keys itself (see its --retention-period and --retention-interval)")
 	}
-	svc, err := f.Service(cmd.Context())
+	p, err := f.LocalService(cmd.Context())
 	if err != nil {
 		return err
-	}
-	p, ok := svc.(purger)
-	if !ok {
-		return usageErrorf("purge works on a database file: give --db FILE")
 	}
 	res := purgeResult{
 		RetentionPeriod: opts.retention,

@@ -143,7 +143,6 @@ JSON, exactly as the REST API returns it.`,
 		newInspectCmd(f),
 		newConfigCmd(f),
 		newCompletionCmd(f),
-		newGenDocsCmd(),
 	)
 	addHelpTopics(root)
 	return root

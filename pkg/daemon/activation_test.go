@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/apikeyctl/apikeyctl/pkg/paths"
 )
 
 // passFDs duplicates the descriptors of files to consecutive descriptor
@@ -202,11 +204,11 @@ func TestSystemdUnits(t *testing.T) {
 		return m
 	}
 	sock := keys(filepath.Join("systemd", "apikeyd.socket"))
-	if got, want := sock["ListenStream"], defaultSocketPath(func(string) string { return "" }, 0, ""); len(got) != 1 || got[0] != want {
+	if got, want := sock["ListenStream"], paths.SystemSocket; len(got) != 1 || got[0] != want {
 		t.Errorf("apikeyd.socket ListenStream = %v, want [%s]", got, want)
 	}
 	svc := keys(filepath.Join("systemd", "apikeyd.service"))
-	if got := svc["ExecStart"]; len(got) != 1 || !regexp.MustCompile(`^/usr/bin/apikeyd --data-dir /var/lib/apikeyd\b`).MatchString(got[0]) {
+	if got := svc["ExecStart"]; len(got) != 1 || !regexp.MustCompile(`^/usr/bin/apikeyd --data-dir `+paths.SystemDataDir+`\b`).MatchString(got[0]) {
 		t.Errorf("apikeyd.service ExecStart = %v", got)
 	}
 	if got := svc["Requires"]; len(got) != 1 || got[0] != "apikeyd.socket" {

@@ -11,11 +11,10 @@ import (
 	"strings"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
-	"github.com/apikeyctl/apikeyctl/pkg/audit"
 	"github.com/apikeyctl/apikeyctl/pkg/auth"
+	localbackend "github.com/apikeyctl/apikeyctl/pkg/backend"
 	"github.com/apikeyctl/apikeyctl/pkg/esapi"
 	"github.com/apikeyctl/apikeyctl/pkg/keyservice"
-	"github.com/apikeyctl/apikeyctl/pkg/store/sqlite"
 )
 
 // backend is what the server serves: the API, the credential check, and
@@ -54,45 +53,29 @@ func openBackend(ctx context.Context, cfg *Config, log *slog.Logger, stderr io.W
 	if err := os.MkdirAll(filepath.Dir(cfg.DB), 0o700); err != nil {
 		return nil, fmt.Errorf("create the data directory: %w", err)
 	}
-	st, err := sqlite.Open(ctx, cfg.DB)
-	if err != nil {
-		return nil, fmt.Errorf("open the database %s: %w", cfg.DB, err)
-	}
-	closers := []func() error{st.Close}
-	closeAll := func() error {
-		var errs []error
-		for i := len(closers) - 1; i >= 0; i-- {
-			errs = append(errs, closers[i]())
-		}
-		return errors.Join(errs...)
-	}
 	self := os.Geteuid()
-	local := auth.LocalOrigin(self)
-	opts := keyservice.Options{Logger: log}
+	origin := auth.LocalOrigin(self)
+	opts := localbackend.Options{DB: cfg.DB, Origin: origin, Service: keyservice.Options{Logger: log}}
 	if !cfg.NoAudit {
 		if err := os.MkdirAll(filepath.Dir(cfg.AuditFile), 0o700); err != nil {
-			closeAll()
 			return nil, fmt.Errorf("create the directory of the audit log: %w", err)
 		}
-		al, err := audit.Open(cfg.AuditFile, local, log)
-		if err != nil {
-			closeAll()
-			return nil, fmt.Errorf("%w (set --audit-file, or --no-audit to run without one)", err)
-		}
-		closers = append(closers, al.Close)
-		opts.Auditor = al
+		opts.AuditFile = cfg.AuditFile
 	}
 	var rm *remover
-	opts.OnInvalidate = func() { rm.Trigger() }
-	svc, err := keyservice.New(st, opts)
-	if err != nil {
-		closeAll()
-		return nil, fmt.Errorf("start the key service: %w", err)
+	opts.Service.OnInvalidate = func() { rm.Trigger() }
+	local, err := localbackend.Open(ctx, opts)
+	if auditErr := (*localbackend.AuditLogError)(nil); errors.As(err, &auditErr) {
+		return nil, fmt.Errorf("%w (set --audit-file, or --no-audit to run without one)", err)
 	}
-	rm = newRemover(svc, cfg.Retention, auth.OSSubject(newPeerAuth(self).username(self)), local, log, nil)
+	if err != nil {
+		return nil, err
+	}
+	svc := local.Service
+	rm = newRemover(svc, cfg.Retention, auth.OSSubject(newPeerAuth(self).username(self)), origin, log, nil)
 	created, generated, err := svc.Bootstrap(ctx, cfg.BootstrapPassword)
 	if err != nil {
-		closeAll()
+		local.Close()
 		return nil, fmt.Errorf("bootstrap the superuser: %w", err)
 	}
 	if created {
@@ -101,7 +84,7 @@ func openBackend(ctx context.Context, cfg *Config, log *slog.Logger, stderr io.W
 			printBootstrapPassword(stderr, keyservice.BootstrapUser, generated)
 		}
 	}
-	return &backend{svc: svc, authn: svc, close: closeAll, remover: rm}, nil
+	return &backend{svc: svc, authn: svc, close: local.Close, remover: rm}, nil
 }
 
 // printBootstrapPassword shows the generated password once, in a box that

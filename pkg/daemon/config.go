@@ -12,6 +12,8 @@ import (
 
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
+
+	"github.com/apikeyctl/apikeyctl/pkg/paths"
 )
 
 // Config is apikeyd's resolved configuration. It is loaded once, by
@@ -150,10 +152,10 @@ func (c *Config) applyDefaults(getenv func(string) string, euid int, socketUnset
 		c.LogFormat = "text"
 	}
 	if c.DataDir == "" {
-		c.DataDir = defaultDataDir(getenv, euid)
+		c.DataDir = paths.DataDir(getenv, euid)
 	}
 	if c.DB == "" {
-		c.DB = filepath.Join(c.DataDir, "apikeys.db")
+		c.DB = filepath.Join(c.DataDir, paths.DatabaseName)
 	}
 	if c.AuditFile == "" {
 		c.AuditFile = filepath.Join(c.DataDir, auditFileName)
@@ -165,7 +167,7 @@ func (c *Config) applyDefaults(getenv func(string) string, euid int, socketUnset
 		c.RetentionInterval = defaultRetentionInterval
 	}
 	if socketUnset {
-		c.Socket = defaultSocketPath(getenv, euid, c.DataDir)
+		c.Socket = paths.Socket(getenv, euid, c.DataDir)
 	}
 }
 
@@ -232,57 +234,4 @@ func (c *Config) logLevel() slog.Level {
 		return slog.LevelError
 	}
 	return slog.LevelInfo
-}
-
-// DefaultDataDir is the data directory apikeyd uses without --data-dir:
-// $APIKEYD_DATA_DIR, else /var/lib/apikeyd for root, else
-// $XDG_DATA_HOME/apikeyd, else ~/.local/share/apikeyd.
-func DefaultDataDir() string { return DefaultDataDirEnv(os.Getenv) }
-
-// DefaultDataDirEnv is DefaultDataDir with the environment read through
-// getenv, for callers (apikeyctl) that take theirs from elsewhere.
-func DefaultDataDirEnv(getenv func(string) string) string {
-	if d := getenv(envPrefix + "_DATA_DIR"); d != "" {
-		return d
-	}
-	return defaultDataDir(getenv, os.Geteuid())
-}
-
-func defaultDataDir(getenv func(string) string, euid int) string {
-	if euid == 0 {
-		return "/var/lib/apikeyd"
-	}
-	if x := getenv("XDG_DATA_HOME"); x != "" {
-		return filepath.Join(x, "apikeyd")
-	}
-	home := getenv("HOME")
-	if home == "" {
-		home, _ = os.UserHomeDir()
-	}
-	return filepath.Join(home, ".local", "share", "apikeyd")
-}
-
-// DefaultSocketPath is the socket apikeyd listens on without --socket, so
-// that apikeyctl finds the daemon where it is: $APIKEYD_SOCKET when set,
-// else /run/apikeyd/apikeyd.sock for root, else
-// $XDG_RUNTIME_DIR/apikeyd/apikeyd.sock, else <DefaultDataDir>/apikeyd.sock.
-func DefaultSocketPath() string { return DefaultSocketPathEnv(os.Getenv) }
-
-// DefaultSocketPathEnv is DefaultSocketPath with the environment read
-// through getenv: apikeyctl passes its own, so that one source decides.
-func DefaultSocketPathEnv(getenv func(string) string) string {
-	if s := getenv(envPrefix + "_SOCKET"); s != "" {
-		return s
-	}
-	return defaultSocketPath(getenv, os.Geteuid(), DefaultDataDirEnv(getenv))
-}
-
-func defaultSocketPath(getenv func(string) string, euid int, dataDir string) string {
-	if euid == 0 {
-		return "/run/apikeyd/apikeyd.sock"
-	}
-	if x := getenv("XDG_RUNTIME_DIR"); x != "" {
-		return filepath.Join(x, "apikeyd", "apikeyd.sock")
-	}
-	return filepath.Join(dataDir, "apikeyd.sock")
 }

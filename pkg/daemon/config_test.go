@@ -174,44 +174,6 @@ func TestConfigPaths(t *testing.T) {
 	}
 }
 
-func TestDefaultPaths(t *testing.T) {
-	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-	tests := []struct {
-		name       string
-		env        map[string]string
-		euid       int
-		wantData   string
-		wantSocket string
-	}{
-		{"root", map[string]string{"XDG_RUNTIME_DIR": "/run/user/0", "XDG_DATA_HOME": "/x"}, 0, "/var/lib/apikeyd", "/run/apikeyd/apikeyd.sock"},
-		{"XDG", map[string]string{"XDG_RUNTIME_DIR": "/run/user/7", "XDG_DATA_HOME": "/x", "HOME": "/home/u"}, 7, "/x/apikeyd", "/run/user/7/apikeyd/apikeyd.sock"},
-		{"home", map[string]string{"HOME": "/home/u"}, 7, "/home/u/.local/share/apikeyd", "/home/u/.local/share/apikeyd/apikeyd.sock"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			data := defaultDataDir(env(tt.env), tt.euid)
-			if data != tt.wantData {
-				t.Errorf("data dir %q, want %q", data, tt.wantData)
-			}
-			if s := defaultSocketPath(env(tt.env), tt.euid, data); s != tt.wantSocket {
-				t.Errorf("socket %q, want %q", s, tt.wantSocket)
-			}
-		})
-	}
-}
-
-func TestDefaultSocketPathHonoursTheEnvironment(t *testing.T) {
-	clearEnv(t)
-	t.Setenv("APIKEYD_DATA_DIR", "/srv/akd")
-	if got := DefaultSocketPath(); os.Geteuid() != 0 && got != "/srv/akd/apikeyd.sock" {
-		t.Errorf("DefaultSocketPath() = %q", got)
-	}
-	t.Setenv("APIKEYD_SOCKET", "/tmp/x.sock")
-	if got := DefaultSocketPath(); got != "/tmp/x.sock" {
-		t.Errorf("DefaultSocketPath() = %q, want $APIKEYD_SOCKET", got)
-	}
-}
-
 func TestConfigValidation(t *testing.T) {
 	tests := []struct {
 		name  string

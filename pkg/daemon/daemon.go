@@ -64,7 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // NewCommand returns apikeyd's command tree writing to stdout and stderr,
-// for tools that document it (apikeyctl gen-docs writes its man pages).
+// for tools that document it (cmd/gendocs writes its man pages).
 func NewCommand(stdout, stderr io.Writer) *cobra.Command { return newRootCmd(stdout, stderr) }
 
 // newRootCmd builds the command tree: apikeyd serves, apikeyd version

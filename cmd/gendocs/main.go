@@ -1,9 +1,18 @@
-package cli
+// Command gendocs writes the repository's generated documentation:
+// completions/ (apikeyctl's bash, zsh, fish and PowerShell scripts) and
+// man/ (a page per command of apikeyctl and apikeyd, and apikeyctl's help
+// topics), replacing the files there. It stands apart from both programs
+// because it links both command trees, which neither program may do.
+//
+// Run it with 'go generate ./cmd/gendocs'; its test fails when the
+// committed files are stale.
+package main
 
-//go:generate go run ../../cmd/apikeyctl gen-docs --dir ../..
+//go:generate go run . -dir ../..
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,8 +24,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
 
+	"github.com/apikeyctl/apikeyctl/pkg/cli"
 	"github.com/apikeyctl/apikeyctl/pkg/daemon"
-	"github.com/apikeyctl/apikeyctl/pkg/iostreams"
 )
 
 // manDate is the date in the man pages' headers. It is fixed so that the
@@ -31,40 +40,26 @@ var completionFiles = map[string]string{
 	"powershell": "apikeyctl.ps1",
 }
 
-func newGenDocsCmd() *cobra.Command {
-	var dir string
-	cmd := &cobra.Command{
-		Use:   "gen-docs",
-		Short: "Generate the shell completions and man pages of the repository",
-		Long: `Generate DIR/completions (bash, zsh, fish, PowerShell) and DIR/man (a
-page per command of apikeyctl and apikeyd, and the help topics), replacing
-what is there. 'go generate ./pkg/cli' runs it on the repository.`,
-		Example: `  apikeyctl gen-docs --dir "$(mktemp -d)"`,
-		Hidden:  true,
-		Args:    noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return GenerateDocs(dir)
-		},
+// generatedDirs are the directories gendocs owns, under the top directory.
+var generatedDirs = []string{"completions", "man"}
+
+func main() {
+	dir := flag.String("dir", ".", "the repository's top `directory`")
+	flag.Parse()
+	if err := generate(*dir); err != nil {
+		fmt.Fprintln(os.Stderr, "gendocs:", err)
+		os.Exit(1)
 	}
-	cmd.Flags().StringVar(&dir, "dir", ".", "the repository's top `directory`")
-	return cmd
 }
 
-// docsFactory is the factory of the command tree the docs describe: no
-// environment, no terminal, so the output depends only on the code.
-func docsFactory() *Factory {
-	ios, _, _, _ := iostreams.Test()
-	return &Factory{IOStreams: ios, Getenv: func(string) string { return "" }, Now: time.Now, Version: BuildInfo{Version: "dev"}}
-}
-
-// GenerateDocs writes dir/completions and dir/man from the command trees
-// of apikeyctl and apikeyd, replacing the files there.
-func GenerateDocs(dir string) error {
-	files, err := renderDocs()
+// generate writes dir/completions and dir/man, removing the files there
+// that are no longer generated.
+func generate(dir string) error {
+	files, err := render()
 	if err != nil {
 		return err
 	}
-	for _, sub := range []string{"completions", "man"} {
+	for _, sub := range generatedDirs {
 		d := filepath.Join(dir, sub)
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err
@@ -89,15 +84,14 @@ func GenerateDocs(dir string) error {
 	return nil
 }
 
-// renderDocs renders every generated file, by its path under the
-// repository's top directory.
-func renderDocs() (map[string][]byte, error) {
+// render renders every generated file, by its path under the top
+// directory.
+func render() (map[string][]byte, error) {
 	files := map[string][]byte{}
-	root := NewRootCmd(docsFactory())
-	root.DisableAutoGenTag = true
+	root := cli.DocsCommand()
 	for shell, name := range completionFiles {
 		var buf bytes.Buffer
-		if err := writeCompletion(root, shell, &buf); err != nil {
+		if err := cli.WriteCompletion(root, shell, &buf); err != nil {
 			return nil, fmt.Errorf("%s completion: %w", shell, err)
 		}
 		files[filepath.Join("completions", name)] = buf.Bytes()

@@ -1,0 +1,80 @@
+// Package backend opens the local backend: the SQLite store, the audit log
+// and the key service over them. apikeyd and apikeyctl --db both open it
+// here, so the two cannot differ in how a database file is served.
+package backend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/apikeyctl/apikeyctl/pkg/audit"
+	"github.com/apikeyctl/apikeyctl/pkg/auth"
+	"github.com/apikeyctl/apikeyctl/pkg/keyservice"
+	"github.com/apikeyctl/apikeyctl/pkg/store/sqlite"
+)
+
+// Options says what to open.
+type Options struct {
+	// DB is the SQLite database file, created when missing (its directory
+	// must exist).
+	DB string
+	// AuditFile is the audit log, created when missing; no audit log is
+	// kept when it is empty.
+	AuditFile string
+	// Origin is the local origin the audit log records for its events.
+	Origin auth.Origin
+	// Service configures the key service. Its Auditor is set by Open.
+	Service keyservice.Options
+}
+
+// Backend is an open local backend.
+type Backend struct {
+	// Service is the key service over the database.
+	Service *keyservice.Service
+	closers []func() error
+}
+
+// Open opens the database and the audit log and starts the key service
+// over them. On error nothing is left open.
+func Open(ctx context.Context, opts Options) (*Backend, error) {
+	st, err := sqlite.Open(ctx, opts.DB)
+	if err != nil {
+		return nil, fmt.Errorf("open the database %s: %w", opts.DB, err)
+	}
+	b := &Backend{closers: []func() error{st.Close}}
+	svcOpts := opts.Service
+	if opts.AuditFile != "" {
+		al, err := audit.Open(opts.AuditFile, opts.Origin, svcOpts.Logger)
+		if err != nil {
+			b.Close()
+			return nil, &AuditLogError{Err: err}
+		}
+		b.closers = append(b.closers, al.Close)
+		svcOpts.Auditor = al
+	}
+	b.Service, err = keyservice.New(st, svcOpts)
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("start the key service: %w", err)
+	}
+	return b, nil
+}
+
+// AuditLogError is an audit log that could not be opened.
+type AuditLogError struct{ Err error }
+
+func (e *AuditLogError) Error() string { return e.Err.Error() }
+
+func (e *AuditLogError) Unwrap() error { return e.Err }
+
+// Close closes the audit log and the database, in the reverse order of
+// their opening.
+func (b *Backend) Close() error {
+	var errs []error
+	for i := len(b.closers) - 1; i >= 0; i-- {
+		errs = append(errs, b.closers[i]())
+	}
+	b.closers = nil
+	return errors.Join(errs...)
+}

@@ -1,0 +1,186 @@
+package layers
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/apikeyctl/apikeyctl/"
+
+// mayImport lists, for every package of the module, the packages of the
+// module it may import directly. It is the picture of the design, from the
+// bottom up.
+var mayImport = map[string][]string{
+	// Leaves: the contract, and the default paths both programs share.
+	"pkg/api":   {},
+	"pkg/paths": {},
+	// Terminal plumbing for the CLI.
+	"pkg/iostreams": {},
+
+	// The key itself, identities and privileges, the query DSL.
+	"pkg/apikey": {"pkg/api"},
+	"pkg/auth":   {"pkg/api"},
+	"pkg/query":  {"pkg/api"},
+
+	// Storage: the interface, its contract suite and the SQLite store.
+	// Storage knows no rules.
+	"pkg/store":           {"pkg/api", "pkg/query"},
+	"pkg/store/storetest": {"pkg/api", "pkg/query", "pkg/store"},
+	"pkg/store/sqlite":    {"pkg/api", "pkg/query", "pkg/store"},
+
+	// The rules: every rule of the API, over a store.
+	"pkg/keyservice": {"pkg/api", "pkg/apikey", "pkg/auth", "pkg/query", "pkg/store"},
+	// The audit sink: implements keyservice's Auditor.
+	"pkg/audit": {"pkg/api", "pkg/auth", "pkg/keyservice"},
+	// The one way to open the local backend (store + audit + rules), for
+	// the daemon and for apikeyctl --db.
+	"pkg/backend": {"pkg/api", "pkg/audit", "pkg/auth", "pkg/keyservice", "pkg/store/sqlite"},
+
+	// Transport: HTTP handlers (server side) and the HTTP client.
+	"pkg/esapi":  {"pkg/api", "pkg/auth"},
+	"pkg/client": {"pkg/api"},
+
+	// The two programs' packages.
+	"pkg/daemon": {"pkg/api", "pkg/audit", "pkg/auth", "pkg/backend", "pkg/esapi", "pkg/keyservice", "pkg/paths"},
+	"pkg/output": {"pkg/api", "pkg/iostreams"},
+	"pkg/cli":    {"pkg/api", "pkg/audit", "pkg/auth", "pkg/backend", "pkg/client", "pkg/iostreams", "pkg/keyservice", "pkg/output", "pkg/paths"},
+
+	// Commands.
+	"cmd/apikeyctl": {"pkg/cli"},
+	"cmd/apikeyd":   {"pkg/daemon"},
+	"cmd/gendocs":   {"pkg/cli", "pkg/daemon"},
+
+	// This package.
+	"pkg/layers": {},
+}
+
+// rules are the packages that hold the contract, the rules and storage:
+// they know no transport and no terminal.
+var rules = []string{
+	"pkg/api", "pkg/apikey", "pkg/auth", "pkg/query",
+	"pkg/store", "pkg/store/sqlite", "pkg/keyservice", "pkg/audit", "pkg/backend",
+}
+
+// transportOrTerminal are the packages that the rules must not link: each
+// with the packages below it, and a prefix ending in / names every package
+// that starts with it.
+var transportOrTerminal = []string{
+	"net/http", "github.com/spf13/", "github.com/charmbracelet/", "golang.org/x/term",
+	module + "pkg/esapi", module + "pkg/client", module + "pkg/daemon", module + "pkg/cli",
+	module + "pkg/output", module + "pkg/iostreams",
+}
+
+// mustNotLink lists, for each program, the packages it must not link.
+var mustNotLink = map[string][]string{
+	"cmd/apikeyctl": {"pkg/daemon", "pkg/esapi"},
+	"cmd/apikeyd":   {"pkg/cli", "pkg/output", "pkg/iostreams", "pkg/client"},
+}
+
+// within reports whether the package path is prefix or below it.
+func within(path, prefix string) bool {
+	if strings.HasSuffix(prefix, "/") {
+		return strings.HasPrefix(path, prefix)
+	}
+	return path == prefix || strings.HasPrefix(path, prefix+"/")
+}
+
+type pkg struct {
+	ImportPath string
+	Imports    []string
+	Deps       []string
+}
+
+// listPackages is `go list -json` of the module's packages, by path
+// relative to the module.
+func listPackages(t *testing.T) map[string]pkg {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command on PATH")
+	}
+	cmd := exec.Command(goBin, "list", "-json", module+"...")
+	out, err := cmd.Output()
+	if err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			t.Fatalf("go list: %v\n%s", err, exit.Stderr)
+		}
+		t.Fatalf("go list: %v", err)
+	}
+	pkgs := map[string]pkg{}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	for {
+		var p pkg
+		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		pkgs[strings.TrimPrefix(p.ImportPath, module)] = p
+	}
+	return pkgs
+}
+
+// ours is the module's packages among paths, relative to the module.
+func ours(paths []string) []string {
+	var rel []string
+	for _, p := range paths {
+		if r, ok := strings.CutPrefix(p, module); ok {
+			rel = append(rel, r)
+		}
+	}
+	return rel
+}
+
+func TestImportsPointDown(t *testing.T) {
+	for name, p := range listPackages(t) {
+		allowed, placed := mayImport[name]
+		if !placed {
+			t.Errorf("%s is not on the picture: add it to mayImport (and to the design's layers)", name)
+			continue
+		}
+		for _, imp := range ours(p.Imports) {
+			if !slices.Contains(allowed, imp) {
+				t.Errorf("%s imports %s, against the design's layers", name, imp)
+			}
+		}
+	}
+}
+
+func TestRulesKnowNoTransportOrTerminal(t *testing.T) {
+	pkgs := listPackages(t)
+	for _, name := range rules {
+		p, ok := pkgs[name]
+		if !ok {
+			t.Errorf("%s: no such package", name)
+			continue
+		}
+		for _, dep := range p.Deps {
+			if slices.ContainsFunc(transportOrTerminal, func(bad string) bool { return within(dep, bad) }) {
+				t.Errorf("%s links %s", name, dep)
+			}
+		}
+	}
+}
+
+func TestProgramsLinkOnlyTheirSide(t *testing.T) {
+	pkgs := listPackages(t)
+	for prog, banned := range mustNotLink {
+		p, ok := pkgs[prog]
+		if !ok {
+			t.Errorf("%s: no such package", prog)
+			continue
+		}
+		deps := ours(p.Deps)
+		for _, b := range banned {
+			if slices.Contains(deps, b) {
+				t.Errorf("%s links %s", prog, b)
+			}
+		}
+	}
+}
