@@ -89,37 +89,30 @@ func systemdListeners() ([]inherited, error) {
 var errTwoTCP = errors.New("socket activation: more than one TCP socket was passed; apikeyd serves one")
 
 // adopt takes the inherited sockets as the server's: Unix sockets join
-// listeners, the TCP socket (at most one) is returned, with TLS when the
-// configuration has a certificate. Plain HTTP on a non-loopback TCP socket
+// lns, the TCP socket (at most one) becomes its TCP listener, with TLS
+// when the configuration has a certificate. Plain HTTP on a non-loopback TCP socket
 // needs --insecure-listen, as with --listen. On error the caller closes
 // what was adopted.
-func (s *Server) adopt(in []inherited, listeners *[]net.Listener, addrs *Addrs, withTLS bool) (net.Listener, error) {
-	var tcp net.Listener
+func (s *Server) adopt(in []inherited, lns *listeners, withTLS bool) error {
 	for _, i := range in {
 		if i.unix() {
-			*listeners = append(*listeners, i.listener)
-			if addrs.Socket == "" {
-				addrs.Socket = i.listener.Addr().String()
+			lns.unix = append(lns.unix, i.listener)
+			if lns.addrs.Socket == "" {
+				lns.addrs.Socket = i.listener.Addr().String()
 			}
 			s.log.Info("serving on a socket passed by systemd", "name", i.name, "socket", i.listener.Addr().String())
 			continue
 		}
-		if tcp != nil {
+		if lns.tcp != nil {
 			i.listener.Close()
-			return tcp, errTwoTCP
+			return errTwoTCP
 		}
-		tcp = i.listener
-		addrs.Addr = tcp.Addr().String()
-		scheme := "http"
-		if withTLS {
-			scheme = "https"
-		}
-		addrs.URL = scheme + "://" + addrs.Addr
-		s.log.Info("serving on a socket passed by systemd", "name", i.name, "addr", addrs.Addr, "tls", withTLS)
-		host, _, _ := net.SplitHostPort(addrs.Addr)
+		lns.setTCP(i.listener, withTLS)
+		s.log.Info("serving on a socket passed by systemd", "name", i.name, "addr", lns.addrs.Addr, "tls", withTLS)
+		host, _, _ := net.SplitHostPort(lns.addrs.Addr)
 		if !withTLS && !s.cfg.InsecureListen && !isLoopback(host) {
-			return tcp, configErrorf("the TCP socket passed by systemd (%s) is not a loopback address: plain HTTP there would expose credentials to the network. Give --tls-cert and --tls-key, or --insecure-listen to serve plain HTTP anyway", addrs.Addr)
+			return configErrorf("the TCP socket passed by systemd (%s) is not a loopback address: plain HTTP there would expose credentials to the network. Give --tls-cert and --tls-key, or --insecure-listen to serve plain HTTP anyway", lns.addrs.Addr)
 		}
 	}
-	return tcp, nil
+	return nil
 }

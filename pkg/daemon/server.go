@@ -79,69 +79,19 @@ func (s *Server) Addrs() Addrs {
 // accepting, lets requests in flight finish, closes the store and removes
 // the socket and the ready file.
 func (s *Server) Run(ctx context.Context) (err error) {
-	var tlsConfig *tls.Config
-	if s.cfg.TLS() {
-		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
-		if err != nil {
-			return fmt.Errorf("load the TLS certificate: %w", err)
-		}
-		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	}
-
-	addrs := Addrs{PID: os.Getpid(), DB: s.cfg.DB, TLS: tlsConfig != nil}
-	var listeners []net.Listener
-	closeAll := func() {
-		for _, l := range listeners {
-			l.Close()
-		}
-	}
-	activated, err := s.activation()
+	tlsConfig, err := s.loadTLS()
 	if err != nil {
 		return err
 	}
-	var tcp net.Listener
-	if len(activated) > 0 {
-		// Socket-activated: serve on the sockets the service manager
-		// opened and owns, instead of --socket and --listen.
-		if tcp, err = s.adopt(activated, &listeners, &addrs, tlsConfig != nil); err != nil {
-			closeAll()
-			if tcp != nil {
-				tcp.Close()
-			}
-			return err
-		}
+	lns, err := s.listen(ctx, tlsConfig != nil)
+	if err != nil {
+		return err
 	}
-	if s.cfg.Socket != "" && len(activated) == 0 {
-		ul, err := listenUnix(ctx, s.cfg.Socket)
-		if err != nil {
-			return err
-		}
-		listeners = append(listeners, ul)
-		addrs.Socket = s.cfg.Socket
-	}
-	if s.cfg.Listen != "" && len(activated) == 0 {
-		var lc net.ListenConfig
-		tcp, err = lc.Listen(ctx, "tcp", s.cfg.Listen)
-		if err != nil {
-			closeAll()
-			return fmt.Errorf("listen on %s: %w", s.cfg.Listen, err)
-		}
-		addrs.Addr = tcp.Addr().String()
-		scheme := "http"
-		if tlsConfig != nil {
-			scheme = "https"
-		}
-		addrs.URL = scheme + "://" + addrs.Addr
-	}
-
 	// The database is opened (and bootstrapped) only once the listeners
 	// are ours: a daemon refused for a live socket touches nothing.
 	be, err := s.open(ctx)
 	if err != nil {
-		closeAll()
-		if tcp != nil {
-			tcp.Close()
-		}
+		lns.close()
 		return err
 	}
 	defer func() {
@@ -154,6 +104,94 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	stopRemover := be.startRemover(ctx)
 	defer stopRemover()
 
+	srv := s.httpServer(ctx, be, tlsConfig)
+	serving := serve(srv, lns, tlsConfig != nil)
+	removeReadyFile := s.announce(lns.addrs)
+	defer removeReadyFile()
+	return s.stop(ctx, srv, serving)
+}
+
+// loadTLS is the TLS configuration of the TCP listener; nil without TLS.
+func (s *Server) loadTLS() (*tls.Config, error) {
+	if !s.cfg.TLS() {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
+	if err != nil {
+		return nil, fmt.Errorf("load the TLS certificate: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// listeners are what a server serves on: Unix sockets, and at most one TCP
+// listener (with TLS when configured), with the addresses they make.
+type listeners struct {
+	unix  []net.Listener
+	tcp   net.Listener
+	addrs Addrs
+}
+
+// setTCP makes l the TCP listener.
+func (ls *listeners) setTCP(l net.Listener, withTLS bool) {
+	ls.tcp = l
+	ls.addrs.Addr = l.Addr().String()
+	scheme := "http"
+	if withTLS {
+		scheme = "https"
+	}
+	ls.addrs.URL = scheme + "://" + ls.addrs.Addr
+}
+
+// close closes every listener.
+func (ls *listeners) close() {
+	for _, l := range ls.unix {
+		l.Close()
+	}
+	if ls.tcp != nil {
+		ls.tcp.Close()
+	}
+}
+
+// listen opens the listeners: the sockets passed by the service manager
+// when socket-activated, else --socket and --listen. On error none is
+// left open.
+func (s *Server) listen(ctx context.Context, withTLS bool) (*listeners, error) {
+	lns := &listeners{addrs: Addrs{PID: os.Getpid(), DB: s.cfg.DB, TLS: withTLS}}
+	activated, err := s.activation()
+	if err != nil {
+		return nil, err
+	}
+	if len(activated) > 0 {
+		// Socket-activated: serve on the sockets the service manager
+		// opened and owns, instead of --socket and --listen.
+		if err := s.adopt(activated, lns, withTLS); err != nil {
+			lns.close()
+			return nil, err
+		}
+		return lns, nil
+	}
+	if s.cfg.Socket != "" {
+		ul, err := listenUnix(ctx, s.cfg.Socket)
+		if err != nil {
+			return nil, err
+		}
+		lns.unix = append(lns.unix, ul)
+		lns.addrs.Socket = s.cfg.Socket
+	}
+	if s.cfg.Listen != "" {
+		var lc net.ListenConfig
+		tcp, err := lc.Listen(ctx, "tcp", s.cfg.Listen)
+		if err != nil {
+			lns.close()
+			return nil, fmt.Errorf("listen on %s: %w", s.cfg.Listen, err)
+		}
+		lns.setTCP(tcp, withTLS)
+	}
+	return lns, nil
+}
+
+// httpServer is the HTTP server of the API over be.
+func (s *Server) httpServer(ctx context.Context, be *backend, tlsConfig *tls.Config) *http.Server {
 	handler := esapi.NewHandler(esapi.Config{
 		Service:       be.svc,
 		Authenticator: be.authn,
@@ -161,7 +199,7 @@ func (s *Server) Run(ctx context.Context) (err error) {
 		Logger:        s.log,
 		Info:          s.clusterInfo(),
 	})
-	srv := &http.Server{
+	return &http.Server{
 		Handler:           handler,
 		ConnContext:       connContext,
 		TLSConfig:         tlsConfig,
@@ -170,13 +208,22 @@ func (s *Server) Run(ctx context.Context) (err error) {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+}
 
-	serveErr := make(chan error, 2)
-	var wg sync.WaitGroup
-	serve := func(l net.Listener, withTLS bool) {
-		wg.Add(1)
+// serving is a server serving on its listeners: the first error of a
+// listener that failed, and what returns once every listener is done.
+type serving struct {
+	failed chan error
+	wg     sync.WaitGroup
+}
+
+// serve serves srv on every listener of lns, in the background.
+func serve(srv *http.Server, lns *listeners, withTLS bool) *serving {
+	sv := &serving{failed: make(chan error, len(lns.unix)+1)}
+	run := func(l net.Listener, withTLS bool) {
+		sv.wg.Add(1)
 		go func() {
-			defer wg.Done()
+			defer sv.wg.Done()
 			var err error
 			if withTLS {
 				err = srv.ServeTLS(l, "", "")
@@ -184,35 +231,46 @@ func (s *Server) Run(ctx context.Context) (err error) {
 				err = srv.Serve(l)
 			}
 			if err != nil && !errors.Is(err, http.ErrServerClosed) {
-				serveErr <- err
+				sv.failed <- err
 			}
 		}()
 	}
-	for _, l := range listeners {
-		serve(l, false)
+	for _, l := range lns.unix {
+		run(l, false)
 	}
-	if tcp != nil {
-		serve(tcp, tlsConfig != nil)
+	if lns.tcp != nil {
+		run(lns.tcp, withTLS)
 	}
+	return sv
+}
 
+// announce publishes addrs (Addrs, the log, the ready file) and closes
+// Ready. It returns what removes the ready file.
+func (s *Server) announce(addrs Addrs) (removeReadyFile func()) {
 	s.mu.Lock()
 	s.addrs = addrs
 	s.mu.Unlock()
 	s.log.Info("apikeyd listening", "socket", addrs.Socket, "addr", addrs.Addr, "tls", addrs.TLS, "db", addrs.DB)
+	removeReadyFile = func() {}
 	if s.cfg.ReadyFile != "" {
 		if err := writeReadyFile(s.cfg.ReadyFile, addrs); err != nil {
 			s.log.Error("cannot write the ready file", "path", s.cfg.ReadyFile, "err", err)
 		} else {
-			defer os.Remove(s.cfg.ReadyFile)
+			removeReadyFile = func() { os.Remove(s.cfg.ReadyFile) }
 		}
 	}
 	close(s.ready)
+	return removeReadyFile
+}
 
+// stop waits until ctx ends or a listener fails, then shuts srv down,
+// giving requests in flight ShutdownTimeout to finish.
+func (s *Server) stop(ctx context.Context, srv *http.Server, sv *serving) error {
 	var runErr error
 	select {
 	case <-ctx.Done():
 		s.log.Info("apikeyd stopping", "reason", context.Cause(ctx).Error())
-	case runErr = <-serveErr:
+	case runErr = <-sv.failed:
 		s.log.Error("apikeyd stopping after a listener failed", "err", runErr)
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.ShutdownTimeout)
@@ -221,7 +279,7 @@ func (s *Server) Run(ctx context.Context) (err error) {
 		s.log.Warn("requests still in flight at the shutdown deadline were cut off", "err", err)
 		srv.Close()
 	}
-	wg.Wait()
+	sv.wg.Wait()
 	if runErr != nil {
 		return fmt.Errorf("serve: %w", runErr)
 	}
