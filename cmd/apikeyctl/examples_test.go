@@ -93,28 +93,7 @@ func TestExamples(t *testing.T) {
 		t.Skip("bash is not installed")
 	}
 	d := startDaemon(t)
-	_, port, _ := strings.Cut(d.Addr, ":")
 	sockEnv := []string{"APIKEYCTL_SOCKET=" + d.Socket, "XDG_CONFIG_HOME=" + t.TempDir()}
-	// seed makes the fixtures the examples rely on exist; examples may
-	// delete them, so each example gets them anew.
-	seed := func(t *testing.T) {
-		t.Helper()
-		users := apikeyctl(t, sockEnv, "", "user", "get", "--jq", "keys[]")
-		for _, u := range []string{"alice", "bob", "ci-bot"} {
-			if !strings.Contains("\n"+users+"\n", "\n"+u+"\n") {
-				pw := examplePassword(strings.ToUpper(strings.ReplaceAll(u, "-", "_")) + "_PASSWORD")
-				apikeyctl(t, sockEnv, pw+"\n", "user", "add", u, "--roles", "ci_keys", "--new-password-stdin")
-			}
-		}
-		apikeyctl(t, sockEnv, "", "role", "put", "key_admin", "--cluster", "manage_own_api_key")
-		keys := apikeyctl(t, sockEnv, "", "get", "--active-only", "--field", "name")
-		for _, name := range []string{"ci-deploy", "tmp-debug"} {
-			if !strings.Contains("\n"+keys+"\n", "\n"+name+"\n") {
-				apikeyctl(t, sockEnv, "", "create", "--name", name)
-			}
-		}
-	}
-
 	ios, _, _, _ := iostreams.Test()
 	root := cli.NewRootCmd(&cli.Factory{IOStreams: ios, Getenv: func(string) string { return "" }, Now: time.Now})
 	examples := collectExamples(root)
@@ -123,73 +102,27 @@ func TestExamples(t *testing.T) {
 	}
 	for _, ex := range examples {
 		t.Run(ex.name, func(t *testing.T) {
+			// Examples may delete the fixtures, so each example gets
+			// them anew.
 			if seededRE.MatchString(ex.text) {
-				seed(t)
+				seedExamples(t, sockEnv)
 			}
-			work := t.TempDir()
-			var created struct {
-				ID      string `json:"id"`
-				Encoded string `json:"encoded"`
-			}
+			var key exampleKey
 			out := apikeyctl(t, sockEnv, "", "create", "--name", "example-key", "-o", "json")
-			if err := json.Unmarshal([]byte(out), &created); err != nil {
+			if err := json.Unmarshal([]byte(out), &key); err != nil {
 				t.Fatal(err)
 			}
-			fixtures := map[string]string{
-				"roles.json":       `{"logs-reader":{"cluster":["monitor"],"indices":[{"names":["logs-*"],"privileges":["read"]}]}}`,
-				"reader-role.json": `{"cluster":["monitor"],"indices":[{"names":["logs-*"],"privileges":["read"]}]}`,
-				"access.json":      `{"search":[{"names":["logs-*"]}]}`,
-				"ids.txt":          created.ID + "\n",
-			}
-			ca, err := os.ReadFile(d.CAFile)
-			if err != nil {
-				t.Fatal(err)
-			}
-			fixtures["http_ca.crt"] = string(ca)
-			for name, content := range fixtures {
-				if err := os.WriteFile(filepath.Join(work, name), []byte(content), 0o600); err != nil {
-					t.Fatal(err)
-				}
-			}
-			script := strings.ReplaceAll(ex.text, sampleID, created.ID)
+			work := exampleWorkDir(t, d, key)
+			_, port, _ := strings.Cut(d.Addr, ":")
+			script := strings.ReplaceAll(ex.text, sampleID, key.ID)
 			script = strings.ReplaceAll(script, "localhost:9200", "localhost:"+port)
-			dataDir := filepath.Join(work, "var", "lib", "apikeyd")
-			if err := os.MkdirAll(dataDir, 0o700); err != nil {
-				t.Fatal(err)
-			}
-			script = strings.ReplaceAll(script, "/var/lib/apikeyd", dataDir)
+			script = strings.ReplaceAll(script, "/var/lib/apikeyd", filepath.Join(work, "var", "lib", "apikeyd"))
 
-			env := []string{
-				"PATH=" + os.Getenv("PATH"),
-				"GORACE=" + os.Getenv("GORACE"),
-				"HOME=" + work,
-				"TMPDIR=" + work,
-				"XDG_CONFIG_HOME=" + filepath.Join(work, ".config"),
-				"XDG_RUNTIME_DIR=" + work,
-				"APIKEYD_SOCKET=" + d.Socket,
-				"ELASTIC_PASSWORD=" + d.Password,
-				"KEY=" + created.Encoded,
-				"ID=" + created.ID,
-			}
-			for _, m := range varRE.FindAllStringSubmatch(script, -1) {
-				name := m[1]
-				switch {
-				case name == "HOME" || name == "PATH" || name == "ELASTIC_PASSWORD" || name == "KEY" || name == "ID":
-				case strings.Contains(name, "PASSWORD") || name == "PW":
-					env = append(env, name+"="+examplePassword(name))
-				case strings.Contains(name, "KEY"):
-					env = append(env, name+"="+created.Encoded)
-				case strings.HasSuffix(name, "ID"):
-					env = append(env, name+"="+created.ID)
-				default:
-					env = append(env, name+"=example")
-				}
-			}
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, "bash", "-c", "set -eo pipefail\n"+script)
 			cmd.Dir = work
-			cmd.Env = env
+			cmd.Env = exampleEnv(script, work, d, key)
 			cmd.Stdin = strings.NewReader("")
 			outErr, err := cmd.CombinedOutput()
 			if err != nil {
@@ -197,6 +130,90 @@ func TestExamples(t *testing.T) {
 			}
 		})
 	}
+}
+
+// exampleKey is the key each example may use as $KEY and $ID.
+type exampleKey struct {
+	ID      string `json:"id"`
+	Encoded string `json:"encoded"`
+}
+
+// seedExamples makes the users, role and keys the examples rely on exist.
+func seedExamples(t *testing.T, sockEnv []string) {
+	t.Helper()
+	users := apikeyctl(t, sockEnv, "", "user", "get", "--jq", "keys[]")
+	for _, u := range []string{"alice", "bob", "ci-bot"} {
+		if !strings.Contains("\n"+users+"\n", "\n"+u+"\n") {
+			pw := examplePassword(strings.ToUpper(strings.ReplaceAll(u, "-", "_")) + "_PASSWORD")
+			apikeyctl(t, sockEnv, pw+"\n", "user", "add", u, "--roles", "ci_keys", "--new-password-stdin")
+		}
+	}
+	apikeyctl(t, sockEnv, "", "role", "put", "key_admin", "--cluster", "manage_own_api_key")
+	keys := apikeyctl(t, sockEnv, "", "get", "--active-only", "--field", "name")
+	for _, name := range []string{"ci-deploy", "tmp-debug"} {
+		if !strings.Contains("\n"+keys+"\n", "\n"+name+"\n") {
+			apikeyctl(t, sockEnv, "", "create", "--name", name)
+		}
+	}
+}
+
+// exampleWorkDir is an example's working directory, with the files the
+// examples name and a data directory in place of /var/lib/apikeyd.
+func exampleWorkDir(t *testing.T, d *testDaemon, key exampleKey) string {
+	t.Helper()
+	work := t.TempDir()
+	ca, err := os.ReadFile(d.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixtures := map[string]string{
+		"roles.json":       `{"logs-reader":{"cluster":["monitor"],"indices":[{"names":["logs-*"],"privileges":["read"]}]}}`,
+		"reader-role.json": `{"cluster":["monitor"],"indices":[{"names":["logs-*"],"privileges":["read"]}]}`,
+		"access.json":      `{"search":[{"names":["logs-*"]}]}`,
+		"ids.txt":          key.ID + "\n",
+		"http_ca.crt":      string(ca),
+	}
+	for name, content := range fixtures {
+		if err := os.WriteFile(filepath.Join(work, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(work, "var", "lib", "apikeyd"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return work
+}
+
+// exampleEnv is the environment of an example: the daemon's socket and
+// password, and a value for every other variable the script names.
+func exampleEnv(script, work string, d *testDaemon, key exampleKey) []string {
+	env := []string{
+		"PATH=" + os.Getenv("PATH"),
+		"GORACE=" + os.Getenv("GORACE"),
+		"HOME=" + work,
+		"TMPDIR=" + work,
+		"XDG_CONFIG_HOME=" + filepath.Join(work, ".config"),
+		"XDG_RUNTIME_DIR=" + work,
+		"APIKEYD_SOCKET=" + d.Socket,
+		"ELASTIC_PASSWORD=" + d.Password,
+		"KEY=" + key.Encoded,
+		"ID=" + key.ID,
+	}
+	for _, m := range varRE.FindAllStringSubmatch(script, -1) {
+		name := m[1]
+		switch {
+		case name == "HOME" || name == "PATH" || name == "ELASTIC_PASSWORD" || name == "KEY" || name == "ID":
+		case strings.Contains(name, "PASSWORD") || name == "PW":
+			env = append(env, name+"="+examplePassword(name))
+		case strings.Contains(name, "KEY"):
+			env = append(env, name+"="+key.Encoded)
+		case strings.HasSuffix(name, "ID"):
+			env = append(env, name+"="+key.ID)
+		default:
+			env = append(env, name+"=example")
+		}
+	}
+	return env
 }
 
 // examplePassword is the value of the password variable name in the
