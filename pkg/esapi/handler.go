@@ -24,6 +24,7 @@ import (
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
 	"github.com/apikeyctl/apikeyctl/pkg/auth"
+	"github.com/apikeyctl/apikeyctl/pkg/orderedjson"
 )
 
 // Authenticator checks the credential a request carries and returns the
@@ -315,7 +316,7 @@ func (h *handler) writeJSON(x *exchange, status int, v any) {
 		return
 	}
 	if x.filter != nil || x.pretty {
-		tree, err := parseTree(data)
+		tree, err := orderedjson.Decode(data)
 		if err != nil {
 			h.internalError(x, fmt.Errorf("re-read response: %w", err))
 			return
@@ -323,7 +324,7 @@ func (h *handler) writeJSON(x *exchange, status int, v any) {
 		if x.filter != nil {
 			tree = x.filter.apply(tree)
 		}
-		data = tree.render(x.pretty)
+		data = orderedjson.Encode(tree, orderedjson.Format{Pretty: x.pretty})
 	}
 	x.send(status, data)
 }
@@ -365,7 +366,7 @@ func (h *handler) writeInternal(x *exchange) {
 // writeEnvelope answers with an exception envelope for a status that has
 // no api.Code (such as 413).
 func (h *handler) writeEnvelope(x *exchange, status int, typ, reason string) {
-	exc := `{"type":` + string(encodeString(typ)) + `,"reason":` + string(encodeString(reason)) + `}`
+	exc := `{"type":` + string(orderedjson.Encode(typ, orderedjson.Format{})) + `,"reason":` + string(orderedjson.Encode(reason, orderedjson.Format{})) + `}`
 	body := `{"error":{"root_cause":[` + exc + `],` + exc[1:len(exc)-1] + `},"status":` + strconv.Itoa(status) + `}`
 	h.sendError(x, status, []byte(body))
 }
@@ -373,7 +374,7 @@ func (h *handler) writeEnvelope(x *exchange, status int, typ, reason string) {
 // writeSimple answers with Elasticsearch's simple error body
 // {"error":"...","status":N} (without status for "no handler found").
 func (h *handler) writeSimple(x *exchange, status int, msg string, withStatus bool) {
-	body := `{"error":` + string(encodeString(msg))
+	body := `{"error":` + string(orderedjson.Encode(msg, orderedjson.Format{}))
 	if withStatus {
 		body += `,"status":` + strconv.Itoa(status)
 	}
@@ -385,8 +386,8 @@ func (h *handler) writeSimple(x *exchange, status int, msg string, withStatus bo
 // not filter_path.
 func (h *handler) sendError(x *exchange, status int, body []byte) {
 	if x.pretty {
-		if tree, err := parseTree(body); err == nil {
-			body = tree.render(true)
+		if tree, err := orderedjson.Decode(body); err == nil {
+			body = orderedjson.Encode(tree, orderedjson.Format{Pretty: true})
 		}
 	}
 	x.send(status, body)

@@ -19,6 +19,8 @@ var mayImport = map[string][]string{
 	// Leaves: the contract, and the default paths both programs share.
 	"pkg/api":   {},
 	"pkg/paths": {},
+	// Ordered JSON trees for output, used by both sides.
+	"pkg/orderedjson": {},
 	// Terminal plumbing for the CLI.
 	"pkg/iostreams": {},
 
@@ -42,12 +44,12 @@ var mayImport = map[string][]string{
 	"pkg/backend": {"pkg/api", "pkg/audit", "pkg/auth", "pkg/keyservice", "pkg/store/sqlite"},
 
 	// Transport: HTTP handlers (server side) and the HTTP client.
-	"pkg/esapi":  {"pkg/api", "pkg/auth"},
+	"pkg/esapi":  {"pkg/api", "pkg/auth", "pkg/orderedjson"},
 	"pkg/client": {"pkg/api"},
 
 	// The two programs' packages.
 	"pkg/daemon": {"pkg/api", "pkg/audit", "pkg/auth", "pkg/backend", "pkg/esapi", "pkg/keyservice", "pkg/paths"},
-	"pkg/output": {"pkg/api", "pkg/iostreams"},
+	"pkg/output": {"pkg/api", "pkg/iostreams", "pkg/orderedjson"},
 	"pkg/cli":    {"pkg/api", "pkg/audit", "pkg/auth", "pkg/backend", "pkg/client", "pkg/iostreams", "pkg/keyservice", "pkg/output", "pkg/paths"},
 
 	// Commands.

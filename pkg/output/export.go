@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
+	"github.com/apikeyctl/apikeyctl/pkg/orderedjson"
 )
 
 // marshal renders v as the REST API does: encoding/json with the api
@@ -185,125 +186,20 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// object is a decoded JSON object that keeps its key order.
-type object []member
-
-type member struct {
-	Key   string
-	Value any
-}
-
-// get returns the value of key, if present.
-func (o object) get(key string) (any, bool) {
-	for _, m := range o {
-		if m.Key == key {
-			return m.Value, true
-		}
-	}
-	return nil, false
-}
-
-// decodeOrdered decodes JSON into object, []any, string, json.Number, bool
-// and nil, keeping object key order.
+// decodeOrdered decodes a rendered response into an orderedjson tree.
 func decodeOrdered(data []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	v, err := decodeValue(dec)
+	v, err := orderedjson.Decode(data)
 	if err != nil {
 		return nil, fmt.Errorf("decode response: %w", err)
 	}
 	return v, nil
 }
 
-func decodeValue(dec *json.Decoder) (any, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	switch t := tok.(type) {
-	case json.Delim:
-		switch t {
-		case '{':
-			obj := object{}
-			for dec.More() {
-				kt, err := dec.Token()
-				if err != nil {
-					return nil, err
-				}
-				key, _ := kt.(string)
-				val, err := decodeValue(dec)
-				if err != nil {
-					return nil, err
-				}
-				obj = append(obj, member{Key: key, Value: val})
-			}
-			if _, err := dec.Token(); err != nil {
-				return nil, err
-			}
-			return obj, nil
-		case '[':
-			arr := []any{}
-			for dec.More() {
-				val, err := decodeValue(dec)
-				if err != nil {
-					return nil, err
-				}
-				arr = append(arr, val)
-			}
-			if _, err := dec.Token(); err != nil {
-				return nil, err
-			}
-			return arr, nil
-		}
-		return nil, fmt.Errorf("unexpected %v", t)
-	default:
-		return t, nil
-	}
-}
-
-// encodeOrdered renders a decoded value back as compact JSON, in its order.
-func encodeOrdered(v any) []byte {
-	var b bytes.Buffer
-	encodeOrderedTo(&b, v)
-	return b.Bytes()
-}
-
-func encodeOrderedTo(b *bytes.Buffer, v any) {
-	switch t := v.(type) {
-	case object:
-		b.WriteByte('{')
-		for i, m := range t {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			k, _ := json.Marshal(m.Key)
-			b.Write(k)
-			b.WriteByte(':')
-			encodeOrderedTo(b, m.Value)
-		}
-		b.WriteByte('}')
-	case []any:
-		b.WriteByte('[')
-		for i, e := range t {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			encodeOrderedTo(b, e)
-		}
-		b.WriteByte(']')
-	case json.Number:
-		b.WriteString(t.String())
-	default:
-		s, _ := json.Marshal(t)
-		b.Write(s)
-	}
-}
-
 // yamlNode builds the YAML node of a decoded JSON value, keeping key order
 // and the JSON types (a string that looks like a number stays a string).
 func yamlNode(v any) *yaml.Node {
 	switch t := v.(type) {
-	case object:
+	case orderedjson.Object:
 		n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 		for _, m := range t {
 			n.Content = append(n.Content,
@@ -333,4 +229,10 @@ func yamlNode(v any) *yaml.Node {
 	default:
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}
 	}
+}
+
+// compactJSON renders a decoded value as compact JSON, escaped as
+// encoding/json escapes the rest of the output.
+func compactJSON(v any) string {
+	return string(orderedjson.Encode(v, orderedjson.Format{EscapeHTML: true}))
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
+	"github.com/apikeyctl/apikeyctl/pkg/orderedjson"
 )
 
 // writeField prints the value at path, one raw value per line: for a list
@@ -76,7 +77,7 @@ func rawValue(v any) string {
 	case bool:
 		return strconv.FormatBool(t)
 	default:
-		return string(encodeOrdered(t))
+		return compactJSON(t)
 	}
 }
 
@@ -84,8 +85,8 @@ func rawValue(v any) string {
 func lookup(v any, segs []string) any {
 	for _, s := range segs {
 		switch t := v.(type) {
-		case object:
-			v, _ = t.get(s)
+		case orderedjson.Object:
+			v, _ = t.Get(s)
 		case []any:
 			i, err := strconv.Atoi(s)
 			if err != nil || i < 0 || i >= len(t) {

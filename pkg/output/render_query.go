@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
+	"github.com/apikeyctl/apikeyctl/pkg/orderedjson"
 )
 
 // queryResult shows a query API keys answer: the keys as a table, then the
@@ -47,7 +48,7 @@ func (t *Terminal) AggregationsTable(aggs json.RawMessage) error {
 	if err != nil {
 		return err
 	}
-	obj, ok := tree.(object)
+	obj, ok := tree.(orderedjson.Object)
 	if !ok {
 		return fmt.Errorf("aggregations: not an object")
 	}
@@ -66,9 +67,9 @@ func (t *Terminal) AggregationsTable(aggs json.RawMessage) error {
 }
 
 // aggRows appends the rows of the aggregations in obj, named under prefix.
-func aggRows(prefix string, obj object, rows *[][]string) {
+func aggRows(prefix string, obj orderedjson.Object, rows *[][]string) {
 	for _, m := range obj {
-		body, ok := m.Value.(object)
+		body, ok := m.Value.(orderedjson.Object)
 		if !ok {
 			continue
 		}
@@ -81,50 +82,50 @@ func aggRows(prefix string, obj object, rows *[][]string) {
 		}
 		switch {
 		case has(body, "buckets"):
-			buckets, _ := body.get("buckets")
+			buckets, _ := body.Get("buckets")
 			switch bs := buckets.(type) {
 			case []any:
 				for i, b := range bs {
-					bo, _ := b.(object)
+					bo, _ := b.(orderedjson.Object)
 					key := bucketKey(bo)
 					if key == "" {
 						key = fmt.Sprint(i)
 					}
 					bucketRow(name, key, bo, rows)
 				}
-			case object:
+			case orderedjson.Object:
 				for _, b := range bs {
-					bo, _ := b.Value.(object)
+					bo, _ := b.Value.(orderedjson.Object)
 					bucketRow(name, b.Key, bo, rows)
 				}
 			}
 		case has(body, "value"):
-			v, _ := body.get("value")
+			v, _ := body.Get("value")
 			*rows = append(*rows, []string{name, "", scalarText(v)})
 		case has(body, "doc_count"):
-			v, _ := body.get("doc_count")
+			v, _ := body.Get("doc_count")
 			*rows = append(*rows, []string{name, "", scalarText(v)})
 			aggRows(name, subAggs(body), rows)
 		}
 	}
 }
 
-func bucketRow(name, key string, b object, rows *[][]string) {
-	count, _ := b.get("doc_count")
+func bucketRow(name, key string, b orderedjson.Object, rows *[][]string) {
+	count, _ := b.Get("doc_count")
 	*rows = append(*rows, []string{name, key, scalarText(count)})
 	aggRows(name+"["+key+"]", subAggs(b), rows)
 }
 
 // subAggs are the members of a bucket that are aggregations.
-func subAggs(b object) object {
-	var out object
+func subAggs(b orderedjson.Object) orderedjson.Object {
+	var out orderedjson.Object
 	for _, m := range b {
 		switch m.Key {
 		case "key", "key_as_string", "doc_count", "from", "to", "from_as_string", "to_as_string",
 			"doc_count_error_upper_bound", "sum_other_doc_count", "buckets", "after_key", "meta", "value":
 			continue
 		}
-		if _, ok := m.Value.(object); ok {
+		if _, ok := m.Value.(orderedjson.Object); ok {
 			out = append(out, m)
 		}
 	}
@@ -133,15 +134,15 @@ func subAggs(b object) object {
 
 // bucketKey is how a bucket is named: key_as_string, key, or for a
 // composite bucket its key's values as name=value pairs.
-func bucketKey(b object) string {
-	if s, ok := b.get("key_as_string"); ok {
+func bucketKey(b orderedjson.Object) string {
+	if s, ok := b.Get("key_as_string"); ok {
 		return scalarText(s)
 	}
-	k, ok := b.get("key")
+	k, ok := b.Get("key")
 	if !ok {
 		return ""
 	}
-	if ko, ok := k.(object); ok {
+	if ko, ok := k.(orderedjson.Object); ok {
 		parts := make([]string, len(ko))
 		for i, m := range ko {
 			parts[i] = m.Key + "=" + scalarText(m.Value)
@@ -151,7 +152,7 @@ func bucketKey(b object) string {
 	return scalarText(k)
 }
 
-func has(o object, key string) bool {
-	_, ok := o.get(key)
+func has(o orderedjson.Object, key string) bool {
+	_, ok := o.Get(key)
 	return ok
 }

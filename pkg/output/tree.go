@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/lipgloss/tree"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
+	"github.com/apikeyctl/apikeyctl/pkg/orderedjson"
 )
 
 // valueTree adds the members of a decoded JSON value to tr: scalars and
@@ -16,7 +17,7 @@ import (
 // subtrees.
 func (t *Terminal) valueTree(tr *tree.Tree, v any) {
 	switch x := v.(type) {
-	case object:
+	case orderedjson.Object:
 		for _, m := range x {
 			t.addValue(tr, clean(m.Key), m.Value)
 		}
@@ -43,7 +44,7 @@ func (t *Terminal) addValue(tr *tree.Tree, key string, v any) {
 // line.
 func inlineText(v any) (string, bool) {
 	switch x := v.(type) {
-	case object:
+	case orderedjson.Object:
 		if len(x) == 0 {
 			return "{}", true
 		}
@@ -55,7 +56,7 @@ func inlineText(v any) (string, bool) {
 		parts := make([]string, len(x))
 		for i, e := range x {
 			switch e.(type) {
-			case object, []any:
+			case orderedjson.Object, []any:
 				return "", false
 			}
 			parts[i] = scalarText(e)
@@ -79,7 +80,7 @@ func scalarText(v any) string {
 		}
 		return "false"
 	}
-	return string(encodeOrdered(v))
+	return compactJSON(v)
 }
 
 // anyTree adds a Go value (metadata, global privileges) to tr through its

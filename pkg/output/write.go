@@ -8,6 +8,7 @@ import (
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
 	"github.com/apikeyctl/apikeyctl/pkg/iostreams"
+	"github.com/apikeyctl/apikeyctl/pkg/orderedjson"
 )
 
 // Write writes v, a response of the API (a value or a pointer), to
@@ -121,7 +122,7 @@ func flatten(prefix string, v any, rows *[][2]string) {
 	}
 	switch x := v.(type) {
 	case nil:
-	case object:
+	case orderedjson.Object:
 		for _, m := range x {
 			flatten(join(m.Key), m.Value, rows)
 		}
