@@ -15,16 +15,14 @@
 // they are the same in tests as on a terminal. On a pipe they degrade to
 // tab-separated rows without colour or truncation.
 //
-// A command makes one call:
+// A command makes one call, with Options filled from its flags (apikeyctl
+// registers -o with FlagUsage, --field, --jq and --template):
 //
-//	resp, err := opts.Service.GetAPIKeys(ctx, req)
+//	resp, err := svc.GetAPIKeys(ctx, req)
 //	if err != nil {
 //		return err
 //	}
-//	return output.Write(opts.IO, opts.Output, resp)
+//	return output.Write(ios, opts, resp)
 //
-// with opts.Output an Options filled from the flags, for example:
-//
-//	cmd.Flags().VarP(&opts.Output.Format, "output", "o", output.FlagUsage)
-//	cmd.Flags().StringVar(&opts.Output.Field, "field", "", "print one field per line")
+// ExampleWrite shows it running.
 package output
