@@ -119,94 +119,33 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.serve(x)
 }
 
+// serve answers one request, in Elasticsearch's order of checks: the
+// query string, the route, the body, the caller, the route's parameters.
+// Each step that refuses the request has answered it.
 func (h *handler) serve(x *exchange) {
-	r := x.r
 	hdr := x.w.Header()
 	hdr.Set("X-Elastic-Product", "Elasticsearch")
 	hdr.Set("Content-Type", "application/json")
-
-	q, qerr := parseQuery(r.URL.RawQuery)
-	if qerr == nil {
-		x.q = q
-		if v, ok := q["pretty"]; ok && v != "false" {
-			x.pretty = true
-		}
+	if !h.readQuery(x) {
+		return
 	}
-	if err := rejectBrowser(r); err != nil {
+	rt := h.route(x)
+	if rt == nil || !h.readRequestBody(x) {
+		return
+	}
+	ctx, ok := h.authenticateExchange(x)
+	if !ok {
+		return
+	}
+	if err := checkParams(x.r.URL.Path, x.q, rt.params); err != nil {
 		h.writeError(x, err)
 		return
 	}
-	if qerr != nil {
-		h.writeError(x, qerr)
+	if len(x.body) > 0 && !rt.body {
+		h.writeError(x, api.Errorf(api.Invalid, "request [%s %s] does not support having a body", x.r.Method, x.r.URL.Path))
 		return
 	}
-	if v, ok := q["error_trace"]; ok {
-		if _, err := parseBool(v); err != nil {
-			h.writeSimple(x, http.StatusBadRequest, err.(*api.Error).Reason, true)
-			return
-		}
-	}
-
-	rs, ps := match(h.routes, r.URL.EscapedPath())
-	var rt *route
-	for i, c := range rs {
-		if c.method == r.Method {
-			rt, x.path = c, ps[i]
-			break
-		}
-	}
-	if rt == nil {
-		h.noRoute(x, rs)
-		return
-	}
-
-	body, err := readBody(r, h.maxBody)
-	if err != nil {
-		var tl errTooLarge
-		if errors.As(err, &tl) {
-			h.writeEnvelope(x, http.StatusRequestEntityTooLarge, "content_too_long_exception", tl.Error())
-			return
-		}
-		h.writeError(x, err)
-		return
-	}
-	x.body = body
-	if len(body) > 0 {
-		if err := checkContentType(r.Header.Values("Content-Type")); err != nil {
-			var ct contentTypeError
-			if errors.As(err, &ct) {
-				h.writeSimple(x, http.StatusNotAcceptable, ct.msg, true)
-				return
-			}
-			h.writeError(x, err)
-			return
-		}
-	}
-	if err := checkAccept(r.Header.Values("Accept")); err != nil {
-		h.writeError(x, err)
-		return
-	}
-
-	// The origin goes into the context first, so that authentication is
-	// audited with it.
-	r = r.WithContext(withOrigin(r))
-	sub, err := h.authenticate(r)
-	if err != nil {
-		h.writeError(x, err)
-		return
-	}
-	x.sub = sub
-	ctx := auth.WithSubject(r.Context(), sub)
-
-	if err := checkParams(r.URL.Path, q, rt.params); err != nil {
-		h.writeError(x, err)
-		return
-	}
-	if len(body) > 0 && !rt.body {
-		h.writeError(x, api.Errorf(api.Invalid, "request [%s %s] does not support having a body", r.Method, r.URL.Path))
-		return
-	}
-	x.filter = parseFilterPath(q["filter_path"])
+	x.filter = parseFilterPath(x.q["filter_path"])
 
 	status, v, err := rt.serve(ctx, h, x)
 	if err != nil {
@@ -214,6 +153,94 @@ func (h *handler) serve(x *exchange) {
 		return
 	}
 	h.writeJSON(x, status, v)
+}
+
+// readQuery parses the query string (pretty first, so that even its
+// errors honour it) and refuses browser-originated requests.
+func (h *handler) readQuery(x *exchange) bool {
+	q, qerr := parseQuery(x.r.URL.RawQuery)
+	if qerr == nil {
+		x.q = q
+		if v, ok := q["pretty"]; ok && v != "false" {
+			x.pretty = true
+		}
+	}
+	if err := rejectBrowser(x.r); err != nil {
+		h.writeError(x, err)
+		return false
+	}
+	if qerr != nil {
+		h.writeError(x, qerr)
+		return false
+	}
+	if v, ok := q["error_trace"]; ok {
+		if _, err := parseBool(v); err != nil {
+			h.writeSimple(x, http.StatusBadRequest, err.(*api.Error).Reason, true)
+			return false
+		}
+	}
+	return true
+}
+
+// route finds the route of the request's method and path; nil when there
+// is none, the request answered.
+func (h *handler) route(x *exchange) *route {
+	rs, ps := match(h.routes, x.r.URL.EscapedPath())
+	for i, c := range rs {
+		if c.method == x.r.Method {
+			x.path = ps[i]
+			return c
+		}
+	}
+	h.noRoute(x, rs)
+	return nil
+}
+
+// readRequestBody reads the body within the size limit and checks its
+// content type and the accepted one.
+func (h *handler) readRequestBody(x *exchange) bool {
+	body, err := readBody(x.r, h.maxBody)
+	if err != nil {
+		var tl errTooLarge
+		if errors.As(err, &tl) {
+			h.writeEnvelope(x, http.StatusRequestEntityTooLarge, "content_too_long_exception", tl.Error())
+			return false
+		}
+		h.writeError(x, err)
+		return false
+	}
+	x.body = body
+	if len(body) > 0 {
+		if err := checkContentType(x.r.Header.Values("Content-Type")); err != nil {
+			var ct contentTypeError
+			if errors.As(err, &ct) {
+				h.writeSimple(x, http.StatusNotAcceptable, ct.msg, true)
+				return false
+			}
+			h.writeError(x, err)
+			return false
+		}
+	}
+	if err := checkAccept(x.r.Header.Values("Accept")); err != nil {
+		h.writeError(x, err)
+		return false
+	}
+	return true
+}
+
+// authenticateExchange authenticates the caller; the returned context
+// carries its subject and the call's origin.
+func (h *handler) authenticateExchange(x *exchange) (context.Context, bool) {
+	// The origin goes into the context first, so that authentication is
+	// audited with it.
+	r := x.r.WithContext(withOrigin(x.r))
+	sub, err := h.authenticate(r)
+	if err != nil {
+		h.writeError(x, err)
+		return nil, false
+	}
+	x.sub = sub
+	return auth.WithSubject(r.Context(), sub), true
 }
 
 // withOrigin returns the request's context with the call's origin for
