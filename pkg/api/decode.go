@@ -5,8 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
+
+	"github.com/apikeyctl/apikeyctl/pkg/strictjson"
 )
 
 // This file holds the strict request body decoders. Like Elasticsearch's
@@ -42,56 +43,22 @@ type wrongType struct{ kind string }
 
 func (w wrongType) Error() string { return "wrong type " + w.kind }
 
-// position renders a byte offset as Elasticsearch's "[line:column]".
-func position(data []byte, off int64) string {
-	off = max(off, 0)
-	for off < int64(len(data)) && strings.ContainsRune(" \t\r\n,{", rune(data[off])) {
-		off++
-	}
-	line, col := 1, 1
-	for i := int64(0); i < off && i < int64(len(data)); i++ {
-		if data[i] == '\n' {
-			line++
-			col = 1
-		} else {
-			col++
-		}
-	}
-	return fmt.Sprintf("[%d:%d]", line, col)
-}
-
 // eachField calls fn for every member of the JSON object in data, in order,
-// with the offset at which the member starts.
-func eachField(data []byte, fn func(key string, raw json.RawMessage, off int64) error) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	tok, err := dec.Token()
+// with the position of its name. data is read by the one strict reader of
+// request bodies: duplicate fields, nesting deeper than 1,000 levels and
+// invalid UTF-8 are refused as Elasticsearch refuses them.
+func eachField(data []byte, fn func(key string, raw json.RawMessage, at strictjson.Pos) error) error {
+	root, err := strictjson.Parse(data)
 	if err != nil {
 		return err
 	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return wrongType{jsonKind(data)}
+	if root.Kind != strictjson.Object {
+		return wrongType{root.Kind.Token()}
 	}
-	for dec.More() {
-		off := dec.InputOffset()
-		tok, err := dec.Token()
-		if err != nil {
+	for _, m := range root.Members {
+		if err := fn(m.Key, data[m.Value.Start:m.Value.End], m.KeyPos); err != nil {
 			return err
 		}
-		key, _ := tok.(string)
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return err
-		}
-		if err := fn(key, raw, off); err != nil {
-			return err
-		}
-	}
-	if _, err := dec.Token(); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("unexpected data after the JSON object")
 	}
 	return nil
 }
@@ -103,8 +70,7 @@ type fieldFunc func(raw json.RawMessage) error
 
 // decodeObject decodes a strict JSON object for the parser named parser.
 func decodeObject(data []byte, parser string, fields map[string]fieldFunc) error {
-	err := eachField(data, func(key string, raw json.RawMessage, off int64) error {
-		pos := position(data, off)
+	err := eachField(data, func(key string, raw json.RawMessage, pos strictjson.Pos) error {
 		f, ok := fields[key]
 		if !ok {
 			return Errorf(ParseFailed, "%s [%s] unknown field [%s]", pos, parser, key)
@@ -141,9 +107,9 @@ func syntaxError(data []byte, parser string, err error) error {
 	if errors.As(err, &wt) {
 		return Errorf(ParseFailed, "[1:1] [%s] Expected START_OBJECT but was %s", parser, wt.kind)
 	}
-	var se *json.SyntaxError
+	var se *strictjson.SyntaxError
 	if errors.As(err, &se) {
-		return Errorf(ParseFailed, "%s Unexpected character: %s", position(data, se.Offset-1), se.Error())
+		return Errorf(ParseFailed, "%s", se.Error())
 	}
 	return Errorf(ParseFailed, "[%s] %s", parser, err.Error())
 }
@@ -354,7 +320,7 @@ func DecodePutUserRequest(username string, body []byte) (*PutUserRequest, error)
 		return nil, ErrBodyRequired()
 	}
 	req := &PutUserRequest{Username: username}
-	err := eachField(body, func(key string, raw json.RawMessage, _ int64) error {
+	err := eachField(body, func(key string, raw json.RawMessage, _ strictjson.Pos) error {
 		var err error
 		switch key {
 		case "password":
@@ -409,7 +375,7 @@ func DecodeChangePasswordRequest(username string, body []byte) (*ChangePasswordR
 		return nil, ErrBodyRequired()
 	}
 	req := &ChangePasswordRequest{Username: username}
-	err := eachField(body, func(key string, raw json.RawMessage, _ int64) error {
+	err := eachField(body, func(key string, raw json.RawMessage, _ strictjson.Pos) error {
 		var err error
 		switch key {
 		case "password":

@@ -3,6 +3,8 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+
+	"github.com/apikeyctl/apikeyctl/pkg/strictjson"
 )
 
 // apiKeyFields are the fields of the api_key_request parser, shared by
@@ -283,7 +285,7 @@ func DecodeHasPrivilegesRequest(body []byte) (*HasPrivilegesRequest, error) {
 		return nil, err
 	}
 	req := &HasPrivilegesRequest{}
-	err := eachField(body, func(key string, raw json.RawMessage, _ int64) error {
+	err := eachField(body, func(key string, raw json.RawMessage, _ strictjson.Pos) error {
 		var target any
 		switch key {
 		case "cluster":

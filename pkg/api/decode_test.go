@@ -63,8 +63,12 @@ func TestDecodeCreateAPIKeyRequest(t *testing.T) {
 		{"bad expiration", `{"name":"k","expiration":"10"}`, ParseFailed, "[api_key_request] failed to parse field [expiration]"},
 		{"description in a key's role", `{"name":"k","role_descriptors":{"r":{"description":"x"}}}`, ParseFailed, "failed to parse field [role_descriptors]"},
 		{"not an object", `[1]`, ParseFailed, "Expected START_OBJECT but was START_ARRAY"},
-		{"broken json", `{"name":`, ParseFailed, ""},
-		{"trailing data", `{"name":"k"} {}`, ParseFailed, ""},
+		{"broken json", `{"name":`, ParseFailed, "[1:9] Unexpected end-of-input: expected a value"},
+		{"trailing data", `{"name":"k"} {}`, ParseFailed, "[1:14] Unexpected character ('{' (code 123)): expected end of input"},
+		{"duplicate field", `{"name":"a","name":"b"}`, ParseFailed, "[1:13] Duplicate field 'name'"},
+		{"duplicate field in metadata", `{"name":"a","metadata":{"x":1,"x":2}}`, ParseFailed, "[1:31] Duplicate field 'x'"},
+		{"metadata nested too deep", `{"name":"k","metadata":` + nestedObjects(1000) + `}`, ParseFailed, "Document nesting depth (1001) exceeds the maximum allowed (1000)"},
+		{"invalid UTF-8", "{\"name\":\"\xff\xfe\"}", ParseFailed, "[1:10] Invalid UTF-8 middle byte"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,6 +94,18 @@ func TestDecodeCreateAPIKeyRequest(t *testing.T) {
 	}
 	if n := req.Metadata["n"]; n == nil || n.(interface{ String() string }).String() != "12345678901234567890" {
 		t.Fatalf("metadata number lost precision: %v", n)
+	}
+}
+
+// nestedObjects is n objects nested in one another, the innermost empty.
+func nestedObjects(n int) string {
+	return strings.Repeat(`{"a":`, n-1) + "{}" + strings.Repeat("}", n-1)
+}
+
+func TestDecodeAcceptsTheDeepestNesting(t *testing.T) {
+	// The body is one level, the metadata 999: 1,000 in all.
+	if _, err := DecodeCreateAPIKeyRequest([]byte(`{"name":"k","metadata":` + nestedObjects(999) + `}`)); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+
+	"github.com/apikeyctl/apikeyctl/pkg/strictjson"
 )
 
 // RoleDescriptor is an Elasticsearch role descriptor, as given in
@@ -170,7 +172,7 @@ func (r RoleDescriptors) MarshalJSON() ([]byte, error) {
 // lenient: request bodies go through DecodeRoleDescriptors instead.
 func (r *RoleDescriptors) UnmarshalJSON(data []byte) error {
 	out := RoleDescriptors{}
-	err := eachField(data, func(key string, raw json.RawMessage, _ int64) error {
+	err := eachField(data, func(key string, raw json.RawMessage, _ strictjson.Pos) error {
 		var d RoleDescriptor
 		if err := json.Unmarshal(raw, &d); err != nil {
 			return fmt.Errorf("role descriptor [%s]: %w", key, err)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+
+	"github.com/apikeyctl/apikeyctl/pkg/strictjson"
 )
 
 // DecodeRoleDescriptors strictly decodes an object of role descriptors keyed
@@ -14,7 +16,7 @@ func DecodeRoleDescriptors(raw json.RawMessage, allowDescription bool) (RoleDesc
 		return nil, wrongType{jsonKind(raw)}
 	}
 	out := RoleDescriptors{}
-	err := eachField(raw, func(name string, body json.RawMessage, _ int64) error {
+	err := eachField(raw, func(name string, body json.RawMessage, _ strictjson.Pos) error {
 		d, err := DecodeRoleDescriptor(name, body, allowDescription)
 		if err != nil {
 			return err
@@ -53,7 +55,7 @@ func DecodeRoleDescriptor(name string, raw json.RawMessage, allowDescription boo
 			return nil
 		}
 	}
-	err := eachField(raw, func(key string, val json.RawMessage, _ int64) error {
+	err := eachField(raw, func(key string, val json.RawMessage, _ strictjson.Pos) error {
 		var err error
 		switch key {
 		case "cluster":
@@ -147,7 +149,7 @@ func decodeIndexEntry(role string, raw json.RawMessage) (IndicesPrivileges, erro
 		return ip, indicesErr(role, "expected field [indices] value to be an array of objects, but found an array element of type [%s]", jsonKind(raw))
 	}
 	var haveNames, havePrivileges bool
-	err := eachField(raw, func(key string, val json.RawMessage, _ int64) error {
+	err := eachField(raw, func(key string, val json.RawMessage, _ strictjson.Pos) error {
 		switch key {
 		case "names":
 			haveNames = true

@@ -16,10 +16,13 @@ const module = "github.com/apikeyctl/apikeyctl/"
 // module it may import directly. It is the picture of the design, from the
 // bottom up.
 var mayImport = map[string][]string{
-	// Leaves: the contract, and the default paths both programs share.
-	"pkg/api":   {},
+	// The contract, over the strict reader of request JSON; the default
+	// paths both programs share.
+	"pkg/api":   {"pkg/strictjson"},
 	"pkg/paths": {},
-	// Ordered JSON trees for output, used by both sides.
+	// The strict reader of request bodies, and ordered JSON trees for
+	// output: leaves both sides use.
+	"pkg/strictjson":  {},
 	"pkg/orderedjson": {},
 	// Terminal plumbing for the CLI.
 	"pkg/iostreams": {},
@@ -64,7 +67,7 @@ var mayImport = map[string][]string{
 // rules are the packages that hold the contract, the rules and storage:
 // they know no transport and no terminal.
 var rules = []string{
-	"pkg/api", "pkg/apikey", "pkg/auth", "pkg/query",
+	"pkg/api", "pkg/strictjson", "pkg/apikey", "pkg/auth", "pkg/query",
 	"pkg/store", "pkg/store/sqlite", "pkg/keyservice", "pkg/audit", "pkg/backend",
 }
 
