@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"strings"
 
 	"github.com/apikeyctl/apikeyctl/pkg/strictjson"
 )
@@ -238,7 +236,7 @@ func DecodeCreateAPIKeyRequest(body []byte) (*CreateAPIKeyRequest, error) {
 		return nil, ErrBodyRequired()
 	}
 	req := &CreateAPIKeyRequest{}
-	err := decodeObject(body, "api_key_request", map[string]fieldFunc{
+	err := decodeObject(body, ParserCreateAPIKey, map[string]fieldFunc{
 		"name":       stringField(&req.Name),
 		"expiration": expirationField(&req.Expiration),
 		"role_descriptors": func(raw json.RawMessage) error {
@@ -249,6 +247,9 @@ func DecodeCreateAPIKeyRequest(body []byte) (*CreateAPIKeyRequest, error) {
 		"metadata": objectField(&req.Metadata),
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := req.Check(); err != nil {
 		return nil, err
 	}
 	return req, nil
@@ -276,12 +277,12 @@ func DecodeInvalidateAPIKeysRequest(body []byte) (*InvalidateAPIKeysRequest, err
 		return nil, ErrBodyRequired()
 	}
 	req := &InvalidateAPIKeysRequest{}
-	err := decodeObject(body, "invalidate_api_key", map[string]fieldFunc{
+	err := decodeObject(body, ParserInvalidateAPIKey, map[string]fieldFunc{
 		"ids": func(raw json.RawMessage) error {
 			if err := stringsField(&req.IDs)(raw); err != nil {
 				return err
 			}
-			return checkIDs(req.IDs)
+			return CheckIDs(req.IDs)
 		},
 		"name":       plainString(&req.Name),
 		"owner":      boolField(&req.Owner),
@@ -292,26 +293,6 @@ func DecodeInvalidateAPIKeysRequest(body []byte) (*InvalidateAPIKeysRequest, err
 		return nil, err
 	}
 	return req, nil
-}
-
-// checkIDs applies Elasticsearch's parse-time rules for an ids array.
-func checkIDs(ids []string) error {
-	if len(ids) == 0 {
-		return Errorf(Invalid, "Field [ids] cannot be an empty array")
-	}
-	var blank []string
-	for i, id := range ids {
-		if strings.TrimSpace(id) == "" {
-			blank = append(blank, fmt.Sprint(i))
-		}
-	}
-	switch len(blank) {
-	case 0:
-		return nil
-	case 1:
-		return Errorf(Invalid, "Field [ids] must not contain blank id, but got blank id at index position: [%s]", blank[0])
-	}
-	return Errorf(Invalid, "Field [ids] must not contain blank id, but got blank ids at index positions: [%s]", strings.Join(blank, ", "))
 }
 
 // DecodePutUserRequest decodes the body of a put user request.

@@ -74,7 +74,7 @@ func DecodeGrantAPIKeyRequest(body []byte) (*GrantAPIKeyRequest, error) {
 	fields := grantFields(&req.GrantCredential)
 	fields["api_key"] = func(raw json.RawMessage) error {
 		req.APIKey = &CreateAPIKeyRequest{}
-		return nested(raw, "api_key_request", apiKeyFields(req.APIKey))
+		return nested(raw, ParserCreateAPIKey, apiKeyFields(req.APIKey))
 	}
 	if err := decodeObject(body, "grant_api_key_request", fields); err != nil {
 		return nil, err
@@ -96,7 +96,7 @@ func DecodeBulkGrantAPIKeysRequest(body []byte) (*BulkGrantAPIKeysRequest, error
 		}
 		req.APIKeys = make([]CreateAPIKeyRequest, len(items))
 		for i, item := range items {
-			if err := nested(item, "api_key_request", apiKeyFields(&req.APIKeys[i])); err != nil {
+			if err := nested(item, ParserCreateAPIKey, apiKeyFields(&req.APIKeys[i])); err != nil {
 				return err
 			}
 		}
@@ -114,7 +114,7 @@ func DecodeCloneAPIKeyRequest(body []byte) (*CloneAPIKeyRequest, error) {
 		return nil, err
 	}
 	req := &CloneAPIKeyRequest{}
-	err := decodeObject(body, "clone_api_key_request", map[string]fieldFunc{
+	err := decodeObject(body, ParserCloneAPIKey, map[string]fieldFunc{
 		"api_key": plainString(&req.APIKey),
 		"name":    stringField(&req.Name),
 		"expiration": func(raw json.RawMessage) error {
@@ -156,7 +156,7 @@ func DecodeUpdateAPIKeyRequest(id string, body []byte) (*UpdateAPIKeyRequest, er
 	if len(bytes.TrimSpace(body)) == 0 {
 		return req, nil
 	}
-	err := decodeObject(body, "update_api_key_request_payload", updateFields(&req.RoleDescriptors, &req.Metadata, &req.Expiration))
+	err := decodeObject(body, ParserUpdateAPIKey, updateFields(&req.RoleDescriptors, &req.Metadata, &req.Expiration))
 	if err != nil {
 		return nil, err
 	}
@@ -171,11 +171,11 @@ func DecodeBulkUpdateAPIKeysRequest(body []byte) (*BulkUpdateAPIKeysRequest, err
 	req := &BulkUpdateAPIKeysRequest{}
 	fields := updateFields(&req.RoleDescriptors, &req.Metadata, &req.Expiration)
 	fields["ids"] = stringsField(&req.IDs)
-	if err := decodeObject(body, "bulk_update_api_key_request", fields); err != nil {
+	if err := decodeObject(body, ParserBulkUpdateAPIKeys, fields); err != nil {
 		return nil, err
 	}
-	if req.IDs == nil {
-		return nil, Errorf(ParseFailed, "[bulk_update_api_key_request] failed to parse object").Wrap(Errorf(Invalid, "Required [ids]"))
+	if err := req.Check(); err != nil {
+		return nil, err
 	}
 	return req, nil
 }
@@ -242,7 +242,7 @@ func DecodeCreateCrossClusterAPIKeyRequest(body []byte) (*CreateCrossClusterAPIK
 		return nil, err
 	}
 	req := &CreateCrossClusterAPIKeyRequest{}
-	err := decodeObject(body, "cross_cluster_api_key_request", map[string]fieldFunc{
+	err := decodeObject(body, ParserCreateCrossClusterAPIKey, map[string]fieldFunc{
 		"name":       stringField(&req.Name),
 		"expiration": expirationField(&req.Expiration),
 		"metadata":   objectField(&req.Metadata),
@@ -255,6 +255,9 @@ func DecodeCreateCrossClusterAPIKeyRequest(body []byte) (*CreateCrossClusterAPIK
 	if err != nil {
 		return nil, err
 	}
+	if err := req.Check(); err != nil {
+		return nil, err
+	}
 	return req, nil
 }
 
@@ -264,7 +267,7 @@ func DecodeUpdateCrossClusterAPIKeyRequest(id string, body []byte) (*UpdateCross
 		return nil, err
 	}
 	req := &UpdateCrossClusterAPIKeyRequest{ID: id}
-	err := decodeObject(body, "update_cross_cluster_api_key_request_payload", map[string]fieldFunc{
+	err := decodeObject(body, ParserUpdateCrossClusterAPIKey, map[string]fieldFunc{
 		"expiration": expirationField(&req.Expiration),
 		"metadata":   objectField(&req.Metadata),
 		"access": func(raw json.RawMessage) error {

@@ -15,14 +15,15 @@ import (
 
 // expirationMillis turns an expiration time value into an instant: now plus
 // the whole seconds of the duration, as Elasticsearch computes it. Values
-// of zero or less are rejected.
-func expirationMillis(value *string, now time.Time, v *api.Validation) (*int64, error) {
+// of zero or less are rejected; a value that is not a time value fails as
+// the field of the parser named parser.
+func expirationMillis(value *string, parser string, now time.Time, v *api.Validation) (*int64, error) {
 	if value == nil {
 		return nil, nil
 	}
-	d, err := api.ParseTimeValue(*value, "expiration")
+	d, err := api.ParseExpiration(*value, parser)
 	if err != nil {
-		return nil, api.Errorf(api.ParseFailed, "[api_key_request] failed to parse field [expiration]").Wrap(err.(*api.Error))
+		return nil, err
 	}
 	if d <= 0 {
 		v.Add("API key expiration must be in the future")
@@ -83,6 +84,9 @@ func (s *Service) CreateAPIKey(ctx context.Context, req *api.CreateAPIKeyRequest
 	if err != nil {
 		return nil, err
 	}
+	if err := req.Check(); err != nil {
+		return nil, err
+	}
 	if _, err := s.require(ctx, sub, auth.ActionCreateAPIKey, auth.OwnKeys); err != nil {
 		return nil, err
 	}
@@ -104,8 +108,8 @@ func (s *Service) CreateAPIKey(ctx context.Context, req *api.CreateAPIKeyRequest
 // newRestKey validates a key request and builds the key owner will own,
 // with its one-time response. It writes nothing.
 func (s *Service) newRestKey(owner *auth.Subject, req *api.CreateAPIKeyRequest, now time.Time) (*store.APIKey, *api.CreateAPIKeyResponse, error) {
-	if req.Name == nil {
-		return nil, nil, api.Errorf(api.ParseFailed, "[api_key_request] failed to parse object").Wrap(api.Errorf(api.Invalid, "Required [name]"))
+	if err := req.Check(); err != nil {
+		return nil, nil, err
 	}
 	var v api.Validation
 	expiration, err := validateKeyRequest(req, now, &v)
@@ -153,7 +157,7 @@ func (s *Service) newRestKey(owner *auth.Subject, req *api.CreateAPIKeyRequest, 
 // returns its expiration instant.
 func validateKeyRequest(req *api.CreateAPIKeyRequest, now time.Time, v *api.Validation) (*int64, error) {
 	apikey.ValidateName(req.Name, v)
-	expiration, err := expirationMillis(req.Expiration, now, v)
+	expiration, err := expirationMillis(req.Expiration, api.ParserCreateAPIKey, now, v)
 	if err != nil {
 		return nil, err
 	}
@@ -314,10 +318,8 @@ func (s *Service) InvalidateAPIKeys(ctx context.Context, req *api.InvalidateAPIK
 	if err != nil {
 		return nil, err
 	}
-	if req.IDs != nil {
-		if err := idsRule(req.IDs); err != nil {
-			return nil, err
-		}
+	if err := req.Check(); err != nil {
+		return nil, err
 	}
 	var v api.Validation
 	hasIDs, hasSelector := len(req.IDs) > 0, req.Name != ""
@@ -386,18 +388,4 @@ func (s *Service) InvalidateAPIKeys(ctx context.Context, req *api.InvalidateAPIK
 	s.audit(ctx, AuditEvent{Action: AuditInvalidateAPIKeys, Request: auth.ActionInvalidateAPIKey, Subject: sub, APIKeyIDs: resp.InvalidatedAPIKeys})
 	s.afterInvalidation()
 	return resp, nil
-}
-
-// idsRule applies the parse-time ids rules to a request built without the
-// JSON decoder (the --db mode of the CLI).
-func idsRule(ids []string) error {
-	if len(ids) == 0 {
-		return api.Errorf(api.Invalid, "Field [ids] cannot be an empty array")
-	}
-	for i, id := range ids {
-		if strings.TrimSpace(id) == "" {
-			return api.Errorf(api.Invalid, "Field [ids] must not contain blank id, but got blank id at index position: [%d]", i)
-		}
-	}
-	return nil
 }

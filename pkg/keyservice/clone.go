@@ -43,7 +43,7 @@ func (s *Service) CloneAPIKey(ctx context.Context, req *api.CloneAPIKeyRequest) 
 	}
 	var expiration *int64
 	if req.Expiration != nil && !req.Expiration.Null {
-		if expiration, err = expirationMillis(&req.Expiration.Value, now, &v); err != nil {
+		if expiration, err = expirationMillis(&req.Expiration.Value, api.ParserCloneAPIKey, now, &v); err != nil {
 			return nil, err
 		}
 	}

@@ -87,17 +87,14 @@ func (s *Service) CreateCrossClusterAPIKey(ctx context.Context, req *api.CreateC
 	if err != nil {
 		return nil, err
 	}
+	if err := req.Check(); err != nil {
+		return nil, err
+	}
 	if sub.IsAPIKey() {
 		return nil, api.Errorf(api.Invalid, "authentication via API key not supported: An API key cannot be used to create a cross-cluster API key")
 	}
 	if _, err := s.require(ctx, sub, actionCrossClusterCreate, auth.Granted); err != nil {
 		return nil, err
-	}
-	switch {
-	case req.Name == nil:
-		return nil, api.Errorf(api.ParseFailed, "[cross_cluster_api_key_request] failed to parse object").Wrap(api.Errorf(api.Invalid, "Required [name]"))
-	case req.Access == nil:
-		return nil, api.Errorf(api.ParseFailed, "[cross_cluster_api_key_request] failed to parse object").Wrap(api.Errorf(api.Invalid, "Required [access]"))
 	}
 	if err := validateAccess(req.Access); err != nil {
 		return nil, err
@@ -105,7 +102,7 @@ func (s *Service) CreateCrossClusterAPIKey(ctx context.Context, req *api.CreateC
 	now := s.now()
 	var v api.Validation
 	apikey.ValidateName(req.Name, &v)
-	expiration, err := expirationMillis(req.Expiration, now, &v)
+	expiration, err := expirationMillis(req.Expiration, api.ParserCreateCrossClusterAPIKey, now, &v)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +161,7 @@ func (s *Service) UpdateCrossClusterAPIKey(ctx context.Context, req *api.UpdateC
 		}
 		rds = accessDescriptor(req.Access)
 	}
-	c, err := s.validateChange(nil, req.Metadata, req.Expiration)
+	c, err := s.validateChange(api.ParserUpdateCrossClusterAPIKey, nil, req.Metadata, req.Expiration)
 	if err != nil {
 		return nil, err
 	}

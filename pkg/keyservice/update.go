@@ -38,12 +38,13 @@ func errNotOwned(id string) *api.Error {
 	return api.Errorf(api.NotFound, "no API key owned by requesting user found for ID [%s]", id)
 }
 
-// validateChange checks the fields of an update request.
-func (s *Service) validateChange(rds api.RoleDescriptors, metadata map[string]any, expiration *string) (*keyChange, error) {
+// validateChange checks the fields of an update request, whose body the
+// parser named parser reads.
+func (s *Service) validateChange(parser string, rds api.RoleDescriptors, metadata map[string]any, expiration *string) (*keyChange, error) {
 	var v api.Validation
 	apikey.ValidateMetadata(metadata, &v)
 	validateDescriptors(rds, &v)
-	exp, err := expirationMillis(expiration, s.now(), &v)
+	exp, err := expirationMillis(expiration, parser, s.now(), &v)
 	if err != nil {
 		return nil, err
 	}
@@ -168,13 +169,16 @@ func (s *Service) UpdateAPIKey(ctx context.Context, req *api.UpdateAPIKeyRequest
 	if err != nil {
 		return nil, err
 	}
+	if err := req.Check(); err != nil {
+		return nil, err
+	}
 	if sub.IsAPIKey() {
 		return nil, errUpdateByAPIKey()
 	}
 	if _, err := s.require(ctx, sub, auth.ActionUpdateAPIKey, auth.OwnKeys); err != nil {
 		return nil, err
 	}
-	c, err := s.validateChange(req.RoleDescriptors, req.Metadata, req.Expiration)
+	c, err := s.validateChange(api.ParserUpdateAPIKey, req.RoleDescriptors, req.Metadata, req.Expiration)
 	if err != nil {
 		return nil, err
 	}
@@ -204,6 +208,9 @@ func (s *Service) BulkUpdateAPIKeys(ctx context.Context, req *api.BulkUpdateAPIK
 	if err != nil {
 		return nil, err
 	}
+	if err := req.Check(); err != nil {
+		return nil, err
+	}
 	if sub.IsAPIKey() {
 		return nil, errUpdateByAPIKey()
 	}
@@ -215,7 +222,7 @@ func (s *Service) BulkUpdateAPIKeys(ctx context.Context, req *api.BulkUpdateAPIK
 		v.Add("Field [ids] cannot be empty")
 		return nil, v.Err()
 	}
-	c, err := s.validateChange(req.RoleDescriptors, req.Metadata, req.Expiration)
+	c, err := s.validateChange(api.ParserBulkUpdateAPIKeys, req.RoleDescriptors, req.Metadata, req.Expiration)
 	if err != nil {
 		return nil, err
 	}
