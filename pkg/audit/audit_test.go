@@ -192,7 +192,7 @@ func TestEveryEventAndNoSecret(t *testing.T) {
 		{keyservice.AuditInvalidateTokens, nil, map[string]any{"request.name": "cluster:admin/xpack/security/token/invalidate"}},
 		{keyservice.AuditInvalidateAPIKeys, nil, map[string]any{"apikey.ids": []any{key.ID}}},
 		{keyservice.AuditDeleteExpiredKeys, nil, map[string]any{"apikey.ids": []any{key.ID}, "origin.type": "local", "origin.address": "uid=4242",
-			"request.name": keyservice.ActionPurge}},
+			"request.name": auth.ActionPurge}},
 		{keyservice.AuditDeleteUser, nil, map[string]any{"names": []any{"alice"}}},
 		{keyservice.AuditDeleteRole, nil, map[string]any{"names": []any{"tokens"}}},
 	}

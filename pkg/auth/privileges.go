@@ -32,19 +32,33 @@ func BuiltinRoles() api.RoleDescriptors {
 }
 
 // Transport action names of the operations apikeyd serves, as they appear
-// in Elasticsearch's 403 messages.
+// in Elasticsearch's 403 messages and the audit log: the one table of them.
 const (
 	ActionCreateAPIKey     = "cluster:admin/xpack/security/api_key/create"
 	ActionGetAPIKey        = "cluster:admin/xpack/security/api_key/get"
 	ActionInvalidateAPIKey = "cluster:admin/xpack/security/api_key/invalidate"
 	ActionUpdateAPIKey     = "cluster:admin/xpack/security/api_key/update"
-	ActionPutUser          = "cluster:admin/xpack/security/user/put"
-	ActionGetUser          = "cluster:admin/xpack/security/user/get"
-	ActionDeleteUser       = "cluster:admin/xpack/security/user/delete"
-	ActionChangePassword   = "cluster:admin/xpack/security/user/change_password"
-	ActionPutRole          = "cluster:admin/xpack/security/role/put"
-	ActionGetRole          = "cluster:admin/xpack/security/role/get"
-	ActionDeleteRole       = "cluster:admin/xpack/security/role/delete"
+	ActionBulkUpdateAPIKey = "cluster:admin/xpack/security/api_key/bulk_update"
+	ActionQueryAPIKey      = "cluster:admin/xpack/security/api_key/query"
+	ActionCloneAPIKey      = "cluster:admin/xpack/security/api_key/clone"
+	ActionGrantAPIKey      = "cluster:admin/xpack/security/api_key/grant"
+	ActionBulkGrantAPIKey  = "cluster:admin/xpack/security/api_key/grant/bulk"
+	// Cross-cluster keys have actions of their own.
+	ActionCreateCrossClusterAPIKey     = "cluster:admin/xpack/security/cross_cluster/api_key/create"
+	ActionUpdateCrossClusterAPIKey     = "cluster:admin/xpack/security/cross_cluster/api_key/update"
+	ActionInvalidateCrossClusterAPIKey = "cluster:admin/xpack/security/cross_cluster/api_key/invalidate"
+	ActionClearSecurityCache           = "cluster:admin/xpack/security/cache/clear"
+	// ActionPurge is apikeyd's own: the removal of expired and invalidated
+	// keys and tokens. It lies outside the API key actions, so that only
+	// manage_security (or all) grants it.
+	ActionPurge          = "cluster:admin/xpack/security/apikeyd/purge"
+	ActionPutUser        = "cluster:admin/xpack/security/user/put"
+	ActionGetUser        = "cluster:admin/xpack/security/user/get"
+	ActionDeleteUser     = "cluster:admin/xpack/security/user/delete"
+	ActionChangePassword = "cluster:admin/xpack/security/user/change_password"
+	ActionPutRole        = "cluster:admin/xpack/security/role/put"
+	ActionGetRole        = "cluster:admin/xpack/security/role/get"
+	ActionDeleteRole     = "cluster:admin/xpack/security/role/delete"
 	// The get token API runs the create action, or the refresh action for
 	// the refresh_token grant.
 	ActionCreateToken     = "cluster:admin/xpack/security/token/create"

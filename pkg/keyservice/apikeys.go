@@ -354,7 +354,7 @@ func (s *Service) InvalidateAPIKeys(ctx context.Context, req *api.InvalidateAPIK
 		f.Realms = []string{sub.OwnerRealm().Name}
 	}
 	nameFilter(req.Name, &f)
-	mayInvalidateCrossCluster := auth.HasPrivilege(sub, "cluster:admin/xpack/security/cross_cluster/api_key/invalidate")
+	mayInvalidateCrossCluster := auth.HasPrivilege(sub, auth.ActionInvalidateCrossClusterAPIKey)
 	resp := &api.InvalidateAPIKeysResponse{InvalidatedAPIKeys: []string{}, PreviouslyInvalidatedAPIKeys: []string{}}
 	at := s.nowMillis()
 	err = s.store.Update(ctx, func(w store.Writer) error {

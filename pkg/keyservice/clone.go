@@ -11,8 +11,6 @@ import (
 	"github.com/apikeyctl/apikeyctl/pkg/store"
 )
 
-const actionClone = "cluster:admin/xpack/security/api_key/clone"
-
 // cloneFailed is Elasticsearch's 403 for a source key that does not
 // authenticate, with what is wrong as its cause.
 func cloneFailed(problem string) *api.Error {
@@ -27,7 +25,7 @@ func (s *Service) CloneAPIKey(ctx context.Context, req *api.CloneAPIKeyRequest) 
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.require(ctx, sub, actionClone, auth.Granted); err != nil {
+	if _, err := s.require(ctx, sub, auth.ActionCloneAPIKey, auth.Granted); err != nil {
 		return nil, err
 	}
 	if err := checkRefresh(req.Refresh); err != nil {
@@ -95,6 +93,6 @@ func (s *Service) CloneAPIKey(ctx context.Context, req *api.CloneAPIKeyRequest) 
 		return nil, s.internal("clone api key", err)
 	}
 	resp.Name, resp.Expiration = k.Name, k.Expiration
-	s.audit(ctx, AuditEvent{Action: AuditCloneAPIKey, Request: actionClone, Subject: sub, APIKeyIDs: []string{k.ID, id}})
+	s.audit(ctx, AuditEvent{Action: AuditCloneAPIKey, Request: auth.ActionCloneAPIKey, Subject: sub, APIKeyIDs: []string{k.ID, id}})
 	return resp, nil
 }

@@ -11,12 +11,6 @@ import (
 	"github.com/apikeyctl/apikeyctl/pkg/store"
 )
 
-// Actions of the cross-cluster API key APIs.
-const (
-	actionCrossClusterCreate = "cluster:admin/xpack/security/cross_cluster/api_key/create"
-	actionCrossClusterUpdate = "cluster:admin/xpack/security/cross_cluster/api_key/update"
-)
-
 // crossClusterRole is the name of the one role descriptor of a
 // cross-cluster key.
 const crossClusterRole = "cross_cluster"
@@ -93,7 +87,7 @@ func (s *Service) CreateCrossClusterAPIKey(ctx context.Context, req *api.CreateC
 	if sub.IsAPIKey() {
 		return nil, api.Errorf(api.Invalid, "authentication via API key not supported: An API key cannot be used to create a cross-cluster API key")
 	}
-	if _, err := s.require(ctx, sub, actionCrossClusterCreate, auth.Granted); err != nil {
+	if _, err := s.require(ctx, sub, auth.ActionCreateCrossClusterAPIKey, auth.Granted); err != nil {
 		return nil, err
 	}
 	if err := validateAccess(req.Access); err != nil {
@@ -132,7 +126,7 @@ func (s *Service) CreateCrossClusterAPIKey(ctx context.Context, req *api.CreateC
 	if err := s.store.Update(ctx, func(w store.Writer) error { return w.InsertAPIKey(ctx, k) }); err != nil {
 		return nil, s.internal("create cross-cluster api key", err)
 	}
-	s.audit(ctx, AuditEvent{Action: AuditCrossClusterAPIKey, Request: actionCrossClusterCreate, Subject: sub, APIKeyIDs: []string{k.ID}})
+	s.audit(ctx, AuditEvent{Action: AuditCrossClusterAPIKey, Request: auth.ActionCreateCrossClusterAPIKey, Subject: sub, APIKeyIDs: []string{k.ID}})
 	return resp, nil
 }
 
@@ -146,7 +140,7 @@ func (s *Service) UpdateCrossClusterAPIKey(ctx context.Context, req *api.UpdateC
 	if sub.IsAPIKey() {
 		return nil, errUpdateByAPIKey()
 	}
-	if _, err := s.require(ctx, sub, actionCrossClusterUpdate, auth.Granted); err != nil {
+	if _, err := s.require(ctx, sub, auth.ActionUpdateCrossClusterAPIKey, auth.Granted); err != nil {
 		return nil, err
 	}
 	if req.Access == nil && req.Metadata == nil && req.Expiration == nil {
@@ -176,7 +170,7 @@ func (s *Service) UpdateCrossClusterAPIKey(ctx context.Context, req *api.UpdateC
 		return nil, s.internal("update cross-cluster api key", err)
 	}
 	if updated {
-		s.audit(ctx, AuditEvent{Action: AuditChangeAPIKey, Request: actionCrossClusterUpdate, Subject: sub, APIKeyIDs: []string{req.ID}})
+		s.audit(ctx, AuditEvent{Action: AuditChangeAPIKey, Request: auth.ActionUpdateCrossClusterAPIKey, Subject: sub, APIKeyIDs: []string{req.ID}})
 	}
 	return &api.UpdateAPIKeyResponse{Updated: updated}, nil
 }

@@ -11,12 +11,6 @@ import (
 	"github.com/apikeyctl/apikeyctl/pkg/store"
 )
 
-// Actions of the grant APIs.
-const (
-	actionGrant     = "cluster:admin/xpack/security/api_key/grant"
-	actionBulkGrant = "cluster:admin/xpack/security/api_key/grant/bulk"
-)
-
 // validateGrant adds the grant credential rules to v, after the key rules
 // as Elasticsearch orders them.
 func validateGrant(g *api.GrantCredential, v *api.Validation) {
@@ -85,13 +79,13 @@ func (s *Service) grantOwner(ctx context.Context, g *api.GrantCredential) (*auth
 		return slices.ContainsFunc(nd.Descriptor.RunAs, func(p string) bool { return auth.GlobMatch(p, target) })
 	})
 	if !allowed {
-		return nil, api.Errorf(api.Forbidden, "action [%s] is unauthorized for user [%s] because user [%s] is unauthorized to run as [%s]", actionGrant, owner.Username, owner.Username, target)
+		return nil, api.Errorf(api.Forbidden, "action [%s] is unauthorized for user [%s] because user [%s] is unauthorized to run as [%s]", auth.ActionGrantAPIKey, owner.Username, owner.Username, target)
 	}
 	var runAs *auth.Subject
 	err = s.store.View(ctx, func(r store.Reader) error {
 		u, err := r.GetUser(ctx, target)
 		if errors.Is(err, store.ErrNotFound) {
-			return api.Errorf(api.Forbidden, "action [%s] is unauthorized for user [%s] run as [%s]: the user does not exist", actionGrant, owner.Username, target)
+			return api.Errorf(api.Forbidden, "action [%s] is unauthorized for user [%s] run as [%s]: the user does not exist", auth.ActionGrantAPIKey, owner.Username, target)
 		}
 		if err != nil {
 			return err
@@ -112,7 +106,7 @@ func (s *Service) GrantAPIKey(ctx context.Context, req *api.GrantAPIKeyRequest) 
 	if req.APIKey != nil {
 		key = *req.APIKey
 	}
-	created, err := s.grant(ctx, actionGrant, &req.GrantCredential, req.Refresh, []api.CreateAPIKeyRequest{key})
+	created, err := s.grant(ctx, auth.ActionGrantAPIKey, &req.GrantCredential, req.Refresh, []api.CreateAPIKeyRequest{key})
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +116,7 @@ func (s *Service) GrantAPIKey(ctx context.Context, req *api.GrantAPIKeyRequest) 
 // BulkGrantAPIKeys grants many keys with one credential, in one
 // transaction: all are created or none.
 func (s *Service) BulkGrantAPIKeys(ctx context.Context, req *api.BulkGrantAPIKeysRequest) (*api.BulkGrantAPIKeysResponse, error) {
-	created, err := s.grant(ctx, actionBulkGrant, &req.GrantCredential, req.Refresh, req.APIKeys)
+	created, err := s.grant(ctx, auth.ActionBulkGrantAPIKey, &req.GrantCredential, req.Refresh, req.APIKeys)
 	if err != nil {
 		return nil, err
 	}

@@ -8,8 +8,6 @@ import (
 	"github.com/apikeyctl/apikeyctl/pkg/auth"
 )
 
-const actionClearCache = "cluster:admin/xpack/security/cache/clear"
-
 // HasPrivileges says which of the asked privileges the caller has; an API
 // key caller is evaluated against its effective privileges.
 func (s *Service) HasPrivileges(ctx context.Context, req *api.HasPrivilegesRequest) (*api.HasPrivilegesResponse, error) {
@@ -27,7 +25,7 @@ func (s *Service) ClearAPIKeyCache(ctx context.Context, ids []string) (*api.Clea
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.require(ctx, sub, actionClearCache, auth.Granted); err != nil {
+	if _, err := s.require(ctx, sub, auth.ActionClearSecurityCache, auth.Granted); err != nil {
 		return nil, err
 	}
 	all := len(ids) == 0
@@ -41,7 +39,7 @@ func (s *Service) ClearAPIKeyCache(ctx context.Context, ids []string) (*api.Clea
 	} else {
 		s.secrets.evict(ids)
 	}
-	s.audit(ctx, AuditEvent{Action: AuditClearAPIKeyCache, Request: actionClearCache, Subject: sub, APIKeyIDs: ids})
+	s.audit(ctx, AuditEvent{Action: AuditClearAPIKeyCache, Request: auth.ActionClearSecurityCache, Subject: sub, APIKeyIDs: ids})
 	node, _ := os.Hostname()
 	return &api.ClearCacheResponse{
 		Nodes:       api.NodesSummary{Total: 1, Successful: 1},

@@ -16,10 +16,6 @@ import (
 // Elasticsearch endpoint: the daemon's remover and apikeyctl --db purge
 // call them.
 
-// ActionPurge is the action the removals run as. It lies outside the
-// API key actions, so that only manage_security (or all) grants it.
-const ActionPurge = "cluster:admin/xpack/security/apikeyd/purge"
-
 // DefaultRetentionPeriod is how long expired and invalidated keys are
 // kept, as Elasticsearch's delete.retention_period.
 const DefaultRetentionPeriod = 7 * 24 * time.Hour
@@ -51,7 +47,7 @@ func (s *Service) PurgeInactiveAPIKeys(ctx context.Context, retention time.Durat
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.require(ctx, sub, ActionPurge, auth.Granted); err != nil {
+	if _, err := s.require(ctx, sub, auth.ActionPurge, auth.Granted); err != nil {
 		return nil, err
 	}
 	cutoff := s.now().Add(-retention).UnixMilli()
@@ -71,7 +67,7 @@ func (s *Service) PurgeInactiveAPIKeys(ctx context.Context, retention time.Durat
 	defer func() {
 		if len(removed) > 0 {
 			s.audit(ctx, AuditEvent{
-				Action: AuditDeleteExpiredKeys, Request: ActionPurge, Subject: sub, APIKeyIDs: removed,
+				Action: AuditDeleteExpiredKeys, Request: auth.ActionPurge, Subject: sub, APIKeyIDs: removed,
 				Reason: fmt.Sprintf("expired or invalidated for longer than the retention period of %s", retention),
 			})
 		}
@@ -112,7 +108,7 @@ func (s *Service) PurgeExpiredTokens(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if _, err := s.require(ctx, sub, ActionPurge, auth.Granted); err != nil {
+	if _, err := s.require(ctx, sub, auth.ActionPurge, auth.Granted); err != nil {
 		return 0, err
 	}
 	before := s.now().Add(-RefreshTokenLifetime).UnixMilli()

@@ -9,9 +9,6 @@ import (
 	"github.com/apikeyctl/apikeyctl/pkg/store"
 )
 
-// actionQueryAPIKey is the transport action of the query API keys API.
-const actionQueryAPIKey = "cluster:admin/xpack/security/api_key/query"
-
 // QueryAPIKeys runs a query over the keys the caller may see: with
 // manage_own_api_key only, a user's own keys (whatever the query says) and
 // an API key only itself; with read_security or more, every key.
@@ -30,13 +27,13 @@ func (s *Service) QueryAPIKeys(ctx context.Context, req *api.QueryAPIKeysRequest
 	if err != nil {
 		return nil, err
 	}
-	lvl, err := s.require(ctx, sub, actionQueryAPIKey, auth.OwnKeys)
+	lvl, err := s.require(ctx, sub, auth.ActionQueryAPIKey, auth.OwnKeys)
 	if err != nil {
 		return nil, err
 	}
 	if sub.IsAPIKey() && req.WithLimitedBy && (lvl == auth.OwnKeys || !auth.HasPrivilege(sub, auth.ActionUpdateAPIKey)) {
 		// An API key sees limited_by only with manage_api_key or higher.
-		return nil, s.denied(ctx, sub, actionQueryAPIKey)
+		return nil, s.denied(ctx, sub, auth.ActionQueryAPIKey)
 	}
 	parsed, err := body.Resolve(query.Options{Now: s.now()})
 	if err != nil {

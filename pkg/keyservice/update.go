@@ -15,8 +15,6 @@ import (
 	"github.com/apikeyctl/apikeyctl/pkg/store"
 )
 
-const actionBulkUpdate = "cluster:admin/xpack/security/api_key/bulk_update"
-
 // keyChange is one update applied to one or many keys: nil fields are
 // left as they are.
 type keyChange struct {
@@ -214,7 +212,7 @@ func (s *Service) BulkUpdateAPIKeys(ctx context.Context, req *api.BulkUpdateAPIK
 	if sub.IsAPIKey() {
 		return nil, errUpdateByAPIKey()
 	}
-	if _, err := s.require(ctx, sub, actionBulkUpdate, auth.OwnKeys); err != nil {
+	if _, err := s.require(ctx, sub, auth.ActionBulkUpdateAPIKey, auth.OwnKeys); err != nil {
 		return nil, err
 	}
 	if len(req.IDs) == 0 {
@@ -263,7 +261,7 @@ func (s *Service) BulkUpdateAPIKeys(ctx context.Context, req *api.BulkUpdateAPIK
 		return nil, s.internal("bulk update api keys", err)
 	}
 	if len(resp.Updated) > 0 {
-		s.audit(ctx, AuditEvent{Action: AuditChangeAPIKey, Request: actionBulkUpdate, Subject: sub, APIKeyIDs: resp.Updated})
+		s.audit(ctx, AuditEvent{Action: AuditChangeAPIKey, Request: auth.ActionBulkUpdateAPIKey, Subject: sub, APIKeyIDs: resp.Updated})
 	}
 	return resp, nil
 }
