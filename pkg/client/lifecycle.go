@@ -9,24 +9,6 @@ import (
 	"github.com/apikeyctl/apikeyctl/pkg/api"
 )
 
-// refreshQuery carries the refresh parameter when it is set.
-func refreshQuery(refresh string) url.Values {
-	q := url.Values{}
-	if refresh != "" {
-		q.Set("refresh", refresh)
-	}
-	return q
-}
-
-// send makes the call and decodes the answer into a new T.
-func send[T any](ctx context.Context, c *Client, cl call) (*T, error) {
-	var out T
-	if err := c.do(ctx, cl, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
-
 // GrantAPIKey sends POST /_security/api_key/grant.
 func (c *Client) GrantAPIKey(ctx context.Context, req *api.GrantAPIKeyRequest) (*api.CreateAPIKeyResponse, error) {
 	if req == nil {

@@ -17,24 +17,17 @@ func (c *Client) QueryAPIKeys(ctx context.Context, req *api.QueryAPIKeysRequest)
 		req = &api.QueryAPIKeysRequest{}
 	}
 	q := url.Values{}
-	flag := func(k string, v bool) {
-		if v {
-			q.Set(k, "true")
-		}
-	}
-	flag("with_limited_by", req.WithLimitedBy)
-	flag("with_profile_uid", req.WithProfileUID)
-	flag("typed_keys", req.TypedKeys)
+	setTrue(q, map[string]bool{"with_limited_by": req.WithLimitedBy, "with_profile_uid": req.WithProfileUID, "typed_keys": req.TypedKeys})
 	cl := call{method: http.MethodPost, path: "/_security/_query/api_key", query: q}
 	if len(bytes.TrimSpace(req.Body)) > 0 {
 		cl.raw = req.Body
 	}
-	var out api.QueryAPIKeysResponse
-	if err := c.do(ctx, cl, &out); err != nil {
+	out, err := send[api.QueryAPIKeysResponse](ctx, c, cl)
+	if err != nil {
 		return nil, err
 	}
 	if out.APIKeys == nil {
 		out.APIKeys = []api.APIKey{}
 	}
-	return &out, nil
+	return out, nil
 }

@@ -10,22 +10,65 @@ import (
 	"github.com/apikeyctl/apikeyctl/pkg/api"
 )
 
-// This file holds one method per endpoint, on Elasticsearch's routes.
+// This file holds one method per endpoint, on Elasticsearch's routes, and
+// the helpers they share.
+
+// send makes the call and decodes the answer into a new T.
+func send[T any](ctx context.Context, c *Client, cl call) (*T, error) {
+	var out T
+	if err := c.do(ctx, cl, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// refreshQuery carries the refresh parameter when it is set.
+func refreshQuery(refresh string) url.Values {
+	q := url.Values{}
+	if refresh != "" {
+		q.Set("refresh", refresh)
+	}
+	return q
+}
+
+// setTrue sets each named flag that is on to true in q.
+func setTrue(q url.Values, flags map[string]bool) {
+	for k, on := range flags {
+		if on {
+			q.Set(k, "true")
+		}
+	}
+}
+
+var errNilRequest = errors.New("client: nil request")
+
+// namePath appends the path-escaped names, joined by commas, to prefix. An
+// empty name would change the route, so it is refused.
+func namePath(prefix, kind string, names []string) (string, error) {
+	escaped := make([]string, len(names))
+	for i, n := range names {
+		if n == "" {
+			return "", api.Errorf(api.Invalid, "a %s name is required", kind)
+		}
+		escaped[i] = url.PathEscape(n)
+	}
+	return prefix + strings.Join(escaped, ","), nil
+}
+
+// listPath is prefix alone without names, else namePath's.
+func listPath(prefix, kind string, names []string) (string, error) {
+	if len(names) == 0 {
+		return strings.TrimSuffix(prefix, "/"), nil
+	}
+	return namePath(prefix, kind, names)
+}
 
 // CreateAPIKey sends POST /_security/api_key.
 func (c *Client) CreateAPIKey(ctx context.Context, req *api.CreateAPIKeyRequest) (*api.CreateAPIKeyResponse, error) {
 	if req == nil {
 		return nil, errNilRequest
 	}
-	q := url.Values{}
-	if req.Refresh != "" {
-		q.Set("refresh", req.Refresh)
-	}
-	var out api.CreateAPIKeyResponse
-	if err := c.do(ctx, call{method: http.MethodPost, path: "/_security/api_key", query: q, body: req}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return send[api.CreateAPIKeyResponse](ctx, c, call{method: http.MethodPost, path: "/_security/api_key", query: refreshQuery(req.Refresh), body: req})
 }
 
 // GetAPIKeys sends GET /_security/api_key with the filters set in req. An
@@ -35,32 +78,23 @@ func (c *Client) GetAPIKeys(ctx context.Context, req *api.GetAPIKeysRequest) (*a
 		req = &api.GetAPIKeysRequest{}
 	}
 	q := url.Values{}
-	set := func(k, v string) {
+	for k, v := range map[string]string{"id": req.ID, "name": req.Name, "username": req.Username, "realm_name": req.RealmName} {
 		if v != "" {
 			q.Set(k, v)
 		}
 	}
-	flag := func(k string, v bool) {
-		if v {
-			q.Set(k, "true")
-		}
-	}
-	set("id", req.ID)
-	set("name", req.Name)
-	set("username", req.Username)
-	set("realm_name", req.RealmName)
-	flag("owner", req.Owner)
-	flag("active_only", req.ActiveOnly)
-	flag("with_limited_by", req.WithLimitedBy)
-	flag("with_profile_uid", req.WithProfileUID)
-	var out api.GetAPIKeysResponse
-	if err := c.do(ctx, call{method: http.MethodGet, path: "/_security/api_key", query: q, normal404: true}, &out); err != nil {
+	setTrue(q, map[string]bool{
+		"owner": req.Owner, "active_only": req.ActiveOnly,
+		"with_limited_by": req.WithLimitedBy, "with_profile_uid": req.WithProfileUID,
+	})
+	out, err := send[api.GetAPIKeysResponse](ctx, c, call{method: http.MethodGet, path: "/_security/api_key", query: q, normal404: true})
+	if err != nil {
 		return nil, err
 	}
 	if out.APIKeys == nil {
 		out.APIKeys = []api.APIKey{}
 	}
-	return &out, nil
+	return out, nil
 }
 
 // InvalidateAPIKeys sends DELETE /_security/api_key with req as its body.
@@ -68,20 +102,12 @@ func (c *Client) InvalidateAPIKeys(ctx context.Context, req *api.InvalidateAPIKe
 	if req == nil {
 		return nil, errNilRequest
 	}
-	var out api.InvalidateAPIKeysResponse
-	if err := c.do(ctx, call{method: http.MethodDelete, path: "/_security/api_key", body: req}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return send[api.InvalidateAPIKeysResponse](ctx, c, call{method: http.MethodDelete, path: "/_security/api_key", body: req})
 }
 
 // Authenticate sends GET /_security/_authenticate.
 func (c *Client) Authenticate(ctx context.Context) (*api.AuthenticateResponse, error) {
-	var out api.AuthenticateResponse
-	if err := c.do(ctx, call{method: http.MethodGet, path: "/_security/_authenticate"}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return send[api.AuthenticateResponse](ctx, c, call{method: http.MethodGet, path: "/_security/_authenticate"})
 }
 
 // PutUser sends PUT /_security/user/{username}.
@@ -93,29 +119,24 @@ func (c *Client) PutUser(ctx context.Context, req *api.PutUserRequest) (*api.Put
 	if err != nil {
 		return nil, err
 	}
-	var out api.PutUserResponse
-	if err := c.do(ctx, call{method: http.MethodPut, path: path, body: req}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return send[api.PutUserResponse](ctx, c, call{method: http.MethodPut, path: path, body: req})
 }
 
 // GetUsers sends GET /_security/user[/{names}]. Names that match nothing
 // give an empty answer, not an error.
 func (c *Client) GetUsers(ctx context.Context, names []string) (api.GetUsersResponse, error) {
-	path := "/_security/user"
-	if len(names) > 0 {
-		p, err := namePath("/_security/user/", "user", names)
-		if err != nil {
-			return nil, err
-		}
-		path = p
-	}
-	out := api.GetUsersResponse{}
-	if err := c.do(ctx, call{method: http.MethodGet, path: path, normal404: true}, &out); err != nil {
+	path, err := listPath("/_security/user/", "user", names)
+	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	out, err := send[api.GetUsersResponse](ctx, c, call{method: http.MethodGet, path: path, normal404: true})
+	if err != nil {
+		return nil, err
+	}
+	if *out == nil {
+		return api.GetUsersResponse{}, nil
+	}
+	return *out, nil
 }
 
 // DeleteUser sends DELETE /_security/user/{username}. A user that does not
@@ -125,11 +146,7 @@ func (c *Client) DeleteUser(ctx context.Context, username string) (*api.DeleteRe
 	if err != nil {
 		return nil, err
 	}
-	var out api.DeleteResponse
-	if err := c.do(ctx, call{method: http.MethodDelete, path: path, normal404: true}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return send[api.DeleteResponse](ctx, c, call{method: http.MethodDelete, path: path, normal404: true})
 }
 
 // ChangePassword sends POST /_security/user/{username}/_password.
@@ -153,29 +170,24 @@ func (c *Client) PutRole(ctx context.Context, req *api.PutRoleRequest) (*api.Put
 	if err != nil {
 		return nil, err
 	}
-	var out api.PutRoleResponse
-	if err := c.do(ctx, call{method: http.MethodPut, path: path, body: req.Descriptor}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return send[api.PutRoleResponse](ctx, c, call{method: http.MethodPut, path: path, body: req.Descriptor})
 }
 
 // GetRoles sends GET /_security/role[/{names}]. Names that match nothing
 // give an empty answer, not an error.
 func (c *Client) GetRoles(ctx context.Context, names []string) (api.GetRolesResponse, error) {
-	path := "/_security/role"
-	if len(names) > 0 {
-		p, err := namePath("/_security/role/", "role", names)
-		if err != nil {
-			return nil, err
-		}
-		path = p
-	}
-	out := api.GetRolesResponse{}
-	if err := c.do(ctx, call{method: http.MethodGet, path: path, normal404: true}, &out); err != nil {
+	path, err := listPath("/_security/role/", "role", names)
+	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	out, err := send[api.GetRolesResponse](ctx, c, call{method: http.MethodGet, path: path, normal404: true})
+	if err != nil {
+		return nil, err
+	}
+	if *out == nil {
+		return api.GetRolesResponse{}, nil
+	}
+	return *out, nil
 }
 
 // DeleteRole sends DELETE /_security/role/{name}. A role that does not
@@ -185,24 +197,5 @@ func (c *Client) DeleteRole(ctx context.Context, name string) (*api.DeleteRespon
 	if err != nil {
 		return nil, err
 	}
-	var out api.DeleteResponse
-	if err := c.do(ctx, call{method: http.MethodDelete, path: path, normal404: true}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
-
-var errNilRequest = errors.New("client: nil request")
-
-// namePath appends the path-escaped names, joined by commas, to prefix. An
-// empty name would change the route, so it is refused.
-func namePath(prefix, kind string, names []string) (string, error) {
-	escaped := make([]string, len(names))
-	for i, n := range names {
-		if n == "" {
-			return "", api.Errorf(api.Invalid, "a %s name is required", kind)
-		}
-		escaped[i] = url.PathEscape(n)
-	}
-	return prefix + strings.Join(escaped, ","), nil
+	return send[api.DeleteResponse](ctx, c, call{method: http.MethodDelete, path: path, normal404: true})
 }

@@ -14,12 +14,7 @@ func (c *Client) GetToken(ctx context.Context, req *api.GetTokenRequest) (*api.G
 	if req == nil {
 		return nil, errNilRequest
 	}
-	var out api.GetTokenResponse
-	cl := call{method: http.MethodPost, path: "/_security/oauth2/token", body: req, errorBody: tokenError}
-	if err := c.do(ctx, cl, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return send[api.GetTokenResponse](ctx, c, call{method: http.MethodPost, path: "/_security/oauth2/token", body: req, errorBody: tokenError})
 }
 
 // tokenError reads the get token API's OAuth2 error body.
@@ -40,9 +35,5 @@ func (c *Client) InvalidateToken(ctx context.Context, req *api.InvalidateTokenRe
 	if req == nil {
 		return nil, errNilRequest
 	}
-	var out api.InvalidateTokenResponse
-	if err := c.do(ctx, call{method: http.MethodDelete, path: "/_security/oauth2/token", body: req, normal404: true}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return send[api.InvalidateTokenResponse](ctx, c, call{method: http.MethodDelete, path: "/_security/oauth2/token", body: req, normal404: true})
 }
