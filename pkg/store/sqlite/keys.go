@@ -61,23 +61,7 @@ func (r *reader) FindAPIKeys(ctx context.Context, f store.KeyFilter) ([]*store.A
 	if err != nil {
 		return nil, fmt.Errorf("find api keys: %w", err)
 	}
-	rows, err := r.q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("find api keys: %w", err)
-	}
-	defer rows.Close()
-	keys := []*store.APIKey{}
-	for rows.Next() {
-		k, err := scanKey(rows)
-		if err != nil {
-			return nil, fmt.Errorf("find api keys: %w", err)
-		}
-		keys = append(keys, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("find api keys: %w", err)
-	}
-	return keys, nil
+	return queryAll(ctx, r.q, "find api keys", scanKey, query, args...)
 }
 
 // keyQuery compiles f to one SELECT whose values are all bound parameters.
@@ -218,17 +202,13 @@ func (w *writer) InvalidateAPIKeys(ctx context.Context, ids []string, at int64) 
 	if err != nil {
 		return nil, fmt.Errorf("invalidate api keys: %w", err)
 	}
-	defer rows.Close()
-	done := make(map[string]bool)
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("invalidate api keys: %w", err)
-		}
-		done[id] = true
+	invalidated, err := scanAll(rows, "invalidate api keys", scanID)
+	if err != nil {
+		return nil, err
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("invalidate api keys: %w", err)
+	done := make(map[string]bool, len(invalidated))
+	for _, id := range invalidated {
+		done[id] = true
 	}
 	for _, id := range ids {
 		if done[id] {

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 )
@@ -21,7 +20,7 @@ func (r *reader) InactiveAPIKeyIDs(ctx context.Context, cutoff int64) ([]string,
 	if err != nil {
 		return nil, fmt.Errorf("find inactive api keys: %w", err)
 	}
-	return scanIDs(rows, "find inactive api keys")
+	return scanAll(rows, "find inactive api keys", scanID)
 }
 
 // DeleteInactiveAPIKeys deletes up to limit of the keys past retention at
@@ -37,28 +36,11 @@ func (w *writer) DeleteInactiveAPIKeys(ctx context.Context, cutoff int64, limit 
 	if err != nil {
 		return nil, fmt.Errorf("delete inactive api keys: %w", err)
 	}
-	ids, err := scanIDs(rows, "delete inactive api keys")
+	ids, err := scanAll(rows, "delete inactive api keys", scanID)
 	if err != nil {
 		return nil, err
 	}
 	// RETURNING gives no order; the contract promises id order.
 	slices.Sort(ids)
-	return ids, nil
-}
-
-// scanIDs reads a one-column result of ids and closes rows.
-func scanIDs(rows *sql.Rows, op string) ([]string, error) {
-	defer rows.Close()
-	ids := []string{}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("%s: %w", op, err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
-	}
 	return ids, nil
 }

@@ -97,23 +97,7 @@ func (r *reader) FindTokens(ctx context.Context, f store.TokenFilter) ([]*store.
 		b.WriteString(" WHERE " + strings.Join(where, " AND "))
 	}
 	b.WriteString(" ORDER BY creation, id")
-	rows, err := r.q.QueryContext(ctx, b.String(), args...)
-	if err != nil {
-		return nil, fmt.Errorf("find tokens: %w", err)
-	}
-	defer rows.Close()
-	tokens := []*store.Token{}
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, fmt.Errorf("find tokens: %w", err)
-		}
-		tokens = append(tokens, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("find tokens: %w", err)
-	}
-	return tokens, nil
+	return queryAll(ctx, r.q, "find tokens", scanToken, b.String(), args...)
 }
 
 // InsertToken stores a new token with Version 1 and sets t.Version; a

@@ -1,0 +1,42 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// queryAll runs query and reads every row of its result with scan. Errors
+// are wrapped with op, the operation's name.
+func queryAll[T any](ctx context.Context, q querier, op string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	return scanAll(rows, op, scan)
+}
+
+// scanAll reads every row of rows with scan, then closes rows. The result
+// is never nil.
+func scanAll[T any](rows *sql.Rows, op string, scan func(scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	return out, nil
+}
+
+// scanID reads a row of one column, an id.
+func scanID(s scanner) (string, error) {
+	var id string
+	err := s.Scan(&id)
+	return id, err
+}
