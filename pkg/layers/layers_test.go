@@ -30,7 +30,7 @@ var mayImport = map[string][]string{
 	// The key itself, identities and privileges, the query DSL.
 	"pkg/apikey": {"pkg/api"},
 	"pkg/auth":   {"pkg/api"},
-	"pkg/query":  {"pkg/api"},
+	"pkg/query":  {"pkg/api", "pkg/strictjson"},
 
 	// Storage: the interface, its contract suite and the SQLite store.
 	// Storage knows no rules.

@@ -6,6 +6,8 @@ import (
 	"math"
 	"sort"
 	"strconv"
+
+	"github.com/apikeyctl/apikeyctl/pkg/strictjson"
 )
 
 // Aggregate computes the aggregations over the keys a query matched and
@@ -79,36 +81,36 @@ func writeValue(b *bytes.Buffer, v any) {
 }
 
 // writeNode writes a parsed JSON node back (meta).
-func writeNode(b *bytes.Buffer, n *node) {
-	switch n.kind {
-	case kNull:
+func writeNode(b *bytes.Buffer, n *strictjson.Node) {
+	switch n.Kind {
+	case strictjson.Null:
 		b.WriteString("null")
-	case kTrue:
+	case strictjson.True:
 		b.WriteString("true")
-	case kFalse:
+	case strictjson.False:
 		b.WriteString("false")
-	case kNumber:
-		b.WriteString(n.text)
-	case kString:
-		writeString(b, n.text)
-	case kArray:
+	case strictjson.Number:
+		b.WriteString(n.Text)
+	case strictjson.String:
+		writeString(b, n.Text)
+	case strictjson.Array:
 		b.WriteByte('[')
-		for i, e := range n.elems {
+		for i, e := range n.Elems {
 			if i > 0 {
 				b.WriteByte(',')
 			}
 			writeNode(b, e)
 		}
 		b.WriteByte(']')
-	case kObject:
+	case strictjson.Object:
 		b.WriteByte('{')
-		for i, m := range n.members {
+		for i, m := range n.Members {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			writeString(b, m.key)
+			writeString(b, m.Key)
 			b.WriteByte(':')
-			writeNode(b, m.val)
+			writeNode(b, m.Value)
 		}
 		b.WriteByte('}')
 	}

@@ -2,31 +2,33 @@ package query
 
 import (
 	"strings"
+
+	"github.com/apikeyctl/apikeyctl/pkg/strictjson"
 )
 
 // dslAgg is one aggregation as Elasticsearch's parsers read it.
 type dslAgg struct {
 	name string
 	typ  string
-	at   pos
-	meta *node
+	at   strictjson.Pos
+	meta *strictjson.Node
 	subs []*dslAgg
 
 	field    string
 	hasField bool
 	script   bool
-	missing  *node
+	missing  *strictjson.Node
 	format   *string
 	timeZone *string
 
 	// terms
 	size, shardSize, minDocCount int
 	order                        []dslOrder
-	include, exclude             *node
+	include, exclude             *strictjson.Node
 
 	// composite
 	sources []*dslSource
-	after   *node
+	after   *strictjson.Node
 
 	// range and date_range
 	ranges []dslRangeBucket
@@ -62,7 +64,7 @@ type dslSource struct {
 
 type dslRangeBucket struct {
 	key      *string
-	from, to *node
+	from, to *strictjson.Node
 }
 
 type dslKeyedFilter struct {
@@ -106,52 +108,52 @@ func contains(list []string, s string) bool {
 
 // parseAggs reads an aggregations object, as AggregatorFactories'
 // parseAggregators does.
-func parseAggs(n *node) ([]*dslAgg, error) {
-	if n.kind != kObject {
-		return nil, xcontentError(n.pos, "[%s] aggs doesn't support values of type: %s", payloadParser, n.kind.token())
+func parseAggs(n *strictjson.Node) ([]*dslAgg, error) {
+	if n.Kind != strictjson.Object {
+		return nil, xcontentError(n.Pos, "[%s] aggs doesn't support values of type: %s", payloadParser, n.Kind.Token())
 	}
 	var out []*dslAgg
-	for _, m := range n.members {
-		if strings.ContainsAny(m.key, "[]>") || m.key == "" {
-			return nil, parsingError(m.keyPos, "Invalid aggregation name [%s]. Aggregation names can contain any character except '[', ']', and '>'", m.key)
+	for _, m := range n.Members {
+		if strings.ContainsAny(m.Key, "[]>") || m.Key == "" {
+			return nil, parsingError(m.KeyPos, "Invalid aggregation name [%s]. Aggregation names can contain any character except '[', ']', and '>'", m.Key)
 		}
-		if m.val.kind != kObject {
-			return nil, parsingError(m.val.pos, "Aggregation definition for [%s starts with a [%s], expected a [START_OBJECT].", m.key, m.val.kind.token())
+		if m.Value.Kind != strictjson.Object {
+			return nil, parsingError(m.Value.Pos, "Aggregation definition for [%s starts with a [%s], expected a [START_OBJECT].", m.Key, m.Value.Kind.Token())
 		}
-		a := &dslAgg{name: m.key, at: m.keyPos}
-		var typeNode *node
+		a := &dslAgg{name: m.Key, at: m.KeyPos}
+		var typeNode *strictjson.Node
 		subsSeen := false
-		for _, in := range m.val.members {
-			if in.val.kind != kObject {
-				return nil, parsingError(in.val.pos, "Expected [START_OBJECT] under [%s], but got a [%s] in [%s]", in.key, in.val.kind.token(), m.key)
+		for _, in := range m.Value.Members {
+			if in.Value.Kind != strictjson.Object {
+				return nil, parsingError(in.Value.Pos, "Expected [START_OBJECT] under [%s], but got a [%s] in [%s]", in.Key, in.Value.Kind.Token(), m.Key)
 			}
-			switch in.key {
+			switch in.Key {
 			case "meta":
-				a.meta = in.val
+				a.meta = in.Value
 			case "aggs", "aggregations":
 				if subsSeen {
-					return nil, parsingError(in.val.pos, "Found two sub aggregation definitions under [%s]", m.key)
+					return nil, parsingError(in.Value.Pos, "Found two sub aggregation definitions under [%s]", m.Key)
 				}
 				subsSeen = true
-				subs, err := parseAggs(in.val)
+				subs, err := parseAggs(in.Value)
 				if err != nil {
 					return nil, err
 				}
 				a.subs = subs
 			default:
 				if typeNode != nil {
-					return nil, parsingError(in.val.pos, "Found two aggregation type definitions in [%s]: [%s] and [%s]", m.key, a.typ, in.key)
+					return nil, parsingError(in.Value.Pos, "Found two aggregation type definitions in [%s]: [%s] and [%s]", m.Key, a.typ, in.Key)
 				}
-				if !contains(bucketAggs, in.key) && !contains(metricAggs, in.key) && !contains(pipelineAggs, in.key) {
+				if !contains(bucketAggs, in.Key) && !contains(metricAggs, in.Key) && !contains(pipelineAggs, in.Key) {
 					all := append(append(append([]string{}, bucketAggs...), metricAggs...), pipelineAggs...)
-					return nil, parsingError(in.keyPos, "Unknown aggregation type [%s]%s", in.key, suggest(in.key, all))
+					return nil, parsingError(in.KeyPos, "Unknown aggregation type [%s]%s", in.Key, suggest(in.Key, all))
 				}
-				a.typ, typeNode = in.key, in.val
-				a.pipeline = contains(pipelineAggs, in.key)
+				a.typ, typeNode = in.Key, in.Value
+				a.pipeline = contains(pipelineAggs, in.Key)
 			}
 		}
 		if typeNode == nil {
-			return nil, parsingError(m.val.pos, "Missing definition for aggregation [%s]", m.key)
+			return nil, parsingError(m.Value.Pos, "Missing definition for aggregation [%s]", m.Key)
 		}
 		if err := parseAggBody(a, typeNode); err != nil {
 			return nil, err
@@ -163,7 +165,7 @@ func parseAggs(n *node) ([]*dslAgg, error) {
 
 // parseAggBody reads the body of a supported aggregation type; the bodies
 // of other types are left unread, they are refused later.
-func parseAggBody(a *dslAgg, body *node) error {
+func parseAggBody(a *dslAgg, body *strictjson.Node) error {
 	switch a.typ {
 	case "terms", "range", "date_range", "missing", "value_count", "cardinality":
 		return parseValuesSourceAgg(a, body)
@@ -182,41 +184,41 @@ func parseAggBody(a *dslAgg, body *node) error {
 }
 
 // parseValuesSourceAgg reads the aggregations over one field's values.
-func parseValuesSourceAgg(a *dslAgg, body *node) error {
+func parseValuesSourceAgg(a *dslAgg, body *strictjson.Node) error {
 	a.size, a.shardSize, a.minDocCount = 10, -1, 1
-	for _, m := range body.members {
-		v := m.val
-		fail := func(err error) error { return fieldFailure(a.typ, m.key, m.keyPos, err) }
+	for _, m := range body.Members {
+		v := m.Value
+		fail := func(err error) error { return fieldFailure(a.typ, m.Key, m.KeyPos, err) }
 		wrongType := func() error {
-			return xcontentError(m.keyPos, "[%s] %s doesn't support values of type: %s", a.typ, m.key, v.kind.token())
+			return xcontentError(m.KeyPos, "[%s] %s doesn't support values of type: %s", a.typ, m.Key, v.Kind.Token())
 		}
 		switch {
-		case m.key == "field":
+		case m.Key == "field":
 			s, ok := scalar(v)
 			if !ok {
 				return wrongType()
 			}
 			a.field, a.hasField = s, true
-		case m.key == "script":
+		case m.Key == "script":
 			a.script = true
-		case m.key == "missing":
-			if v.kind == kObject || v.kind == kArray {
+		case m.Key == "missing":
+			if v.Kind == strictjson.Object || v.Kind == strictjson.Array {
 				return wrongType()
 			}
-			if v.kind != kNull {
+			if v.Kind != strictjson.Null {
 				a.missing = v
 			}
-		case m.key == "format":
+		case m.Key == "format":
 			s, ok := scalar(v)
 			if !ok {
 				return wrongType()
 			}
 			a.format = &s
-		case m.key == "value_type":
+		case m.Key == "value_type":
 			if _, ok := scalar(v); !ok {
 				return wrongType()
 			}
-		case m.key == "time_zone" && (a.typ == "date_range" || a.typ == "range"):
+		case m.Key == "time_zone" && (a.typ == "date_range" || a.typ == "range"):
 			s, ok := scalar(v)
 			if !ok {
 				return wrongType()
@@ -229,49 +231,49 @@ func parseValuesSourceAgg(a *dslAgg, body *node) error {
 			if err := parseTermsOption(a, m, fail, wrongType); err != nil {
 				return err
 			}
-		case (a.typ == "range" || a.typ == "date_range") && m.key == "ranges":
-			if v.kind != kArray {
+		case (a.typ == "range" || a.typ == "date_range") && m.Key == "ranges":
+			if v.Kind != strictjson.Array {
 				return wrongType()
 			}
-			for _, e := range v.elems {
-				if e.kind != kObject {
-					return fail(parsingError(e.pos, "[ranges] must be an array of objects"))
+			for _, e := range v.Elems {
+				if e.Kind != strictjson.Object {
+					return fail(parsingError(e.Pos, "[ranges] must be an array of objects"))
 				}
 				var rb dslRangeBucket
-				for _, r := range e.members {
-					switch r.key {
+				for _, r := range e.Members {
+					switch r.Key {
 					case "key":
-						s, ok := scalar(r.val)
+						s, ok := scalar(r.Value)
 						if !ok {
-							return fail(xcontentError(r.keyPos, "[range] key doesn't support values of type: %s", r.val.kind.token()))
+							return fail(xcontentError(r.KeyPos, "[range] key doesn't support values of type: %s", r.Value.Kind.Token()))
 						}
 						rb.key = &s
 					case "from", "to":
-						if r.val.kind == kObject || r.val.kind == kArray || r.val.kind == kTrue || r.val.kind == kFalse {
-							return fail(xcontentError(r.keyPos, "[range] %s doesn't support values of type: %s", r.key, r.val.kind.token()))
+						if r.Value.Kind == strictjson.Object || r.Value.Kind == strictjson.Array || r.Value.Kind == strictjson.True || r.Value.Kind == strictjson.False {
+							return fail(xcontentError(r.KeyPos, "[range] %s doesn't support values of type: %s", r.Key, r.Value.Kind.Token()))
 						}
-						if r.val.kind == kNull {
+						if r.Value.Kind == strictjson.Null {
 							continue
 						}
-						if r.key == "from" {
-							rb.from = r.val
+						if r.Key == "from" {
+							rb.from = r.Value
 						} else {
-							rb.to = r.val
+							rb.to = r.Value
 						}
 					default:
-						return fail(xcontentError(r.keyPos, "[range] unknown field [%s]", r.key))
+						return fail(xcontentError(r.KeyPos, "[range] unknown field [%s]", r.Key))
 					}
 				}
 				a.ranges = append(a.ranges, rb)
 			}
-		case (a.typ == "range" || a.typ == "date_range") && m.key == "keyed":
+		case (a.typ == "range" || a.typ == "date_range") && m.Key == "keyed":
 			b, err := boolValue(v)
 			if err != nil {
 				return fail(err)
 			}
 			a.keyed = &b
-		case a.typ == "cardinality" && (m.key == "precision_threshold" || m.key == "execution_hint"):
-			if m.key == "precision_threshold" {
+		case a.typ == "cardinality" && (m.Key == "precision_threshold" || m.Key == "execution_hint"):
+			if m.Key == "precision_threshold" {
 				n, err := intValue(v)
 				if err != nil {
 					return fail(err)
@@ -281,21 +283,21 @@ func parseValuesSourceAgg(a *dslAgg, body *node) error {
 				}
 			}
 		default:
-			return xcontentError(m.keyPos, "[%s] unknown field [%s]", a.typ, m.key)
+			return xcontentError(m.KeyPos, "[%s] unknown field [%s]", a.typ, m.Key)
 		}
 	}
 	return nil
 }
 
-func parseTermsOption(a *dslAgg, m member, fail func(error) error, wrongType func() error) error {
-	v := m.val
-	switch m.key {
+func parseTermsOption(a *dslAgg, m strictjson.Member, fail func(error) error, wrongType func() error) error {
+	v := m.Value
+	switch m.Key {
 	case "size", "shard_size", "min_doc_count", "shard_min_doc_count":
 		n, err := intValue(v)
 		if err != nil {
 			return fail(err)
 		}
-		switch m.key {
+		switch m.Key {
 		case "size":
 			if n <= 0 {
 				return fail(invalid("[size] must be greater than 0. Found [%d] in [%s]", n, a.name))
@@ -321,7 +323,7 @@ func parseTermsOption(a *dslAgg, m member, fail func(error) error, wrongType fun
 		if !ok {
 			return wrongType()
 		}
-		if m.key == "collect_mode" && s != "depth_first" && s != "breadth_first" {
+		if m.Key == "collect_mode" && s != "depth_first" && s != "breadth_first" {
 			return fail(invalid("Unknown `collect_mode` value [%s]", s))
 		}
 	case "show_term_doc_count_error":
@@ -329,18 +331,18 @@ func parseTermsOption(a *dslAgg, m member, fail func(error) error, wrongType fun
 			return fail(err)
 		}
 	case "order":
-		elems := []*node{v}
-		if v.kind == kArray {
-			elems = v.elems
+		elems := []*strictjson.Node{v}
+		if v.Kind == strictjson.Array {
+			elems = v.Elems
 		}
 		for _, e := range elems {
-			if e.kind != kObject || len(e.members) != 1 {
-				return fail(parsingError(e.pos, "Order elements must be of type object in [%s] found token of type [%s].", a.name, e.kind.token()))
+			if e.Kind != strictjson.Object || len(e.Members) != 1 {
+				return fail(parsingError(e.Pos, "Order elements must be of type object in [%s] found token of type [%s].", a.name, e.Kind.Token()))
 			}
-			om := e.members[0]
-			dir, ok := scalar(om.val)
+			om := e.Members[0]
+			dir, ok := scalar(om.Value)
 			if !ok {
-				return fail(parsingError(om.val.pos, "Unexpected token [%s] for [order]", om.val.kind.token()))
+				return fail(parsingError(om.Value.Pos, "Unexpected token [%s] for [order]", om.Value.Kind.Token()))
 			}
 			var desc bool
 			switch strings.ToLower(dir) {
@@ -348,34 +350,34 @@ func parseTermsOption(a *dslAgg, m member, fail func(error) error, wrongType fun
 			case "desc":
 				desc = true
 			default:
-				return fail(parsingError(om.val.pos, "Unknown terms order direction [%s] in terms aggregation [%s]", dir, a.name))
+				return fail(parsingError(om.Value.Pos, "Unknown terms order direction [%s] in terms aggregation [%s]", dir, a.name))
 			}
-			a.order = append(a.order, dslOrder{path: om.key, desc: desc})
+			a.order = append(a.order, dslOrder{path: om.Key, desc: desc})
 		}
 	case "include", "exclude":
-		switch v.kind {
-		case kString, kArray, kObject:
+		switch v.Kind {
+		case strictjson.String, strictjson.Array, strictjson.Object:
 		default:
 			return wrongType()
 		}
-		if m.key == "include" {
+		if m.Key == "include" {
 			a.include = v
 		} else {
 			a.exclude = v
 		}
 	default:
-		return xcontentError(m.keyPos, "[terms] unknown field [%s]", m.key)
+		return xcontentError(m.KeyPos, "[terms] unknown field [%s]", m.Key)
 	}
 	return nil
 }
 
-func parseComposite(a *dslAgg, body *node) error {
+func parseComposite(a *dslAgg, body *strictjson.Node) error {
 	a.size = 10
 	hasSources := false
-	for _, m := range body.members {
-		v := m.val
-		fail := func(err error) error { return fieldFailure("composite", m.key, m.keyPos, err) }
-		switch m.key {
+	for _, m := range body.Members {
+		v := m.Value
+		fail := func(err error) error { return fieldFailure("composite", m.Key, m.KeyPos, err) }
+		switch m.Key {
 		case "size":
 			n, err := intValue(v)
 			if err != nil {
@@ -386,35 +388,35 @@ func parseComposite(a *dslAgg, body *node) error {
 			}
 			a.size = n
 		case "after":
-			if v.kind != kObject {
-				return xcontentError(m.keyPos, "[composite] after doesn't support values of type: %s", v.kind.token())
+			if v.Kind != strictjson.Object {
+				return xcontentError(m.KeyPos, "[composite] after doesn't support values of type: %s", v.Kind.Token())
 			}
 			a.after = v
 		case "sources":
-			if v.kind != kArray {
-				return xcontentError(m.keyPos, "[composite] sources doesn't support values of type: %s", v.kind.token())
+			if v.Kind != strictjson.Array {
+				return xcontentError(m.KeyPos, "[composite] sources doesn't support values of type: %s", v.Kind.Token())
 			}
 			hasSources = true
 			names := map[string]bool{}
 			var dups []string
-			for _, e := range v.elems {
-				if e.kind != kObject || len(e.members) == 0 {
-					return fail(parsingError(e.pos, "Expected START_OBJECT but got %s", e.kind.token()))
+			for _, e := range v.Elems {
+				if e.Kind != strictjson.Object || len(e.Members) == 0 {
+					return fail(parsingError(e.Pos, "Expected START_OBJECT but got %s", e.Kind.Token()))
 				}
-				sm := e.members[0]
-				if sm.val.kind != kObject || len(sm.val.members) == 0 {
-					return fail(parsingError(sm.val.pos, "Expected START_OBJECT but got %s", sm.val.kind.token()))
+				sm := e.Members[0]
+				if sm.Value.Kind != strictjson.Object || len(sm.Value.Members) == 0 {
+					return fail(parsingError(sm.Value.Pos, "Expected START_OBJECT but got %s", sm.Value.Kind.Token()))
 				}
-				tm := sm.val.members[0]
-				src := &dslSource{name: sm.key, typ: tm.key}
-				switch tm.key {
+				tm := sm.Value.Members[0]
+				src := &dslSource{name: sm.Key, typ: tm.Key}
+				switch tm.Key {
 				case "terms":
-					if err := parseSourceOptions(src, tm.val); err != nil {
+					if err := parseSourceOptions(src, tm.Value); err != nil {
 						return fail(err)
 					}
 				case "histogram", "date_histogram", "geotile_grid":
 				default:
-					return fail(parsingError(tm.keyPos, "invalid source type: %s", tm.key))
+					return fail(parsingError(tm.KeyPos, "invalid source type: %s", tm.Key))
 				}
 				if names[src.name] {
 					dups = append(dups, src.name)
@@ -426,7 +428,7 @@ func parseComposite(a *dslAgg, body *node) error {
 				return fail(invalid("Composite source names must be unique, found duplicates: [%s]", strings.Join(dups, ", ")))
 			}
 		default:
-			return xcontentError(m.keyPos, "[composite] unknown field [%s]", m.key)
+			return xcontentError(m.KeyPos, "[composite] unknown field [%s]", m.Key)
 		}
 	}
 	if !hasSources {
@@ -438,39 +440,39 @@ func parseComposite(a *dslAgg, body *node) error {
 	return nil
 }
 
-func parseSourceOptions(src *dslSource, body *node) error {
-	if body.kind != kObject {
-		return parsingError(body.pos, "Expected START_OBJECT but got %s", body.kind.token())
+func parseSourceOptions(src *dslSource, body *strictjson.Node) error {
+	if body.Kind != strictjson.Object {
+		return parsingError(body.Pos, "Expected START_OBJECT but got %s", body.Kind.Token())
 	}
-	for _, m := range body.members {
-		v := m.val
+	for _, m := range body.Members {
+		v := m.Value
 		s, isScalar := scalar(v)
-		switch m.key {
+		switch m.Key {
 		case "field":
 			if !isScalar {
-				return xcontentError(m.keyPos, "[terms] field doesn't support values of type: %s", v.kind.token())
+				return xcontentError(m.KeyPos, "[terms] field doesn't support values of type: %s", v.Kind.Token())
 			}
 			src.field, src.hasField = s, true
 		case "script":
 			src.script = true
 		case "order":
 			if !isScalar {
-				return xcontentError(m.keyPos, "[terms] order doesn't support values of type: %s", v.kind.token())
+				return xcontentError(m.KeyPos, "[terms] order doesn't support values of type: %s", v.Kind.Token())
 			}
 			d, err := sortOrder(s)
 			if err != nil {
-				return fieldFailure("terms", m.key, m.keyPos, err)
+				return fieldFailure("terms", m.Key, m.KeyPos, err)
 			}
 			src.desc = d
 		case "missing_bucket":
 			b, err := boolValue(v)
 			if err != nil {
-				return fieldFailure("terms", m.key, m.keyPos, err)
+				return fieldFailure("terms", m.Key, m.KeyPos, err)
 			}
 			src.missingBkt = b
 		case "missing_order":
 			if !isScalar {
-				return xcontentError(m.keyPos, "[terms] missing_order doesn't support values of type: %s", v.kind.token())
+				return xcontentError(m.KeyPos, "[terms] missing_order doesn't support values of type: %s", v.Kind.Token())
 			}
 			switch strings.ToLower(s) {
 			case "first":
@@ -482,39 +484,39 @@ func parseSourceOptions(src *dslSource, body *node) error {
 			case "default":
 				src.missingFirst = nil
 			default:
-				return fieldFailure("terms", m.key, m.keyPos, invalid("Unknown MissingOrder [%s]", s))
+				return fieldFailure("terms", m.Key, m.KeyPos, invalid("Unknown MissingOrder [%s]", s))
 			}
 		case "format":
 			if !isScalar {
-				return xcontentError(m.keyPos, "[terms] format doesn't support values of type: %s", v.kind.token())
+				return xcontentError(m.KeyPos, "[terms] format doesn't support values of type: %s", v.Kind.Token())
 			}
 			src.format = &s
 		case "value_type", "missing":
 		default:
-			return xcontentError(m.keyPos, "[terms] unknown field [%s]", m.key)
+			return xcontentError(m.KeyPos, "[terms] unknown field [%s]", m.Key)
 		}
 	}
 	return nil
 }
 
-func parseFilters(a *dslAgg, body *node) error {
-	var filtersNode *node
-	for _, m := range body.members {
-		v := m.val
-		switch m.key {
+func parseFilters(a *dslAgg, body *strictjson.Node) error {
+	var filtersNode *strictjson.Node
+	for _, m := range body.Members {
+		v := m.Value
+		switch m.Key {
 		case "filters":
-			switch v.kind {
-			case kObject:
+			switch v.Kind {
+			case strictjson.Object:
 				a.namedFilters = true
-				for _, f := range v.members {
-					q, err := parseInnerQuery(f.val)
+				for _, f := range v.Members {
+					q, err := parseInnerQuery(f.Value)
 					if err != nil {
 						return err
 					}
-					a.filters = append(a.filters, dslKeyedFilter{key: f.key, query: q})
+					a.filters = append(a.filters, dslKeyedFilter{key: f.Key, query: q})
 				}
-			case kArray:
-				for i, e := range v.elems {
+			case strictjson.Array:
+				for i, e := range v.Elems {
 					q, err := parseInnerQuery(e)
 					if err != nil {
 						return err
@@ -522,7 +524,7 @@ func parseFilters(a *dslAgg, body *node) error {
 					a.filters = append(a.filters, dslKeyedFilter{key: itoa(i), query: q})
 				}
 			default:
-				return parsingError(v.pos, "Unknown key for a %s in [%s]: [%s].", v.kind.token(), a.name, m.key)
+				return parsingError(v.Pos, "Unknown key for a %s in [%s]: [%s].", v.Kind.Token(), a.name, m.Key)
 			}
 			filtersNode = v
 		case "other_bucket":
@@ -534,7 +536,7 @@ func parseFilters(a *dslAgg, body *node) error {
 		case "other_bucket_key":
 			s, ok := scalar(v)
 			if !ok {
-				return parsingError(v.pos, "Unknown key for a %s in [%s]: [%s].", v.kind.token(), a.name, m.key)
+				return parsingError(v.Pos, "Unknown key for a %s in [%s]: [%s].", v.Kind.Token(), a.name, m.Key)
 			}
 			a.otherBucketKey, a.otherBucket = s, true
 		case "keyed":
@@ -544,7 +546,7 @@ func parseFilters(a *dslAgg, body *node) error {
 			}
 			a.keyed = &b
 		default:
-			return parsingError(v.pos, "Unknown key for a %s in [%s]: [%s].", v.kind.token(), a.name, m.key)
+			return parsingError(v.Pos, "Unknown key for a %s in [%s]: [%s].", v.Kind.Token(), a.name, m.Key)
 		}
 	}
 	if filtersNode == nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
+	"github.com/apikeyctl/apikeyctl/pkg/strictjson"
 )
 
 // Agg is one aggregation, resolved for the security index.
@@ -19,7 +20,7 @@ type Agg struct {
 	Type  string
 	Field Field
 	Subs  []*Agg
-	meta  *node
+	meta  *strictjson.Node
 
 	// terms
 	size        int
@@ -293,13 +294,13 @@ func (rs *resolver) resolveAgg(a *Agg, d *dslAgg) error {
 			a.sources = append(a.sources, cs)
 		}
 		if d.after != nil {
-			if len(d.after.members) != len(a.sources) {
-				return ShardFailure(invalid("[after] has %d value(s) but [sources] has %d", len(d.after.members), len(a.sources)))
+			if len(d.after.Members) != len(a.sources) {
+				return ShardFailure(invalid("[after] has %d value(s) but [sources] has %d", len(d.after.Members), len(a.sources)))
 			}
 			a.hasAfter = true
 			for _, s := range a.sources {
-				v := d.after.get(s.name)
-				if v == nil || v.kind == kNull {
+				v := d.after.Get(s.name)
+				if v == nil || v.Kind == strictjson.Null {
 					if !s.missingBkt {
 						return ShardFailure(invalid("Missing value for [after.%s]", s.name))
 					}
@@ -344,7 +345,7 @@ func (rs *resolver) resolveAgg(a *Agg, d *dslAgg) error {
 }
 
 // aggValue types a value given for field f (a missing value).
-func (rs *resolver) aggValue(f Field, n *node, format *DateFormat, loc *time.Location) (any, error) {
+func (rs *resolver) aggValue(f Field, n *strictjson.Node, format *DateFormat, loc *time.Location) (any, error) {
 	switch f.Kind() {
 	case Date:
 		ms, err := parseDateMath(keywordText(n), format, loc, rs.now, false)
@@ -359,41 +360,41 @@ func (rs *resolver) aggValue(f Field, n *node, format *DateFormat, loc *time.Loc
 }
 
 // rangeBound types the from or to of a range.
-func (rs *resolver) rangeBound(typ string, f Field, n *node, format *DateFormat, loc *time.Location) (float64, error) {
-	if n.kind == kNumber {
-		v, err := strconv.ParseFloat(n.text, 64)
+func (rs *resolver) rangeBound(typ string, f Field, n *strictjson.Node, format *DateFormat, loc *time.Location) (float64, error) {
+	if n.Kind == strictjson.Number {
+		v, err := strconv.ParseFloat(n.Text, 64)
 		if err != nil {
-			return 0, ShardFailure(typed("number_format_exception", "For input string: \"%s\"", n.text))
+			return 0, ShardFailure(typed("number_format_exception", "For input string: \"%s\"", n.Text))
 		}
 		return v, nil
 	}
 	if f.Kind() == Date {
-		if v, err := strconv.ParseFloat(n.text, 64); err == nil && typ == "range" {
+		if v, err := strconv.ParseFloat(n.Text, 64); err == nil && typ == "range" {
 			return v, nil
 		}
-		ms, err := parseDateMath(n.text, format, loc, rs.now, false)
+		ms, err := parseDateMath(n.Text, format, loc, rs.now, false)
 		if err != nil {
 			return 0, dateError(err)
 		}
 		return float64(ms), nil
 	}
-	v, err := strconv.ParseFloat(strings.TrimSpace(n.text), 64)
+	v, err := strconv.ParseFloat(strings.TrimSpace(n.Text), 64)
 	if err != nil {
-		return 0, ShardFailure(typed("number_format_exception", "For input string: \"%s\"", n.text))
+		return 0, ShardFailure(typed("number_format_exception", "For input string: \"%s\"", n.Text))
 	}
 	return v, nil
 }
 
-func compositeAfterValue(s *compositeSource, v *node) (any, error) {
+func compositeAfterValue(s *compositeSource, v *strictjson.Node) (any, error) {
 	bad := func() error {
 		return ShardFailure(invalid("Invalid value for [after.%s], expected comparable, got [%s]", s.name, describe(v)))
 	}
 	switch s.field.Kind() {
 	case Date:
-		if v.kind == kNumber {
-			n, err := strconv.ParseInt(v.text, 10, 64)
+		if v.Kind == strictjson.Number {
+			n, err := strconv.ParseInt(v.Text, 10, 64)
 			if err != nil {
-				f, ferr := strconv.ParseFloat(v.text, 64)
+				f, ferr := strconv.ParseFloat(v.Text, 64)
 				if ferr != nil {
 					return nil, bad()
 				}
@@ -401,12 +402,12 @@ func compositeAfterValue(s *compositeSource, v *node) (any, error) {
 			}
 			return n, nil
 		}
-		if v.kind == kString {
+		if v.Kind == strictjson.String {
 			format := s.format
 			if format == nil {
 				format = defaultDateFormat
 			}
-			ms, err := format.parse(v.text, nil, false)
+			ms, err := format.parse(v.Text, nil, false)
 			if err != nil {
 				return nil, ShardFailure(err.(*api.Error))
 			}
@@ -414,18 +415,18 @@ func compositeAfterValue(s *compositeSource, v *node) (any, error) {
 		}
 		return nil, bad()
 	case Boolean:
-		switch v.kind {
-		case kTrue:
+		switch v.Kind {
+		case strictjson.True:
 			return int64(1), nil
-		case kFalse:
+		case strictjson.False:
 			return int64(0), nil
-		case kNumber:
-			if v.text == "0" || v.text == "1" {
-				n, _ := strconv.ParseInt(v.text, 10, 64)
+		case strictjson.Number:
+			if v.Text == "0" || v.Text == "1" {
+				n, _ := strconv.ParseInt(v.Text, 10, 64)
 				return n, nil
 			}
-		case kString:
-			switch v.text {
+		case strictjson.String:
+			switch v.Text {
 			case "true":
 				return int64(1), nil
 			case "false":
@@ -434,7 +435,7 @@ func compositeAfterValue(s *compositeSource, v *node) (any, error) {
 		}
 		return nil, bad()
 	}
-	if v.kind == kObject || v.kind == kArray {
+	if v.Kind == strictjson.Object || v.Kind == strictjson.Array {
 		return nil, bad()
 	}
 	return keywordText(v), nil
@@ -448,26 +449,26 @@ type termFilter struct {
 	partition, partitions int
 }
 
-func compileTermFilter(a *Agg, n *node) (*termFilter, error) {
+func compileTermFilter(a *Agg, n *strictjson.Node) (*termFilter, error) {
 	if n == nil {
 		return nil, nil
 	}
 	tf := &termFilter{}
-	switch n.kind {
-	case kString:
+	switch n.Kind {
+	case strictjson.String:
 		if a.Field.Numeric() {
 			return nil, ShardFailure(typed("aggregation_execution_exception", "Aggregation [%s] cannot support regular expression style include/exclude settings as they can only be applied to string fields. Use an array of values for include/exclude clauses", a.Name))
 		}
-		re, err := lucenePattern(n.text)
+		re, err := lucenePattern(n.Text)
 		if err != nil {
 			return nil, ShardFailure(invalid("%s", err.Error()))
 		}
 		tf.re = re
-	case kArray:
+	case strictjson.Array:
 		tf.values, tf.nums = map[string]bool{}, map[int64]bool{}
-		for _, e := range n.elems {
+		for _, e := range n.Elems {
 			if _, ok := scalar(e); !ok {
-				return nil, ShardFailure(invalid("Unknown value for include/exclude: %s", e.kind.token()))
+				return nil, ShardFailure(invalid("Unknown value for include/exclude: %s", e.Kind.Token()))
 			}
 			text := keywordText(e)
 			tf.values[text] = true
@@ -481,8 +482,8 @@ func compileTermFilter(a *Agg, n *node) (*termFilter, error) {
 				}
 			}
 		}
-	case kObject:
-		p, n1 := n.get("partition"), n.get("num_partitions")
+	case strictjson.Object:
+		p, n1 := n.Get("partition"), n.Get("num_partitions")
 		if p == nil || n1 == nil {
 			return nil, ShardFailure(invalid("Missing [partition] or [num_partitions] parameter for include/exclude"))
 		}

@@ -6,6 +6,7 @@ import (
 	"unicode"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
+	"github.com/apikeyctl/apikeyctl/pkg/strictjson"
 )
 
 // analyzers are the built-in analyzers apikeyd applies to match and
@@ -140,7 +141,7 @@ func fuzzyQuery(f Field, term string, edits, prefixLength int, transpositions bo
 // fieldTerm is the query for one analysed term on f: a term query, whose
 // value a date or boolean field must be able to parse.
 func (rs *resolver) fieldTerm(f Field, text string) (Query, error) {
-	return rs.term(f, []*node{{kind: kString, text: text}}, false)
+	return rs.term(f, []*strictjson.Node{{Kind: strictjson.String, Text: text}}, false)
 }
 
 // match resolves a match query: the text is analysed (keyword: one

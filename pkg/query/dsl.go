@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/apikeyctl/apikeyctl/pkg/strictjson"
 )
 
 // This file reads the query DSL into dsl* values that mirror
@@ -31,19 +33,19 @@ type dslIDs struct{ values []string }
 
 type dslTerm struct {
 	field           string
-	value           *node
+	value           *strictjson.Node
 	caseInsensitive bool
 }
 
 type dslTerms struct {
 	field  string
-	values []*node
+	values []*strictjson.Node
 	lookup bool
 }
 
 type dslRange struct {
 	field                  string
-	from, to               *node
+	from, to               *strictjson.Node
 	includeFrom, includeTo bool
 	format, timeZone       *string
 	relation               *string
@@ -63,7 +65,7 @@ type dslExists struct{ field string }
 
 type dslMatch struct {
 	field          string
-	query          *node
+	query          *strictjson.Node
 	operatorAnd    bool
 	analyzer       string
 	fuzziness      *string
@@ -148,28 +150,28 @@ func similarity(a, b string) float64 {
 
 // parseInnerQuery reads {"<type>": {...}}, as AbstractQueryBuilder's
 // parseInnerQueryBuilder does.
-func parseInnerQuery(n *node) (dslQuery, error) {
-	if n.kind != kObject {
-		return nil, parsingError(n.pos, "[_na] query malformed, must start with start_object")
+func parseInnerQuery(n *strictjson.Node) (dslQuery, error) {
+	if n.Kind != strictjson.Object {
+		return nil, parsingError(n.Pos, "[_na] query malformed, must start with start_object")
 	}
-	if len(n.members) == 0 {
-		return nil, invalid("query malformed, empty clause found at %s", pos{n.pos.line, n.pos.col + 1})
+	if len(n.Members) == 0 {
+		return nil, invalid("query malformed, empty clause found at %s", strictjson.Pos{Line: n.Pos.Line, Col: n.Pos.Col + 1})
 	}
-	m := n.members[0]
-	if m.val.kind != kObject {
-		return nil, parsingError(m.val.pos, "[%s] query malformed, no start_object after query name", m.key)
+	m := n.Members[0]
+	if m.Value.Kind != strictjson.Object {
+		return nil, parsingError(m.Value.Pos, "[%s] query malformed, no start_object after query name", m.Key)
 	}
-	q, err := parseQueryType(m.key, m.keyPos, m.val)
+	q, err := parseQueryType(m.Key, m.KeyPos, m.Value)
 	if err != nil {
 		return nil, err
 	}
-	if len(n.members) > 1 {
-		return nil, parsingError(n.members[1].keyPos, "[%s] malformed query, expected [END_OBJECT] but found [FIELD_NAME]", m.key)
+	if len(n.Members) > 1 {
+		return nil, parsingError(n.Members[1].KeyPos, "[%s] malformed query, expected [END_OBJECT] but found [FIELD_NAME]", m.Key)
 	}
 	return q, nil
 }
 
-func parseQueryType(name string, at pos, body *node) (dslQuery, error) {
+func parseQueryType(name string, at strictjson.Pos, body *strictjson.Node) (dslQuery, error) {
 	switch name {
 	case "bool":
 		return parseBool(body)
@@ -203,50 +205,50 @@ func parseQueryType(name string, at pos, body *node) (dslQuery, error) {
 }
 
 // scalar is the text of a string, number or boolean node.
-func scalar(n *node) (string, bool) { return n.scalarText() }
+func scalar(n *strictjson.Node) (string, bool) { return n.ScalarText() }
 
 // textValue is parser.text() of a value token; objects and arrays are
 // refused with the query's message.
-func textValue(qname, field string, n *node) (string, error) {
+func textValue(qname, field string, n *strictjson.Node) (string, error) {
 	s, ok := scalar(n)
 	if !ok {
-		if n.kind == kNull {
-			return "", invalid("[%s] %s doesn't support values of type: %s", qname, field, n.kind.token())
+		if n.Kind == strictjson.Null {
+			return "", invalid("[%s] %s doesn't support values of type: %s", qname, field, n.Kind.Token())
 		}
-		return "", parsingError(n.pos, "[%s] query does not support [%s]", qname, field)
+		return "", parsingError(n.Pos, "[%s] query does not support [%s]", qname, field)
 	}
 	return s, nil
 }
 
 // boolValue reads a boolean as XContentParser.booleanValue does: JSON
 // true or false, or the strings "true" and "false".
-func boolValue(n *node) (bool, error) {
-	switch n.kind {
-	case kTrue:
+func boolValue(n *strictjson.Node) (bool, error) {
+	switch n.Kind {
+	case strictjson.True:
 		return true, nil
-	case kFalse:
+	case strictjson.False:
 		return false, nil
-	case kString:
-		switch n.text {
+	case strictjson.String:
+		switch n.Text {
 		case "true":
 			return true, nil
 		case "false":
 			return false, nil
 		}
-		return false, invalid("Failed to parse value [%s] as only [true] or [false] are allowed.", n.text)
+		return false, invalid("Failed to parse value [%s] as only [true] or [false] are allowed.", n.Text)
 	}
-	return false, parsingError(n.pos, "Failed to parse boolean value of type [%s]", n.kind.token())
+	return false, parsingError(n.Pos, "Failed to parse boolean value of type [%s]", n.Kind.Token())
 }
 
 // intValue reads an int as XContentParser.intValue does: a number
 // (truncated) or a numeric string.
-func intValue(n *node) (int, error) {
+func intValue(n *strictjson.Node) (int, error) {
 	var text string
-	switch n.kind {
-	case kNumber, kString:
-		text = strings.TrimSpace(n.text)
+	switch n.Kind {
+	case strictjson.Number, strictjson.String:
+		text = strings.TrimSpace(n.Text)
 	default:
-		return 0, parsingError(n.pos, "Current token (%s) not numeric, can not use numeric value accessors", n.kind.token())
+		return 0, parsingError(n.Pos, "Current token (%s) not numeric, can not use numeric value accessors", n.Kind.Token())
 	}
 	if v, err := strconv.ParseInt(text, 10, 64); err == nil {
 		if v > 2147483647 || v < -2147483648 {
@@ -265,40 +267,40 @@ func intValue(n *node) (int, error) {
 }
 
 // floatValue checks a boost.
-func floatValue(n *node) error {
-	if n.kind != kNumber && n.kind != kString {
-		return parsingError(n.pos, "Current token (%s) not numeric, can not use numeric value accessors", n.kind.token())
+func floatValue(n *strictjson.Node) error {
+	if n.Kind != strictjson.Number && n.Kind != strictjson.String {
+		return parsingError(n.Pos, "Current token (%s) not numeric, can not use numeric value accessors", n.Kind.Token())
 	}
-	if _, err := strconv.ParseFloat(strings.TrimSpace(n.text), 64); err != nil {
-		return typed("number_format_exception", "For input string: \"%s\"", n.text)
+	if _, err := strconv.ParseFloat(strings.TrimSpace(n.Text), 64); err != nil {
+		return typed("number_format_exception", "For input string: \"%s\"", n.Text)
 	}
 	return nil
 }
 
 // multipleFields is throwParsingExceptionOnMultipleFields.
-func multipleFields(qname string, at pos, first, second string) error {
+func multipleFields(qname string, at strictjson.Pos, first, second string) error {
 	return parsingError(at, "[%s] query doesn't support multiple fields, found [%s] and [%s]", qname, first, second)
 }
 
 // common handles boost and _name, accepted by every query.
-func common(qname, key string, n *node) (bool, error) {
+func common(qname, key string, n *strictjson.Node) (bool, error) {
 	switch key {
 	case "boost":
 		return true, floatValue(n)
 	case "_name":
 		if _, ok := scalar(n); !ok {
-			return true, parsingError(n.pos, "[%s] query does not support [%s]", qname, key)
+			return true, parsingError(n.Pos, "[%s] query does not support [%s]", qname, key)
 		}
 		return true, nil
 	}
 	return false, nil
 }
 
-func parseBool(body *node) (dslQuery, error) {
+func parseBool(body *strictjson.Node) (dslQuery, error) {
 	q := &dslBool{}
-	for _, m := range body.members {
+	for _, m := range body.Members {
 		var dst *[]dslQuery
-		switch m.key {
+		switch m.Key {
 		case "must":
 			dst = &q.must
 		case "filter":
@@ -308,21 +310,21 @@ func parseBool(body *node) (dslQuery, error) {
 		case "must_not", "mustNot":
 			dst = &q.mustNot
 		}
-		switch m.val.kind {
-		case kObject:
+		switch m.Value.Kind {
+		case strictjson.Object:
 			if dst == nil {
-				return nil, parsingError(m.val.pos, "[bool] query does not support [%s]", m.key)
+				return nil, parsingError(m.Value.Pos, "[bool] query does not support [%s]", m.Key)
 			}
-			c, err := parseInnerQuery(m.val)
+			c, err := parseInnerQuery(m.Value)
 			if err != nil {
 				return nil, err
 			}
 			*dst = append(*dst, c)
-		case kArray:
+		case strictjson.Array:
 			if dst == nil {
-				return nil, parsingError(m.val.pos, "bool query does not support [%s]", m.key)
+				return nil, parsingError(m.Value.Pos, "bool query does not support [%s]", m.Key)
 			}
-			for _, e := range m.val.elems {
+			for _, e := range m.Value.Elems {
 				c, err := parseInnerQuery(e)
 				if err != nil {
 					return nil, err
@@ -330,72 +332,72 @@ func parseBool(body *node) (dslQuery, error) {
 				*dst = append(*dst, c)
 			}
 		default:
-			if ok, err := common("bool", m.key, m.val); ok {
+			if ok, err := common("bool", m.Key, m.Value); ok {
 				if err != nil {
 					return nil, err
 				}
 				continue
 			}
-			switch m.key {
+			switch m.Key {
 			case "minimum_should_match", "minimumShouldMatch":
-				if m.val.kind == kNull {
+				if m.Value.Kind == strictjson.Null {
 					q.msm = nil
 					continue
 				}
-				s, err := textValue("bool", m.key, m.val)
+				s, err := textValue("bool", m.Key, m.Value)
 				if err != nil {
 					return nil, err
 				}
 				q.msm = &s
 			case "adjust_pure_negative":
-				if _, err := boolValue(m.val); err != nil {
+				if _, err := boolValue(m.Value); err != nil {
 					return nil, err
 				}
 			default:
-				return nil, parsingError(m.val.pos, "[bool] query does not support [%s]", m.key)
+				return nil, parsingError(m.Value.Pos, "[bool] query does not support [%s]", m.Key)
 			}
 		}
 	}
 	return q, nil
 }
 
-func parseMatchAll(body *node) (dslQuery, error) {
-	for _, m := range body.members {
-		if ok, err := common("match_all", m.key, m.val); ok {
+func parseMatchAll(body *strictjson.Node) (dslQuery, error) {
+	for _, m := range body.Members {
+		if ok, err := common("match_all", m.Key, m.Value); ok {
 			if err != nil {
-				return nil, fieldFailure("match_all", m.key, m.keyPos, err)
+				return nil, fieldFailure("match_all", m.Key, m.KeyPos, err)
 			}
 			continue
 		}
-		return nil, xcontentError(m.keyPos, "[match_all] unknown field [%s]", m.key)
+		return nil, xcontentError(m.KeyPos, "[match_all] unknown field [%s]", m.Key)
 	}
 	return dslMatchAll{}, nil
 }
 
-func parseIDs(body *node) (dslQuery, error) {
+func parseIDs(body *strictjson.Node) (dslQuery, error) {
 	q := &dslIDs{values: []string{}}
-	for _, m := range body.members {
-		if ok, err := common("ids", m.key, m.val); ok {
+	for _, m := range body.Members {
+		if ok, err := common("ids", m.Key, m.Value); ok {
 			if err != nil {
-				return nil, fieldFailure("ids", m.key, m.keyPos, err)
+				return nil, fieldFailure("ids", m.Key, m.KeyPos, err)
 			}
 			continue
 		}
-		if m.key != "values" {
-			return nil, xcontentError(m.keyPos, "[ids] unknown field [%s]", m.key)
+		if m.Key != "values" {
+			return nil, xcontentError(m.KeyPos, "[ids] unknown field [%s]", m.Key)
 		}
-		elems := m.val.elems
-		switch m.val.kind {
-		case kArray:
-		case kString, kNumber:
-			elems = []*node{m.val}
+		elems := m.Value.Elems
+		switch m.Value.Kind {
+		case strictjson.Array:
+		case strictjson.String, strictjson.Number:
+			elems = []*strictjson.Node{m.Value}
 		default:
-			return nil, xcontentError(m.keyPos, "[ids] values doesn't support values of type: %s", m.val.kind.token())
+			return nil, xcontentError(m.KeyPos, "[ids] values doesn't support values of type: %s", m.Value.Kind.Token())
 		}
 		for _, e := range elems {
 			s, ok := scalar(e)
-			if !ok || e.kind == kTrue || e.kind == kFalse {
-				return nil, xcontentError(m.keyPos, "[ids] failed to parse field [values]").Wrap(invalid("[values] must be an array of strings"))
+			if !ok || e.Kind == strictjson.True || e.Kind == strictjson.False {
+				return nil, xcontentError(m.KeyPos, "[ids] failed to parse field [values]").Wrap(invalid("[values] must be an array of strings"))
 			}
 			q.values = append(q.values, s)
 		}
@@ -403,55 +405,55 @@ func parseIDs(body *node) (dslQuery, error) {
 	return q, nil
 }
 
-func parseTerm(body *node) (dslQuery, error) {
+func parseTerm(body *strictjson.Node) (dslQuery, error) {
 	q := &dslTerm{}
 	seen := false
-	for _, m := range body.members {
-		switch m.val.kind {
-		case kObject:
+	for _, m := range body.Members {
+		switch m.Value.Kind {
+		case strictjson.Object:
 			if seen {
-				return nil, multipleFields("term", m.val.pos, q.field, m.key)
+				return nil, multipleFields("term", m.Value.Pos, q.field, m.Key)
 			}
-			seen, q.field = true, m.key
-			for _, in := range m.val.members {
-				switch in.key {
+			seen, q.field = true, m.Key
+			for _, in := range m.Value.Members {
+				switch in.Key {
 				case "value", "term":
-					if in.val.kind == kArray {
-						return nil, parsingError(in.val.pos, "[term] query does not support arrays for value - use a bool query with multiple term clauses in the should section or use a Terms query if scoring is not required")
+					if in.Value.Kind == strictjson.Array {
+						return nil, parsingError(in.Value.Pos, "[term] query does not support arrays for value - use a bool query with multiple term clauses in the should section or use a Terms query if scoring is not required")
 					}
-					if in.val.kind == kObject {
-						return nil, parsingError(in.val.pos, "[term] query does not support [%s]", in.key)
+					if in.Value.Kind == strictjson.Object {
+						return nil, parsingError(in.Value.Pos, "[term] query does not support [%s]", in.Key)
 					}
-					if in.val.kind == kNull {
+					if in.Value.Kind == strictjson.Null {
 						q.value = nil
 						continue
 					}
-					q.value = in.val
+					q.value = in.Value
 				case "case_insensitive":
-					b, err := boolValue(in.val)
+					b, err := boolValue(in.Value)
 					if err != nil {
 						return nil, err
 					}
 					q.caseInsensitive = b
 				default:
-					if ok, err := common("term", in.key, in.val); ok {
+					if ok, err := common("term", in.Key, in.Value); ok {
 						if err != nil {
 							return nil, err
 						}
 						continue
 					}
-					return nil, parsingError(in.val.pos, "[term] query does not support [%s]", in.key)
+					return nil, parsingError(in.Value.Pos, "[term] query does not support [%s]", in.Key)
 				}
 			}
-		case kArray:
-			return nil, parsingError(m.val.pos, "[term] query does not support array of values")
+		case strictjson.Array:
+			return nil, parsingError(m.Value.Pos, "[term] query does not support array of values")
 		default:
 			if seen {
-				return nil, multipleFields("term", m.val.pos, q.field, m.key)
+				return nil, multipleFields("term", m.Value.Pos, q.field, m.Key)
 			}
-			seen, q.field = true, m.key
-			if m.val.kind != kNull {
-				q.value = m.val
+			seen, q.field = true, m.Key
+			if m.Value.Kind != strictjson.Null {
+				q.value = m.Value
 			}
 		}
 	}
@@ -464,42 +466,42 @@ func parseTerm(body *node) (dslQuery, error) {
 	return q, nil
 }
 
-func parseTerms(body *node) (dslQuery, error) {
+func parseTerms(body *strictjson.Node) (dslQuery, error) {
 	q := &dslTerms{}
 	seen := false
-	for _, m := range body.members {
-		switch m.val.kind {
-		case kArray:
+	for _, m := range body.Members {
+		switch m.Value.Kind {
+		case strictjson.Array:
 			if seen {
-				return nil, parsingError(m.val.pos, "[terms] query does not support multiple fields")
+				return nil, parsingError(m.Value.Pos, "[terms] query does not support multiple fields")
 			}
-			seen, q.field = true, m.key
-			for _, e := range m.val.elems {
-				if e.kind == kNull {
-					return nil, parsingError(e.pos, "No value specified for terms query")
+			seen, q.field = true, m.Key
+			for _, e := range m.Value.Elems {
+				if e.Kind == strictjson.Null {
+					return nil, parsingError(e.Pos, "No value specified for terms query")
 				}
 				if _, ok := scalar(e); !ok {
-					return nil, parsingError(e.pos, "Invalid value for terms query: %s", e.kind.token())
+					return nil, parsingError(e.Pos, "Invalid value for terms query: %s", e.Kind.Token())
 				}
 				q.values = append(q.values, e)
 			}
-		case kObject:
+		case strictjson.Object:
 			if seen {
-				return nil, parsingError(m.val.pos, "[terms] query does not support more than one field. Already got: [%s] but also found [%s]", q.field, m.key)
+				return nil, parsingError(m.Value.Pos, "[terms] query does not support more than one field. Already got: [%s] but also found [%s]", q.field, m.Key)
 			}
-			seen, q.field, q.lookup = true, m.key, true
+			seen, q.field, q.lookup = true, m.Key, true
 		default:
-			if ok, err := common("terms", m.key, m.val); ok {
+			if ok, err := common("terms", m.Key, m.Value); ok {
 				if err != nil {
 					return nil, err
 				}
 				continue
 			}
-			return nil, parsingError(m.val.pos, "[terms] query does not support [%s]", m.key)
+			return nil, parsingError(m.Value.Pos, "[terms] query does not support [%s]", m.Key)
 		}
 	}
 	if !seen {
-		return nil, parsingError(body.pos, "[terms] query requires a field name, followed by array of terms or a document lookup specification")
+		return nil, parsingError(body.Pos, "[terms] query requires a field name, followed by array of terms or a document lookup specification")
 	}
 	if q.field == "" {
 		return nil, invalid("field name cannot be null.")
@@ -507,33 +509,33 @@ func parseTerms(body *node) (dslQuery, error) {
 	return q, nil
 }
 
-func parseRange(body *node) (dslQuery, error) {
+func parseRange(body *strictjson.Node) (dslQuery, error) {
 	q := &dslRange{includeFrom: true, includeTo: true}
 	seen := false
-	for _, m := range body.members {
-		if m.val.kind != kObject {
-			if ok, err := common("range", m.key, m.val); ok {
+	for _, m := range body.Members {
+		if m.Value.Kind != strictjson.Object {
+			if ok, err := common("range", m.Key, m.Value); ok {
 				if err != nil {
 					return nil, err
 				}
 				continue
 			}
-			return nil, parsingError(m.val.pos, "[range] query does not support [%s]", m.key)
+			return nil, parsingError(m.Value.Pos, "[range] query does not support [%s]", m.Key)
 		}
 		if seen {
-			return nil, multipleFields("range", m.val.pos, q.field, m.key)
+			return nil, multipleFields("range", m.Value.Pos, q.field, m.Key)
 		}
-		seen, q.field = true, m.key
-		for _, in := range m.val.members {
-			v := in.val
-			if v.kind == kObject || v.kind == kArray {
-				return nil, parsingError(v.pos, "[range] query does not support [%s]", in.key)
+		seen, q.field = true, m.Key
+		for _, in := range m.Value.Members {
+			v := in.Value
+			if v.Kind == strictjson.Object || v.Kind == strictjson.Array {
+				return nil, parsingError(v.Pos, "[range] query does not support [%s]", in.Key)
 			}
 			bound := v
-			if v.kind == kNull {
+			if v.Kind == strictjson.Null {
 				bound = nil
 			}
-			switch in.key {
+			switch in.Key {
 			case "from":
 				q.from = bound
 			case "to":
@@ -561,9 +563,9 @@ func parseRange(body *node) (dslQuery, error) {
 			case "format", "time_zone", "relation":
 				s, ok := scalar(v)
 				if !ok {
-					return nil, parsingError(v.pos, "[range] query does not support [%s]", in.key)
+					return nil, parsingError(v.Pos, "[range] query does not support [%s]", in.Key)
 				}
-				switch in.key {
+				switch in.Key {
 				case "format":
 					// RangeQueryBuilder.format checks the pattern at once.
 					if _, err := ParseDateFormat(s); err != nil {
@@ -579,18 +581,18 @@ func parseRange(body *node) (dslQuery, error) {
 					switch strings.ToLower(s) {
 					case "intersects", "contains", "within":
 					default:
-						return nil, parsingError(v.pos, "[range] query does not support relation [%s]", s)
+						return nil, parsingError(v.Pos, "[range] query does not support relation [%s]", s)
 					}
 					q.relation = &s
 				}
 			default:
-				if ok, err := common("range", in.key, v); ok {
+				if ok, err := common("range", in.Key, v); ok {
 					if err != nil {
 						return nil, err
 					}
 					continue
 				}
-				return nil, parsingError(v.pos, "[range] query does not support [%s]", in.key)
+				return nil, parsingError(v.Pos, "[range] query does not support [%s]", in.Key)
 			}
 		}
 	}
@@ -600,53 +602,53 @@ func parseRange(body *node) (dslQuery, error) {
 	return q, nil
 }
 
-func parsePrefixLike(body *node, qname string) (dslQuery, error) {
+func parsePrefixLike(body *strictjson.Node, qname string) (dslQuery, error) {
 	var field, value string
 	hasValue, seen, ci := false, false, false
-	for _, m := range body.members {
+	for _, m := range body.Members {
 		if seen {
-			return nil, multipleFields(qname, m.val.pos, field, m.key)
+			return nil, multipleFields(qname, m.Value.Pos, field, m.Key)
 		}
-		seen, field = true, m.key
-		switch m.val.kind {
-		case kObject:
-			for _, in := range m.val.members {
+		seen, field = true, m.Key
+		switch m.Value.Kind {
+		case strictjson.Object:
+			for _, in := range m.Value.Members {
 				switch {
-				case in.key == "value" || in.key == qname:
-					if in.val.kind == kNull {
+				case in.Key == "value" || in.Key == qname:
+					if in.Value.Kind == strictjson.Null {
 						hasValue = false
 						continue
 					}
-					s, err := textValue(qname, in.key, in.val)
+					s, err := textValue(qname, in.Key, in.Value)
 					if err != nil {
 						return nil, err
 					}
 					value, hasValue = s, true
-				case in.key == "case_insensitive":
-					b, err := boolValue(in.val)
+				case in.Key == "case_insensitive":
+					b, err := boolValue(in.Value)
 					if err != nil {
 						return nil, err
 					}
 					ci = b
-				case in.key == "rewrite":
-					if _, ok := scalar(in.val); !ok {
-						return nil, parsingError(in.val.pos, "[%s] query does not support [%s]", qname, in.key)
+				case in.Key == "rewrite":
+					if _, ok := scalar(in.Value); !ok {
+						return nil, parsingError(in.Value.Pos, "[%s] query does not support [%s]", qname, in.Key)
 					}
 				default:
-					if ok, err := common(qname, in.key, in.val); ok {
+					if ok, err := common(qname, in.Key, in.Value); ok {
 						if err != nil {
 							return nil, err
 						}
 						continue
 					}
-					return nil, parsingError(in.val.pos, "[%s] query does not support [%s]", qname, in.key)
+					return nil, parsingError(in.Value.Pos, "[%s] query does not support [%s]", qname, in.Key)
 				}
 			}
-		case kArray:
-			return nil, parsingError(m.val.pos, "[%s] query does not support [%s]", qname, m.key)
-		case kNull:
+		case strictjson.Array:
+			return nil, parsingError(m.Value.Pos, "[%s] query does not support [%s]", qname, m.Key)
+		case strictjson.Null:
 		default:
-			s, _ := scalar(m.val)
+			s, _ := scalar(m.Value)
 			value, hasValue = s, true
 		}
 	}
@@ -662,28 +664,28 @@ func parsePrefixLike(body *node, qname string) (dslQuery, error) {
 	return &dslWildcard{field: field, value: value, caseInsensitive: ci}, nil
 }
 
-func parseExists(body *node) (dslQuery, error) {
+func parseExists(body *strictjson.Node) (dslQuery, error) {
 	q := &dslExists{}
 	hasField := false
-	for _, m := range body.members {
-		if m.key == "field" {
-			s, err := textValue("exists", m.key, m.val)
+	for _, m := range body.Members {
+		if m.Key == "field" {
+			s, err := textValue("exists", m.Key, m.Value)
 			if err != nil {
 				return nil, err
 			}
 			q.field, hasField = s, true
 			continue
 		}
-		if ok, err := common("exists", m.key, m.val); ok {
+		if ok, err := common("exists", m.Key, m.Value); ok {
 			if err != nil {
 				return nil, err
 			}
 			continue
 		}
-		return nil, parsingError(m.val.pos, "[exists] query does not support [%s]", m.key)
+		return nil, parsingError(m.Value.Pos, "[exists] query does not support [%s]", m.Key)
 	}
 	if !hasField {
-		return nil, parsingError(body.pos, "[exists] must be provided with a [field]")
+		return nil, parsingError(body.Pos, "[exists] must be provided with a [field]")
 	}
 	if q.field == "" {
 		return nil, invalid("field name is null or empty")
@@ -691,32 +693,32 @@ func parseExists(body *node) (dslQuery, error) {
 	return q, nil
 }
 
-func parseMatch(body *node) (dslQuery, error) {
+func parseMatch(body *strictjson.Node) (dslQuery, error) {
 	q := &dslMatch{maxExpansions: 50, transpositions: true}
 	seen := false
-	for _, m := range body.members {
+	for _, m := range body.Members {
 		if seen {
-			return nil, multipleFields("match", m.val.pos, q.field, m.key)
+			return nil, multipleFields("match", m.Value.Pos, q.field, m.Key)
 		}
-		seen, q.field = true, m.key
-		switch m.val.kind {
-		case kObject:
-			for _, in := range m.val.members {
-				v := in.val
-				if v.kind == kObject || v.kind == kArray {
-					return nil, parsingError(v.pos, "[match] query does not support [%s]", in.key)
+		seen, q.field = true, m.Key
+		switch m.Value.Kind {
+		case strictjson.Object:
+			for _, in := range m.Value.Members {
+				v := in.Value
+				if v.Kind == strictjson.Object || v.Kind == strictjson.Array {
+					return nil, parsingError(v.Pos, "[match] query does not support [%s]", in.Key)
 				}
 				var err error
-				switch in.key {
+				switch in.Key {
 				case "query":
-					if v.kind != kNull {
+					if v.Kind != strictjson.Null {
 						q.query = v
 					}
 				case "analyzer":
-					q.analyzer, err = textValue("match", in.key, v)
+					q.analyzer, err = textValue("match", in.Key, v)
 				case "operator":
 					var s string
-					if s, err = textValue("match", in.key, v); err == nil {
+					if s, err = textValue("match", in.Key, v); err == nil {
 						switch strings.ToLower(s) {
 						case "or":
 							q.operatorAnd = false
@@ -728,7 +730,7 @@ func parseMatch(body *node) (dslQuery, error) {
 					}
 				case "fuzziness":
 					var s string
-					if s, err = textValue("match", in.key, v); err == nil {
+					if s, err = textValue("match", in.Key, v); err == nil {
 						q.fuzziness = &s
 					}
 				case "prefix_length":
@@ -741,44 +743,44 @@ func parseMatch(body *node) (dslQuery, error) {
 					q.lenient, err = boolValue(v)
 				case "minimum_should_match":
 					var s string
-					if s, err = textValue("match", in.key, v); err == nil {
+					if s, err = textValue("match", in.Key, v); err == nil {
 						q.msm = &s
 					}
 				case "zero_terms_query":
 					var s string
-					if s, err = textValue("match", in.key, v); err == nil {
+					if s, err = textValue("match", in.Key, v); err == nil {
 						switch strings.ToLower(s) {
 						case "none":
 						case "all":
 							q.zeroTermsAll = true
 						default:
-							err = parsingError(v.pos, "Unsupported zero_terms_query value [%s]", s)
+							err = parsingError(v.Pos, "Unsupported zero_terms_query value [%s]", s)
 						}
 					}
 				case "fuzzy_rewrite", "cutoff_frequency":
-					if in.key == "cutoff_frequency" {
-						err = parsingError(v.pos, "cutoff_frequency is not supported. The [match] query can skip block of documents efficiently if the total number of hits is not tracked")
+					if in.Key == "cutoff_frequency" {
+						err = parsingError(v.Pos, "cutoff_frequency is not supported. The [match] query can skip block of documents efficiently if the total number of hits is not tracked")
 					} else {
-						_, err = textValue("match", in.key, v)
+						_, err = textValue("match", in.Key, v)
 					}
 				case "auto_generate_synonyms_phrase_query":
 					_, err = boolValue(v)
 				default:
-					if ok, cerr := common("match", in.key, v); ok {
+					if ok, cerr := common("match", in.Key, v); ok {
 						err = cerr
 						break
 					}
-					err = parsingError(v.pos, "[match] query does not support [%s]", in.key)
+					err = parsingError(v.Pos, "[match] query does not support [%s]", in.Key)
 				}
 				if err != nil {
 					return nil, err
 				}
 			}
-		case kArray:
-			return nil, parsingError(m.val.pos, "[match] unknown token [START_ARRAY] after [%s]", m.key)
-		case kNull:
+		case strictjson.Array:
+			return nil, parsingError(m.Value.Pos, "[match] unknown token [START_ARRAY] after [%s]", m.Key)
+		case strictjson.Null:
 		default:
-			q.query = m.val
+			q.query = m.Value
 		}
 	}
 	if q.field == "" {
@@ -811,57 +813,57 @@ var flagNames = map[string]int{
 	"FUZZY": flagFuzzy, "NEAR": flagNear, "SLOP": flagNear,
 }
 
-func parseSimpleQueryString(body *node) (dslQuery, error) {
+func parseSimpleQueryString(body *strictjson.Node) (dslQuery, error) {
 	q := &dslSimpleQueryString{flags: flagAll, fuzzyTranspose: true}
 	hasText := false
-	for _, m := range body.members {
-		v := m.val
-		if v.kind == kArray {
-			if m.key != "fields" {
-				return nil, parsingError(v.pos, "[simple_query_string] query does not support [%s]", m.key)
+	for _, m := range body.Members {
+		v := m.Value
+		if v.Kind == strictjson.Array {
+			if m.Key != "fields" {
+				return nil, parsingError(v.Pos, "[simple_query_string] query does not support [%s]", m.Key)
 			}
-			for _, e := range v.elems {
+			for _, e := range v.Elems {
 				s, ok := scalar(e)
 				if !ok {
-					return nil, parsingError(e.pos, "[simple_query_string] query does not support [%s]", m.key)
+					return nil, parsingError(e.Pos, "[simple_query_string] query does not support [%s]", m.Key)
 				}
 				name, _, _ := strings.Cut(s, "^")
 				q.fields = append(q.fields, name)
 			}
 			continue
 		}
-		if v.kind == kObject {
-			return nil, parsingError(v.pos, "[simple_query_string] query does not support [%s]", m.key)
+		if v.Kind == strictjson.Object {
+			return nil, parsingError(v.Pos, "[simple_query_string] query does not support [%s]", m.Key)
 		}
 		var err error
-		switch m.key {
+		switch m.Key {
 		case "query":
 			var s string
-			if s, err = textValue("simple_query_string", m.key, v); err == nil {
+			if s, err = textValue("simple_query_string", m.Key, v); err == nil {
 				q.text, hasText = s, true
 			}
 		case "analyzer":
-			q.analyzer, err = textValue("simple_query_string", m.key, v)
+			q.analyzer, err = textValue("simple_query_string", m.Key, v)
 		case "default_operator":
 			var s string
-			if s, err = textValue("simple_query_string", m.key, v); err == nil {
+			if s, err = textValue("simple_query_string", m.Key, v); err == nil {
 				switch strings.ToLower(s) {
 				case "or":
 				case "and":
 					q.operatorAnd = true
 				default:
-					err = parsingError(v.pos, "[simple_query_string] default operator [%s] is not allowed", s)
+					err = parsingError(v.Pos, "[simple_query_string] default operator [%s] is not allowed", s)
 				}
 			}
 		case "flags":
-			if v.kind == kNumber {
+			if v.Kind == strictjson.Number {
 				var n int
 				n, err = intValue(v)
 				q.flags = n
 				break
 			}
 			var s string
-			if s, err = textValue("simple_query_string", m.key, v); err == nil {
+			if s, err = textValue("simple_query_string", m.Key, v); err == nil {
 				q.flags = 0
 				for _, f := range strings.Split(s, "|") {
 					f = strings.ToUpper(strings.TrimSpace(f))
@@ -886,7 +888,7 @@ func parseSimpleQueryString(body *node) (dslQuery, error) {
 			}
 		case "minimum_should_match":
 			var s string
-			if s, err = textValue("simple_query_string", m.key, v); err == nil {
+			if s, err = textValue("simple_query_string", m.Key, v); err == nil {
 				q.msm = &s
 			}
 		case "fuzzy_prefix_length":
@@ -898,20 +900,20 @@ func parseSimpleQueryString(body *node) (dslQuery, error) {
 		case "analyze_wildcard", "auto_generate_synonyms_phrase_query":
 			_, err = boolValue(v)
 		case "quote_field_suffix":
-			_, err = textValue("simple_query_string", m.key, v)
+			_, err = textValue("simple_query_string", m.Key, v)
 		default:
-			if ok, cerr := common("simple_query_string", m.key, v); ok {
+			if ok, cerr := common("simple_query_string", m.Key, v); ok {
 				err = cerr
 				break
 			}
-			err = parsingError(v.pos, "[simple_query_string] unsupported field [%s]", m.key)
+			err = parsingError(v.Pos, "[simple_query_string] unsupported field [%s]", m.Key)
 		}
 		if err != nil {
 			return nil, err
 		}
 	}
 	if !hasText {
-		return nil, parsingError(body.pos, "[simple_query_string] query text missing")
+		return nil, parsingError(body.Pos, "[simple_query_string] query text missing")
 	}
 	return q, nil
 }
@@ -920,7 +922,7 @@ func parseSimpleQueryString(body *node) (dslQuery, error) {
 type dslSort struct {
 	field       string
 	desc        bool
-	missing     *node
+	missing     *strictjson.Node
 	mode        string
 	format      *string
 	numericType string
@@ -929,42 +931,42 @@ type dslSort struct {
 
 // parseSort reads the sort array: field names, or {"field": "asc|desc"},
 // or {"field": {options}}.
-func parseSort(n *node) ([]dslSort, error) {
-	elems := n.elems
-	switch n.kind {
-	case kArray:
-	case kObject:
-		elems = []*node{n}
+func parseSort(n *strictjson.Node) ([]dslSort, error) {
+	elems := n.Elems
+	switch n.Kind {
+	case strictjson.Array:
+	case strictjson.Object:
+		elems = []*strictjson.Node{n}
 	default:
-		return nil, xcontentError(n.pos, "[%s] sort doesn't support values of type: %s", payloadParser, n.kind.token())
+		return nil, xcontentError(n.Pos, "[%s] sort doesn't support values of type: %s", payloadParser, n.Kind.Token())
 	}
 	out := []dslSort{}
 	for _, e := range elems {
-		switch e.kind {
-		case kString:
-			out = append(out, dslSort{field: e.text, desc: e.text == "_score"})
-		case kObject:
-			if len(e.members) == 0 {
-				return nil, parsingError(e.pos, "[%s] failed to parse field [sort]", payloadParser)
+		switch e.Kind {
+		case strictjson.String:
+			out = append(out, dslSort{field: e.Text, desc: e.Text == "_score"})
+		case strictjson.Object:
+			if len(e.Members) == 0 {
+				return nil, parsingError(e.Pos, "[%s] failed to parse field [sort]", payloadParser)
 			}
-			m := e.members[0]
-			s := dslSort{field: m.key, desc: m.key == "_score"}
-			switch m.val.kind {
-			case kString:
-				d, err := sortOrder(m.val.text)
+			m := e.Members[0]
+			s := dslSort{field: m.Key, desc: m.Key == "_score"}
+			switch m.Value.Kind {
+			case strictjson.String:
+				d, err := sortOrder(m.Value.Text)
 				if err != nil {
 					return nil, err
 				}
 				s.desc = d
-			case kObject:
-				if err := parseSortOptions(&s, m.val); err != nil {
+			case strictjson.Object:
+				if err := parseSortOptions(&s, m.Value); err != nil {
 					return nil, err
 				}
 			default:
-				return nil, parsingError(m.val.pos, "expected [START_OBJECT] but found [%s]", m.val.kind.token())
+				return nil, parsingError(m.Value.Pos, "expected [START_OBJECT] but found [%s]", m.Value.Kind.Token())
 			}
-			if len(e.members) > 1 {
-				return nil, parsingError(e.members[1].keyPos, "Failed to parse token [FIELD_NAME] expected [END_OBJECT]")
+			if len(e.Members) > 1 {
+				return nil, parsingError(e.Members[1].KeyPos, "Failed to parse token [FIELD_NAME] expected [END_OBJECT]")
 			}
 			out = append(out, s)
 		default:
@@ -984,15 +986,15 @@ func sortOrder(s string) (bool, error) {
 	return false, invalid("Unknown SortOrder [%s]", s)
 }
 
-func parseSortOptions(s *dslSort, obj *node) error {
-	for _, m := range obj.members {
-		v := m.val
-		fail := func(err error) error { return fieldFailure("field_sort", m.key, m.keyPos, err) }
-		switch m.key {
+func parseSortOptions(s *dslSort, obj *strictjson.Node) error {
+	for _, m := range obj.Members {
+		v := m.Value
+		fail := func(err error) error { return fieldFailure("field_sort", m.Key, m.KeyPos, err) }
+		switch m.Key {
 		case "order":
 			t, ok := scalar(v)
 			if !ok {
-				return xcontentError(m.keyPos, "[field_sort] order doesn't support values of type: %s", v.kind.token())
+				return xcontentError(m.KeyPos, "[field_sort] order doesn't support values of type: %s", v.Kind.Token())
 			}
 			d, err := sortOrder(t)
 			if err != nil {
@@ -1000,16 +1002,16 @@ func parseSortOptions(s *dslSort, obj *node) error {
 			}
 			s.desc = d
 		case "missing":
-			if v.kind == kObject || v.kind == kArray {
-				return xcontentError(m.keyPos, "[field_sort] missing doesn't support values of type: %s", v.kind.token())
+			if v.Kind == strictjson.Object || v.Kind == strictjson.Array {
+				return xcontentError(m.KeyPos, "[field_sort] missing doesn't support values of type: %s", v.Kind.Token())
 			}
-			if v.kind != kNull {
+			if v.Kind != strictjson.Null {
 				s.missing = v
 			}
 		case "mode":
 			t, ok := scalar(v)
 			if !ok {
-				return xcontentError(m.keyPos, "[field_sort] mode doesn't support values of type: %s", v.kind.token())
+				return xcontentError(m.KeyPos, "[field_sort] mode doesn't support values of type: %s", v.Kind.Token())
 			}
 			switch strings.ToLower(t) {
 			case "min", "max", "sum", "avg", "median":
@@ -1020,9 +1022,9 @@ func parseSortOptions(s *dslSort, obj *node) error {
 		case "format", "unmapped_type", "numeric_type":
 			t, ok := scalar(v)
 			if !ok {
-				return xcontentError(m.keyPos, "[field_sort] %s doesn't support values of type: %s", m.key, v.kind.token())
+				return xcontentError(m.KeyPos, "[field_sort] %s doesn't support values of type: %s", m.Key, v.Kind.Token())
 			}
-			switch m.key {
+			switch m.Key {
 			case "format":
 				s.format = &t
 			case "numeric_type":
@@ -1036,7 +1038,7 @@ func parseSortOptions(s *dslSort, obj *node) error {
 		case "nested", "nested_path", "nested_filter":
 			s.nested = true
 		default:
-			return xcontentError(m.keyPos, "[field_sort] unknown field [%s]", m.key)
+			return xcontentError(m.KeyPos, "[field_sort] unknown field [%s]", m.Key)
 		}
 	}
 	return nil
@@ -1044,22 +1046,22 @@ func parseSortOptions(s *dslSort, obj *node) error {
 
 // parseSearchAfter reads search_after: an array of strings, numbers,
 // booleans and nulls.
-func parseSearchAfter(n *node) ([]*node, error) {
-	if n.kind != kArray {
-		return nil, xcontentError(n.pos, "[%s] search_after doesn't support values of type: %s", payloadParser, n.kind.token())
+func parseSearchAfter(n *strictjson.Node) ([]*strictjson.Node, error) {
+	if n.Kind != strictjson.Array {
+		return nil, xcontentError(n.Pos, "[%s] search_after doesn't support values of type: %s", payloadParser, n.Kind.Token())
 	}
-	for _, e := range n.elems {
-		if e.kind == kObject || e.kind == kArray {
-			return nil, parsingError(e.pos, "Expected [VALUE_STRING] or [VALUE_NUMBER] or [VALUE_BOOLEAN] or [VALUE_NULL] but found [%s] inside search_after.", e.kind.token())
+	for _, e := range n.Elems {
+		if e.Kind == strictjson.Object || e.Kind == strictjson.Array {
+			return nil, parsingError(e.Pos, "Expected [VALUE_STRING] or [VALUE_NUMBER] or [VALUE_BOOLEAN] or [VALUE_NULL] but found [%s] inside search_after.", e.Kind.Token())
 		}
 	}
-	return n.elems, nil
+	return n.Elems, nil
 }
 
 // describe renders a node for messages.
-func describe(n *node) string {
+func describe(n *strictjson.Node) string {
 	if s, ok := scalar(n); ok {
 		return s
 	}
-	return fmt.Sprint(n.kind.token())
+	return fmt.Sprint(n.Kind.Token())
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
+	"github.com/apikeyctl/apikeyctl/pkg/strictjson"
 )
 
 // payloadParser is the name of Elasticsearch's parser of the request body,
@@ -18,19 +19,19 @@ const securityIndex = ".security-7"
 // parsingError is Elasticsearch's ParsingException: a 400
 // parsing_exception that names the line and column of the token it failed
 // on.
-func parsingError(at pos, format string, args ...any) *api.Error {
+func parsingError(at strictjson.Pos, format string, args ...any) *api.Error {
 	return &api.Error{
 		Code:   api.Invalid,
 		Type:   "parsing_exception",
 		Reason: fmt.Sprintf(format, args...),
-		Fields: map[string]any{"line": at.line, "col": at.col},
+		Fields: map[string]any{"line": at.Line, "col": at.Col},
 	}
 }
 
 // xcontentError is an x_content_parse_exception at a position, as the
 // object parsers of Elasticsearch throw for unknown fields and wrong value
 // types.
-func xcontentError(at pos, format string, args ...any) *api.Error {
+func xcontentError(at strictjson.Pos, format string, args ...any) *api.Error {
 	return api.Errorf(api.ParseFailed, "%s %s", at, fmt.Sprintf(format, args...))
 }
 
@@ -45,23 +46,23 @@ func typed(typ, format string, args ...any) *api.Error {
 }
 
 // errPos returns the position an error of the parser carries, if any.
-func errPos(err error) (pos, bool) {
+func errPos(err error) (strictjson.Pos, bool) {
 	var e *api.Error
 	if errors.As(err, &e) && e.Fields != nil {
 		l, ok1 := e.Fields["line"].(int)
 		c, ok2 := e.Fields["col"].(int)
 		if ok1 && ok2 {
-			return pos{l, c}, true
+			return strictjson.Pos{Line: l, Col: c}, true
 		}
 	}
-	return pos{}, false
+	return strictjson.Pos{}, false
 }
 
 // fieldFailure wraps an error met while parsing the value of a field of an
 // object parser, as Elasticsearch's ObjectParser does: "[l:c] [parser]
 // failed to parse field [name]" caused by the error. Errors that already
 // are x_content_parse_exceptions of an inner parser are wrapped too.
-func fieldFailure(parser, field string, at pos, err error) error {
+func fieldFailure(parser, field string, at strictjson.Pos, err error) error {
 	e, ok := api.AsError(err)
 	if !ok {
 		return err

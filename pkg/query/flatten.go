@@ -2,10 +2,9 @@ package query
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"strings"
+
+	"github.com/apikeyctl/apikeyctl/pkg/strictjson"
 )
 
 // Leaf is one leaf of a key's metadata as Elasticsearch's flattened field
@@ -24,174 +23,33 @@ func Flatten(raw []byte) ([]Leaf, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, nil
 	}
-	f := &flattener{data: raw}
-	f.space()
-	if err := f.value(""); err != nil {
+	root, err := strictjson.Parse(raw)
+	if err != nil {
 		return nil, fmt.Errorf("flatten metadata: %w", err)
 	}
-	f.space()
-	if f.i != len(f.data) {
-		return nil, errors.New("flatten metadata: data after the object")
-	}
-	return f.leaves, nil
+	var leaves []Leaf
+	addLeaves(root, "", &leaves)
+	return leaves, nil
 }
 
-// flattener scans JSON once, without building it, emitting its leaves.
-type flattener struct {
-	data   []byte
-	i      int
-	leaves []Leaf
-	depth  int
-}
-
-var errFlatten = errors.New("invalid JSON")
-
-func (f *flattener) space() {
-	for f.i < len(f.data) {
-		switch f.data[f.i] {
-		case ' ', '\t', '\r', '\n':
-			f.i++
-		default:
-			return
-		}
-	}
-}
-
-func (f *flattener) value(path string) error {
-	if f.i >= len(f.data) {
-		return errFlatten
-	}
-	switch c := f.data[f.i]; {
-	case c == '{':
-		if f.depth++; f.depth > maxDepth {
-			return errFlatten
-		}
-		f.i++
-		f.space()
-		if f.i < len(f.data) && f.data[f.i] == '}' {
-			f.i++
-			f.depth--
-			return nil
-		}
-		for {
-			f.space()
-			key, err := f.str()
-			if err != nil {
-				return err
-			}
-			f.space()
-			if f.i >= len(f.data) || f.data[f.i] != ':' {
-				return errFlatten
-			}
-			f.i++
-			f.space()
-			p := key
+// addLeaves appends the leaves of n, found at path, to leaves.
+func addLeaves(n *strictjson.Node, path string, leaves *[]Leaf) {
+	switch n.Kind {
+	case strictjson.Object:
+		for _, m := range n.Members {
+			p := m.Key
 			if path != "" {
-				p = path + "." + key
+				p = path + "." + m.Key
 			}
-			if err := f.value(p); err != nil {
-				return err
-			}
-			f.space()
-			if f.i >= len(f.data) {
-				return errFlatten
-			}
-			if f.data[f.i] == '}' {
-				f.i++
-				f.depth--
-				return nil
-			}
-			if f.data[f.i] != ',' {
-				return errFlatten
-			}
-			f.i++
+			addLeaves(m.Value, p, leaves)
 		}
-	case c == '[':
-		if f.depth++; f.depth > maxDepth {
-			return errFlatten
+	case strictjson.Array:
+		for _, e := range n.Elems {
+			addLeaves(e, path, leaves)
 		}
-		f.i++
-		f.space()
-		if f.i < len(f.data) && f.data[f.i] == ']' {
-			f.i++
-			f.depth--
-			return nil
-		}
-		for {
-			f.space()
-			if err := f.value(path); err != nil {
-				return err
-			}
-			f.space()
-			if f.i >= len(f.data) {
-				return errFlatten
-			}
-			if f.data[f.i] == ']' {
-				f.i++
-				f.depth--
-				return nil
-			}
-			if f.data[f.i] != ',' {
-				return errFlatten
-			}
-			f.i++
-		}
-	case c == '"':
-		s, err := f.str()
-		if err != nil {
-			return err
-		}
-		f.leaves = append(f.leaves, Leaf{path, s})
-	case c == 't' && bytes.HasPrefix(f.data[f.i:], []byte("true")):
-		f.i += 4
-		f.leaves = append(f.leaves, Leaf{path, "true"})
-	case c == 'f' && bytes.HasPrefix(f.data[f.i:], []byte("false")):
-		f.i += 5
-		f.leaves = append(f.leaves, Leaf{path, "false"})
-	case c == 'n' && bytes.HasPrefix(f.data[f.i:], []byte("null")):
-		f.i += 4
-	case c == '-' || (c >= '0' && c <= '9'):
-		start := f.i
-		for f.i < len(f.data) && strings.IndexByte("+-0123456789.eE", f.data[f.i]) >= 0 {
-			f.i++
-		}
-		text := string(f.data[start:f.i])
-		if !json.Valid([]byte(text)) {
-			return errFlatten
-		}
-		f.leaves = append(f.leaves, Leaf{path, text})
+	case strictjson.Null:
 	default:
-		return errFlatten
+		text, _ := n.ScalarText()
+		*leaves = append(*leaves, Leaf{path, text})
 	}
-	return nil
-}
-
-// str reads a string; one without escapes is sliced as it is.
-func (f *flattener) str() (string, error) {
-	if f.i >= len(f.data) || f.data[f.i] != '"' {
-		return "", errFlatten
-	}
-	start := f.i
-	f.i++
-	escaped := false
-	for f.i < len(f.data) {
-		switch f.data[f.i] {
-		case '\\':
-			escaped = true
-			f.i += 2
-			continue
-		case '"':
-			f.i++
-			if !escaped {
-				return string(f.data[start+1 : f.i-1]), nil
-			}
-			var s string
-			if err := json.Unmarshal(f.data[start:f.i], &s); err != nil {
-				return "", err
-			}
-			return s, nil
-		}
-		f.i++
-	}
-	return "", errFlatten
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
+	"github.com/apikeyctl/apikeyctl/pkg/strictjson"
 )
 
 // Limits of a search, as Elasticsearch sets them.
@@ -106,15 +107,15 @@ type Body struct {
 func Read(body []byte) (*Body, error) {
 	b := &Body{}
 	if len(bytes.TrimSpace(body)) > 0 {
-		root, err := parseJSON(body)
+		root, err := strictjson.Parse(body)
 		if err != nil {
-			if se, ok := err.(*syntaxErr); ok {
+			if se, ok := err.(*strictjson.SyntaxError); ok {
 				return nil, api.Errorf(api.ParseFailed, "%s", se.Error())
 			}
 			return nil, err
 		}
-		if root.kind != kObject {
-			return nil, xcontentError(root.pos, "[%s] Expected START_OBJECT but was: %s", payloadParser, root.kind.token())
+		if root.Kind != strictjson.Object {
+			return nil, xcontentError(root.Pos, "[%s] Expected START_OBJECT but was: %s", payloadParser, root.Kind.Token())
 		}
 		if err := b.raw.read(root); err != nil {
 			return nil, err
@@ -217,33 +218,33 @@ type rawBody struct {
 	query       dslQuery
 	from, size  *int
 	sort        []dslSort
-	searchAfter []*node
+	searchAfter []*strictjson.Node
 	aggs        []*dslAgg
 }
 
-func (b *rawBody) read(root *node) error {
+func (b *rawBody) read(root *strictjson.Node) error {
 	aggsSeen := ""
-	for _, m := range root.members {
-		v := m.val
-		switch m.key {
+	for _, m := range root.Members {
+		v := m.Value
+		switch m.Key {
 		case "query":
-			if v.kind != kObject {
-				return xcontentError(m.keyPos, "[%s] query doesn't support values of type: %s", payloadParser, v.kind.token())
+			if v.Kind != strictjson.Object {
+				return xcontentError(m.KeyPos, "[%s] query doesn't support values of type: %s", payloadParser, v.Kind.Token())
 			}
 			q, err := parseInnerQuery(v)
 			if err != nil {
-				return fieldFailure(payloadParser, m.key, m.keyPos, err)
+				return fieldFailure(payloadParser, m.Key, m.KeyPos, err)
 			}
 			b.query = q
 		case "from", "size":
-			if v.kind != kNumber && v.kind != kString {
-				return xcontentError(m.keyPos, "[%s] %s doesn't support values of type: %s", payloadParser, m.key, v.kind.token())
+			if v.Kind != strictjson.Number && v.Kind != strictjson.String {
+				return xcontentError(m.KeyPos, "[%s] %s doesn't support values of type: %s", payloadParser, m.Key, v.Kind.Token())
 			}
 			n, err := intValue(v)
 			if err != nil {
-				return fieldFailure(payloadParser, m.key, m.keyPos, err)
+				return fieldFailure(payloadParser, m.Key, m.KeyPos, err)
 			}
-			if m.key == "from" {
+			if m.Key == "from" {
 				b.from = &n
 			} else {
 				b.size = &n
@@ -254,7 +255,7 @@ func (b *rawBody) read(root *node) error {
 				if e, ok := api.AsError(err); ok && e.Code == api.ParseFailed && strings.Contains(e.Reason, "["+payloadParser+"]") {
 					return err
 				}
-				return fieldFailure(payloadParser, m.key, m.keyPos, err)
+				return fieldFailure(payloadParser, m.Key, m.KeyPos, err)
 			}
 			b.sort = s
 		case "search_after":
@@ -263,24 +264,24 @@ func (b *rawBody) read(root *node) error {
 				if e, ok := api.AsError(err); ok && e.Code == api.ParseFailed {
 					return err
 				}
-				return fieldFailure(payloadParser, m.key, m.keyPos, err)
+				return fieldFailure(payloadParser, m.Key, m.KeyPos, err)
 			}
 			b.searchAfter = sa
 		case "aggs", "aggregations":
 			if aggsSeen != "" {
-				return fieldFailure(payloadParser, m.key, m.keyPos, invalid("Can't repeat param [aggs]"))
+				return fieldFailure(payloadParser, m.Key, m.KeyPos, invalid("Can't repeat param [aggs]"))
 			}
-			aggsSeen = m.key
+			aggsSeen = m.Key
 			a, err := parseAggs(v)
 			if err != nil {
 				if e, ok := api.AsError(err); ok && e.Code == api.ParseFailed && strings.Contains(e.Reason, "["+payloadParser+"]") {
 					return err
 				}
-				return fieldFailure(payloadParser, m.key, m.keyPos, err)
+				return fieldFailure(payloadParser, m.Key, m.KeyPos, err)
 			}
 			b.aggs = a
 		default:
-			return xcontentError(m.keyPos, "[%s] unknown field [%s]", payloadParser, m.key)
+			return xcontentError(m.KeyPos, "[%s] unknown field [%s]", payloadParser, m.Key)
 		}
 	}
 	return nil
@@ -348,7 +349,7 @@ func (rs *resolver) query(q dslQuery) (Query, error) {
 		return &IDs{Values: q.values}, nil
 	case *dslTerm:
 		f, _ := translate(q.field, false)
-		return rs.term(f, []*node{q.value}, q.caseInsensitive)
+		return rs.term(f, []*strictjson.Node{q.value}, q.caseInsensitive)
 	case *dslTerms:
 		f, _ := translate(q.field, false)
 		if len(q.values) == 0 {
@@ -472,7 +473,7 @@ func minShouldMatch(optional int, spec string) (int, error) {
 }
 
 // term resolves term and terms values for f.
-func (rs *resolver) term(f Field, values []*node, caseInsensitive bool) (Query, error) {
+func (rs *resolver) term(f Field, values []*strictjson.Node, caseInsensitive bool) (Query, error) {
 	switch f.Kind() {
 	case Date:
 		if caseInsensitive {
@@ -525,11 +526,11 @@ func dateError(err error) error {
 }
 
 // booleanTerm is the indexed value of a boolean: 1 or 0.
-func booleanTerm(v *node) (int64, error) {
-	switch v.kind {
-	case kTrue:
+func booleanTerm(v *strictjson.Node) (int64, error) {
+	switch v.Kind {
+	case strictjson.True:
 		return 1, nil
-	case kFalse:
+	case strictjson.False:
 		return 0, nil
 	}
 	s := keywordText(v)
@@ -544,16 +545,16 @@ func booleanTerm(v *node) (int64, error) {
 
 // keywordText is a value as a keyword field indexes it: strings as they
 // are, numbers as Java prints them, booleans as true or false.
-func keywordText(v *node) string {
-	switch v.kind {
-	case kNumber:
-		return JavaNumber(v.text)
-	case kTrue:
+func keywordText(v *strictjson.Node) string {
+	switch v.Kind {
+	case strictjson.Number:
+		return JavaNumber(v.Text)
+	case strictjson.True:
 		return "true"
-	case kFalse:
+	case strictjson.False:
 		return "false"
 	}
-	return v.text
+	return v.Text
 }
 
 // JavaNumber renders a JSON number literal as Elasticsearch turns it into
@@ -746,7 +747,7 @@ func (rs *resolver) sort(s dslSort) (Sort, error) {
 }
 
 // searchAfter types the search_after values after the sort.
-func (rs *resolver) searchAfter(values []*node, sorts []Sort) ([]any, error) {
+func (rs *resolver) searchAfter(values []*strictjson.Node, sorts []Sort) ([]any, error) {
 	if len(sorts) == 0 {
 		return nil, ShardFailure(invalid("Sort must contain at least one field."))
 	}
@@ -764,19 +765,19 @@ func (rs *resolver) searchAfter(values []*node, sorts []Sort) ([]any, error) {
 			return ShardFailure(invalid("Failed to parse search_after value for field [%s].", name))
 		}
 		if s.Doc || s.Field.Numeric() {
-			switch v.kind {
-			case kNumber:
-				n, err := strconv.ParseInt(v.text, 10, 64)
+			switch v.Kind {
+			case strictjson.Number:
+				n, err := strconv.ParseInt(v.Text, 10, 64)
 				if err != nil {
-					f, ferr := strconv.ParseFloat(v.text, 64)
+					f, ferr := strconv.ParseFloat(v.Text, 64)
 					if ferr != nil {
 						return nil, fail()
 					}
 					n = int64(f)
 				}
 				out[i] = n
-			case kString:
-				if n, err := strconv.ParseInt(v.text, 10, 64); err == nil {
+			case strictjson.String:
+				if n, err := strconv.ParseInt(v.Text, 10, 64); err == nil {
 					out[i] = n
 					continue
 				}
@@ -785,7 +786,7 @@ func (rs *resolver) searchAfter(values []*node, sorts []Sort) ([]any, error) {
 					if format == nil {
 						format = defaultDateFormat
 					}
-					ms, err := format.parse(v.text, nil, false)
+					ms, err := format.parse(v.Text, nil, false)
 					if err != nil {
 						return nil, ShardFailure(err.(*api.Error))
 					}
@@ -798,10 +799,10 @@ func (rs *resolver) searchAfter(values []*node, sorts []Sort) ([]any, error) {
 			}
 			continue
 		}
-		switch v.kind {
-		case kNull:
+		switch v.Kind {
+		case strictjson.Null:
 			out[i] = nil
-		case kString, kNumber, kTrue, kFalse:
+		case strictjson.String, strictjson.Number, strictjson.True, strictjson.False:
 			out[i] = keywordText(v)
 		default:
 			return nil, fail()

@@ -144,6 +144,11 @@ func (p *parser) advance() {
 	if p.off >= len(p.data) {
 		return
 	}
+	if c := p.data[p.off]; c < utf8.RuneSelf && c != '\n' {
+		p.off++
+		p.col++
+		return
+	}
 	r, size := utf8.DecodeRune(p.data[p.off:])
 	p.off += size
 	if r == '\n' {
