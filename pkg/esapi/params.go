@@ -142,67 +142,17 @@ func unrecognized(path string, invalid, candidates []string) *api.Error {
 	}
 	fmt.Fprintf(&b, "request [%s] contains unrecognized parameter%s: ", path, plural)
 	for i, name := range invalid {
-		type scored struct {
-			score float32
-			name  string
-		}
-		var list []scored
-		for _, c := range candidates {
-			if s := similarity(name, c); s > 0.5 {
-				list = append(list, scored{s, c})
-			}
-		}
-		sort.Slice(list, func(a, c int) bool {
-			if list[a].score != list[c].score {
-				return list[a].score > list[c].score
-			}
-			return list[a].name < list[c].name
-		})
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		b.WriteString("[" + name + "]")
-		switch len(list) {
+		switch like := api.Similar(name, candidates, 0.5); len(like) {
 		case 0:
 		case 1:
-			b.WriteString(" -> did you mean [" + list[0].name + "]?")
+			b.WriteString(" -> did you mean [" + like[0] + "]?")
 		default:
-			names := make([]string, len(list))
-			for j, s := range list {
-				names[j] = s.name
-			}
-			b.WriteString(" -> did you mean any of [" + strings.Join(names, ", ") + "]?")
+			b.WriteString(" -> did you mean any of [" + strings.Join(like, ", ") + "]?")
 		}
 	}
 	return api.Errorf(api.Invalid, "%s", b.String())
-}
-
-// similarity is Lucene's LevenshteinDistance.getDistance: 1 minus the edit
-// distance divided by the longer length.
-func similarity(target, other string) float32 {
-	s, t := []rune(target), []rune(other)
-	n, m := len(s), len(t)
-	if n == 0 || m == 0 {
-		if n == m {
-			return 1
-		}
-		return 0
-	}
-	prev := make([]int, n+1)
-	cur := make([]int, n+1)
-	for i := range prev {
-		prev[i] = i
-	}
-	for j := 1; j <= m; j++ {
-		cur[0] = j
-		for i := 1; i <= n; i++ {
-			cost := 1
-			if s[i-1] == t[j-1] {
-				cost = 0
-			}
-			cur[i] = min(cur[i-1]+1, prev[i]+1, prev[i-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return 1 - float32(prev[n])/float32(max(n, m))
 }

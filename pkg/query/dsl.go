@@ -2,10 +2,10 @@ package query
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/apikeyctl/apikeyctl/pkg/api"
 	"github.com/apikeyctl/apikeyctl/pkg/strictjson"
 )
 
@@ -106,46 +106,14 @@ var knownQueries = []string{
 // suggest is Elasticsearch's SuggestingErrorOnUnknown: " did you mean
 // [x]?" for candidates that look like name.
 func suggest(name string, candidates []string) string {
-	type scored struct {
-		s float64
-		c string
-	}
-	var list []scored
-	for _, c := range candidates {
-		if s := similarity(name, c); s > 0.7 {
-			list = append(list, scored{s, c})
-		}
-	}
-	sort.Slice(list, func(i, j int) bool {
-		if list[i].s != list[j].s {
-			return list[i].s > list[j].s
-		}
-		return list[i].c < list[j].c
-	})
-	switch len(list) {
+	switch like := api.Similar(name, candidates, 0.7); len(like) {
 	case 0:
 		return ""
 	case 1:
-		return " did you mean [" + list[0].c + "]?"
+		return " did you mean [" + like[0] + "]?"
+	default:
+		return " did you mean any of [" + strings.Join(like, ", ") + "]?"
 	}
-	names := make([]string, len(list))
-	for i, s := range list {
-		names[i] = s.c
-	}
-	return " did you mean any of [" + strings.Join(names, ", ") + "]?"
-}
-
-// similarity is Lucene's LevenshteinDistance: 1 - distance / longer length.
-func similarity(a, b string) float64 {
-	ra, rb := []rune(a), []rune(b)
-	if len(ra) == 0 || len(rb) == 0 {
-		if len(ra) == len(rb) {
-			return 1
-		}
-		return 0
-	}
-	d := editDistance(ra, rb, false)
-	return 1 - float64(d)/float64(max(len(ra), len(rb)))
 }
 
 // parseInnerQuery reads {"<type>": {...}}, as AbstractQueryBuilder's
