@@ -96,61 +96,30 @@ func New(cfg Config) (*Client, error) {
 	if cfg.APIKey != "" && username != "" {
 		return nil, errors.New("choose one kind of credentials: a username and password, or an API key")
 	}
-
-	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
-	dial := cfg.DialContext
-	if dial == nil {
-		dial = dialer.DialContext
-	}
 	tr := &http.Transport{
 		TLSHandshakeTimeout:   10 * time.Second,
 		IdleConnTimeout:       90 * time.Second,
 		ExpectContinueTimeout: time.Second,
 		MaxIdleConnsPerHost:   4,
 	}
-
 	switch {
 	case cfg.Socket != "" && cfg.URL != "":
 		return nil, errors.New("choose one target: a socket or a URL, not both")
 	case cfg.Socket != "":
-		path := cfg.Socket
 		c.base = "http://" + SocketHost
-		c.target = path
+		c.target = cfg.Socket
+		dial := dialer(cfg)
 		tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
-			conn, err := dial(ctx, "unix", path)
-			if err != nil {
-				return nil, &dialError{err}
-			}
-			return conn, nil
+			return dial(ctx, "unix", cfg.Socket)
 		}
 	case cfg.URL != "":
-		u, err := parseURL(cfg.URL)
+		u, err := c.useURL(cfg, tr)
 		if err != nil {
 			return nil, err
 		}
 		if u.User != nil && username == "" && cfg.APIKey == "" {
 			username = u.User.Username()
 			password, _ = u.User.Password()
-		}
-		u.User = nil
-		c.base = strings.TrimSuffix(u.String(), "/")
-		c.target = c.base
-		tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-			conn, err := dial(ctx, network, addr)
-			if err != nil {
-				return nil, &dialError{err}
-			}
-			return conn, nil
-		}
-		if cfg.DialContext == nil {
-			tr.Proxy = http.ProxyFromEnvironment
-		}
-		if u.Scheme == "https" {
-			tc, err := tlsConfig(cfg)
-			if err != nil {
-				return nil, err
-			}
-			tr.TLSClientConfig = tc
 		}
 	default:
 		return nil, errors.New("no target: give a socket path or a URL")
@@ -162,7 +131,6 @@ func New(cfg Config) (*Client, error) {
 	case username != "":
 		c.auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(username+":"+password))
 	}
-
 	c.hc = &http.Client{
 		Transport: tr,
 		Timeout:   cfg.Timeout,
@@ -171,6 +139,47 @@ func New(cfg Config) (*Client, error) {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	return c, nil
+}
+
+// dialer is cfg's DialContext, or a plain dialer's, its failures marked
+// as dialErrors (the target is unreachable).
+func dialer(cfg Config) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	dial := cfg.DialContext
+	if dial == nil {
+		dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, &dialError{err}
+		}
+		return conn, nil
+	}
+}
+
+// useURL points c and tr at cfg.URL (proxies from the environment, TLS for
+// https) and returns the parsed URL, its user info as it was given.
+func (c *Client) useURL(cfg Config, tr *http.Transport) (*url.URL, error) {
+	u, err := parseURL(cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	withoutUser := *u
+	withoutUser.User = nil
+	c.base = strings.TrimSuffix(withoutUser.String(), "/")
+	c.target = c.base
+	tr.DialContext = dialer(cfg)
+	if cfg.DialContext == nil {
+		tr.Proxy = http.ProxyFromEnvironment
+	}
+	if u.Scheme == "https" {
+		tc, err := tlsConfig(cfg)
+		if err != nil {
+			return nil, err
+		}
+		tr.TLSClientConfig = tc
+	}
+	return u, nil
 }
 
 // parseURL checks a base URL. Its errors never repeat the URL, which may
