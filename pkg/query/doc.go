@@ -20,4 +20,18 @@
 // invalidated is a boolean; metadata is a flattened field whose every leaf
 // is a keyword (numbers and booleans compare as the text they were written
 // with), metadata alone meaning all its leaves.
+//
+// Where things are:
+//
+//	parse.go            the request body: Read, Parse, Search, Sort
+//	dsl*.go             the DSL as written: one parser per query family,
+//	                    sort and search_after
+//	resolve.go          the DSL resolved against the fields into the tree
+//	tree.go, fields.go  the typed tree and its fields; Match evaluates it
+//	sqs.go, analyze.go  simple_query_string and the analyzers of match
+//	agg*.go             aggregations: parsed (aggparse), resolved (aggs,
+//	                    aggs_terms) and evaluated (aggeval, aggeval_buckets)
+//	date*.go            date formats, Java-style patterns and date math
+//	flatten.go          metadata as leaves, for the store's side table
+//	search.go           paging and sorting of the evaluator
 package query
