@@ -3,17 +3,12 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"os"
-	"path/filepath"
-	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/pflag"
-	"github.com/spf13/viper"
 
 	"github.com/apikeyctl/apikeyctl/pkg/paths"
 )
@@ -53,223 +48,6 @@ type Config struct {
 	SecretSource string
 }
 
-// Context is a named target of the config file and how to authenticate to
-// it. It never holds a secret: a password or an API key comes from the
-// environment variable or the command (credential-helper style: its
-// stdout is the secret) that it names.
-type Context struct {
-	DB       string `mapstructure:"db" json:"db,omitempty"`
-	Socket   string `mapstructure:"socket" json:"socket,omitempty"`
-	URL      string `mapstructure:"url" json:"url,omitempty"`
-	Username string `mapstructure:"username" json:"username,omitempty"`
-	CACert   string `mapstructure:"ca-cert" json:"ca-cert,omitempty"`
-	Insecure bool   `mapstructure:"insecure" json:"insecure,omitempty"`
-
-	PasswordEnv     string `mapstructure:"password-env" json:"password-env,omitempty"`
-	PasswordCommand string `mapstructure:"password-command" json:"password-command,omitempty"`
-	APIKeyEnv       string `mapstructure:"api-key-env" json:"api-key-env,omitempty"`
-	APIKeyCommand   string `mapstructure:"api-key-command" json:"api-key-command,omitempty"`
-}
-
-// contextKeys are the keys of a context in the config file, in the order
-// they are documented and written.
-var contextKeys = []string{"db", "socket", "url", "username", "ca-cert", "insecure",
-	"password-env", "password-command", "api-key-env", "api-key-command"}
-
-// values returns the context's settings by key, leaving out empty ones.
-func (c Context) values() map[string]any {
-	m := map[string]any{}
-	for k, v := range map[string]string{
-		"db": c.DB, "socket": c.Socket, "url": c.URL, "username": c.Username, "ca-cert": c.CACert,
-		"password-env": c.PasswordEnv, "password-command": c.PasswordCommand,
-		"api-key-env": c.APIKeyEnv, "api-key-command": c.APIKeyCommand,
-	} {
-		if v != "" {
-			m[k] = v
-		}
-	}
-	if c.Insecure {
-		m["insecure"] = true
-	}
-	return m
-}
-
-// target returns the context's target kind and value, or "" when it has
-// none.
-func (c Context) target() (kind, value string) {
-	switch {
-	case c.DB != "":
-		return "db", c.DB
-	case c.Socket != "":
-		return "socket", c.Socket
-	case c.URL != "":
-		return "url", c.URL
-	}
-	return "", ""
-}
-
-// validate checks a context as set-context stores it and loadConfig uses
-// it.
-func (c Context) validate() error {
-	var targets []string
-	for k, v := range map[string]string{"db": c.DB, "socket": c.Socket, "url": c.URL} {
-		if v != "" {
-			targets = append(targets, "--"+k)
-		}
-	}
-	sort.Strings(targets)
-	switch {
-	case len(targets) == 0:
-		return errors.New("it has no target: give one of --db, --socket and --url")
-	case len(targets) > 1:
-		return fmt.Errorf("it has more than one target (%s): choose one", strings.Join(targets, ", "))
-	}
-	if c.URL != "" {
-		if err := checkURLHasNoPassword(c.URL); err != nil {
-			return err
-		}
-	}
-	if strings.Contains(c.Username, ":") {
-		return errors.New("the username contains ':': give the password with --password-env or --password-command, never in the username")
-	}
-	var sources []string
-	for k, v := range map[string]string{"password-env": c.PasswordEnv, "password-command": c.PasswordCommand,
-		"api-key-env": c.APIKeyEnv, "api-key-command": c.APIKeyCommand} {
-		if v != "" {
-			sources = append(sources, "--"+k)
-		}
-	}
-	sort.Strings(sources)
-	switch {
-	case len(sources) > 1:
-		return fmt.Errorf("it has more than one credential source (%s): choose one", strings.Join(sources, ", "))
-	case (c.PasswordEnv != "" || c.PasswordCommand != "") && c.Username == "":
-		return errors.New("a password source needs --username")
-	case (c.APIKeyEnv != "" || c.APIKeyCommand != "") && c.Username != "":
-		return errors.New("an API key authenticates on its own: drop --username, or use a password source")
-	case c.DB != "" && (c.Username != "" || len(sources) > 0 || c.CACert != "" || c.Insecure):
-		return errors.New("a --db context takes no credentials or TLS settings: with --db apikeyctl acts as your OS user")
-	case c.URL == "" && (c.CACert != "" || c.Insecure):
-		return errors.New("--ca-cert and --insecure apply to a --url context")
-	}
-	for _, env := range []string{c.PasswordEnv, c.APIKeyEnv} {
-		if env != "" && !envNameRE.MatchString(env) {
-			return fmt.Errorf("%q is not an environment variable name", env)
-		}
-	}
-	return nil
-}
-
-var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
-// contextNameRE is what a context may be called. Viper reads keys without
-// case and splits them at dots, so names are lower case and dot-free.
-var contextNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
-
-func checkContextName(name string) error {
-	if !contextNameRE.MatchString(name) {
-		return usageErrorf("invalid context name %q: use lower-case letters, digits, - and _ (starting with a letter or digit)", name)
-	}
-	return nil
-}
-
-// FileConfig is the config file: contexts, the current one, and the
-// top-level target keys of older files, still honoured when no context
-// is selected.
-type FileConfig struct {
-	CurrentContext string             `mapstructure:"current-context" json:"current-context,omitempty"`
-	Contexts       map[string]Context `mapstructure:"contexts" json:"contexts,omitempty"`
-	// Context holds the top-level keys (db, socket, url, username,
-	// ca-cert, insecure) of a file written before contexts existed.
-	Context `mapstructure:",squash"`
-}
-
-// configPath is the path of apikeyctl's config file: $APIKEYCTL_CONFIG,
-// else $XDG_CONFIG_HOME/apikeyctl/config.yaml, else
-// ~/.config/apikeyctl/config.yaml.
-func configPath(getenv func(string) string) (string, error) {
-	if p := getenv("APIKEYCTL_CONFIG"); p != "" {
-		return p, nil
-	}
-	dir := getenv("XDG_CONFIG_HOME")
-	if dir == "" {
-		home := getenv("HOME")
-		if home == "" {
-			var err error
-			if home, err = os.UserHomeDir(); err != nil {
-				return "", fmt.Errorf("find the config file: %w", err)
-			}
-		}
-		dir = filepath.Join(home, ".config")
-	}
-	return filepath.Join(dir, "apikeyctl", "config.yaml"), nil
-}
-
-// readConfigFile reads the config file at path; a missing file is an
-// empty configuration.
-func readConfigFile(path string) (*FileConfig, error) {
-	fc := &FileConfig{}
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return fc, nil
-	}
-	v := viper.New()
-	v.SetConfigFile(path)
-	v.SetConfigType("yaml")
-	if err := v.ReadInConfig(); err != nil {
-		return nil, fmt.Errorf("read the config file %s: %w", path, err)
-	}
-	if err := v.UnmarshalExact(fc); err != nil {
-		return nil, fmt.Errorf("the config file %s: %w", path, err)
-	}
-	for name, c := range fc.Contexts {
-		if err := c.validate(); err != nil {
-			return nil, fmt.Errorf("the config file %s: context %q: %w", path, name, err)
-		}
-	}
-	return fc, nil
-}
-
-// writeConfigFile writes fc to path through viper, atomically, with mode
-// 0600 in a directory of mode 0700.
-func writeConfigFile(path string, fc *FileConfig) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create the config directory: %w", err)
-	}
-	v := viper.New()
-	v.SetConfigPermissions(0o600)
-	if fc.CurrentContext != "" {
-		v.Set("current-context", fc.CurrentContext)
-	}
-	for k, val := range fc.Context.values() {
-		v.Set(k, val)
-	}
-	if len(fc.Contexts) > 0 {
-		contexts := map[string]any{}
-		for name, c := range fc.Contexts {
-			contexts[name] = c.values()
-		}
-		v.Set("contexts", contexts)
-	}
-	tmp, err := os.CreateTemp(dir, ".config-*.yaml")
-	if err != nil {
-		return fmt.Errorf("write the config file: %w", err)
-	}
-	tmpName := tmp.Name()
-	tmp.Close()
-	defer os.Remove(tmpName)
-	if err := os.Chmod(tmpName, 0o600); err != nil {
-		return fmt.Errorf("write the config file: %w", err)
-	}
-	if err := v.WriteConfigAs(tmpName); err != nil {
-		return fmt.Errorf("write the config file: %w", err)
-	}
-	if err := os.Rename(tmpName, path); err != nil {
-		return fmt.Errorf("write the config file: %w", err)
-	}
-	return nil
-}
-
 // targetKeys are the settings that choose a target.
 var targetKeys = []string{"db", "socket", "url"}
 
@@ -306,176 +84,231 @@ func loadConfig(flags *pflag.FlagSet, getenv func(string) string) (*Config, erro
 	if err != nil {
 		return nil, err
 	}
-	changed := func(k string) (string, bool) {
-		f := flags.Lookup(k)
-		if f == nil || !f.Changed {
-			return "", false
-		}
-		return f.Value.String(), true
+	l := &configLoader{flags: flags, getenv: getenv}
+	if err := l.selectContext(fc, path); err != nil {
+		return nil, err
 	}
-
-	// The selected context, if any.
-	var (
-		ctxName string
-		ctx     *Context
-	)
-	ctxFrom := ""
-	if name, ok := changed("context"); ok {
-		ctxName, ctxFrom = name, "--context"
-	} else if name := getenv("APIKEYCTL_CONTEXT"); name != "" {
-		ctxName, ctxFrom = name, "APIKEYCTL_CONTEXT"
-	} else if fc.CurrentContext != "" {
-		ctxName, ctxFrom = fc.CurrentContext, "current-context in "+path
-	}
-	if ctxName != "" {
-		c, ok := fc.Contexts[ctxName]
-		if !ok {
-			return nil, usageErrorf("%s names the context %q, which %s does not define; see 'apikeyctl config get-contexts'", ctxFrom, ctxName, path)
-		}
-		ctx = &c
-	}
-
 	cfg := &Config{}
-	var set []string
-	for _, k := range targetKeys {
-		if _, ok := changed(k); ok {
-			set = append(set, "--"+k)
-		}
+	fromFile, err := l.resolveTarget(cfg)
+	if err != nil {
+		return nil, err
 	}
-	if len(set) > 1 {
-		return nil, usageErrorf("%s cannot be used together: choose one target", strings.Join(set, " and "))
-	}
-	// fileLayer is the selected context or, without one, the top-level
-	// keys of the file.
-	fileLayer, fileName := fc.Context, "config file "+path
-	if ctx != nil {
-		fileLayer, fileName = *ctx, "context "+ctxName
-	}
-	layers := []struct {
-		name string
-		get  func(k string) (string, bool)
-	}{
-		{"flag", changed},
-		{"environment", func(k string) (string, bool) {
-			val := getenv(envKey(k))
-			return val, val != ""
-		}},
-		{fileName, func(k string) (string, bool) {
-			switch k {
-			case "db":
-				return fileLayer.DB, fileLayer.DB != ""
-			case "socket":
-				return fileLayer.Socket, fileLayer.Socket != ""
-			}
-			return fileLayer.URL, fileLayer.URL != ""
-		}},
-	}
-	fromFile := false
-	for i, layer := range layers {
-		found := false
-		for _, k := range targetKeys {
-			val, ok := layer.get(k)
-			if !ok {
-				continue
-			}
-			if found {
-				return nil, usageErrorf("the %s sets more than one of db, socket and url: choose one target", layer.name)
-			}
-			found = true
-			cfg.TargetSource = layer.name
-			switch k {
-			case "db":
-				cfg.DB = val
-			case "socket":
-				cfg.Socket = val
-			case "url":
-				cfg.URL = val
-			}
-		}
-		if found {
-			if i == len(layers)-1 {
-				fromFile = true
-				if ctx != nil {
-					cfg.Context = ctxName
-				}
-			}
-			break
-		}
-	}
-	if cfg.TargetSource == "" {
-		sock, err := defaultSocket(getenv)
-		if err != nil {
-			return nil, err
-		}
-		cfg.Socket, cfg.TargetSource = sock, "default"
-	}
-	if cfg.DB == "" && cfg.Socket == "" && cfg.URL == "" {
-		return nil, usageErrorf("the %s names an empty target", cfg.TargetSource)
-	}
-	if _, ok := changed("url"); ok {
-		// A password in a URL on the command line is visible to every
-		// user in ps and stays in the shell's history.
-		if err := checkURLHasNoPassword(cfg.URL); err != nil {
-			return nil, &UsageError{Err: fmt.Errorf("--url: %w", err)}
-		}
-	}
-
 	// The file layer gives the other settings only when it gave the
 	// target: its username, TLS settings and credential sources are for
 	// its own target.
 	fileSettings := &Context{}
 	if fromFile {
-		fileSettings = &fileLayer
+		fileSettings = &l.fileLayer
 	}
-	str := func(k, fileVal string) (string, string) {
-		if val, ok := changed(k); ok {
+	userExplicit, err := l.resolveSettings(cfg, fileSettings)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkCredentialFlags(cfg, l.flags, userExplicit); err != nil {
+		return nil, err
+	}
+	if cfg.DB == "" {
+		resolveSecrets(cfg, userExplicit, fileSettings, l.fileName, getenv)
+	}
+	return cfg, nil
+}
+
+// configLoader holds what loadConfig reads from: the flags, the
+// environment, and the config file's layer (the selected context or,
+// without one, the file's top-level keys).
+type configLoader struct {
+	flags     *pflag.FlagSet
+	getenv    func(string) string
+	ctxName   string
+	fileLayer Context
+	// fileName names the file layer in messages and TargetSource.
+	fileName string
+}
+
+// changed is the value of flag k when it was given.
+func (l *configLoader) changed(k string) (string, bool) {
+	f := l.flags.Lookup(k)
+	if f == nil || !f.Changed {
+		return "", false
+	}
+	return f.Value.String(), true
+}
+
+// env is the value of setting k in the environment, when set.
+func (l *configLoader) env(k string) (string, bool) {
+	val := l.getenv(envKey(k))
+	return val, val != ""
+}
+
+// file is the file layer's target setting k, when set.
+func (l *configLoader) file(k string) (string, bool) {
+	switch k {
+	case "db":
+		return l.fileLayer.DB, l.fileLayer.DB != ""
+	case "socket":
+		return l.fileLayer.Socket, l.fileLayer.Socket != ""
+	}
+	return l.fileLayer.URL, l.fileLayer.URL != ""
+}
+
+// selectContext picks the file layer: the context named by --context, else
+// APIKEYCTL_CONTEXT, else the file's current-context; without one, the
+// file's top-level keys.
+func (l *configLoader) selectContext(fc *FileConfig, path string) error {
+	from := ""
+	if name, ok := l.changed("context"); ok {
+		l.ctxName, from = name, "--context"
+	} else if name := l.getenv("APIKEYCTL_CONTEXT"); name != "" {
+		l.ctxName, from = name, "APIKEYCTL_CONTEXT"
+	} else if fc.CurrentContext != "" {
+		l.ctxName, from = fc.CurrentContext, "current-context in "+path
+	}
+	if l.ctxName == "" {
+		l.fileLayer, l.fileName = fc.Context, "config file "+path
+		return nil
+	}
+	c, ok := fc.Contexts[l.ctxName]
+	if !ok {
+		return usageErrorf("%s names the context %q, which %s does not define; see 'apikeyctl config get-contexts'", from, l.ctxName, path)
+	}
+	l.fileLayer, l.fileName = c, "context "+l.ctxName
+	return nil
+}
+
+// resolveTarget sets the target from the highest layer that names one,
+// else the default socket, and reports whether the file layer gave it.
+func (l *configLoader) resolveTarget(cfg *Config) (fromFile bool, err error) {
+	var set []string
+	for _, k := range targetKeys {
+		if _, ok := l.changed(k); ok {
+			set = append(set, "--"+k)
+		}
+	}
+	if len(set) > 1 {
+		return false, usageErrorf("%s cannot be used together: choose one target", strings.Join(set, " and "))
+	}
+	layers := []struct {
+		name string
+		get  func(k string) (string, bool)
+	}{
+		{"flag", l.changed},
+		{"environment", l.env},
+		{l.fileName, l.file},
+	}
+	for i, layer := range layers {
+		found, err := setTarget(cfg, layer.name, layer.get)
+		if err != nil {
+			return false, err
+		}
+		if found {
+			fromFile = i == len(layers)-1
+			if fromFile && l.ctxName != "" {
+				cfg.Context = l.ctxName
+			}
+			break
+		}
+	}
+	if cfg.TargetSource == "" {
+		sock, err := defaultSocket(l.getenv)
+		if err != nil {
+			return false, err
+		}
+		cfg.Socket, cfg.TargetSource = sock, "default"
+	}
+	if cfg.DB == "" && cfg.Socket == "" && cfg.URL == "" {
+		return false, usageErrorf("the %s names an empty target", cfg.TargetSource)
+	}
+	if _, ok := l.changed("url"); ok {
+		// A password in a URL on the command line is visible to every
+		// user in ps and stays in the shell's history.
+		if err := checkURLHasNoPassword(cfg.URL); err != nil {
+			return false, &UsageError{Err: fmt.Errorf("--url: %w", err)}
+		}
+	}
+	return fromFile, nil
+}
+
+// setTarget sets cfg's target from the layer named name, if it gives one;
+// a layer may give only one.
+func setTarget(cfg *Config, name string, get func(k string) (string, bool)) (found bool, err error) {
+	for _, k := range targetKeys {
+		val, ok := get(k)
+		if !ok {
+			continue
+		}
+		if found {
+			return false, usageErrorf("the %s sets more than one of db, socket and url: choose one target", name)
+		}
+		found = true
+		cfg.TargetSource = name
+		switch k {
+		case "db":
+			cfg.DB = val
+		case "socket":
+			cfg.Socket = val
+		case "url":
+			cfg.URL = val
+		}
+	}
+	return found, nil
+}
+
+// resolveSettings sets the username, TLS settings and stdin flags, each
+// from the flag, else the environment, else file; it reports whether the
+// username came from a flag or the environment (the caller's choice,
+// which a credential given more directly does not override).
+func (l *configLoader) resolveSettings(cfg *Config, file *Context) (userExplicit bool, err error) {
+	setting := func(k, fileVal string) (string, string) {
+		if val, ok := l.changed(k); ok {
 			return val, "--" + k
 		}
-		if val := getenv(envKey(k)); val != "" {
+		if val, ok := l.env(k); ok {
 			return val, envKey(k)
 		}
-		return fileVal, fileName
+		return fileVal, l.fileName
 	}
 	var userSrc string
-	cfg.Username, userSrc = str("username", fileSettings.Username)
-	// A username from a flag or the environment is the caller's choice;
-	// one from the config file yields to a credential given more directly.
-	userExplicit := cfg.Username != "" && userSrc != fileName
-	cfg.CACert, _ = str("ca-cert", fileSettings.CACert)
-	insecure, src := str("insecure", strconv.FormatBool(fileSettings.Insecure))
+	cfg.Username, userSrc = setting("username", file.Username)
+	userExplicit = cfg.Username != "" && userSrc != l.fileName
+	cfg.CACert, _ = setting("ca-cert", file.CACert)
+	insecure, src := setting("insecure", strconv.FormatBool(file.Insecure))
 	if cfg.Insecure, err = strconv.ParseBool(insecure); err != nil {
-		return nil, usageErrorf("%s=%q is not true or false", src, insecure)
+		return false, usageErrorf("%s=%q is not true or false", src, insecure)
 	}
 	if cfg.Insecure {
 		cfg.InsecureSource = src
 	}
-	if v, ok := changed("password-stdin"); ok {
+	if v, ok := l.changed("password-stdin"); ok {
 		cfg.PasswordStdin = v == "true"
 	}
-	if v, ok := changed("api-key-stdin"); ok {
+	if v, ok := l.changed("api-key-stdin"); ok {
 		cfg.APIKeyStdin = v == "true"
 	}
+	return userExplicit, nil
+}
 
+// checkCredentialFlags refuses credential flags that contradict each other
+// or the target.
+func checkCredentialFlags(cfg *Config, flags *pflag.FlagSet, userExplicit bool) error {
 	if cfg.DB != "" {
-		if _, ok := changed("username"); ok {
-			return nil, usageErrorf("--username applies to --socket and --url; with --db apikeyctl acts as your OS user")
+		if f := flags.Lookup("username"); f != nil && f.Changed {
+			return usageErrorf("--username applies to --socket and --url; with --db apikeyctl acts as your OS user")
 		}
 		if cfg.PasswordStdin || cfg.APIKeyStdin {
-			return nil, usageErrorf("--password-stdin and --api-key-stdin apply to --socket and --url; with --db apikeyctl acts as your OS user")
+			return usageErrorf("--password-stdin and --api-key-stdin apply to --socket and --url; with --db apikeyctl acts as your OS user")
 		}
-		return cfg, nil
+		return nil
 	}
 	if cfg.PasswordStdin && cfg.APIKeyStdin {
-		return nil, usageErrorf("--password-stdin and --api-key-stdin cannot be used together: stdin holds one secret")
+		return usageErrorf("--password-stdin and --api-key-stdin cannot be used together: stdin holds one secret")
 	}
 	if cfg.APIKeyStdin && userExplicit {
-		return nil, usageErrorf("--api-key-stdin authenticates with an API key: drop --username (or APIKEYCTL_USERNAME)")
+		return usageErrorf("--api-key-stdin authenticates with an API key: drop --username (or APIKEYCTL_USERNAME)")
 	}
 	if cfg.PasswordStdin && cfg.Username == "" {
-		return nil, usageErrorf("--password-stdin needs --username: the password of which user?")
+		return usageErrorf("--password-stdin needs --username: the password of which user?")
 	}
-	resolveSecrets(cfg, userExplicit, fileSettings, fileName, getenv)
-	return cfg, nil
+	return nil
 }
 
 // resolveSecrets finds where the password or API key comes from, highest
