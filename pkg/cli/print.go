@@ -26,3 +26,16 @@ func (o *outputFlags) print(f *Factory, v any) error {
 	opts.Now = f.Now
 	return output.Write(f.IOStreams, opts, v)
 }
+
+// printFound writes the answer of a lookup by name, then reports a
+// NotFoundError saying so when nothing was found: the answer is printed
+// either way, as the API gives it.
+func (o *outputFlags) printFound(f *Factory, v any, found bool, notFound string) error {
+	if err := o.print(f, v); err != nil {
+		return err
+	}
+	if !found {
+		return &NotFoundError{Msg: notFound}
+	}
+	return nil
+}

@@ -22,12 +22,16 @@ func newRoleCmd(f *Factory) *cobra.Command {
 	return cmd
 }
 
+type rolePutOptions struct {
+	f       *Factory
+	out     outputFlags
+	name    string
+	file    string
+	cluster []string
+}
+
 func newRolePutCmd(f *Factory) *cobra.Command {
-	var (
-		out     outputFlags
-		file    string
-		cluster []string
-	)
+	opts := &rolePutOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "put NAME (--file FILE | --cluster PRIVS)",
 		Short: "Create or replace a role",
@@ -35,95 +39,110 @@ func newRolePutCmd(f *Factory) *cobra.Command {
   apikeyctl role put reader --file reader-role.json`,
 		Args: exactArgs(1, "a role NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			req := &api.PutRoleRequest{Name: args[0]}
-			switch {
-			case file != "" && len(cluster) > 0:
-				return usageErrorf("give the role either as --file or with --cluster, not both")
-			case file != "":
-				data, err := readFileOrStdin(f, file)
-				if err != nil {
-					return err
-				}
-				parsed, err := api.DecodeRoleRequest(args[0], data)
-				if err != nil {
-					return usageErrorf("--file %s: %v", file, err)
-				}
-				req = parsed
-			case len(cluster) > 0:
-				req.Descriptor.Cluster = cluster
-			default:
-				return usageErrorf("give the role's privileges with --file FILE or --cluster PRIVS")
-			}
-			svc, err := f.Service(cmd.Context())
-			if err != nil {
-				return err
-			}
-			resp, err := svc.PutRole(cmd.Context(), req)
-			if err != nil {
-				return err
-			}
-			return out.print(f, resp)
+			opts.name = args[0]
+			return runRolePut(cmd, opts)
 		},
 	}
-	cmd.Flags().StringVar(&file, "file", "", "role descriptor JSON from `FILE` (- for stdin)")
-	cmd.Flags().StringSliceVar(&cluster, "cluster", nil, "comma-separated cluster `privileges`")
-	out.register(cmd)
+	cmd.Flags().StringVar(&opts.file, "file", "", "role descriptor JSON from `FILE` (- for stdin)")
+	cmd.Flags().StringSliceVar(&opts.cluster, "cluster", nil, "comma-separated cluster `privileges`")
+	opts.out.register(cmd)
 	return cmd
 }
 
+func runRolePut(cmd *cobra.Command, opts *rolePutOptions) error {
+	req := &api.PutRoleRequest{Name: opts.name}
+	switch {
+	case opts.file != "" && len(opts.cluster) > 0:
+		return usageErrorf("give the role either as --file or with --cluster, not both")
+	case opts.file != "":
+		data, err := readFileOrStdin(opts.f, opts.file)
+		if err != nil {
+			return err
+		}
+		parsed, err := api.DecodeRoleRequest(opts.name, data)
+		if err != nil {
+			return usageErrorf("--file %s: %v", opts.file, err)
+		}
+		req = parsed
+	case len(opts.cluster) > 0:
+		req.Descriptor.Cluster = opts.cluster
+	default:
+		return usageErrorf("give the role's privileges with --file FILE or --cluster PRIVS")
+	}
+	svc, err := opts.f.Service(cmd.Context())
+	if err != nil {
+		return err
+	}
+	resp, err := svc.PutRole(cmd.Context(), req)
+	if err != nil {
+		return err
+	}
+	return opts.out.print(opts.f, resp)
+}
+
+type roleGetOptions struct {
+	f     *Factory
+	out   outputFlags
+	names []string
+}
+
 func newRoleGetCmd(f *Factory) *cobra.Command {
-	var out outputFlags
+	opts := &roleGetOptions{f: f}
 	cmd := &cobra.Command{
 		Use:     "get [NAME...]",
 		Short:   "Show roles",
 		Example: "  apikeyctl role get\n  apikeyctl role get superuser -o json",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := f.Service(cmd.Context())
-			if err != nil {
-				return err
-			}
-			resp, err := svc.GetRoles(cmd.Context(), args)
-			if err != nil {
-				return err
-			}
-			if err := out.print(f, resp); err != nil {
-				return err
-			}
-			if len(args) > 0 && len(resp) == 0 {
-				return &NotFoundError{Msg: fmt.Sprintf("no role named %v", args)}
-			}
-			return nil
+			opts.names = args
+			return runRoleGet(cmd, opts)
 		},
 	}
-	out.register(cmd)
+	opts.out.register(cmd)
 	return cmd
 }
 
+func runRoleGet(cmd *cobra.Command, opts *roleGetOptions) error {
+	svc, err := opts.f.Service(cmd.Context())
+	if err != nil {
+		return err
+	}
+	resp, err := svc.GetRoles(cmd.Context(), opts.names)
+	if err != nil {
+		return err
+	}
+	return opts.out.printFound(opts.f, resp, len(opts.names) == 0 || len(resp) > 0, fmt.Sprintf("no role named %v", opts.names))
+}
+
+type roleDeleteOptions struct {
+	f    *Factory
+	out  outputFlags
+	name string
+}
+
 func newRoleDeleteCmd(f *Factory) *cobra.Command {
-	var out outputFlags
+	opts := &roleDeleteOptions{f: f}
 	cmd := &cobra.Command{
 		Use:     "delete NAME",
 		Short:   "Delete a role",
 		Example: "  apikeyctl role delete key_admin",
 		Args:    exactArgs(1, "a role NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := f.Service(cmd.Context())
-			if err != nil {
-				return err
-			}
-			resp, err := svc.DeleteRole(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			if err := out.print(f, resp); err != nil {
-				return err
-			}
-			if !resp.Found {
-				return &NotFoundError{Msg: fmt.Sprintf("no role named %s", args[0])}
-			}
-			return nil
+			opts.name = args[0]
+			return runRoleDelete(cmd, opts)
 		},
 	}
-	out.register(cmd)
+	opts.out.register(cmd)
 	return cmd
+}
+
+func runRoleDelete(cmd *cobra.Command, opts *roleDeleteOptions) error {
+	svc, err := opts.f.Service(cmd.Context())
+	if err != nil {
+		return err
+	}
+	resp, err := svc.DeleteRole(cmd.Context(), opts.name)
+	if err != nil {
+		return err
+	}
+	return opts.out.printFound(opts.f, resp, resp.Found, fmt.Sprintf("no role named %s", opts.name))
 }

@@ -45,15 +45,18 @@ func newPassword(f *Factory, fromStdin bool, username string) (string, error) {
 	return p1, nil
 }
 
+type userAddOptions struct {
+	f         *Factory
+	out       outputFlags
+	req       api.PutUserRequest
+	fullName  string
+	email     string
+	fromStdin bool
+	disabled  bool
+}
+
 func newUserAddCmd(f *Factory) *cobra.Command {
-	var (
-		out       outputFlags
-		req       api.PutUserRequest
-		fullName  string
-		email     string
-		fromStdin bool
-		disabled  bool
-	)
+	opts := &userAddOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "add USERNAME",
 		Short: "Create or update a native user",
@@ -65,126 +68,152 @@ func newUserAddCmd(f *Factory) *cobra.Command {
   printf '%s\n' "$ALICE_PASSWORD" | apikeyctl user add alice --roles superuser --full-name "Alice Doe" --new-password-stdin`,
 		Args: exactArgs(1, "a USERNAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			req.Username = args[0]
+			opts.req.Username = args[0]
 			if cmd.Flags().Changed("full-name") {
-				req.FullName = &fullName
+				opts.req.FullName = &opts.fullName
 			}
 			if cmd.Flags().Changed("email") {
-				req.Email = &email
+				opts.req.Email = &opts.email
 			}
-			if disabled {
-				enabled := false
-				req.Enabled = &enabled
-			}
-			pw, err := newPassword(f, fromStdin, req.Username)
-			if err != nil {
-				return err
-			}
-			req.Password = &pw
-			if req.Roles == nil {
-				req.Roles = []string{}
-			}
-			svc, err := f.Service(cmd.Context())
-			if err != nil {
-				return err
-			}
-			resp, err := svc.PutUser(cmd.Context(), &req)
-			if err != nil {
-				return err
-			}
-			return out.print(f, resp)
+			return runUserAdd(cmd, opts)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringSliceVar(&req.Roles, "roles", nil, "comma-separated `roles` of the user")
-	fl.StringVar(&fullName, "full-name", "", "full name")
-	fl.StringVar(&email, "email", "", "email address")
-	fl.BoolVar(&fromStdin, "new-password-stdin", false, "read the user's password from the first line of stdin")
-	fl.BoolVar(&disabled, "disabled", false, "create the user disabled")
-	out.register(cmd)
+	fl.StringSliceVar(&opts.req.Roles, "roles", nil, "comma-separated `roles` of the user")
+	fl.StringVar(&opts.fullName, "full-name", "", "full name")
+	fl.StringVar(&opts.email, "email", "", "email address")
+	fl.BoolVar(&opts.fromStdin, "new-password-stdin", false, "read the user's password from the first line of stdin")
+	fl.BoolVar(&opts.disabled, "disabled", false, "create the user disabled")
+	opts.out.register(cmd)
 	return cmd
 }
 
+func runUserAdd(cmd *cobra.Command, opts *userAddOptions) error {
+	req := &opts.req
+	if opts.disabled {
+		enabled := false
+		req.Enabled = &enabled
+	}
+	pw, err := newPassword(opts.f, opts.fromStdin, req.Username)
+	if err != nil {
+		return err
+	}
+	req.Password = &pw
+	if req.Roles == nil {
+		req.Roles = []string{}
+	}
+	svc, err := opts.f.Service(cmd.Context())
+	if err != nil {
+		return err
+	}
+	resp, err := svc.PutUser(cmd.Context(), req)
+	if err != nil {
+		return err
+	}
+	return opts.out.print(opts.f, resp)
+}
+
+type userGetOptions struct {
+	f     *Factory
+	out   outputFlags
+	names []string
+}
+
 func newUserGetCmd(f *Factory) *cobra.Command {
-	var out outputFlags
+	opts := &userGetOptions{f: f}
 	cmd := &cobra.Command{
 		Use:     "get [USERNAME...]",
 		Short:   "Show native users",
 		Example: "  apikeyctl user get\n  apikeyctl user get alice -o json",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := f.Service(cmd.Context())
-			if err != nil {
-				return err
-			}
-			resp, err := svc.GetUsers(cmd.Context(), args)
-			if err != nil {
-				return err
-			}
-			if err := out.print(f, resp); err != nil {
-				return err
-			}
-			if len(args) > 0 && len(resp) == 0 {
-				return &NotFoundError{Msg: fmt.Sprintf("no user named %v", args)}
-			}
-			return nil
+			opts.names = args
+			return runUserGet(cmd, opts)
 		},
 	}
-	out.register(cmd)
+	opts.out.register(cmd)
 	return cmd
 }
 
+func runUserGet(cmd *cobra.Command, opts *userGetOptions) error {
+	svc, err := opts.f.Service(cmd.Context())
+	if err != nil {
+		return err
+	}
+	resp, err := svc.GetUsers(cmd.Context(), opts.names)
+	if err != nil {
+		return err
+	}
+	return opts.out.printFound(opts.f, resp, len(opts.names) == 0 || len(resp) > 0, fmt.Sprintf("no user named %v", opts.names))
+}
+
+type userDeleteOptions struct {
+	f        *Factory
+	out      outputFlags
+	username string
+}
+
 func newUserDeleteCmd(f *Factory) *cobra.Command {
-	var out outputFlags
+	opts := &userDeleteOptions{f: f}
 	cmd := &cobra.Command{
 		Use:     "delete USERNAME",
 		Short:   "Delete a native user",
 		Example: "  apikeyctl user delete alice",
 		Args:    exactArgs(1, "a USERNAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := f.Service(cmd.Context())
-			if err != nil {
-				return err
-			}
-			resp, err := svc.DeleteUser(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			if err := out.print(f, resp); err != nil {
-				return err
-			}
-			if !resp.Found {
-				return &NotFoundError{Msg: fmt.Sprintf("no user named %s", args[0])}
-			}
-			return nil
+			opts.username = args[0]
+			return runUserDelete(cmd, opts)
 		},
 	}
-	out.register(cmd)
+	opts.out.register(cmd)
 	return cmd
 }
 
+func runUserDelete(cmd *cobra.Command, opts *userDeleteOptions) error {
+	svc, err := opts.f.Service(cmd.Context())
+	if err != nil {
+		return err
+	}
+	resp, err := svc.DeleteUser(cmd.Context(), opts.username)
+	if err != nil {
+		return err
+	}
+	return opts.out.printFound(opts.f, resp, resp.Found, fmt.Sprintf("no user named %s", opts.username))
+}
+
+type userPasswdOptions struct {
+	f         *Factory
+	username  string
+	fromStdin bool
+}
+
 func newUserPasswdCmd(f *Factory) *cobra.Command {
-	var fromStdin bool
+	opts := &userPasswdOptions{f: f}
 	cmd := &cobra.Command{
 		Use:     "passwd USERNAME",
 		Short:   "Change a native user's password",
 		Example: "  printf '%s\\n' \"$NEW_PASSWORD\" | apikeyctl user passwd ci-bot --new-password-stdin",
 		Args:    exactArgs(1, "a USERNAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			pw, err := newPassword(f, fromStdin, args[0])
-			if err != nil {
-				return err
-			}
-			svc, err := f.Service(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if err := svc.ChangePassword(cmd.Context(), &api.ChangePasswordRequest{Username: args[0], Password: &pw}); err != nil {
-				return err
-			}
-			fmt.Fprintf(f.IOStreams.ErrOut, "Password of %s changed.\n", args[0])
-			return nil
+			opts.username = args[0]
+			return runUserPasswd(cmd, opts)
 		},
 	}
-	cmd.Flags().BoolVar(&fromStdin, "new-password-stdin", false, "read the new password from the first line of stdin")
+	cmd.Flags().BoolVar(&opts.fromStdin, "new-password-stdin", false, "read the new password from the first line of stdin")
 	return cmd
+}
+
+func runUserPasswd(cmd *cobra.Command, opts *userPasswdOptions) error {
+	pw, err := newPassword(opts.f, opts.fromStdin, opts.username)
+	if err != nil {
+		return err
+	}
+	svc, err := opts.f.Service(cmd.Context())
+	if err != nil {
+		return err
+	}
+	if err := svc.ChangePassword(cmd.Context(), &api.ChangePasswordRequest{Username: opts.username, Password: &pw}); err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.f.IOStreams.ErrOut, "Password of %s changed.\n", opts.username)
+	return nil
 }
