@@ -69,11 +69,15 @@ func (c *changeFlags) build(f *Factory, cmd *cobra.Command) (api.RoleDescriptors
 	return rds, md, exp, nil
 }
 
+type updateOptions struct {
+	f   *Factory
+	out outputFlags
+	chg changeFlags
+	id  string
+}
+
 func newUpdateCmd(f *Factory) *cobra.Command {
-	var (
-		out outputFlags
-		chg changeFlags
-	)
+	opts := &updateOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "update ID",
 		Short: "Update one of your API keys",
@@ -86,33 +90,42 @@ API key), may update a key.`,
   apikeyctl update 7Q2eJ5gBc8uQ3hY1Zk9w --clear-role-descriptors`,
 		Args: exactArgs(1, "the ID of the key"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rds, md, exp, err := chg.build(f, cmd)
-			if err != nil {
-				return err
-			}
-			svc, err := f.Service(cmd.Context())
-			if err != nil {
-				return err
-			}
-			resp, err := svc.UpdateAPIKey(cmd.Context(), &api.UpdateAPIKeyRequest{ID: args[0], RoleDescriptors: rds, Metadata: md, Expiration: exp})
-			if err != nil {
-				return err
-			}
-			return out.print(f, resp)
+			opts.id = args[0]
+			return runUpdate(cmd, opts)
 		},
 	}
-	chg.register(cmd)
-	out.register(cmd)
+	opts.chg.register(cmd)
+	opts.out.register(cmd)
 	return cmd
 }
 
+func runUpdate(cmd *cobra.Command, opts *updateOptions) error {
+	rds, md, exp, err := opts.chg.build(opts.f, cmd)
+	if err != nil {
+		return err
+	}
+	svc, err := opts.f.Service(cmd.Context())
+	if err != nil {
+		return err
+	}
+	resp, err := svc.UpdateAPIKey(cmd.Context(), &api.UpdateAPIKeyRequest{ID: opts.id, RoleDescriptors: rds, Metadata: md, Expiration: exp})
+	if err != nil {
+		return err
+	}
+	return opts.out.print(opts.f, resp)
+}
+
+type bulkUpdateOptions struct {
+	f       *Factory
+	out     outputFlags
+	chg     changeFlags
+	args    []string
+	ids     []string
+	idsFile string
+}
+
 func newBulkUpdateCmd(f *Factory) *cobra.Command {
-	var (
-		out     outputFlags
-		chg     changeFlags
-		ids     []string
-		idsFile string
-	)
+	opts := &bulkUpdateOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "bulk-update [ID...]",
 		Short: "Apply one update to many of your API keys",
@@ -125,57 +138,72 @@ not stop the others: they are listed on stderr and apikeyctl exits 6.`,
 		Example: `  apikeyctl get --name 'ci-*' --active-only --field id | apikeyctl bulk-update --metadata rotated=2026-11
   apikeyctl bulk-update --ids-file ids.txt --expiration 7d`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			all := append(append([]string{}, args...), ids...)
-			if idsFile != "" {
-				fromFile, err := readIDs(f, idsFile)
-				if err != nil {
-					return err
-				}
-				all = append(all, fromFile...)
-			} else if len(all) == 0 && !f.IOStreams.IsStdinTTY() {
-				fromStdin, err := readIDs(f, "-")
-				if err != nil {
-					return err
-				}
-				all = fromStdin
-			}
-			if len(all) == 0 {
-				return usageErrorf("no key ids: give them as arguments, with --id, --ids-file, or on stdin")
-			}
-			rds, md, exp, err := chg.build(f, cmd)
-			if err != nil {
-				return err
-			}
-			svc, err := f.Service(cmd.Context())
-			if err != nil {
-				return err
-			}
-			resp, err := svc.BulkUpdateAPIKeys(cmd.Context(), &api.BulkUpdateAPIKeysRequest{IDs: all, RoleDescriptors: rds, Metadata: md, Expiration: exp})
-			if err != nil {
-				return err
-			}
-			if err := out.print(f, resp); err != nil {
-				return err
-			}
-			if resp.Errors != nil && resp.Errors.Count > 0 {
-				failed := make([]string, 0, len(resp.Errors.Details))
-				for id := range resp.Errors.Details {
-					failed = append(failed, id)
-				}
-				sort.Strings(failed)
-				for _, id := range failed {
-					fmt.Fprintf(f.IOStreams.ErrOut, "%s: %s\n", id, resp.Errors.Details[id].Reason)
-				}
-				return &PartialError{Msg: fmt.Sprintf("%d of %d API keys were not updated", resp.Errors.Count, len(all))}
-			}
-			return nil
+			opts.args = args
+			return runBulkUpdate(cmd, opts)
 		},
 	}
-	cmd.Flags().StringArrayVar(&ids, "id", nil, "a key `id` to update (repeatable)")
-	cmd.Flags().StringVar(&idsFile, "ids-file", "", "read key ids from this `file`, one per line (- for stdin)")
-	chg.register(cmd)
-	out.register(cmd)
+	cmd.Flags().StringArrayVar(&opts.ids, "id", nil, "a key `id` to update (repeatable)")
+	cmd.Flags().StringVar(&opts.idsFile, "ids-file", "", "read key ids from this `file`, one per line (- for stdin)")
+	opts.chg.register(cmd)
+	opts.out.register(cmd)
 	return cmd
+}
+
+// bulkUpdateIDs are the ids to update: the arguments and --id, then
+// --ids-file, or stdin when none was given and stdin is not a terminal.
+func bulkUpdateIDs(opts *bulkUpdateOptions) ([]string, error) {
+	all := append(append([]string{}, opts.args...), opts.ids...)
+	if opts.idsFile != "" {
+		fromFile, err := readIDs(opts.f, opts.idsFile)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, fromFile...)
+	} else if len(all) == 0 && !opts.f.IOStreams.IsStdinTTY() {
+		fromStdin, err := readIDs(opts.f, "-")
+		if err != nil {
+			return nil, err
+		}
+		all = fromStdin
+	}
+	if len(all) == 0 {
+		return nil, usageErrorf("no key ids: give them as arguments, with --id, --ids-file, or on stdin")
+	}
+	return all, nil
+}
+
+func runBulkUpdate(cmd *cobra.Command, opts *bulkUpdateOptions) error {
+	ids, err := bulkUpdateIDs(opts)
+	if err != nil {
+		return err
+	}
+	rds, md, exp, err := opts.chg.build(opts.f, cmd)
+	if err != nil {
+		return err
+	}
+	svc, err := opts.f.Service(cmd.Context())
+	if err != nil {
+		return err
+	}
+	resp, err := svc.BulkUpdateAPIKeys(cmd.Context(), &api.BulkUpdateAPIKeysRequest{IDs: ids, RoleDescriptors: rds, Metadata: md, Expiration: exp})
+	if err != nil {
+		return err
+	}
+	if err := opts.out.print(opts.f, resp); err != nil {
+		return err
+	}
+	if resp.Errors == nil || resp.Errors.Count == 0 {
+		return nil
+	}
+	failed := make([]string, 0, len(resp.Errors.Details))
+	for id := range resp.Errors.Details {
+		failed = append(failed, id)
+	}
+	sort.Strings(failed)
+	for _, id := range failed {
+		fmt.Fprintf(opts.f.IOStreams.ErrOut, "%s: %s\n", id, resp.Errors.Details[id].Reason)
+	}
+	return &PartialError{Msg: fmt.Sprintf("%d of %d API keys were not updated", resp.Errors.Count, len(ids))}
 }
 
 // readIDs reads key ids, one per line, from a file or stdin ("-").
