@@ -19,12 +19,15 @@ func splitList(s string) []string {
 	return out
 }
 
+type hasPrivilegesOptions struct {
+	f       *Factory
+	out     outputFlags
+	cluster []string
+	index   []string
+}
+
 func newHasPrivilegesCmd(f *Factory) *cobra.Command {
-	var (
-		out     outputFlags
-		cluster []string
-		index   []string
-	)
+	opts := &hasPrivilegesOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "has-privileges (--cluster PRIVS | --index PATTERNS=PRIVS)",
 		Short: "Check what you (or the API key you use) may do",
@@ -33,37 +36,45 @@ with an API key (APIKEYCTL_API_KEY), it answers for the key's effective
 privileges: its role descriptors limited by its owner's.`,
 		Example: `  APIKEYCTL_API_KEY=$KEY apikeyctl has-privileges --cluster manage_own_api_key --index 'logs-*=read,write'`,
 		Args:    noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			req := &api.HasPrivilegesRequest{Cluster: cluster}
-			for _, spec := range index {
-				names, privs, ok := strings.Cut(spec, "=")
-				if !ok || names == "" || privs == "" {
-					return usageErrorf("--index %q: expected PATTERNS=PRIVILEGES, e.g. 'logs-*=read,write'", spec)
-				}
-				req.Index = append(req.Index, api.IndexPrivilegesCheck{Names: splitList(names), Privileges: splitList(privs)})
-			}
-			if len(req.Cluster) == 0 && len(req.Index) == 0 {
-				return usageErrorf("ask for something: --cluster PRIVS or --index PATTERNS=PRIVS")
-			}
-			svc, err := f.Service(cmd.Context())
-			if err != nil {
-				return err
-			}
-			resp, err := svc.HasPrivileges(cmd.Context(), req)
-			if err != nil {
-				return err
-			}
-			return out.print(f, resp)
-		},
+		RunE:    func(cmd *cobra.Command, _ []string) error { return runHasPrivileges(cmd, opts) },
 	}
-	cmd.Flags().StringSliceVar(&cluster, "cluster", nil, "comma-separated cluster `privileges` to check")
-	cmd.Flags().StringArrayVar(&index, "index", nil, "`PATTERNS=PRIVS` to check on indices (repeatable)")
-	out.register(cmd)
+	cmd.Flags().StringSliceVar(&opts.cluster, "cluster", nil, "comma-separated cluster `privileges` to check")
+	cmd.Flags().StringArrayVar(&opts.index, "index", nil, "`PATTERNS=PRIVS` to check on indices (repeatable)")
+	opts.out.register(cmd)
 	return cmd
 }
 
+func runHasPrivileges(cmd *cobra.Command, opts *hasPrivilegesOptions) error {
+	req := &api.HasPrivilegesRequest{Cluster: opts.cluster}
+	for _, spec := range opts.index {
+		names, privs, ok := strings.Cut(spec, "=")
+		if !ok || names == "" || privs == "" {
+			return usageErrorf("--index %q: expected PATTERNS=PRIVILEGES, e.g. 'logs-*=read,write'", spec)
+		}
+		req.Index = append(req.Index, api.IndexPrivilegesCheck{Names: splitList(names), Privileges: splitList(privs)})
+	}
+	if len(req.Cluster) == 0 && len(req.Index) == 0 {
+		return usageErrorf("ask for something: --cluster PRIVS or --index PATTERNS=PRIVS")
+	}
+	svc, err := opts.f.Service(cmd.Context())
+	if err != nil {
+		return err
+	}
+	resp, err := svc.HasPrivileges(cmd.Context(), req)
+	if err != nil {
+		return err
+	}
+	return opts.out.print(opts.f, resp)
+}
+
+type clearCacheOptions struct {
+	f   *Factory
+	out outputFlags
+	ids []string
+}
+
 func newClearCacheCmd(f *Factory) *cobra.Command {
-	var out outputFlags
+	opts := &clearCacheOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "clear-cache [ID...]",
 		Short: "Evict API keys from the daemon's authentication cache",
@@ -72,17 +83,22 @@ authentication cache, as the Clear API key cache API does. Needs
 manage_security.`,
 		Example: "  apikeyctl clear-cache\n  apikeyctl clear-cache 7Q2eJ5gBc8uQ3hY1Zk9w",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := f.Service(cmd.Context())
-			if err != nil {
-				return err
-			}
-			resp, err := svc.ClearAPIKeyCache(cmd.Context(), args)
-			if err != nil {
-				return err
-			}
-			return out.print(f, resp)
+			opts.ids = args
+			return runClearCache(cmd, opts)
 		},
 	}
-	out.register(cmd)
+	opts.out.register(cmd)
 	return cmd
+}
+
+func runClearCache(cmd *cobra.Command, opts *clearCacheOptions) error {
+	svc, err := opts.f.Service(cmd.Context())
+	if err != nil {
+		return err
+	}
+	resp, err := svc.ClearAPIKeyCache(cmd.Context(), opts.ids)
+	if err != nil {
+		return err
+	}
+	return opts.out.print(opts.f, resp)
 }
