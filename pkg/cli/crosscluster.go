@@ -65,15 +65,19 @@ needs manage_security, and cannot be done with an API key.`,
 	return cmd
 }
 
+type crossClusterCreateOptions struct {
+	f          *Factory
+	out        outputFlags
+	access     accessFlags
+	name       string
+	expiration *string
+	metadata   []string
+	mdJSON     string
+}
+
 func newCrossClusterCreateCmd(f *Factory) *cobra.Command {
-	var (
-		out        outputFlags
-		access     accessFlags
-		name       string
-		expiration string
-		metadata   []string
-		mdJSON     string
-	)
+	opts := &crossClusterCreateOptions{f: f}
+	var expiration string
 	cmd := &cobra.Command{
 		Use:   "create --name NAME (--search PATTERNS | --replication PATTERNS | --access-json FILE)",
 		Short: "Create a cross-cluster API key",
@@ -84,50 +88,59 @@ func newCrossClusterCreateCmd(f *Factory) *cobra.Command {
 			if !cmd.Flags().Changed("name") {
 				return usageErrorf("--name is required: the name of the new key")
 			}
-			a, err := access.build(f)
-			if err != nil {
-				return err
-			}
-			if a == nil {
-				return usageErrorf("give the access with --search, --replication or --access-json")
-			}
-			req := &api.CreateCrossClusterAPIKeyRequest{Name: &name, Access: a}
 			if cmd.Flags().Changed("expiration") {
-				req.Expiration = &expiration
+				opts.expiration = &expiration
 			}
-			if req.Metadata, err = parseMetadata(metadata, mdJSON); err != nil {
-				return err
-			}
-			svc, err := f.Service(cmd.Context())
-			if err != nil {
-				return err
-			}
-			resp, err := svc.CreateCrossClusterAPIKey(cmd.Context(), req)
-			if err != nil {
-				return err
-			}
-			return out.print(f, resp)
+			return runCrossClusterCreate(cmd, opts)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&name, "name", "", "name of the key (required)")
+	fl.StringVar(&opts.name, "name", "", "name of the key (required)")
 	fl.StringVar(&expiration, "expiration", "", "lifetime, e.g. 90d (default: never expires)")
-	fl.StringArrayVar(&metadata, "metadata", nil, "metadata `key=value` (repeatable)")
-	fl.StringVar(&mdJSON, "metadata-json", "", "metadata as a JSON `object`")
-	access.register(cmd)
-	out.register(cmd)
+	fl.StringArrayVar(&opts.metadata, "metadata", nil, "metadata `key=value` (repeatable)")
+	fl.StringVar(&opts.mdJSON, "metadata-json", "", "metadata as a JSON `object`")
+	opts.access.register(cmd)
+	opts.out.register(cmd)
 	return cmd
 }
 
+func runCrossClusterCreate(cmd *cobra.Command, opts *crossClusterCreateOptions) error {
+	a, err := opts.access.build(opts.f)
+	if err != nil {
+		return err
+	}
+	if a == nil {
+		return usageErrorf("give the access with --search, --replication or --access-json")
+	}
+	req := &api.CreateCrossClusterAPIKeyRequest{Name: &opts.name, Access: a, Expiration: opts.expiration}
+	if req.Metadata, err = parseMetadata(opts.metadata, opts.mdJSON); err != nil {
+		return err
+	}
+	svc, err := opts.f.Service(cmd.Context())
+	if err != nil {
+		return err
+	}
+	resp, err := svc.CreateCrossClusterAPIKey(cmd.Context(), req)
+	if err != nil {
+		return err
+	}
+	return opts.out.print(opts.f, resp)
+}
+
+type crossClusterUpdateOptions struct {
+	f             *Factory
+	out           outputFlags
+	access        accessFlags
+	id            string
+	expiration    *string
+	metadata      []string
+	mdJSON        string
+	clearMetadata bool
+}
+
 func newCrossClusterUpdateCmd(f *Factory) *cobra.Command {
-	var (
-		out           outputFlags
-		access        accessFlags
-		expiration    string
-		metadata      []string
-		mdJSON        string
-		clearMetadata bool
-	)
+	opts := &crossClusterUpdateOptions{f: f}
+	var expiration string
 	cmd := &cobra.Command{
 		Use:   "update ID",
 		Short: "Update a cross-cluster API key",
@@ -135,40 +148,45 @@ func newCrossClusterUpdateCmd(f *Factory) *cobra.Command {
   apikeyctl cross-cluster update "$CC_ID" --search 'logs-*,metrics-*' --metadata owner=team-b`,
 		Args: exactArgs(1, "the ID of the key"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := access.build(f)
-			if err != nil {
-				return err
-			}
-			req := &api.UpdateCrossClusterAPIKeyRequest{ID: args[0], Access: a}
+			opts.id = args[0]
 			if cmd.Flags().Changed("expiration") {
-				req.Expiration = &expiration
+				opts.expiration = &expiration
 			}
-			if req.Metadata, err = parseMetadata(metadata, mdJSON); err != nil {
-				return err
-			}
-			if clearMetadata {
-				if req.Metadata != nil {
-					return usageErrorf("--clear-metadata cannot be combined with --metadata or --metadata-json")
-				}
-				req.Metadata = map[string]any{}
-			}
-			svc, err := f.Service(cmd.Context())
-			if err != nil {
-				return err
-			}
-			resp, err := svc.UpdateCrossClusterAPIKey(cmd.Context(), req)
-			if err != nil {
-				return err
-			}
-			return out.print(f, resp)
+			return runCrossClusterUpdate(cmd, opts)
 		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&expiration, "expiration", "", "expire this long from now, e.g. 90d")
-	fl.StringArrayVar(&metadata, "metadata", nil, "replace the metadata with these `key=value` pairs")
-	fl.StringVar(&mdJSON, "metadata-json", "", "replace the metadata with this JSON `object`")
-	fl.BoolVar(&clearMetadata, "clear-metadata", false, "remove all metadata")
-	access.register(cmd)
-	out.register(cmd)
+	fl.StringArrayVar(&opts.metadata, "metadata", nil, "replace the metadata with these `key=value` pairs")
+	fl.StringVar(&opts.mdJSON, "metadata-json", "", "replace the metadata with this JSON `object`")
+	fl.BoolVar(&opts.clearMetadata, "clear-metadata", false, "remove all metadata")
+	opts.access.register(cmd)
+	opts.out.register(cmd)
 	return cmd
+}
+
+func runCrossClusterUpdate(cmd *cobra.Command, opts *crossClusterUpdateOptions) error {
+	a, err := opts.access.build(opts.f)
+	if err != nil {
+		return err
+	}
+	req := &api.UpdateCrossClusterAPIKeyRequest{ID: opts.id, Access: a, Expiration: opts.expiration}
+	if req.Metadata, err = parseMetadata(opts.metadata, opts.mdJSON); err != nil {
+		return err
+	}
+	if opts.clearMetadata {
+		if req.Metadata != nil {
+			return usageErrorf("--clear-metadata cannot be combined with --metadata or --metadata-json")
+		}
+		req.Metadata = map[string]any{}
+	}
+	svc, err := opts.f.Service(cmd.Context())
+	if err != nil {
+		return err
+	}
+	resp, err := svc.UpdateCrossClusterAPIKey(cmd.Context(), req)
+	if err != nil {
+		return err
+	}
+	return opts.out.print(opts.f, resp)
 }
