@@ -50,13 +50,14 @@ The release archives and packages carry these scripts ready-made.`,
 		ValidArgs: shells,
 		Args:      exactArgs(1, "a shell: bash, zsh, fish or powershell"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return writeCompletion(cmd.Root(), args[0], f.IOStreams.Out)
+			return WriteCompletion(cmd.Root(), args[0], f.IOStreams.Out)
 		},
 	}
 }
 
-// writeCompletion writes the completion script of shell for root.
-func writeCompletion(root *cobra.Command, shell string, w io.Writer) error {
+// WriteCompletion writes the completion script of shell (bash, zsh, fish
+// or powershell) for root.
+func WriteCompletion(root *cobra.Command, shell string, w io.Writer) error {
 	switch shell {
 	case "bash":
 		return root.GenBashCompletionV2(w, true)

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,12 +15,6 @@ func DocsCommand() *cobra.Command {
 	root := NewRootCmd(docsFactory())
 	root.DisableAutoGenTag = true
 	return root
-}
-
-// WriteCompletion writes the completion script of shell (bash, zsh, fish
-// or powershell) for root.
-func WriteCompletion(root *cobra.Command, shell string, w io.Writer) error {
-	return writeCompletion(root, shell, w)
 }
 
 // docsFactory is the factory of the command tree the docs describe.

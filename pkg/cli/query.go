@@ -64,9 +64,7 @@ date math (now-30d).
   apikeyctl query --aggs '{"by_owner":{"terms":{"field":"username"}}}'
   echo '{"query":{"prefix":{"name":"app-"}}}' | apikeyctl query --query-json -`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runQuery(cmd, opts)
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runQuery(cmd, opts) },
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.name, "name", "", "keys whose name matches `PATTERN` (* and ? are wildcards)")
