@@ -46,7 +46,8 @@ func (f *Factory) loadFile() (string, *FileConfig, error) {
 }
 
 func newSetContextCmd(f *Factory) *cobra.Command {
-	var c Context
+	opts := &setContextOptions{f: f}
+	c := &opts.given
 	cmd := &cobra.Command{
 		Use:   "set-context NAME (--db FILE | --socket PATH | --url URL) [flags]",
 		Short: "Create or change a context",
@@ -71,38 +72,8 @@ whose stdout is the secret (pass, op read, vault kv get -field, …).`,
 		Args:              exactArgs(1, "a context NAME"),
 		ValidArgsFunction: completeContexts(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name := args[0]
-			if err := checkContextName(name); err != nil {
-				return err
-			}
-			path, fc, err := f.loadFile()
-			if err != nil {
-				return err
-			}
-			merged, err := mergeContext(fc.Contexts[name], c, cmd.Flags())
-			if err != nil {
-				return err
-			}
-			if err := merged.validate(); err != nil {
-				return usageErrorf("context %q: %v", name, err)
-			}
-			_, existed := fc.Contexts[name]
-			if fc.Contexts == nil {
-				fc.Contexts = map[string]Context{}
-			}
-			fc.Contexts[name] = merged
-			if err := writeConfigFile(path, fc); err != nil {
-				return err
-			}
-			verb := "Created"
-			if existed {
-				verb = "Changed"
-			}
-			fmt.Fprintf(f.IOStreams.ErrOut, "%s context %q in %s.\n", verb, name, path)
-			if fc.CurrentContext == "" {
-				fmt.Fprintf(f.IOStreams.ErrOut, "Use it with 'apikeyctl config use-context %s' or --context %s.\n", name, name)
-			}
-			return nil
+			opts.name = args[0]
+			return runSetContext(cmd, opts)
 		},
 	}
 	fl := cmd.Flags()
@@ -117,6 +88,47 @@ whose stdout is the secret (pass, op read, vault kv get -field, …).`,
 	fl.StringVar(&c.APIKeyEnv, "api-key-env", "", "the encoded API key is in this environment `variable`")
 	fl.StringVar(&c.APIKeyCommand, "api-key-command", "", "the encoded API key is the output of this `command`")
 	return cmd
+}
+
+type setContextOptions struct {
+	f     *Factory
+	name  string
+	given Context
+}
+
+func runSetContext(cmd *cobra.Command, opts *setContextOptions) error {
+	f, name := opts.f, opts.name
+	if err := checkContextName(name); err != nil {
+		return err
+	}
+	path, fc, err := f.loadFile()
+	if err != nil {
+		return err
+	}
+	merged, err := mergeContext(fc.Contexts[name], opts.given, cmd.Flags())
+	if err != nil {
+		return err
+	}
+	if err := merged.validate(); err != nil {
+		return usageErrorf("context %q: %v", name, err)
+	}
+	_, existed := fc.Contexts[name]
+	if fc.Contexts == nil {
+		fc.Contexts = map[string]Context{}
+	}
+	fc.Contexts[name] = merged
+	if err := writeConfigFile(path, fc); err != nil {
+		return err
+	}
+	verb := "Created"
+	if existed {
+		verb = "Changed"
+	}
+	fmt.Fprintf(f.IOStreams.ErrOut, "%s context %q in %s.\n", verb, name, path)
+	if fc.CurrentContext == "" {
+		fmt.Fprintf(f.IOStreams.ErrOut, "Use it with 'apikeyctl config use-context %s' or --context %s.\n", name, name)
+	}
+	return nil
 }
 
 // mergeContext applies the flags that were given to old: a target
@@ -176,21 +188,32 @@ func newUseContextCmd(f *Factory) *cobra.Command {
 		Args:              exactArgs(1, "a context NAME"),
 		ValidArgsFunction: completeContexts(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, fc, err := f.loadFile()
-			if err != nil {
-				return err
-			}
-			if _, ok := fc.Contexts[args[0]]; !ok {
-				return &NotFoundError{Msg: fmt.Sprintf("no context named %q in %s; see 'apikeyctl config get-contexts'", args[0], path)}
-			}
-			fc.CurrentContext = args[0]
-			if err := writeConfigFile(path, fc); err != nil {
-				return err
-			}
-			fmt.Fprintf(f.IOStreams.ErrOut, "Switched to context %q.\n", args[0])
-			return nil
+			return runUseContext(&contextNameOptions{f: f, name: args[0]})
 		},
 	}
+}
+
+// contextNameOptions are the options of the commands that take a context
+// NAME and nothing else.
+type contextNameOptions struct {
+	f    *Factory
+	name string
+}
+
+func runUseContext(opts *contextNameOptions) error {
+	path, fc, err := opts.f.loadFile()
+	if err != nil {
+		return err
+	}
+	if _, ok := fc.Contexts[opts.name]; !ok {
+		return &NotFoundError{Msg: fmt.Sprintf("no context named %q in %s; see 'apikeyctl config get-contexts'", opts.name, path)}
+	}
+	fc.CurrentContext = opts.name
+	if err := writeConfigFile(path, fc); err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.f.IOStreams.ErrOut, "Switched to context %q.\n", opts.name)
+	return nil
 }
 
 func newDeleteContextCmd(f *Factory) *cobra.Command {
@@ -202,25 +225,29 @@ func newDeleteContextCmd(f *Factory) *cobra.Command {
 		Args:              exactArgs(1, "a context NAME"),
 		ValidArgsFunction: completeContexts(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, fc, err := f.loadFile()
-			if err != nil {
-				return err
-			}
-			if _, ok := fc.Contexts[args[0]]; !ok {
-				return &NotFoundError{Msg: fmt.Sprintf("no context named %q in %s", args[0], path)}
-			}
-			delete(fc.Contexts, args[0])
-			if fc.CurrentContext == args[0] {
-				fc.CurrentContext = ""
-				fmt.Fprintf(f.IOStreams.ErrOut, "%q was the current context; now none is.\n", args[0])
-			}
-			if err := writeConfigFile(path, fc); err != nil {
-				return err
-			}
-			fmt.Fprintf(f.IOStreams.ErrOut, "Deleted context %q.\n", args[0])
-			return nil
+			return runDeleteContext(&contextNameOptions{f: f, name: args[0]})
 		},
 	}
+}
+
+func runDeleteContext(opts *contextNameOptions) error {
+	path, fc, err := opts.f.loadFile()
+	if err != nil {
+		return err
+	}
+	if _, ok := fc.Contexts[opts.name]; !ok {
+		return &NotFoundError{Msg: fmt.Sprintf("no context named %q in %s", opts.name, path)}
+	}
+	delete(fc.Contexts, opts.name)
+	if fc.CurrentContext == opts.name {
+		fc.CurrentContext = ""
+		fmt.Fprintf(opts.f.IOStreams.ErrOut, "%q was the current context; now none is.\n", opts.name)
+	}
+	if err := writeConfigFile(path, fc); err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.f.IOStreams.ErrOut, "Deleted context %q.\n", opts.name)
+	return nil
 }
 
 // contextRow is one context as get-contexts prints it.
@@ -231,7 +258,7 @@ type contextRow struct {
 }
 
 func newGetContextsCmd(f *Factory) *cobra.Command {
-	var out outputFlags
+	opts := &getContextsOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "get-contexts [NAME...]",
 		Short: "List the contexts",
@@ -242,57 +269,72 @@ current one marked with *; on a pipe as JSON, one object per context.`,
   apikeyctl config get-contexts --field name`,
 		ValidArgsFunction: completeContexts(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, fc, err := f.loadFile()
-			if err != nil {
-				return err
-			}
-			current := currentContextName(f, fc)
-			names := args
-			if len(names) == 0 {
-				for name := range fc.Contexts {
-					names = append(names, name)
-				}
-				sort.Strings(names)
-			}
-			rows := []contextRow{}
-			var missing []string
-			for _, name := range names {
-				c, ok := fc.Contexts[name]
-				if !ok {
-					missing = append(missing, name)
-					continue
-				}
-				rows = append(rows, contextRow{Name: name, Current: name == current, Context: c})
-			}
-			opts := out.opts
-			opts.Now = f.Now
-			opts.Render = func(t *output.Terminal) error {
-				if len(rows) == 0 {
-					t.Hint("No contexts in %s. Create one with 'apikeyctl config set-context NAME --url URL'.", path)
-					return nil
-				}
-				table := make([][]string, len(rows))
-				for i, r := range rows {
-					mark := ""
-					if r.Current {
-						mark = "*"
-					}
-					kind, target := r.target()
-					table[i] = []string{mark, r.Name, kind + " " + target, orNone(r.Username), r.authText()}
-				}
-				return t.Table([]string{"CURRENT", "NAME", "TARGET", "USERNAME", "SECRET FROM"}, table)
-			}
-			if err := output.Write(f.IOStreams, opts, rows); err != nil {
-				return err
-			}
-			if len(missing) > 0 {
-				return &NotFoundError{Msg: fmt.Sprintf("no context named %q in %s", missing, path)}
-			}
-			return nil
+			opts.names = args
+			return runGetContexts(opts)
 		},
 	}
-	out.register(cmd)
+	opts.out.register(cmd)
 	return cmd
+}
+
+type getContextsOptions struct {
+	f     *Factory
+	out   outputFlags
+	names []string
+}
+
+func runGetContexts(opts *getContextsOptions) error {
+	f := opts.f
+	path, fc, err := f.loadFile()
+	if err != nil {
+		return err
+	}
+	current := currentContextName(f, fc)
+	names := opts.names
+	if len(names) == 0 {
+		for name := range fc.Contexts {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+	}
+	rows := []contextRow{}
+	var missing []string
+	for _, name := range names {
+		c, ok := fc.Contexts[name]
+		if !ok {
+			missing = append(missing, name)
+			continue
+		}
+		rows = append(rows, contextRow{Name: name, Current: name == current, Context: c})
+	}
+	wopts := opts.out.opts
+	wopts.Now = f.Now
+	wopts.Render = func(t *output.Terminal) error { return contextsTable(t, rows, path) }
+	if err := output.Write(f.IOStreams, wopts, rows); err != nil {
+		return err
+	}
+	if len(missing) > 0 {
+		return &NotFoundError{Msg: fmt.Sprintf("no context named %q in %s", missing, path)}
+	}
+	return nil
+}
+
+// contextsTable renders the contexts on a terminal, the current one marked.
+func contextsTable(t *output.Terminal, rows []contextRow, path string) error {
+	if len(rows) == 0 {
+		t.Hint("No contexts in %s. Create one with 'apikeyctl config set-context NAME --url URL'.", path)
+		return nil
+	}
+	table := make([][]string, len(rows))
+	for i, r := range rows {
+		mark := ""
+		if r.Current {
+			mark = "*"
+		}
+		kind, target := r.target()
+		table[i] = []string{mark, r.Name, kind + " " + target, orNone(r.Username), r.authText()}
+	}
+	return t.Table([]string{"CURRENT", "NAME", "TARGET", "USERNAME", "SECRET FROM"}, table)
 }
 
 // authText says where a context's secret comes from.
@@ -345,23 +387,25 @@ else the config file's current-context. Exits 3 when there is none.`,
   apikeyctl config use-context local
   apikeyctl config current-context`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			path, fc, err := f.loadFile()
-			if err != nil {
-				return err
-			}
-			name := currentContextName(f, fc)
-			if name == "" {
-				return &NotFoundError{Msg: fmt.Sprintf("no current context: %s sets none; choose one with 'apikeyctl config use-context NAME'", path)}
-			}
-			_, err = fmt.Fprintln(f.IOStreams.Out, name)
-			return err
-		},
+		RunE: func(*cobra.Command, []string) error { return runCurrentContext(f) },
 	}
 }
 
+func runCurrentContext(f *Factory) error {
+	path, fc, err := f.loadFile()
+	if err != nil {
+		return err
+	}
+	name := currentContextName(f, fc)
+	if name == "" {
+		return &NotFoundError{Msg: fmt.Sprintf("no current context: %s sets none; choose one with 'apikeyctl config use-context NAME'", path)}
+	}
+	_, err = fmt.Fprintln(f.IOStreams.Out, name)
+	return err
+}
+
 func newConfigViewCmd(f *Factory) *cobra.Command {
-	var out outputFlags
+	opts := &configViewOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "view",
 		Short: "Print the config file",
@@ -371,21 +415,28 @@ where they come from, so it is safe to show.`,
   apikeyctl config view
   apikeyctl config view -o json --jq '.contexts | keys'`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, fc, err := f.loadFile()
-			if err != nil {
-				return err
-			}
-			opts := out.opts
-			opts.Now = f.Now
-			if opts.Format == output.Auto || opts.Format == output.Table || opts.Format == output.Wide {
-				if opts.Field == "" && opts.JQ == "" && opts.Template == "" {
-					opts.Format = output.YAML
-				}
-			}
-			return output.Write(f.IOStreams, opts, fc)
-		},
+		RunE: func(*cobra.Command, []string) error { return runConfigView(opts) },
 	}
-	out.register(cmd)
+	opts.out.register(cmd)
 	return cmd
+}
+
+type configViewOptions struct {
+	f   *Factory
+	out outputFlags
+}
+
+func runConfigView(opts *configViewOptions) error {
+	_, fc, err := opts.f.loadFile()
+	if err != nil {
+		return err
+	}
+	wopts := opts.out.opts
+	wopts.Now = opts.f.Now
+	if wopts.Format == output.Auto || wopts.Format == output.Table || wopts.Format == output.Wide {
+		if wopts.Field == "" && wopts.JQ == "" && wopts.Template == "" {
+			wopts.Format = output.YAML
+		}
+	}
+	return output.Write(opts.f.IOStreams, wopts, fc)
 }
