@@ -189,130 +189,9 @@ func (rs *resolver) aggs(list []*dslAgg, parents []*dslAgg) ([]*Agg, error) {
 func (rs *resolver) resolveAgg(a *Agg, d *dslAgg) error {
 	switch d.typ {
 	case "terms", "range", "date_range", "missing", "value_count", "cardinality":
-		if !d.hasField {
-			return ShardFailure(invalid("Required one of fields [field, script], but none were specified."))
-		}
-		f, _ := translate(d.field, false)
-		a.Field = f
-		if d.format != nil {
-			if !f.Numeric() && d.typ != "terms" {
-				return ShardFailure(invalid("Field [%s] of type [%s] does not support custom formats", f.IndexName(), f.typeName()))
-			}
-			df, err := ParseDateFormat(*d.format)
-			if err != nil {
-				return ShardFailure(err.(*api.Error))
-			}
-			if f.Kind() == Date {
-				a.format = df
-			}
-		}
-		if a.format == nil && f.Kind() == Date {
-			a.format = defaultDateFormat
-		}
-		var loc *time.Location
-		if d.timeZone != nil {
-			loc, _ = ParseTimeZone(*d.timeZone)
-		}
-		if d.missing != nil {
-			v, err := rs.aggValue(f, d.missing, a.format, loc)
-			if err != nil {
-				return err
-			}
-			a.missing = v
-		}
-		switch d.typ {
-		case "terms":
-			a.size, a.minDocCount = d.size, d.minDocCount
-			for _, o := range d.order {
-				a.order = append(a.order, termsOrder{path: o.path, desc: o.desc})
-			}
-			var err error
-			if a.include, err = compileTermFilter(a, d.include); err != nil {
-				return err
-			}
-			if a.exclude, err = compileTermFilter(a, d.exclude); err != nil {
-				return err
-			}
-		case "range", "date_range":
-			if !f.Numeric() {
-				return ShardFailure(invalid("Field [%s] of type [%s] is not supported for aggregation [%s]", f.IndexName(), f.typeName(), d.typ))
-			}
-			if len(d.ranges) == 0 {
-				return ShardFailure(invalid("No [ranges] specified for the [%s] aggregation", d.name))
-			}
-			a.keyed = d.keyed != nil && *d.keyed
-			for _, r := range d.ranges {
-				rb := rangeBucket{from: math.Inf(-1), to: math.Inf(1)}
-				if r.key != nil {
-					rb.key, rb.hasKey = *r.key, true
-				}
-				if r.from != nil {
-					v, err := rs.rangeBound(d.typ, f, r.from, a.format, loc)
-					if err != nil {
-						return err
-					}
-					rb.from = v
-				}
-				if r.to != nil {
-					v, err := rs.rangeBound(d.typ, f, r.to, a.format, loc)
-					if err != nil {
-						return err
-					}
-					rb.to = v
-				}
-				a.ranges = append(a.ranges, rb)
-			}
-			sort.SliceStable(a.ranges, func(i, j int) bool {
-				if a.ranges[i].from != a.ranges[j].from {
-					return a.ranges[i].from < a.ranges[j].from
-				}
-				return a.ranges[i].to < a.ranges[j].to
-			})
-		}
+		return rs.resolveFieldAgg(a, d)
 	case "composite":
-		a.size = d.size
-		for _, s := range d.sources {
-			if !s.hasField {
-				return ShardFailure(invalid("Required one of fields [field, script], but none were specified."))
-			}
-			f, _ := translate(s.field, false)
-			cs := &compositeSource{name: s.name, field: f, desc: s.desc, missingBkt: s.missingBkt, missingFirst: !s.desc}
-			if s.missingFirst != nil {
-				cs.missingFirst = *s.missingFirst
-			}
-			if s.format != nil {
-				if f.Kind() != Date {
-					return ShardFailure(invalid("Field [%s] of type [%s] does not support custom formats", f.IndexName(), f.typeName()))
-				}
-				df, err := ParseDateFormat(*s.format)
-				if err != nil {
-					return ShardFailure(err.(*api.Error))
-				}
-				cs.format = df
-			}
-			a.sources = append(a.sources, cs)
-		}
-		if d.after != nil {
-			if len(d.after.Members) != len(a.sources) {
-				return ShardFailure(invalid("[after] has %d value(s) but [sources] has %d", len(d.after.Members), len(a.sources)))
-			}
-			a.hasAfter = true
-			for _, s := range a.sources {
-				v := d.after.Get(s.name)
-				if v == nil || v.Kind == strictjson.Null {
-					if !s.missingBkt {
-						return ShardFailure(invalid("Missing value for [after.%s]", s.name))
-					}
-					a.after = append(a.after, nil)
-					continue
-				}
-				val, err := compositeAfterValue(s, v)
-				if err != nil {
-					return err
-				}
-				a.after = append(a.after, val)
-			}
-		}
+		return resolveCompositeAgg(a, d)
 	case "filter":
 		q, err := rs.query(d.filter)
 		if err != nil {
@@ -320,25 +199,178 @@ func (rs *resolver) resolveAgg(a *Agg, d *dslAgg) error {
 		}
 		a.filter = q
 	case "filters":
-		a.namedFilters = d.namedFilters
-		a.keyed = d.namedFilters
-		if d.keyed != nil {
-			a.keyed = *d.keyed
+		return rs.resolveFiltersAgg(a, d)
+	}
+	return nil
+}
+
+// resolveFieldAgg resolves an aggregation over one field: its format,
+// time zone and missing value, then what its type adds.
+func (rs *resolver) resolveFieldAgg(a *Agg, d *dslAgg) error {
+	if !d.hasField {
+		return ShardFailure(invalid("Required one of fields [field, script], but none were specified."))
+	}
+	f, _ := translate(d.field, false)
+	a.Field = f
+	if d.format != nil {
+		if !f.Numeric() && d.typ != "terms" {
+			return ShardFailure(invalid("Field [%s] of type [%s] does not support custom formats", f.IndexName(), f.typeName()))
 		}
-		a.otherBucket, a.otherBucketKey = d.otherBucket, d.otherBucketKey
-		if a.otherBucketKey == "" {
-			a.otherBucketKey = "_other_"
+		df, err := ParseDateFormat(*d.format)
+		if err != nil {
+			return ShardFailure(err.(*api.Error))
 		}
-		for _, f := range d.filters {
-			q, err := rs.query(f.query)
+		if f.Kind() == Date {
+			a.format = df
+		}
+	}
+	if a.format == nil && f.Kind() == Date {
+		a.format = defaultDateFormat
+	}
+	var loc *time.Location
+	if d.timeZone != nil {
+		loc, _ = ParseTimeZone(*d.timeZone)
+	}
+	if d.missing != nil {
+		v, err := rs.aggValue(f, d.missing, a.format, loc)
+		if err != nil {
+			return err
+		}
+		a.missing = v
+	}
+	switch d.typ {
+	case "terms":
+		return resolveTermsAgg(a, d)
+	case "range", "date_range":
+		return rs.resolveRangeAgg(a, d, loc)
+	}
+	return nil
+}
+
+// resolveTermsAgg adds a terms aggregation's size, order and filters.
+func resolveTermsAgg(a *Agg, d *dslAgg) error {
+	a.size, a.minDocCount = d.size, d.minDocCount
+	for _, o := range d.order {
+		a.order = append(a.order, termsOrder{path: o.path, desc: o.desc})
+	}
+	var err error
+	if a.include, err = compileTermFilter(a, d.include); err != nil {
+		return err
+	}
+	a.exclude, err = compileTermFilter(a, d.exclude)
+	return err
+}
+
+// resolveRangeAgg adds a range or date_range aggregation's ranges, in
+// order, their bounds read in loc.
+func (rs *resolver) resolveRangeAgg(a *Agg, d *dslAgg, loc *time.Location) error {
+	f := a.Field
+	if !f.Numeric() {
+		return ShardFailure(invalid("Field [%s] of type [%s] is not supported for aggregation [%s]", f.IndexName(), f.typeName(), d.typ))
+	}
+	if len(d.ranges) == 0 {
+		return ShardFailure(invalid("No [ranges] specified for the [%s] aggregation", d.name))
+	}
+	a.keyed = d.keyed != nil && *d.keyed
+	for _, r := range d.ranges {
+		rb := rangeBucket{from: math.Inf(-1), to: math.Inf(1)}
+		if r.key != nil {
+			rb.key, rb.hasKey = *r.key, true
+		}
+		if r.from != nil {
+			v, err := rs.rangeBound(d.typ, f, r.from, a.format, loc)
 			if err != nil {
 				return err
 			}
-			a.filters = append(a.filters, keyedFilter{key: f.key, query: q})
+			rb.from = v
 		}
-		if a.namedFilters {
-			sort.SliceStable(a.filters, func(i, j int) bool { return a.filters[i].key < a.filters[j].key })
+		if r.to != nil {
+			v, err := rs.rangeBound(d.typ, f, r.to, a.format, loc)
+			if err != nil {
+				return err
+			}
+			rb.to = v
 		}
+		a.ranges = append(a.ranges, rb)
+	}
+	sort.SliceStable(a.ranges, func(i, j int) bool {
+		if a.ranges[i].from != a.ranges[j].from {
+			return a.ranges[i].from < a.ranges[j].from
+		}
+		return a.ranges[i].to < a.ranges[j].to
+	})
+	return nil
+}
+
+// resolveCompositeAgg adds a composite aggregation's sources and after key.
+func resolveCompositeAgg(a *Agg, d *dslAgg) error {
+	a.size = d.size
+	for _, s := range d.sources {
+		if !s.hasField {
+			return ShardFailure(invalid("Required one of fields [field, script], but none were specified."))
+		}
+		f, _ := translate(s.field, false)
+		cs := &compositeSource{name: s.name, field: f, desc: s.desc, missingBkt: s.missingBkt, missingFirst: !s.desc}
+		if s.missingFirst != nil {
+			cs.missingFirst = *s.missingFirst
+		}
+		if s.format != nil {
+			if f.Kind() != Date {
+				return ShardFailure(invalid("Field [%s] of type [%s] does not support custom formats", f.IndexName(), f.typeName()))
+			}
+			df, err := ParseDateFormat(*s.format)
+			if err != nil {
+				return ShardFailure(err.(*api.Error))
+			}
+			cs.format = df
+		}
+		a.sources = append(a.sources, cs)
+	}
+	if d.after == nil {
+		return nil
+	}
+	if len(d.after.Members) != len(a.sources) {
+		return ShardFailure(invalid("[after] has %d value(s) but [sources] has %d", len(d.after.Members), len(a.sources)))
+	}
+	a.hasAfter = true
+	for _, s := range a.sources {
+		v := d.after.Get(s.name)
+		if v == nil || v.Kind == strictjson.Null {
+			if !s.missingBkt {
+				return ShardFailure(invalid("Missing value for [after.%s]", s.name))
+			}
+			a.after = append(a.after, nil)
+			continue
+		}
+		val, err := compositeAfterValue(s, v)
+		if err != nil {
+			return err
+		}
+		a.after = append(a.after, val)
+	}
+	return nil
+}
+
+// resolveFiltersAgg adds a filters aggregation's queries, keyed or not.
+func (rs *resolver) resolveFiltersAgg(a *Agg, d *dslAgg) error {
+	a.namedFilters = d.namedFilters
+	a.keyed = d.namedFilters
+	if d.keyed != nil {
+		a.keyed = *d.keyed
+	}
+	a.otherBucket, a.otherBucketKey = d.otherBucket, d.otherBucketKey
+	if a.otherBucketKey == "" {
+		a.otherBucketKey = "_other_"
+	}
+	for _, f := range d.filters {
+		q, err := rs.query(f.query)
+		if err != nil {
+			return err
+		}
+		a.filters = append(a.filters, keyedFilter{key: f.key, query: q})
+	}
+	if a.namedFilters {
+		sort.SliceStable(a.filters, func(i, j int) bool { return a.filters[i].key < a.filters[j].key })
 	}
 	return nil
 }
