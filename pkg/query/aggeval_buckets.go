@@ -15,9 +15,44 @@ type termsBucket struct {
 }
 
 func (a *Agg) writeTerms(b *bytes.Buffer, docs []*Doc, typedKeys bool) {
+	buckets, total := a.termsBuckets(docs)
+	a.sortTermsBuckets(buckets)
+	if len(buckets) > a.size {
+		buckets = buckets[:a.size]
+	}
+	for _, tb := range buckets {
+		total -= int64(len(tb.docs))
+	}
+	b.WriteString(`"doc_count_error_upper_bound":0,"sum_other_doc_count":`)
+	writeInt(b, total)
+	b.WriteString(`,"buckets":[`)
+	for i, tb := range buckets {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`{"key":`)
+		writeValue(b, tb.key)
+		switch a.Field.Kind() {
+		case Date:
+			b.WriteString(`,"key_as_string":`)
+			writeString(b, a.format.Format(tb.key.(int64), nil))
+		case Boolean:
+			b.WriteString(`,"key_as_string":`)
+			writeString(b, strconv.FormatBool(tb.key.(int64) == 1))
+		}
+		b.WriteString(`,"doc_count":`)
+		writeInt(b, int64(len(tb.docs)))
+		writeAggs(b, a.Subs, tb.docs, typedKeys, true)
+		b.WriteByte('}')
+	}
+	b.WriteString(`]`)
+}
+
+// termsBuckets groups docs by the values include and exclude let through,
+// in first-seen order, dropping buckets under min_doc_count; total counts
+// every value, kept or not.
+func (a *Agg) termsBuckets(docs []*Doc) (buckets []*termsBucket, total int64) {
 	index := map[any]*termsBucket{}
-	var buckets []*termsBucket
-	total := int64(0)
 	for _, d := range docs {
 		for _, v := range a.values(d) {
 			if a.include != nil && !a.include.match(v) {
@@ -42,7 +77,12 @@ func (a *Agg) writeTerms(b *bytes.Buffer, docs []*Doc, typedKeys bool) {
 			kept = append(kept, tb)
 		}
 	}
-	buckets = kept
+	return kept, total
+}
+
+// sortTermsBuckets sorts by the aggregation's order (count descending by
+// default), ties broken by key.
+func (a *Agg) sortTermsBuckets(buckets []*termsBucket) {
 	order := a.order
 	if len(order) == 0 {
 		order = []termsOrder{{path: "_count", desc: true}}
@@ -86,35 +126,6 @@ func (a *Agg) writeTerms(b *bytes.Buffer, docs []*Doc, typedKeys bool) {
 		}
 		return false
 	})
-	if len(buckets) > a.size {
-		buckets = buckets[:a.size]
-	}
-	for _, tb := range buckets {
-		total -= int64(len(tb.docs))
-	}
-	b.WriteString(`"doc_count_error_upper_bound":0,"sum_other_doc_count":`)
-	writeInt(b, total)
-	b.WriteString(`,"buckets":[`)
-	for i, tb := range buckets {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(`{"key":`)
-		writeValue(b, tb.key)
-		switch a.Field.Kind() {
-		case Date:
-			b.WriteString(`,"key_as_string":`)
-			writeString(b, a.format.Format(tb.key.(int64), nil))
-		case Boolean:
-			b.WriteString(`,"key_as_string":`)
-			writeString(b, strconv.FormatBool(tb.key.(int64) == 1))
-		}
-		b.WriteString(`,"doc_count":`)
-		writeInt(b, int64(len(tb.docs)))
-		writeAggs(b, a.Subs, tb.docs, typedKeys, true)
-		b.WriteByte('}')
-	}
-	b.WriteString(`]`)
 }
 
 func cmpInt(a, b int64) int {
