@@ -20,19 +20,8 @@ func (s *Service) InvalidateToken(ctx context.Context, req *api.InvalidateTokenR
 	if err != nil {
 		return nil, err
 	}
-	if err := api.CheckInvalidateTokenRequest(req); err != nil {
-		return nil, err
-	}
-	byOwner := strings.TrimSpace(req.RealmName) != "" || strings.TrimSpace(req.Username) != ""
-	var v api.Validation
-	switch {
-	case byOwner && (req.Token != "" || req.RefreshToken != ""):
-		v.Add("token string must not be provided when realm name or username is specified")
-		v.Add("token type must not be provided when realm name or username is specified")
-	case !byOwner && req.Token == "" && req.RefreshToken == "":
-		v.Add("token string must be provided when not specifying a realm name or a username")
-	}
-	if err := v.Err(); err != nil {
+	byOwner, err := validateInvalidateToken(req)
+	if err != nil {
 		return nil, err
 	}
 	if _, err := s.require(ctx, sub, auth.ActionInvalidateToken, auth.Granted); err != nil {
@@ -42,32 +31,9 @@ func (s *Service) InvalidateToken(ctx context.Context, req *api.InvalidateTokenR
 	resp := &api.InvalidateTokenResponse{}
 	err = s.store.Update(ctx, func(w store.Writer) error {
 		*resp = api.InvalidateTokenResponse{}
-		var tokens []*store.Token
-		switch {
-		case byOwner:
-			found, err := w.FindTokens(ctx, store.TokenFilter{
-				Realm:        req.RealmName,
-				Principal:    req.Username,
-				ActiveAt:     nowMillis,
-				RefreshSince: nowMillis - RefreshTokenLifetime.Milliseconds(),
-			})
-			if err != nil {
-				return err
-			}
-			tokens = found
-		default:
-			get, hash := w.GetTokenByAccessHash, tokenHash(req.Token)
-			if req.RefreshToken != "" {
-				get, hash = w.GetTokenByRefreshHash, tokenHash(req.RefreshToken)
-			}
-			t, err := get(ctx, hash)
-			if errors.Is(err, store.ErrNotFound) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			tokens = []*store.Token{t}
+		tokens, err := tokensToInvalidate(ctx, w, req, byOwner, nowMillis)
+		if err != nil {
+			return err
 		}
 		for _, t := range tokens {
 			changed := false
@@ -103,6 +69,49 @@ func (s *Service) InvalidateToken(ctx context.Context, req *api.InvalidateTokenR
 	})
 	s.afterInvalidation()
 	return resp, nil
+}
+
+// validateInvalidateToken checks the request and reports whether it
+// selects tokens by owner (realm and/or user) rather than by token string.
+func validateInvalidateToken(req *api.InvalidateTokenRequest) (byOwner bool, err error) {
+	if err := api.CheckInvalidateTokenRequest(req); err != nil {
+		return false, err
+	}
+	byOwner = strings.TrimSpace(req.RealmName) != "" || strings.TrimSpace(req.Username) != ""
+	var v api.Validation
+	switch {
+	case byOwner && (req.Token != "" || req.RefreshToken != ""):
+		v.Add("token string must not be provided when realm name or username is specified")
+		v.Add("token type must not be provided when realm name or username is specified")
+	case !byOwner && req.Token == "" && req.RefreshToken == "":
+		v.Add("token string must be provided when not specifying a realm name or a username")
+	}
+	return byOwner, v.Err()
+}
+
+// tokensToInvalidate finds the tokens the request names: every active one
+// of the owner, or the one a token string names (none when unknown).
+func tokensToInvalidate(ctx context.Context, w store.Writer, req *api.InvalidateTokenRequest, byOwner bool, nowMillis int64) ([]*store.Token, error) {
+	if byOwner {
+		return w.FindTokens(ctx, store.TokenFilter{
+			Realm:        req.RealmName,
+			Principal:    req.Username,
+			ActiveAt:     nowMillis,
+			RefreshSince: nowMillis - RefreshTokenLifetime.Milliseconds(),
+		})
+	}
+	get, hash := w.GetTokenByAccessHash, tokenHash(req.Token)
+	if req.RefreshToken != "" {
+		get, hash = w.GetTokenByRefreshHash, tokenHash(req.RefreshToken)
+	}
+	t, err := get(ctx, hash)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return []*store.Token{t}, nil
 }
 
 // count invalidates one token of a pair, counting it as invalidated or,
