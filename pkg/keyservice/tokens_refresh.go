@@ -55,26 +55,8 @@ func (s *Service) refreshToken(ctx context.Context, client *auth.Subject, refres
 		if err != nil {
 			return err
 		}
-		var creator, stands tokenOwner
-		if err := json.Unmarshal(t.Client, &creator); err != nil {
-			return fmt.Errorf("token %s: decode client: %w", t.ID, err)
-		}
-		if err := json.Unmarshal(t.Subject, &stands); err != nil {
-			return fmt.Errorf("token %s: decode owner: %w", t.ID, err)
-		}
-		switch {
-		case nowMillis > t.Creation+RefreshTokenLifetime.Milliseconds():
-			return invalidGrant("token document has expired")
-		case t.RefreshInvalidated:
-			return invalidGrant("token has been invalidated")
-		case !ownerOf(client).sameClient(creator):
-			return invalidGrant("tokens must be refreshed by the creating client")
-		}
-		if owner, err = s.tokenSubject(ctx, w, stands); err != nil {
+		if owner, err = s.refreshOwner(ctx, w, t, client, nowMillis); err != nil {
 			return err
-		}
-		if owner == nil {
-			return invalidGrant("could not refresh the requested token")
 		}
 		if t.Refreshed {
 			access, refresh, err = s.reuseRefresh(ctx, w, t, refreshToken, nowMillis)
@@ -110,6 +92,35 @@ func (s *Service) refreshToken(ctx context.Context, client *auth.Subject, refres
 		return nil, s.internal("refresh token", err)
 	}
 	return s.tokenResponse(ctx, access, refresh, owner)
+}
+
+// refreshOwner checks that t may be refreshed now by client (not expired,
+// not invalidated, the creating client) and returns the subject it stands
+// for, who must still exist.
+func (s *Service) refreshOwner(ctx context.Context, r store.Reader, t *store.Token, client *auth.Subject, nowMillis int64) (*auth.Subject, error) {
+	var creator, stands tokenOwner
+	if err := json.Unmarshal(t.Client, &creator); err != nil {
+		return nil, fmt.Errorf("token %s: decode client: %w", t.ID, err)
+	}
+	if err := json.Unmarshal(t.Subject, &stands); err != nil {
+		return nil, fmt.Errorf("token %s: decode owner: %w", t.ID, err)
+	}
+	switch {
+	case nowMillis > t.Creation+RefreshTokenLifetime.Milliseconds():
+		return nil, invalidGrant("token document has expired")
+	case t.RefreshInvalidated:
+		return nil, invalidGrant("token has been invalidated")
+	case !ownerOf(client).sameClient(creator):
+		return nil, invalidGrant("tokens must be refreshed by the creating client")
+	}
+	owner, err := s.tokenSubject(ctx, r, stands)
+	if err != nil {
+		return nil, err
+	}
+	if owner == nil {
+		return nil, invalidGrant("could not refresh the requested token")
+	}
+	return owner, nil
 }
 
 // reuseRefresh answers a refresh token used again: inside the window, with
