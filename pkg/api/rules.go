@@ -103,6 +103,12 @@ func (r *UpdateAPIKeyRequest) Check() error {
 }
 
 // Check applies the rules Elasticsearch's parser applies to the request:
+// an expiration that is a time value.
+func (r *UpdateCrossClusterAPIKeyRequest) Check() error {
+	return checkExpiration(r.Expiration, ParserUpdateCrossClusterAPIKey)
+}
+
+// Check applies the rules Elasticsearch's parser applies to the request:
 // ids, and an expiration that is a time value.
 func (r *BulkUpdateAPIKeysRequest) Check() error {
 	if r.IDs == nil {

@@ -133,14 +133,8 @@ func (s *Service) CreateCrossClusterAPIKey(ctx context.Context, req *api.CreateC
 // UpdateCrossClusterAPIKey changes the access, metadata or expiration of a
 // cross-cluster key the caller owns.
 func (s *Service) UpdateCrossClusterAPIKey(ctx context.Context, req *api.UpdateCrossClusterAPIKeyRequest) (*api.UpdateAPIKeyResponse, error) {
-	sub, err := s.subject(ctx)
+	sub, err := s.updateCaller(ctx, req.Check, auth.ActionUpdateCrossClusterAPIKey, auth.Granted)
 	if err != nil {
-		return nil, err
-	}
-	if sub.IsAPIKey() {
-		return nil, errUpdateByAPIKey()
-	}
-	if _, err := s.require(ctx, sub, auth.ActionUpdateCrossClusterAPIKey, auth.Granted); err != nil {
 		return nil, err
 	}
 	if req.Access == nil && req.Metadata == nil && req.Expiration == nil {
@@ -160,17 +154,5 @@ func (s *Service) UpdateCrossClusterAPIKey(ctx context.Context, req *api.UpdateC
 		return nil, err
 	}
 	c.roleDescriptors, c.crossCluster = rds, true
-	var updated bool
-	err = s.store.Update(ctx, func(w store.Writer) error {
-		var err error
-		updated, err = s.applyChange(ctx, w, sub, req.ID, c)
-		return err
-	})
-	if err != nil {
-		return nil, s.internal("update cross-cluster api key", err)
-	}
-	if updated {
-		s.audit(ctx, AuditEvent{Action: AuditChangeAPIKey, Request: auth.ActionUpdateCrossClusterAPIKey, Subject: sub, APIKeyIDs: []string{req.ID}})
-	}
-	return &api.UpdateAPIKeyResponse{Updated: updated}, nil
+	return s.updateOne(ctx, sub, req.ID, c, auth.ActionUpdateCrossClusterAPIKey)
 }

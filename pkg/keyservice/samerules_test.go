@@ -110,6 +110,18 @@ func TestDaemonAndDBRefuseAlike(t *testing.T) {
 			}),
 		},
 		{
+			name:   "update with a bad expiration",
+			daemon: decoded(func(b []byte) (*api.UpdateAPIKeyRequest, error) { return api.DecodeUpdateAPIKeyRequest("a", b) }, svc.UpdateAPIKey, `{"expiration":"1 day"}`),
+			db:     direct(svc.UpdateAPIKey, &api.UpdateAPIKeyRequest{ID: "a", Expiration: ptr("1 day")}),
+		},
+		{
+			name: "cross-cluster update with a bad expiration",
+			daemon: decoded(func(b []byte) (*api.UpdateCrossClusterAPIKeyRequest, error) {
+				return api.DecodeUpdateCrossClusterAPIKeyRequest("a", b)
+			}, svc.UpdateCrossClusterAPIKey, `{"expiration":"1x"}`),
+			db: direct(svc.UpdateCrossClusterAPIKey, &api.UpdateCrossClusterAPIKeyRequest{ID: "a", Expiration: ptr("1x")}),
+		},
+		{
 			name:   "bulk update without ids",
 			daemon: decoded(api.DecodeBulkUpdateAPIKeysRequest, svc.BulkUpdateAPIKeys, `{"metadata":{}}`),
 			db:     direct(svc.BulkUpdateAPIKeys, &api.BulkUpdateAPIKeysRequest{Metadata: map[string]any{}}),

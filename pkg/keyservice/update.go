@@ -163,17 +163,8 @@ func sameCreator(a, b store.Creator) bool {
 
 // UpdateAPIKey changes one key the caller owns.
 func (s *Service) UpdateAPIKey(ctx context.Context, req *api.UpdateAPIKeyRequest) (*api.UpdateAPIKeyResponse, error) {
-	sub, err := s.subject(ctx)
+	sub, err := s.updateCaller(ctx, req.Check, auth.ActionUpdateAPIKey, auth.OwnKeys)
 	if err != nil {
-		return nil, err
-	}
-	if err := req.Check(); err != nil {
-		return nil, err
-	}
-	if sub.IsAPIKey() {
-		return nil, errUpdateByAPIKey()
-	}
-	if _, err := s.require(ctx, sub, auth.ActionUpdateAPIKey, auth.OwnKeys); err != nil {
 		return nil, err
 	}
 	c, err := s.validateChange(api.ParserUpdateAPIKey, req.RoleDescriptors, req.Metadata, req.Expiration)
@@ -183,17 +174,43 @@ func (s *Service) UpdateAPIKey(ctx context.Context, req *api.UpdateAPIKeyRequest
 	if err := checkRestrictions(nil, ownerSnapshot(sub)); err != nil {
 		return nil, err
 	}
+	return s.updateOne(ctx, sub, req.ID, c, auth.ActionUpdateAPIKey)
+}
+
+// updateCaller is the caller of an update: authenticated, its request
+// checked, a user (an API key may not update keys) holding action at
+// level.
+func (s *Service) updateCaller(ctx context.Context, check func() error, action string, level auth.Level) (*auth.Subject, error) {
+	sub, err := s.subject(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := check(); err != nil {
+		return nil, err
+	}
+	if sub.IsAPIKey() {
+		return nil, errUpdateByAPIKey()
+	}
+	if _, err := s.require(ctx, sub, action, level); err != nil {
+		return nil, err
+	}
+	return sub, nil
+}
+
+// updateOne applies c to the key id in one transaction, audited as action
+// when it changed the key.
+func (s *Service) updateOne(ctx context.Context, sub *auth.Subject, id string, c *keyChange, action string) (*api.UpdateAPIKeyResponse, error) {
 	var updated bool
-	err = s.store.Update(ctx, func(w store.Writer) error {
+	err := s.store.Update(ctx, func(w store.Writer) error {
 		var err error
-		updated, err = s.applyChange(ctx, w, sub, req.ID, c)
+		updated, err = s.applyChange(ctx, w, sub, id, c)
 		return err
 	})
 	if err != nil {
 		return nil, s.internal("update api key", err)
 	}
 	if updated {
-		s.audit(ctx, AuditEvent{Action: AuditChangeAPIKey, Request: auth.ActionUpdateAPIKey, Subject: sub, APIKeyIDs: []string{req.ID}})
+		s.audit(ctx, AuditEvent{Action: AuditChangeAPIKey, Request: action, Subject: sub, APIKeyIDs: []string{id}})
 	}
 	return &api.UpdateAPIKeyResponse{Updated: updated}, nil
 }
@@ -202,17 +219,8 @@ func (s *Service) UpdateAPIKey(ctx context.Context, req *api.UpdateAPIKeyRequest
 // Keys that cannot be updated are reported per id; they do not fail the
 // request.
 func (s *Service) BulkUpdateAPIKeys(ctx context.Context, req *api.BulkUpdateAPIKeysRequest) (*api.BulkUpdateAPIKeysResponse, error) {
-	sub, err := s.subject(ctx)
+	sub, err := s.updateCaller(ctx, req.Check, auth.ActionBulkUpdateAPIKey, auth.OwnKeys)
 	if err != nil {
-		return nil, err
-	}
-	if err := req.Check(); err != nil {
-		return nil, err
-	}
-	if sub.IsAPIKey() {
-		return nil, errUpdateByAPIKey()
-	}
-	if _, err := s.require(ctx, sub, auth.ActionBulkUpdateAPIKey, auth.OwnKeys); err != nil {
 		return nil, err
 	}
 	if len(req.IDs) == 0 {
