@@ -1,6 +1,7 @@
 package query
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -156,37 +157,11 @@ func Match(q Query, d *Doc) bool {
 	case MatchNone:
 		return false
 	case *Bool:
-		for _, c := range q.Must {
-			if !Match(c, d) {
-				return false
-			}
-		}
-		for _, c := range q.Filter {
-			if !Match(c, d) {
-				return false
-			}
-		}
-		for _, c := range q.MustNot {
-			if Match(c, d) {
-				return false
-			}
-		}
-		n := 0
-		for _, c := range q.Should {
-			if Match(c, d) {
-				n++
-			}
-		}
-		return n >= q.MinShould
+		return matchBool(q, d)
 	case *IDs:
-		for _, id := range q.Values {
-			if id == d.ID {
-				return true
-			}
-		}
-		return false
+		return slices.Contains(q.Values, d.ID)
 	case *Term:
-		for _, v := range d.Values(q.Field) {
+		return anyValue(d, q.Field, func(v any) bool {
 			for _, w := range q.Values {
 				if q.CaseInsensitive {
 					if s, ok := v.(string); ok && Fold(s) == Fold(w.(string)) {
@@ -196,51 +171,67 @@ func Match(q Query, d *Doc) bool {
 					return true
 				}
 			}
-		}
-		return false
+			return false
+		})
 	case *Range:
-		for _, v := range d.Values(q.Field) {
-			if q.contains(v) {
-				return true
-			}
-		}
-		return false
+		return anyValue(d, q.Field, q.contains)
 	case *Prefix:
-		for _, v := range d.Values(q.Field) {
+		return anyValue(d, q.Field, func(v any) bool {
 			s, _ := v.(string)
 			if q.CaseInsensitive {
-				if strings.HasPrefix(Fold(s), Fold(q.Value)) {
-					return true
-				}
-			} else if strings.HasPrefix(s, q.Value) {
-				return true
+				return strings.HasPrefix(Fold(s), Fold(q.Value))
 			}
-		}
-		return false
+			return strings.HasPrefix(s, q.Value)
+		})
 	case *Wildcard:
-		for _, v := range d.Values(q.Field) {
+		return anyValue(d, q.Field, func(v any) bool {
 			s, _ := v.(string)
 			if q.CaseInsensitive {
-				if WildcardMatch(Fold(q.Pattern), Fold(s)) {
-					return true
-				}
-			} else if WildcardMatch(q.Pattern, s) {
-				return true
+				return WildcardMatch(Fold(q.Pattern), Fold(s))
 			}
-		}
-		return false
+			return WildcardMatch(q.Pattern, s)
+		})
 	case *Exists:
 		return len(d.Values(q.Field)) > 0
 	case *Fuzzy:
-		for _, v := range d.Values(q.Field) {
+		return anyValue(d, q.Field, func(v any) bool {
 			s, _ := v.(string)
-			if FuzzyMatch(q.Value, s, q.MaxEdits, q.PrefixLength, q.Transpositions) {
-				return true
-			}
-		}
-		return false
+			return FuzzyMatch(q.Value, s, q.MaxEdits, q.PrefixLength, q.Transpositions)
+		})
 	}
 	panic("query: unknown node")
+}
+
+// anyValue reports whether one of d's values of f satisfies match.
+func anyValue(d *Doc, f Field, match func(v any) bool) bool {
+	return slices.ContainsFunc(d.Values(f), match)
+}
+
+// matchBool is a bool query: every must and filter clause, no must_not
+// clause, and at least MinShould should clauses.
+func matchBool(q *Bool, d *Doc) bool {
+	for _, c := range q.Must {
+		if !Match(c, d) {
+			return false
+		}
+	}
+	for _, c := range q.Filter {
+		if !Match(c, d) {
+			return false
+		}
+	}
+	for _, c := range q.MustNot {
+		if Match(c, d) {
+			return false
+		}
+	}
+	n := 0
+	for _, c := range q.Should {
+		if Match(c, d) {
+			n++
+		}
+	}
+	return n >= q.MinShould
 }
 
 func (q *Range) contains(v any) bool {
