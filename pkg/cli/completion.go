@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"io"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -137,27 +138,23 @@ func completeKeyIDs(f *Factory, activeOnly bool) cobra.CompletionFunc {
 
 // completeUsers completes usernames of the target's native realm.
 func completeUsers(f *Factory) cobra.CompletionFunc {
-	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		ctx, cancel := f.startCompletion(cmd)
-		defer cancel()
-		svc, err := f.Service(ctx)
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
+	return completeNames(f, func(ctx context.Context, svc api.Service) ([]string, error) {
 		users, err := svc.GetUsers(ctx, nil)
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		names := make([]string, 0, len(users))
-		for name := range users {
-			names = append(names, name)
-		}
-		return filterNames(names, args, toComplete), cobra.ShellCompDirectiveNoFileComp
-	}
+		return slices.Collect(maps.Keys(users)), err
+	})
 }
 
 // completeRoles completes role names of the target.
 func completeRoles(f *Factory) cobra.CompletionFunc {
+	return completeNames(f, func(ctx context.Context, svc api.Service) ([]string, error) {
+		roles, err := svc.GetRoles(ctx, nil)
+		return slices.Collect(maps.Keys(roles)), err
+	})
+}
+
+// completeNames completes the names list asks the target for; nothing
+// when the target cannot be reached.
+func completeNames(f *Factory, list func(context.Context, api.Service) ([]string, error)) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		ctx, cancel := f.startCompletion(cmd)
 		defer cancel()
@@ -165,13 +162,9 @@ func completeRoles(f *Factory) cobra.CompletionFunc {
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		roles, err := svc.GetRoles(ctx, nil)
+		names, err := list(ctx, svc)
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		names := make([]string, 0, len(roles))
-		for name := range roles {
-			names = append(names, name)
 		}
 		return filterNames(names, args, toComplete), cobra.ShellCompDirectiveNoFileComp
 	}
