@@ -65,10 +65,11 @@ func openBackend(ctx context.Context, cfg *Config, log *slog.Logger, stderr io.W
 	var rm *remover
 	opts.Service.OnInvalidate = func() { rm.Trigger() }
 	local, err := localbackend.Open(ctx, opts)
-	if auditErr := (*localbackend.AuditLogError)(nil); errors.As(err, &auditErr) {
-		return nil, fmt.Errorf("%w (set --audit-file, or --no-audit to run without one)", err)
-	}
 	if err != nil {
+		var auditErr *localbackend.AuditLogError
+		if errors.As(err, &auditErr) {
+			return nil, fmt.Errorf("%w (set --audit-file, or --no-audit to run without one)", err)
+		}
 		return nil, err
 	}
 	svc := local.Service
