@@ -6,10 +6,11 @@ import (
 	"time"
 )
 
-// This file holds the rules Elasticsearch applies while it parses a
-// request body. The decoders apply them to what they read; the key service
-// applies the same functions to requests built in Go (apikeyctl --db), so
-// that the daemon and --db cannot answer the same mistake differently.
+// This file holds the rules Elasticsearch applies while it reads a
+// request: its body and its parameters. The decoders (and the daemon's
+// parameter checks) apply them to what they read; the key service applies
+// the same functions to requests built in Go (apikeyctl --db), so that the
+// daemon and --db cannot answer the same mistake differently.
 
 // The parsers of the request bodies, as Elasticsearch's errors name them.
 const (
@@ -58,6 +59,16 @@ func CheckIDs(ids []string) error {
 		return Errorf(Invalid, "Field [ids] must not contain blank id, but got blank id at index position: [%s]", blank[0])
 	}
 	return Errorf(Invalid, "Field [ids] must not contain blank id, but got blank ids at index positions: [%s]", strings.Join(blank, ", "))
+}
+
+// CheckRefresh accepts the values of the refresh parameter. A SQLite
+// commit is visible at once, so all of them mean the same here.
+func CheckRefresh(value string) error {
+	switch value {
+	case "", "true", "false", "wait_for":
+		return nil
+	}
+	return Errorf(Invalid, "Unknown value for refresh: [%s].", value)
 }
 
 // FieldError is the error of a field whose value breaks a rule, as the

@@ -52,11 +52,7 @@ func checkParam(p param, value string) error {
 		_, err := parseBool(value)
 		return err
 	case refreshParam:
-		switch value {
-		case "", "true", "false", "wait_for":
-			return nil
-		}
-		return api.Errorf(api.Invalid, "Unknown value for refresh: [%s].", value)
+		return api.CheckRefresh(value)
 	}
 	return nil
 }

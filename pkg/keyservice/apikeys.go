@@ -90,7 +90,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, req *api.CreateAPIKeyRequest
 	if _, err := s.require(ctx, sub, auth.ActionCreateAPIKey, auth.OwnKeys); err != nil {
 		return nil, err
 	}
-	if err := checkRefresh(req.Refresh); err != nil {
+	if err := api.CheckRefresh(req.Refresh); err != nil {
 		return nil, err
 	}
 	k, resp, err := s.newRestKey(sub, req, s.now())
@@ -182,16 +182,6 @@ func (s *Service) setSecret(k *store.APIKey) (*api.CreateAPIKeyResponse, error) 
 		APIKey:     secret,
 		Encoded:    apikey.Encode(k.ID, secret),
 	}, nil
-}
-
-// checkRefresh accepts the values of the refresh parameter; a SQLite
-// commit is visible at once, so all of them mean the same here.
-func checkRefresh(value string) error {
-	switch value {
-	case "", "true", "false", "wait_for":
-		return nil
-	}
-	return api.Errorf(api.Invalid, "Unknown value for refresh: [%s].", value)
 }
 
 // creatorOf records the subject as the owner of a key.

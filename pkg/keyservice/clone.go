@@ -28,7 +28,7 @@ func (s *Service) CloneAPIKey(ctx context.Context, req *api.CloneAPIKeyRequest) 
 	if _, err := s.require(ctx, sub, auth.ActionCloneAPIKey, auth.Granted); err != nil {
 		return nil, err
 	}
-	if err := checkRefresh(req.Refresh); err != nil {
+	if err := api.CheckRefresh(req.Refresh); err != nil {
 		return nil, err
 	}
 	now := s.now()

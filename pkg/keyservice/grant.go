@@ -133,7 +133,7 @@ func (s *Service) grant(ctx context.Context, action string, g *api.GrantCredenti
 	if _, err := s.require(ctx, sub, action, auth.Granted); err != nil {
 		return nil, err
 	}
-	if err := checkRefresh(refresh); err != nil {
+	if err := api.CheckRefresh(refresh); err != nil {
 		return nil, err
 	}
 	var v api.Validation

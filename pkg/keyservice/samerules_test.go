@@ -37,18 +37,19 @@ func direct[R, T any](serve func(context.Context, *R) (T, error), req *R) call {
 // position is the [line:col] that only a decoded body can name.
 var position = regexp.MustCompile(`^\[\d+:\d+\] `)
 
-// withoutPosition is the error's reasons, outermost first, without the
-// body position.
+// withoutPosition is the error's types and reasons, outermost first,
+// without the body position.
 func withoutPosition(e *api.Error) []string {
 	var reasons []string
 	for ; e != nil; e = e.Cause {
-		reasons = append(reasons, position.ReplaceAllString(e.Reason, ""))
+		reasons = append(reasons, e.ErrType()+": "+position.ReplaceAllString(e.Reason, ""))
 	}
 	return reasons
 }
 
 // TestDaemonAndDBRefuseAlike runs the same bad requests the daemon's way
-// and --db's way: each must fail with the same code and reasons.
+// and --db's way: each must fail with the same code (so the same status),
+// and the same types and reasons.
 func TestDaemonAndDBRefuseAlike(t *testing.T) {
 	fx := newFixture(t)
 	svc := fx.svc
@@ -132,6 +133,51 @@ func TestDaemonAndDBRefuseAlike(t *testing.T) {
 			db:     direct(svc.BulkUpdateAPIKeys, &api.BulkUpdateAPIKeysRequest{IDs: []string{}}),
 		},
 		{
+			name:   "clone with a bad expiration",
+			daemon: decoded(api.DecodeCloneAPIKeyRequest, svc.CloneAPIKey, `{"api_key":"x","expiration":"1x"}`),
+			db:     direct(svc.CloneAPIKey, &api.CloneAPIKeyRequest{APIKey: "x", Expiration: &api.Clearable{Value: "1x"}}),
+		},
+		{
+			name:   "grant without a grant type",
+			daemon: decoded(api.DecodeGrantAPIKeyRequest, svc.GrantAPIKey, `{"api_key":{"name":"k"}}`),
+			db:     direct(svc.GrantAPIKey, &api.GrantAPIKeyRequest{APIKey: &api.CreateAPIKeyRequest{Name: &name}}),
+		},
+		{
+			name:   "grant of a key without a name",
+			daemon: decoded(api.DecodeGrantAPIKeyRequest, svc.GrantAPIKey, `{"grant_type":"password","username":"admin","password":"x","api_key":{}}`),
+			db: direct(svc.GrantAPIKey, &api.GrantAPIKeyRequest{
+				GrantCredential: api.GrantCredential{GrantType: api.GrantTypePassword, Username: ptr("admin"), Password: ptr("x")},
+				APIKey:          &api.CreateAPIKeyRequest{},
+			}),
+		},
+		{
+			name:   "invalidate token with a token and a refresh token",
+			daemon: decoded(api.DecodeInvalidateTokenRequest, svc.InvalidateToken, `{"token":"a","refresh_token":"b"}`),
+			db:     direct(svc.InvalidateToken, &api.InvalidateTokenRequest{Token: "a", RefreshToken: "b"}),
+		},
+		{
+			name:   "invalidate token with a token and a username",
+			daemon: decoded(api.DecodeInvalidateTokenRequest, svc.InvalidateToken, `{"token":"a","username":"bob"}`),
+			db:     direct(svc.InvalidateToken, &api.InvalidateTokenRequest{Token: "a", Username: "bob"}),
+		},
+		{
+			name:   "get token without a password",
+			daemon: decoded(api.DecodeGetTokenRequest, svc.GetToken, `{"grant_type":"password","username":"bob"}`),
+			db:     direct(svc.GetToken, &api.GetTokenRequest{GrantType: ptr(api.GrantTypePassword), Username: ptr("bob")}),
+		},
+		{
+			name: "put user with a short password and reserved metadata",
+			daemon: decoded(func(b []byte) (*api.PutUserRequest, error) { return api.DecodePutUserRequest("bob", b) },
+				svc.PutUser, `{"password":"abc","metadata":{"_x":1}}`),
+			db: direct(svc.PutUser, &api.PutUserRequest{Username: "bob", Password: ptr("abc"), Metadata: map[string]any{"_x": 1}}),
+		},
+		{
+			name: "put role with an unknown cluster privilege",
+			daemon: decoded(func(b []byte) (*api.PutRoleRequest, error) { return api.DecodeRoleRequest("r", b) },
+				svc.PutRole, `{"cluster":["nope"]}`),
+			db: direct(svc.PutRole, &api.PutRoleRequest{Name: "r", Descriptor: api.RoleDescriptor{Cluster: []string{"nope"}}}),
+		},
+		{
 			name:   "bulk update with a bad expiration",
 			daemon: decoded(api.DecodeBulkUpdateAPIKeysRequest, svc.BulkUpdateAPIKeys, `{"ids":["a"],"expiration":"soon"}`),
 			db:     direct(svc.BulkUpdateAPIKeys, &api.BulkUpdateAPIKeysRequest{IDs: []string{"a"}, Expiration: ptr("soon")}),
@@ -139,7 +185,7 @@ func TestDaemonAndDBRefuseAlike(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx := fx.as("admin")
+			ctx := fx.as("secadmin")
 			daemonErr, ok := api.AsError(tt.daemon(ctx))
 			if !ok {
 				t.Fatalf("the daemon's way did not fail with an api.Error")
@@ -149,7 +195,7 @@ func TestDaemonAndDBRefuseAlike(t *testing.T) {
 				t.Fatalf("--db's way did not fail with an api.Error (the daemon's: %v)", daemonErr)
 			}
 			if daemonErr.Code != dbErr.Code {
-				t.Errorf("code: daemon %s, --db %s", daemonErr.Code.Type(), dbErr.Code.Type())
+				t.Errorf("code: daemon %s (%d), --db %s (%d)", daemonErr.Code.Type(), daemonErr.Code.Status(), dbErr.Code.Type(), dbErr.Code.Status())
 			}
 			want, got := withoutPosition(daemonErr), withoutPosition(dbErr)
 			if len(want) != len(got) {
