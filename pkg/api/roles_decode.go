@@ -65,30 +65,7 @@ func DecodeRoleDescriptor(name string, raw json.RawMessage, allowDescription boo
 		case "indices", "index":
 			d.Indices, err = decodeIndices(name, key, val)
 		case "remote_indices":
-			var entries []json.RawMessage
-			if json.Unmarshal(val, &entries) != nil {
-				return roleErr(name, "expected field [%s] value to be an array, but found [%s] instead", key, jsonKind(val))
-			}
-			for _, e := range entries {
-				var r RemoteIndicesPrivileges
-				var clusters json.RawMessage
-				rest, cerr := withoutField(e, "clusters", &clusters)
-				if cerr != nil {
-					return indicesErr(name, "expected an object but found [%s] instead", jsonKind(e))
-				}
-				if clusters == nil {
-					return indicesErr(name, "missing required [clusters] field")
-				}
-				if err := stringsField(&r.Clusters)(clusters); err != nil {
-					return indicesErr(name, "expected field [clusters] value to be an array of strings")
-				}
-				ip, ierr := decodeIndexEntry(name, rest)
-				if ierr != nil {
-					return ierr
-				}
-				r.IndicesPrivileges = ip
-				d.RemoteIndices = append(d.RemoteIndices, r)
-			}
+			d.RemoteIndices, err = decodeRemoteIndices(name, key, val)
 		case "applications", "application":
 			if jsonKind(val) != "START_ARRAY" || json.Unmarshal(val, &d.Applications) != nil {
 				return roleErr(name, "expected field [%s] value to be an array of application privileges", key)
@@ -139,6 +116,35 @@ func decodeIndices(role, field string, raw json.RawMessage) ([]IndicesPrivileges
 			return nil, err
 		}
 		out = append(out, ip)
+	}
+	return out, nil
+}
+
+// decodeRemoteIndices decodes the remote_indices of the role named role:
+// index entries that also name their clusters.
+func decodeRemoteIndices(role, field string, raw json.RawMessage) ([]RemoteIndicesPrivileges, error) {
+	var entries []json.RawMessage
+	if json.Unmarshal(raw, &entries) != nil {
+		return nil, roleErr(role, "expected field [%s] value to be an array, but found [%s] instead", field, jsonKind(raw))
+	}
+	var out []RemoteIndicesPrivileges
+	for _, e := range entries {
+		var r RemoteIndicesPrivileges
+		var clusters json.RawMessage
+		rest, err := withoutField(e, "clusters", &clusters)
+		if err != nil {
+			return out, indicesErr(role, "expected an object but found [%s] instead", jsonKind(e))
+		}
+		if clusters == nil {
+			return out, indicesErr(role, "missing required [clusters] field")
+		}
+		if err := stringsField(&r.Clusters)(clusters); err != nil {
+			return out, indicesErr(role, "expected field [clusters] value to be an array of strings")
+		}
+		if r.IndicesPrivileges, err = decodeIndexEntry(role, rest); err != nil {
+			return out, err
+		}
+		out = append(out, r)
 	}
 	return out, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
@@ -201,36 +200,6 @@ func creatorOf(sub *auth.Subject) store.Creator {
 	}
 }
 
-// ownsSelection is the manage_own_api_key ownership predicate of
-// Elasticsearch for get and invalidate: an API key may only name itself;
-// a user must ask for owner=true or name its own username and realm.
-func ownsSelection(sub *auth.Subject, ids []string, owner bool, username, realm string) bool {
-	if sub.IsAPIKey() {
-		if len(ids) == 0 {
-			return false
-		}
-		for _, id := range ids {
-			if id != sub.APIKey.ID {
-				return false
-			}
-		}
-		return true
-	}
-	return owner || (username == sub.Username && realm == sub.Realm.Name)
-}
-
-// nameFilter applies Elasticsearch's name matching: "*" is every name, a
-// trailing "*" a prefix, anything else exact.
-func nameFilter(name string, f *store.KeyFilter) {
-	switch {
-	case name == "" || name == "*":
-	case strings.HasSuffix(name, "*"):
-		f.Name, f.NamePrefix = strings.TrimSuffix(name, "*"), true
-	default:
-		f.Name = name
-	}
-}
-
 // GetAPIKeys returns the keys the request selects and the caller may see.
 func (s *Service) GetAPIKeys(ctx context.Context, req *api.GetAPIKeysRequest) (*api.GetAPIKeysResponse, error) {
 	sub, err := s.subject(ctx)
@@ -254,12 +223,12 @@ func (s *Service) GetAPIKeys(ctx context.Context, req *api.GetAPIKeysRequest) (*
 	if err != nil {
 		return nil, err
 	}
+	sel := keySelection{name: req.Name, username: req.Username, realm: req.RealmName, owner: req.Owner}
+	if req.ID != "" {
+		sel.ids = []string{req.ID}
+	}
 	if lvl == auth.OwnKeys {
-		var ids []string
-		if req.ID != "" {
-			ids = []string{req.ID}
-		}
-		if (sub.IsAPIKey() && (req.WithLimitedBy || req.Owner)) || !ownsSelection(sub, ids, req.Owner, req.Username, req.RealmName) {
+		if (sub.IsAPIKey() && (req.WithLimitedBy || req.Owner)) || !sel.ownedBy(sub) {
 			return nil, s.denied(ctx, sub, auth.ActionGetAPIKey)
 		}
 	}
@@ -267,18 +236,7 @@ func (s *Service) GetAPIKeys(ctx context.Context, req *api.GetAPIKeysRequest) (*
 		// An API key sees limited_by only with manage_api_key or higher.
 		return nil, s.denied(ctx, sub, auth.ActionGetAPIKey)
 	}
-	f := store.KeyFilter{Username: req.Username}
-	if req.ID != "" {
-		f.IDs = []string{req.ID}
-	}
-	if req.RealmName != "" {
-		f.Realms = []string{req.RealmName}
-	}
-	if req.Owner {
-		f.Username = sub.Username
-		f.Realms = []string{sub.OwnerRealm().Name}
-	}
-	nameFilter(req.Name, &f)
+	f := sel.filter(sub)
 	if req.ActiveOnly {
 		f.ActiveAt = s.nowMillis()
 	}
@@ -332,18 +290,12 @@ func (s *Service) InvalidateAPIKeys(ctx context.Context, req *api.InvalidateAPIK
 	if err != nil {
 		return nil, err
 	}
-	if lvl == auth.OwnKeys && !ownsSelection(sub, req.IDs, req.Owner, req.Username, req.RealmName) {
+	sel := keySelection{ids: req.IDs, name: req.Name, username: req.Username, realm: req.RealmName, owner: req.Owner}
+	if lvl == auth.OwnKeys && !sel.ownedBy(sub) {
 		return nil, s.denied(ctx, sub, auth.ActionInvalidateAPIKey)
 	}
-	f := store.KeyFilter{IDs: req.IDs, Username: req.Username, ExcludeInvalidated: true}
-	if req.RealmName != "" {
-		f.Realms = []string{req.RealmName}
-	}
-	if req.Owner {
-		f.Username = sub.Username
-		f.Realms = []string{sub.OwnerRealm().Name}
-	}
-	nameFilter(req.Name, &f)
+	f := sel.filter(sub)
+	f.ExcludeInvalidated = true
 	mayInvalidateCrossCluster := auth.HasPrivilege(sub, auth.ActionInvalidateCrossClusterAPIKey)
 	resp := &api.InvalidateAPIKeysResponse{InvalidatedAPIKeys: []string{}, PreviouslyInvalidatedAPIKeys: []string{}}
 	at := s.nowMillis()

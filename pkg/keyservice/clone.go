@@ -21,11 +21,8 @@ func cloneFailed(problem string) *api.Error {
 // limited-by snapshot of the key whose credential the request proves. The
 // caller may itself be an API key: that is what clone is for.
 func (s *Service) CloneAPIKey(ctx context.Context, req *api.CloneAPIKeyRequest) (*api.CreateAPIKeyResponse, error) {
-	sub, err := s.subject(ctx)
+	sub, err := s.granted(ctx, auth.ActionCloneAPIKey)
 	if err != nil {
-		return nil, err
-	}
-	if _, err := s.require(ctx, sub, auth.ActionCloneAPIKey, auth.Granted); err != nil {
 		return nil, err
 	}
 	if err := api.CheckRefresh(req.Refresh); err != nil {

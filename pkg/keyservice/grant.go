@@ -126,11 +126,8 @@ func (s *Service) BulkGrantAPIKeys(ctx context.Context, req *api.BulkGrantAPIKey
 // grant validates the keys and the credential, authenticates the user the
 // keys are for, and creates every key in one transaction.
 func (s *Service) grant(ctx context.Context, action string, g *api.GrantCredential, refresh string, keys []api.CreateAPIKeyRequest) ([]api.CreateAPIKeyResponse, error) {
-	sub, err := s.subject(ctx)
+	sub, err := s.granted(ctx, action)
 	if err != nil {
-		return nil, err
-	}
-	if _, err := s.require(ctx, sub, action, auth.Granted); err != nil {
 		return nil, err
 	}
 	if err := api.CheckRefresh(refresh); err != nil {

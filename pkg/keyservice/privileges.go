@@ -21,11 +21,8 @@ func (s *Service) HasPrivileges(ctx context.Context, req *api.HasPrivilegesReque
 // ClearAPIKeyCache evicts the verified secrets of the given keys ("*" or
 // "_all" for every key) from the authentication cache.
 func (s *Service) ClearAPIKeyCache(ctx context.Context, ids []string) (*api.ClearCacheResponse, error) {
-	sub, err := s.subject(ctx)
+	sub, err := s.granted(ctx, auth.ActionClearSecurityCache)
 	if err != nil {
-		return nil, err
-	}
-	if _, err := s.require(ctx, sub, auth.ActionClearSecurityCache, auth.Granted); err != nil {
 		return nil, err
 	}
 	all := len(ids) == 0

@@ -43,11 +43,8 @@ func (s *Service) PurgeInactiveAPIKeys(ctx context.Context, retention time.Durat
 	if retention <= 0 {
 		return nil, api.Errorf(api.Invalid, "the retention period must be positive, got [%s]", retention)
 	}
-	sub, err := s.subject(ctx)
+	sub, err := s.granted(ctx, auth.ActionPurge)
 	if err != nil {
-		return nil, err
-	}
-	if _, err := s.require(ctx, sub, auth.ActionPurge, auth.Granted); err != nil {
 		return nil, err
 	}
 	cutoff := s.now().Add(-retention).UnixMilli()
@@ -104,11 +101,7 @@ func (s *Service) PurgeInactiveAPIKeys(ctx context.Context, retention time.Durat
 // in batches, and returns how many it removed. The caller needs
 // manage_security.
 func (s *Service) PurgeExpiredTokens(ctx context.Context) (int, error) {
-	sub, err := s.subject(ctx)
-	if err != nil {
-		return 0, err
-	}
-	if _, err := s.require(ctx, sub, auth.ActionPurge, auth.Granted); err != nil {
+	if _, err := s.granted(ctx, auth.ActionPurge); err != nil {
 		return 0, err
 	}
 	before := s.now().Add(-RefreshTokenLifetime).UnixMilli()

@@ -135,6 +135,19 @@ func (s *Service) internal(op string, err error) error {
 	return fmt.Errorf("%s: %w", op, err)
 }
 
+// granted is the caller when it may run action outright (not only on
+// its own keys), the 403 otherwise.
+func (s *Service) granted(ctx context.Context, action string) (*auth.Subject, error) {
+	sub, err := s.subject(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.require(ctx, sub, action, auth.Granted); err != nil {
+		return nil, err
+	}
+	return sub, nil
+}
+
 // require returns the 403 unless the subject may run action at least at
 // the given level.
 // A denial is audited as access_denied.

@@ -38,11 +38,8 @@ const nameRule = "must be at least 1 and no more than 507 characters. They can c
 
 // PutUser creates or updates a native user.
 func (s *Service) PutUser(ctx context.Context, req *api.PutUserRequest) (*api.PutUserResponse, error) {
-	sub, err := s.subject(ctx)
+	sub, err := s.granted(ctx, auth.ActionPutUser)
 	if err != nil {
-		return nil, err
-	}
-	if _, err := s.require(ctx, sub, auth.ActionPutUser, auth.Granted); err != nil {
 		return nil, err
 	}
 	var v api.Validation
@@ -68,13 +65,9 @@ func (s *Service) PutUser(ctx context.Context, req *api.PutUserRequest) (*api.Pu
 	if err != nil {
 		return nil, s.internal("encode metadata", err)
 	}
-	var hash string
-	if req.Password != nil {
-		if hash, err = s.pwHasher.Hash(*req.Password); err != nil {
-			return nil, s.internal("hash password", err)
-		}
-	} else if req.PasswordHash != nil {
-		hash = *req.PasswordHash
+	hash, err := s.passwordHash(req.Password, req.PasswordHash)
+	if err != nil {
+		return nil, err
 	}
 	roles := req.Roles
 	if roles == nil {
@@ -112,6 +105,22 @@ func (s *Service) PutUser(ctx context.Context, req *api.PutUserRequest) (*api.Pu
 	return &api.PutUserResponse{Created: created}, nil
 }
 
+// passwordHash is the hash to store for a password given in clear (hashed
+// here) or already hashed; "" when neither is given.
+func (s *Service) passwordHash(password, hash *string) (string, error) {
+	switch {
+	case password != nil:
+		h, err := s.pwHasher.Hash(*password)
+		if err != nil {
+			return "", s.internal("hash password", err)
+		}
+		return h, nil
+	case hash != nil:
+		return *hash, nil
+	}
+	return "", nil
+}
+
 // userInfo renders a stored user.
 func userInfo(u *store.User) (api.User, error) {
 	md, err := decodeObject(u.Metadata)
@@ -127,11 +136,8 @@ func userInfo(u *store.User) (api.User, error) {
 
 // GetUsers returns the named users, or all users.
 func (s *Service) GetUsers(ctx context.Context, names []string) (api.GetUsersResponse, error) {
-	sub, err := s.subject(ctx)
+	_, err := s.granted(ctx, auth.ActionGetUser)
 	if err != nil {
-		return nil, err
-	}
-	if _, err := s.require(ctx, sub, auth.ActionGetUser, auth.Granted); err != nil {
 		return nil, err
 	}
 	resp := api.GetUsersResponse{}
@@ -160,11 +166,8 @@ func (s *Service) GetUsers(ctx context.Context, names []string) (api.GetUsersRes
 
 // DeleteUser removes a native user.
 func (s *Service) DeleteUser(ctx context.Context, username string) (*api.DeleteResponse, error) {
-	sub, err := s.subject(ctx)
+	sub, err := s.granted(ctx, auth.ActionDeleteUser)
 	if err != nil {
-		return nil, err
-	}
-	if _, err := s.require(ctx, sub, auth.ActionDeleteUser, auth.Granted); err != nil {
 		return nil, err
 	}
 	if slices.Contains(reservedUsers, username) {
@@ -173,9 +176,16 @@ func (s *Service) DeleteUser(ctx context.Context, username string) (*api.DeleteR
 	if sub.Username == username && sub.Realm == auth.NativeRealm {
 		return nil, api.Errorf(api.Invalid, "users may not delete the user they are authenticated as")
 	}
+	return s.deleteNamed(ctx, "user", store.Writer.DeleteUser, username, AuditEvent{Action: AuditDeleteUser, Request: auth.ActionDeleteUser, Subject: sub})
+}
+
+// deleteNamed removes the user or role (kind) name with del in one
+// transaction and audits the removal as done; a name that does not exist
+// is answered found=false.
+func (s *Service) deleteNamed(ctx context.Context, kind string, del func(store.Writer, context.Context, string) error, name string, done AuditEvent) (*api.DeleteResponse, error) {
 	found := true
-	err = s.store.Update(ctx, func(w store.Writer) error {
-		err := w.DeleteUser(ctx, username)
+	err := s.store.Update(ctx, func(w store.Writer) error {
+		err := del(w, ctx, name)
 		if errors.Is(err, store.ErrNotFound) {
 			found = false
 			return nil
@@ -183,10 +193,11 @@ func (s *Service) DeleteUser(ctx context.Context, username string) (*api.DeleteR
 		return err
 	})
 	if err != nil {
-		return nil, s.internal("delete user", err)
+		return nil, s.internal("delete "+kind, err)
 	}
 	if found {
-		s.audit(ctx, AuditEvent{Action: AuditDeleteUser, Request: auth.ActionDeleteUser, Subject: sub, Names: []string{username}})
+		done.Names = []string{name}
+		s.audit(ctx, done)
 	}
 	return &api.DeleteResponse{Found: found}, nil
 }
@@ -214,13 +225,9 @@ func (s *Service) ChangePassword(ctx context.Context, req *api.ChangePasswordReq
 	if err := v.Err(); err != nil {
 		return err
 	}
-	var hash string
-	if req.Password != nil {
-		if hash, err = s.pwHasher.Hash(*req.Password); err != nil {
-			return s.internal("hash password", err)
-		}
-	} else {
-		hash = *req.PasswordHash
+	hash, err := s.passwordHash(req.Password, req.PasswordHash)
+	if err != nil {
+		return err
 	}
 	err = s.store.Update(ctx, func(w store.Writer) error {
 		u, err := w.GetUser(ctx, req.Username)
@@ -243,11 +250,8 @@ func (s *Service) ChangePassword(ctx context.Context, req *api.ChangePasswordReq
 
 // PutRole creates or replaces a role.
 func (s *Service) PutRole(ctx context.Context, req *api.PutRoleRequest) (*api.PutRoleResponse, error) {
-	sub, err := s.subject(ctx)
+	sub, err := s.granted(ctx, auth.ActionPutRole)
 	if err != nil {
-		return nil, err
-	}
-	if _, err := s.require(ctx, sub, auth.ActionPutRole, auth.Granted); err != nil {
 		return nil, err
 	}
 	var v api.Validation
@@ -283,11 +287,8 @@ func (s *Service) PutRole(ctx context.Context, req *api.PutRoleRequest) (*api.Pu
 
 // GetRoles returns the named roles, or all roles, built-in ones included.
 func (s *Service) GetRoles(ctx context.Context, names []string) (api.GetRolesResponse, error) {
-	sub, err := s.subject(ctx)
+	_, err := s.granted(ctx, auth.ActionGetRole)
 	if err != nil {
-		return nil, err
-	}
-	if _, err := s.require(ctx, sub, auth.ActionGetRole, auth.Granted); err != nil {
 		return nil, err
 	}
 	want := func(name string) bool { return len(names) == 0 || slices.Contains(names, name) }
@@ -322,30 +323,12 @@ func (s *Service) GetRoles(ctx context.Context, names []string) (api.GetRolesRes
 
 // DeleteRole removes a stored role.
 func (s *Service) DeleteRole(ctx context.Context, name string) (*api.DeleteResponse, error) {
-	sub, err := s.subject(ctx)
+	sub, err := s.granted(ctx, auth.ActionDeleteRole)
 	if err != nil {
-		return nil, err
-	}
-	if _, err := s.require(ctx, sub, auth.ActionDeleteRole, auth.Granted); err != nil {
 		return nil, err
 	}
 	if _, builtin := auth.BuiltinRoles().Get(name); builtin {
 		return nil, api.Errorf(api.Invalid, "role [%s] is reserved and cannot be deleted", name)
 	}
-	found := true
-	err = s.store.Update(ctx, func(w store.Writer) error {
-		err := w.DeleteRole(ctx, name)
-		if errors.Is(err, store.ErrNotFound) {
-			found = false
-			return nil
-		}
-		return err
-	})
-	if err != nil {
-		return nil, s.internal("delete role", err)
-	}
-	if found {
-		s.audit(ctx, AuditEvent{Action: AuditDeleteRole, Request: auth.ActionDeleteRole, Subject: sub, Names: []string{name}})
-	}
-	return &api.DeleteResponse{Found: found}, nil
+	return s.deleteNamed(ctx, "role", store.Writer.DeleteRole, name, AuditEvent{Action: AuditDeleteRole, Request: auth.ActionDeleteRole, Subject: sub})
 }
