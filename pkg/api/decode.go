@@ -232,27 +232,8 @@ func decodeMap(raw json.RawMessage) (map[string]any, error) {
 
 // DecodeCreateAPIKeyRequest decodes the body of a create API key request.
 func DecodeCreateAPIKeyRequest(body []byte) (*CreateAPIKeyRequest, error) {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, ErrBodyRequired()
-	}
 	req := &CreateAPIKeyRequest{}
-	err := decodeObject(body, ParserCreateAPIKey, map[string]fieldFunc{
-		"name":       stringField(&req.Name),
-		"expiration": expirationField(&req.Expiration),
-		"role_descriptors": func(raw json.RawMessage) error {
-			rd, err := DecodeRoleDescriptors(raw, false)
-			req.RoleDescriptors = rd
-			return err
-		},
-		"metadata": objectField(&req.Metadata),
-	})
-	if err != nil {
-		return nil, err
-	}
-	if err := req.Check(); err != nil {
-		return nil, err
-	}
-	return req, nil
+	return decodeRequest(body, ParserCreateAPIKey, req, apiKeyFields(req), req.Check)
 }
 
 // expirationField takes a time value and checks its syntax while the
@@ -273,11 +254,8 @@ func expirationField(dst **string) fieldFunc {
 
 // DecodeInvalidateAPIKeysRequest decodes the body of an invalidate request.
 func DecodeInvalidateAPIKeysRequest(body []byte) (*InvalidateAPIKeysRequest, error) {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, ErrBodyRequired()
-	}
 	req := &InvalidateAPIKeysRequest{}
-	err := decodeObject(body, ParserInvalidateAPIKey, map[string]fieldFunc{
+	return decodeRequest(body, ParserInvalidateAPIKey, req, map[string]fieldFunc{
 		"ids": func(raw json.RawMessage) error {
 			if err := stringsField(&req.IDs)(raw); err != nil {
 				return err
@@ -288,6 +266,30 @@ func DecodeInvalidateAPIKeysRequest(body []byte) (*InvalidateAPIKeysRequest, err
 		"owner":      boolField(&req.Owner),
 		"realm_name": plainString(&req.RealmName),
 		"username":   plainString(&req.Username),
+	}, nil)
+}
+
+// DecodePutUserRequest decodes the body of a put user request.
+func DecodePutUserRequest(username string, body []byte) (*PutUserRequest, error) {
+	req := &PutUserRequest{Username: username}
+	err := decodeUserBody(body, "user", "add user", map[string]fieldFunc{
+		"password":      stringField(&req.Password),
+		"password_hash": stringField(&req.PasswordHash),
+		"roles":         stringsField(&req.Roles),
+		"full_name":     nullableString(&req.FullName),
+		"email":         nullableString(&req.Email),
+		"metadata":      objectField(&req.Metadata),
+		"enabled":       boolPtrField(&req.Enabled),
+		"username": func(raw json.RawMessage) error {
+			var s string
+			if err := plainString(&s)(raw); err != nil {
+				return err
+			}
+			if s != username {
+				return Errorf(Invalid, "[username] in source does not match the username provided [%s]", username)
+			}
+			return nil
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -295,49 +297,44 @@ func DecodeInvalidateAPIKeysRequest(body []byte) (*InvalidateAPIKeysRequest, err
 	return req, nil
 }
 
-// DecodePutUserRequest decodes the body of a put user request.
-func DecodePutUserRequest(username string, body []byte) (*PutUserRequest, error) {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, ErrBodyRequired()
-	}
-	req := &PutUserRequest{Username: username}
-	err := eachField(body, func(key string, raw json.RawMessage, _ strictjson.Pos) error {
-		var err error
-		switch key {
-		case "password":
-			err = stringField(&req.Password)(raw)
-		case "password_hash":
-			err = stringField(&req.PasswordHash)(raw)
-		case "roles":
-			err = stringsField(&req.Roles)(raw)
-		case "full_name":
-			err = nullableString(&req.FullName)(raw)
-		case "email":
-			err = nullableString(&req.Email)(raw)
-		case "metadata":
-			err = objectField(&req.Metadata)(raw)
-		case "enabled":
-			err = boolPtrField(&req.Enabled)(raw)
-		case "username":
-			var s string
-			if err = plainString(&s)(raw); err == nil && s != username {
-				return Errorf(Invalid, "[username] in source does not match the username provided [%s]", username)
-			}
-		default:
-			return Errorf(BadFormat, "failed to parse add user request. unexpected field [%s]", key)
-		}
-		var wt wrongType
-		if errors.As(err, &wt) {
-			return Errorf(BadFormat, "failed to parse add user request. expected field [%s] to be of type %s but found [%s] instead", key, expectedKind(key), wt.kind)
-		}
-		return err
+// DecodeChangePasswordRequest decodes the body of a change password request.
+func DecodeChangePasswordRequest(username string, body []byte) (*ChangePasswordRequest, error) {
+	req := &ChangePasswordRequest{Username: username}
+	err := decodeUserBody(body, "change_password", "change password", map[string]fieldFunc{
+		"password":      stringField(&req.Password),
+		"password_hash": stringField(&req.PasswordHash),
 	})
-	if err := syntaxError(body, "user", err); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	return req, nil
 }
 
+// decodeUserBody reads the body of a user request, which must not be
+// empty, with fields. Elasticsearch's user parsers name the request (what)
+// in their errors rather than a parser: "failed to parse add user
+// request. unexpected field [x]".
+func decodeUserBody(body []byte, parser, what string, fields map[string]fieldFunc) error {
+	if err := requireBody(body); err != nil {
+		return err
+	}
+	err := eachField(body, func(key string, raw json.RawMessage, _ strictjson.Pos) error {
+		field, ok := fields[key]
+		if !ok {
+			return Errorf(BadFormat, "failed to parse %s request. unexpected field [%s]", what, key)
+		}
+		err := field(raw)
+		var wt wrongType
+		if errors.As(err, &wt) {
+			return Errorf(BadFormat, "failed to parse %s request. expected field [%s] to be of type %s but found [%s] instead", what, key, expectedKind(key), wt.kind)
+		}
+		return err
+	})
+	return syntaxError(body, parser, err)
+}
+
+// expectedKind is the JSON type a user request field takes, as the
+// errors name it.
 func expectedKind(field string) string {
 	switch field {
 	case "roles":
@@ -350,38 +347,10 @@ func expectedKind(field string) string {
 	return "string"
 }
 
-// DecodeChangePasswordRequest decodes the body of a change password request.
-func DecodeChangePasswordRequest(username string, body []byte) (*ChangePasswordRequest, error) {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, ErrBodyRequired()
-	}
-	req := &ChangePasswordRequest{Username: username}
-	err := eachField(body, func(key string, raw json.RawMessage, _ strictjson.Pos) error {
-		var err error
-		switch key {
-		case "password":
-			err = stringField(&req.Password)(raw)
-		case "password_hash":
-			err = stringField(&req.PasswordHash)(raw)
-		default:
-			return Errorf(BadFormat, "failed to parse change password request. unexpected field [%s]", key)
-		}
-		var wt wrongType
-		if errors.As(err, &wt) {
-			return Errorf(BadFormat, "failed to parse change password request. expected field [%s] to be of type string but found [%s] instead", key, wt.kind)
-		}
-		return err
-	})
-	if err := syntaxError(body, "change_password", err); err != nil {
-		return nil, err
-	}
-	return req, nil
-}
-
 // DecodeRoleRequest decodes the body of a put role request.
 func DecodeRoleRequest(name string, body []byte) (*PutRoleRequest, error) {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, ErrBodyRequired()
+	if err := requireBody(body); err != nil {
+		return nil, err
 	}
 	d, err := DecodeRoleDescriptor(name, body, true)
 	if err != nil {

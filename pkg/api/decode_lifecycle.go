@@ -7,6 +7,10 @@ import (
 	"github.com/apikeyctl/apikeyctl/pkg/strictjson"
 )
 
+// parserGrantAPIKey is the parser of grant and bulk grant bodies, as
+// Elasticsearch's errors name it.
+const parserGrantAPIKey = "grant_api_key_request"
+
 // apiKeyFields are the fields of the api_key_request parser, shared by
 // create, grant (its api_key object) and bulk grant (its api_keys array).
 func apiKeyFields(req *CreateAPIKeyRequest) map[string]fieldFunc {
@@ -58,6 +62,7 @@ func nested(raw json.RawMessage, parser string, fields map[string]fieldFunc) err
 	return err
 }
 
+// requireBody refuses an empty body as Elasticsearch does.
 func requireBody(body []byte) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return ErrBodyRequired()
@@ -65,28 +70,37 @@ func requireBody(body []byte) error {
 	return nil
 }
 
-// DecodeGrantAPIKeyRequest decodes the body of a grant API key request.
-func DecodeGrantAPIKeyRequest(body []byte) (*GrantAPIKeyRequest, error) {
+// decodeRequest reads body, which must not be empty, into req with the
+// fields of the parser named parser, then applies check (when not nil):
+// the rules Elasticsearch's parser applies once the object is read.
+func decodeRequest[R any](body []byte, parser string, req *R, fields map[string]fieldFunc, check func() error) (*R, error) {
 	if err := requireBody(body); err != nil {
 		return nil, err
 	}
+	if err := decodeObject(body, parser, fields); err != nil {
+		return nil, err
+	}
+	if check != nil {
+		if err := check(); err != nil {
+			return nil, err
+		}
+	}
+	return req, nil
+}
+
+// DecodeGrantAPIKeyRequest decodes the body of a grant API key request.
+func DecodeGrantAPIKeyRequest(body []byte) (*GrantAPIKeyRequest, error) {
 	req := &GrantAPIKeyRequest{}
 	fields := grantFields(&req.GrantCredential)
 	fields["api_key"] = func(raw json.RawMessage) error {
 		req.APIKey = &CreateAPIKeyRequest{}
 		return nested(raw, ParserCreateAPIKey, apiKeyFields(req.APIKey))
 	}
-	if err := decodeObject(body, "grant_api_key_request", fields); err != nil {
-		return nil, err
-	}
-	return req, nil
+	return decodeRequest(body, parserGrantAPIKey, req, fields, nil)
 }
 
 // DecodeBulkGrantAPIKeysRequest decodes the body of a bulk grant request.
 func DecodeBulkGrantAPIKeysRequest(body []byte) (*BulkGrantAPIKeysRequest, error) {
-	if err := requireBody(body); err != nil {
-		return nil, err
-	}
 	req := &BulkGrantAPIKeysRequest{}
 	fields := grantFields(&req.GrantCredential)
 	fields["api_keys"] = func(raw json.RawMessage) error {
@@ -102,19 +116,13 @@ func DecodeBulkGrantAPIKeysRequest(body []byte) (*BulkGrantAPIKeysRequest, error
 		}
 		return nil
 	}
-	if err := decodeObject(body, "grant_api_key_request", fields); err != nil {
-		return nil, err
-	}
-	return req, nil
+	return decodeRequest(body, parserGrantAPIKey, req, fields, nil)
 }
 
 // DecodeCloneAPIKeyRequest decodes the body of a clone API key request.
 func DecodeCloneAPIKeyRequest(body []byte) (*CloneAPIKeyRequest, error) {
-	if err := requireBody(body); err != nil {
-		return nil, err
-	}
 	req := &CloneAPIKeyRequest{}
-	err := decodeObject(body, ParserCloneAPIKey, map[string]fieldFunc{
+	return decodeRequest(body, ParserCloneAPIKey, req, map[string]fieldFunc{
 		"api_key": plainString(&req.APIKey),
 		"name":    stringField(&req.Name),
 		"expiration": func(raw json.RawMessage) error {
@@ -130,11 +138,7 @@ func DecodeCloneAPIKeyRequest(body []byte) (*CloneAPIKeyRequest, error) {
 			return nil
 		},
 		"metadata": objectField(&req.Metadata),
-	})
-	if err != nil {
-		return nil, err
-	}
-	return req, nil
+	}, nil)
 }
 
 // updateFields are the fields shared by update and bulk update.
@@ -156,28 +160,15 @@ func DecodeUpdateAPIKeyRequest(id string, body []byte) (*UpdateAPIKeyRequest, er
 	if len(bytes.TrimSpace(body)) == 0 {
 		return req, nil
 	}
-	err := decodeObject(body, ParserUpdateAPIKey, updateFields(&req.RoleDescriptors, &req.Metadata, &req.Expiration))
-	if err != nil {
-		return nil, err
-	}
-	return req, nil
+	return decodeRequest(body, ParserUpdateAPIKey, req, updateFields(&req.RoleDescriptors, &req.Metadata, &req.Expiration), nil)
 }
 
 // DecodeBulkUpdateAPIKeysRequest decodes the body of a bulk update request.
 func DecodeBulkUpdateAPIKeysRequest(body []byte) (*BulkUpdateAPIKeysRequest, error) {
-	if err := requireBody(body); err != nil {
-		return nil, err
-	}
 	req := &BulkUpdateAPIKeysRequest{}
 	fields := updateFields(&req.RoleDescriptors, &req.Metadata, &req.Expiration)
 	fields["ids"] = stringsField(&req.IDs)
-	if err := decodeObject(body, ParserBulkUpdateAPIKeys, fields); err != nil {
-		return nil, err
-	}
-	if err := req.Check(); err != nil {
-		return nil, err
-	}
-	return req, nil
+	return decodeRequest(body, ParserBulkUpdateAPIKeys, req, fields, req.Check)
 }
 
 // decodeAccess strictly decodes a cross-cluster access object.
@@ -237,49 +228,31 @@ func decodeAccess(raw json.RawMessage) (*CrossClusterAccess, error) {
 }
 
 // DecodeCreateCrossClusterAPIKeyRequest decodes a cross-cluster create body.
-func DecodeCreateCrossClusterAPIKeyRequest(body []byte) (*CreateCrossClusterAPIKeyRequest, error) {
-	if err := requireBody(body); err != nil {
-		return nil, err
-	}
-	req := &CreateCrossClusterAPIKeyRequest{}
-	err := decodeObject(body, ParserCreateCrossClusterAPIKey, map[string]fieldFunc{
-		"name":       stringField(&req.Name),
-		"expiration": expirationField(&req.Expiration),
-		"metadata":   objectField(&req.Metadata),
+// crossClusterFields are the fields shared by cross-cluster create and
+// update.
+func crossClusterFields(access **CrossClusterAccess, md *map[string]any, exp **string) map[string]fieldFunc {
+	return map[string]fieldFunc{
+		"expiration": expirationField(exp),
+		"metadata":   objectField(md),
 		"access": func(raw json.RawMessage) error {
 			a, err := decodeAccess(raw)
-			req.Access = a
+			*access = a
 			return err
 		},
-	})
-	if err != nil {
-		return nil, err
 	}
-	if err := req.Check(); err != nil {
-		return nil, err
-	}
-	return req, nil
+}
+
+func DecodeCreateCrossClusterAPIKeyRequest(body []byte) (*CreateCrossClusterAPIKeyRequest, error) {
+	req := &CreateCrossClusterAPIKeyRequest{}
+	fields := crossClusterFields(&req.Access, &req.Metadata, &req.Expiration)
+	fields["name"] = stringField(&req.Name)
+	return decodeRequest(body, ParserCreateCrossClusterAPIKey, req, fields, req.Check)
 }
 
 // DecodeUpdateCrossClusterAPIKeyRequest decodes a cross-cluster update body.
 func DecodeUpdateCrossClusterAPIKeyRequest(id string, body []byte) (*UpdateCrossClusterAPIKeyRequest, error) {
-	if err := requireBody(body); err != nil {
-		return nil, err
-	}
 	req := &UpdateCrossClusterAPIKeyRequest{ID: id}
-	err := decodeObject(body, ParserUpdateCrossClusterAPIKey, map[string]fieldFunc{
-		"expiration": expirationField(&req.Expiration),
-		"metadata":   objectField(&req.Metadata),
-		"access": func(raw json.RawMessage) error {
-			a, err := decodeAccess(raw)
-			req.Access = a
-			return err
-		},
-	})
-	if err != nil {
-		return nil, err
-	}
-	return req, nil
+	return decodeRequest(body, ParserUpdateCrossClusterAPIKey, req, crossClusterFields(&req.Access, &req.Metadata, &req.Expiration), nil)
 }
 
 // DecodeHasPrivilegesRequest decodes a has privileges body.

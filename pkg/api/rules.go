@@ -140,3 +140,13 @@ func (r *InvalidateAPIKeysRequest) Check() error {
 	}
 	return nil
 }
+
+// Check applies the rule Elasticsearch's parser enforces while building
+// the request: at most one of token and refresh_token.
+func (r *InvalidateTokenRequest) Check() error {
+	if r.Token != "" && r.RefreshToken != "" {
+		return Errorf(ParseFailed, "Failed to build [invalidate_token] after last required field arrived").
+			Wrap(Errorf(Invalid, "only one of [token, refresh_token] may be sent per request"))
+	}
+	return nil
+}

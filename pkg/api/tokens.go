@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
 )
 
@@ -115,55 +114,26 @@ func DecodeTokenError(body []byte) (*TokenError, bool) {
 // DecodeGetTokenRequest decodes the body of a get token request with
 // Elasticsearch's strict token_request parser.
 func DecodeGetTokenRequest(body []byte) (*GetTokenRequest, error) {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, ErrBodyRequired()
-	}
 	req := &GetTokenRequest{}
-	err := decodeObject(body, "token_request", map[string]fieldFunc{
+	return decodeRequest(body, "token_request", req, map[string]fieldFunc{
 		"grant_type":      stringField(&req.GrantType),
 		"username":        stringField(&req.Username),
 		"password":        stringField(&req.Password),
 		"kerberos_ticket": stringField(&req.KerberosTicket),
 		"scope":           stringField(&req.Scope),
 		"refresh_token":   stringField(&req.RefreshToken),
-	})
-	if err != nil {
-		return nil, err
-	}
-	return req, nil
+	}, nil)
 }
 
 // DecodeInvalidateTokenRequest decodes the body of an invalidate token
 // request with Elasticsearch's strict invalidate_token parser, which
 // refuses an access token and a refresh token together.
 func DecodeInvalidateTokenRequest(body []byte) (*InvalidateTokenRequest, error) {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, ErrBodyRequired()
-	}
 	req := &InvalidateTokenRequest{}
-	err := decodeObject(body, "invalidate_token", map[string]fieldFunc{
+	return decodeRequest(body, "invalidate_token", req, map[string]fieldFunc{
 		"token":         plainString(&req.Token),
 		"refresh_token": plainString(&req.RefreshToken),
 		"realm_name":    plainString(&req.RealmName),
 		"username":      plainString(&req.Username),
-	})
-	if err != nil {
-		return nil, err
-	}
-	if err := CheckInvalidateTokenRequest(req); err != nil {
-		return nil, err
-	}
-	return req, nil
-}
-
-// CheckInvalidateTokenRequest applies the rule Elasticsearch's parser
-// enforces while building the request: at most one of token and
-// refresh_token. Requests built without the decoder (apikeyctl --db) are
-// checked by the service with it.
-func CheckInvalidateTokenRequest(req *InvalidateTokenRequest) error {
-	if req.Token != "" && req.RefreshToken != "" {
-		return Errorf(ParseFailed, "Failed to build [invalidate_token] after last required field arrived").
-			Wrap(Errorf(Invalid, "only one of [token, refresh_token] may be sent per request"))
-	}
-	return nil
+	}, req.Check)
 }

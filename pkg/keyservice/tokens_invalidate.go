@@ -74,7 +74,7 @@ func (s *Service) InvalidateToken(ctx context.Context, req *api.InvalidateTokenR
 // validateInvalidateToken checks the request and reports whether it
 // selects tokens by owner (realm and/or user) rather than by token string.
 func validateInvalidateToken(req *api.InvalidateTokenRequest) (byOwner bool, err error) {
-	if err := api.CheckInvalidateTokenRequest(req); err != nil {
+	if err := req.Check(); err != nil {
 		return false, err
 	}
 	byOwner = strings.TrimSpace(req.RealmName) != "" || strings.TrimSpace(req.Username) != ""
