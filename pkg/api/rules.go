@@ -71,6 +71,18 @@ func CheckRefresh(value string) error {
 	return Errorf(Invalid, "Unknown value for refresh: [%s].", value)
 }
 
+// HasReservedKey reports whether metadata has a key that starts with "_":
+// Elasticsearch reserves those for itself in the metadata of keys, users
+// and roles.
+func HasReservedKey(metadata map[string]any) bool {
+	for k := range metadata {
+		if strings.HasPrefix(k, "_") {
+			return true
+		}
+	}
+	return false
+}
+
 // FieldError is the error of a field whose value breaks a rule, as the
 // parser named parser reports it (the decoders add the field's position).
 func FieldError(parser, field string, cause *Error) *Error {

@@ -247,11 +247,8 @@ func ValidateDescriptor(d api.RoleDescriptor, v *api.Validation) {
 			v.Add("Application names may not be empty")
 		}
 	}
-	for k := range d.Metadata {
-		if strings.HasPrefix(k, "_") {
-			v.Add("role descriptor metadata keys may not start with [_]")
-			break
-		}
+	if api.HasReservedKey(d.Metadata) {
+		v.Add("role descriptor metadata keys may not start with [_]")
 	}
 	if d.Restriction != nil {
 		for _, w := range d.Restriction.Workflows {

@@ -52,11 +52,8 @@ func (s *Service) PutUser(ctx context.Context, req *api.PutUserRequest) (*api.Pu
 	if req.Password != nil && len(*req.Password) < minPasswordLength {
 		v.Add("passwords must be at least [%d] characters long", minPasswordLength)
 	}
-	for k := range req.Metadata {
-		if strings.HasPrefix(k, "_") {
-			v.Add("metadata keys may not start with [_]")
-			break
-		}
+	if api.HasReservedKey(req.Metadata) {
+		v.Add("metadata keys may not start with [_]")
 	}
 	if err := v.Err(); err != nil {
 		return nil, err
