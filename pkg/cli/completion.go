@@ -22,7 +22,12 @@ const completionTimeout = 3 * time.Second
 // shells are the shells apikeyctl writes completion scripts for.
 var shells = []string{"bash", "zsh", "fish", "powershell"}
 
+type completionOptions struct {
+	f *Factory
+}
+
 func newCompletionCmd(f *Factory) *cobra.Command {
+	opts := &completionOptions{f: f}
 	return &cobra.Command{
 		Use:   "completion bash|zsh|fish|powershell",
 		Short: "Print the shell completion script",
@@ -50,10 +55,12 @@ The release archives and packages carry these scripts ready-made.`,
   apikeyctl completion powershell > apikeyctl.ps1`,
 		ValidArgs: shells,
 		Args:      exactArgs(1, "a shell: bash, zsh, fish or powershell"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return WriteCompletion(cmd.Root(), args[0], f.IOStreams.Out)
-		},
+		RunE:      func(cmd *cobra.Command, args []string) error { return runCompletion(cmd, opts, args) },
 	}
+}
+
+func runCompletion(cmd *cobra.Command, opts *completionOptions, args []string) error {
+	return WriteCompletion(cmd.Root(), args[0], opts.f.IOStreams.Out)
 }
 
 // WriteCompletion writes the completion script of shell (bash, zsh, fish

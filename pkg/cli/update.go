@@ -62,11 +62,7 @@ func (c *changeFlags) build(f *Factory, cmd *cobra.Command) (api.RoleDescriptors
 			return nil, nil, nil, usageErrorf("--role-descriptors %s: %v", c.roleDescriptors, err)
 		}
 	}
-	var exp *string
-	if cmd.Flags().Changed("expiration") {
-		exp = &c.expiration
-	}
-	return rds, md, exp, nil
+	return rds, md, changedString(cmd, "expiration", &c.expiration), nil
 }
 
 type updateOptions struct {

@@ -82,12 +82,8 @@ func newUserAddCmd(f *Factory) *cobra.Command {
 func runUserAdd(cmd *cobra.Command, opts *userAddOptions, args []string) error {
 	req := &opts.req
 	req.Username = args[0]
-	if cmd.Flags().Changed("full-name") {
-		req.FullName = &opts.fullName
-	}
-	if cmd.Flags().Changed("email") {
-		req.Email = &opts.email
-	}
+	req.FullName = changedString(cmd, "full-name", &opts.fullName)
+	req.Email = changedString(cmd, "email", &opts.email)
 	if opts.disabled {
 		enabled := false
 		req.Enabled = &enabled
