@@ -137,8 +137,8 @@ func mergeContext(old, given Context, fl *pflag.FlagSet) (Context, error) {
 		}
 	}
 	var targets int
-	for _, k := range targetKeys {
-		if fl.Changed(k) {
+	for _, s := range targetSettings {
+		if fl.Changed(s.key) {
 			targets++
 		}
 	}
