@@ -100,16 +100,10 @@ func (f *Factory) startCompletion(cmd *cobra.Command) (context.Context, context.
 // names from the target; activeOnly leaves out invalidated and expired
 // keys. Any failure completes nothing, silently.
 func completeKeys(f *Factory, field string, activeOnly bool) cobra.CompletionFunc {
-	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		ctx, cancel := f.startCompletion(cmd)
-		defer cancel()
-		svc, err := f.Service(ctx)
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
+	return completeFromTarget(f, func(ctx context.Context, svc api.Service, args []string, toComplete string) ([]cobra.Completion, error) {
 		resp, err := svc.GetAPIKeys(ctx, &api.GetAPIKeysRequest{ActiveOnly: activeOnly})
 		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
+			return nil, err
 		}
 		now := time.Now()
 		if f.Now != nil {
@@ -134,8 +128,8 @@ func completeKeys(f *Factory, field string, activeOnly bool) cobra.CompletionFun
 		if field == "name" {
 			sort.Strings(out)
 		}
-		return out, cobra.ShellCompDirectiveNoFileComp
-	}
+		return out, nil
+	})
 }
 
 // completeKeyIDs completes key ids as positional arguments.
@@ -162,6 +156,19 @@ func completeRoles(f *Factory) cobra.CompletionFunc {
 // completeNames completes the names list asks the target for; nothing
 // when the target cannot be reached.
 func completeNames(f *Factory, list func(context.Context, api.Service) ([]string, error)) cobra.CompletionFunc {
+	return completeFromTarget(f, func(ctx context.Context, svc api.Service, args []string, toComplete string) ([]cobra.Completion, error) {
+		names, err := list(ctx, svc)
+		if err != nil {
+			return nil, err
+		}
+		return filterNames(names, args, toComplete), nil
+	})
+}
+
+// completeFromTarget completes with what complete makes of the target's
+// service, reached as startCompletion prepares it; any failure completes
+// nothing, silently.
+func completeFromTarget(f *Factory, complete func(ctx context.Context, svc api.Service, args []string, toComplete string) ([]cobra.Completion, error)) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		ctx, cancel := f.startCompletion(cmd)
 		defer cancel()
@@ -169,11 +176,11 @@ func completeNames(f *Factory, list func(context.Context, api.Service) ([]string
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		names, err := list(ctx, svc)
+		out, err := complete(ctx, svc, args, toComplete)
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		return filterNames(names, args, toComplete), cobra.ShellCompDirectiveNoFileComp
+		return out, cobra.ShellCompDirectiveNoFileComp
 	}
 }
 
