@@ -85,3 +85,12 @@ func takesValue(cmd *cobra.Command, before []string) bool {
 	}
 	return fl.NoOptDefVal == ""
 }
+
+// changedString is v when the flag name was given, nil when it was not:
+// the request field of an optional flag.
+func changedString(cmd *cobra.Command, name string, v *string) *string {
+	if cmd.Flags().Changed(name) {
+		return v
+	}
+	return nil
+}

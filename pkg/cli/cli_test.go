@@ -100,18 +100,23 @@ func TestTargetPrecedence(t *testing.T) {
 		{"two targets in the environment", map[string]string{"XDG_CONFIG_HOME": cfgHome, "APIKEYCTL_DB": envDB, "APIKEYCTL_URL": "http://x"}, nil, "", 2},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			args := append(append([]string{}, tt.args...), "whoami", "--field", "username")
-			code, _, stderr := run(t, false, "", tt.env, args...)
-			if code != tt.code {
-				t.Fatalf("exit %d, want %d; stderr: %s", code, tt.code, stderr)
-			}
-			if tt.created != "" {
-				if _, err := os.Stat(tt.created); err != nil {
-					t.Fatalf("%s was not used: %v", tt.created, err)
-				}
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { checkTargetUsed(t, tt.env, tt.args, tt.code, tt.created) })
+	}
+}
+
+// checkTargetUsed runs whoami with args in env, wants exit code, and, when
+// db is not "", wants that database file to have been opened (created).
+func checkTargetUsed(t *testing.T, env map[string]string, args []string, code int, db string) {
+	t.Helper()
+	args = append(append([]string{}, args...), "whoami", "--field", "username")
+	got, _, stderr := run(t, false, "", env, args...)
+	if got != code {
+		t.Fatalf("exit %d, want %d; stderr: %s", got, code, stderr)
+	}
+	if db != "" {
+		if _, err := os.Stat(db); err != nil {
+			t.Fatalf("%s was not used: %v", db, err)
+		}
 	}
 }
 

@@ -22,7 +22,12 @@ const completionTimeout = 3 * time.Second
 // shells are the shells apikeyctl writes completion scripts for.
 var shells = []string{"bash", "zsh", "fish", "powershell"}
 
+type completionOptions struct {
+	f *Factory
+}
+
 func newCompletionCmd(f *Factory) *cobra.Command {
+	opts := &completionOptions{f: f}
 	return &cobra.Command{
 		Use:   "completion bash|zsh|fish|powershell",
 		Short: "Print the shell completion script",
@@ -50,10 +55,12 @@ The release archives and packages carry these scripts ready-made.`,
   apikeyctl completion powershell > apikeyctl.ps1`,
 		ValidArgs: shells,
 		Args:      exactArgs(1, "a shell: bash, zsh, fish or powershell"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return WriteCompletion(cmd.Root(), args[0], f.IOStreams.Out)
-		},
+		RunE:      func(cmd *cobra.Command, args []string) error { return runCompletion(cmd, opts, args) },
 	}
+}
+
+func runCompletion(cmd *cobra.Command, opts *completionOptions, args []string) error {
+	return WriteCompletion(cmd.Root(), args[0], opts.f.IOStreams.Out)
 }
 
 // WriteCompletion writes the completion script of shell (bash, zsh, fish
@@ -93,16 +100,10 @@ func (f *Factory) startCompletion(cmd *cobra.Command) (context.Context, context.
 // names from the target; activeOnly leaves out invalidated and expired
 // keys. Any failure completes nothing, silently.
 func completeKeys(f *Factory, field string, activeOnly bool) cobra.CompletionFunc {
-	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		ctx, cancel := f.startCompletion(cmd)
-		defer cancel()
-		svc, err := f.Service(ctx)
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
+	return completeFromTarget(f, func(ctx context.Context, svc api.Service, args []string, toComplete string) ([]cobra.Completion, error) {
 		resp, err := svc.GetAPIKeys(ctx, &api.GetAPIKeysRequest{ActiveOnly: activeOnly})
 		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
+			return nil, err
 		}
 		now := time.Now()
 		if f.Now != nil {
@@ -127,8 +128,8 @@ func completeKeys(f *Factory, field string, activeOnly bool) cobra.CompletionFun
 		if field == "name" {
 			sort.Strings(out)
 		}
-		return out, cobra.ShellCompDirectiveNoFileComp
-	}
+		return out, nil
+	})
 }
 
 // completeKeyIDs completes key ids as positional arguments.
@@ -155,6 +156,19 @@ func completeRoles(f *Factory) cobra.CompletionFunc {
 // completeNames completes the names list asks the target for; nothing
 // when the target cannot be reached.
 func completeNames(f *Factory, list func(context.Context, api.Service) ([]string, error)) cobra.CompletionFunc {
+	return completeFromTarget(f, func(ctx context.Context, svc api.Service, args []string, toComplete string) ([]cobra.Completion, error) {
+		names, err := list(ctx, svc)
+		if err != nil {
+			return nil, err
+		}
+		return filterNames(names, args, toComplete), nil
+	})
+}
+
+// completeFromTarget completes with what complete makes of the target's
+// service, reached as startCompletion prepares it; any failure completes
+// nothing, silently.
+func completeFromTarget(f *Factory, complete func(ctx context.Context, svc api.Service, args []string, toComplete string) ([]cobra.Completion, error)) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		ctx, cancel := f.startCompletion(cmd)
 		defer cancel()
@@ -162,11 +176,11 @@ func completeNames(f *Factory, list func(context.Context, api.Service) ([]string
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		names, err := list(ctx, svc)
+		out, err := complete(ctx, svc, args, toComplete)
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		return filterNames(names, args, toComplete), cobra.ShellCompDirectiveNoFileComp
+		return out, cobra.ShellCompDirectiveNoFileComp
 	}
 }
 

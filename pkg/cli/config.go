@@ -48,8 +48,22 @@ type Config struct {
 	SecretSource string
 }
 
-// targetKeys are the settings that choose a target.
-var targetKeys = []string{"db", "socket", "url"}
+// targetSetting is a setting that chooses a target. Its flag is --key, its
+// environment variable envKey(key), its place in the config file inFile,
+// and its place in Config inConfig.
+type targetSetting struct {
+	key      string
+	inFile   func(*Context) string
+	inConfig func(*Config) *string
+}
+
+// targetSettings are the settings that choose a target, in the order a
+// layer's conflicting ones are reported.
+var targetSettings = []targetSetting{
+	{"db", func(c *Context) string { return c.DB }, func(c *Config) *string { return &c.DB }},
+	{"socket", func(c *Context) string { return c.Socket }, func(c *Config) *string { return &c.Socket }},
+	{"url", func(c *Context) string { return c.URL }, func(c *Config) *string { return &c.URL }},
+}
 
 // systemSocketPath is where the packaged, socket-activated apikeyd serves
 // (its systemd socket unit). apikeyctl falls back to it when the default
@@ -142,13 +156,13 @@ func (l *configLoader) env(k string) (string, bool) {
 
 // file is the file layer's target setting k, when set.
 func (l *configLoader) file(k string) (string, bool) {
-	switch k {
-	case "db":
-		return l.fileLayer.DB, l.fileLayer.DB != ""
-	case "socket":
-		return l.fileLayer.Socket, l.fileLayer.Socket != ""
+	for _, s := range targetSettings {
+		if s.key == k {
+			val := s.inFile(&l.fileLayer)
+			return val, val != ""
+		}
 	}
-	return l.fileLayer.URL, l.fileLayer.URL != ""
+	return "", false
 }
 
 // selectContext picks the file layer: the context named by --context, else
@@ -179,9 +193,9 @@ func (l *configLoader) selectContext(fc *FileConfig, path string) error {
 // else the default socket, and reports whether the file layer gave it.
 func (l *configLoader) resolveTarget(cfg *Config) (fromFile bool, err error) {
 	var set []string
-	for _, k := range targetKeys {
-		if _, ok := l.changed(k); ok {
-			set = append(set, "--"+k)
+	for _, s := range targetSettings {
+		if _, ok := l.changed(s.key); ok {
+			set = append(set, "--"+s.key)
 		}
 	}
 	if len(set) > 1 {
@@ -231,8 +245,8 @@ func (l *configLoader) resolveTarget(cfg *Config) (fromFile bool, err error) {
 // setTarget sets cfg's target from the layer named name, if it gives one;
 // a layer may give only one.
 func setTarget(cfg *Config, name string, get func(k string) (string, bool)) (found bool, err error) {
-	for _, k := range targetKeys {
-		val, ok := get(k)
+	for _, s := range targetSettings {
+		val, ok := get(s.key)
 		if !ok {
 			continue
 		}
@@ -241,14 +255,7 @@ func setTarget(cfg *Config, name string, get func(k string) (string, bool)) (fou
 		}
 		found = true
 		cfg.TargetSource = name
-		switch k {
-		case "db":
-			cfg.DB = val
-		case "socket":
-			cfg.Socket = val
-		case "url":
-			cfg.URL = val
-		}
+		*s.inConfig(cfg) = val
 	}
 	return found, nil
 }

@@ -129,15 +129,8 @@ contexts:
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			args := append(append([]string{}, tt.args...), "whoami", "--field", "username")
-			code, _, stderr := run(t, false, "", tt.env, args...)
-			if code != tt.code {
-				t.Fatalf("exit %d, want %d; stderr: %s", code, tt.code, stderr)
-			}
+			checkTargetUsed(t, tt.env, tt.args, tt.code, tt.used)
 			if tt.used != "" {
-				if _, err := os.Stat(tt.used); err != nil {
-					t.Fatalf("%s was not used: %v", tt.used, err)
-				}
 				if err := os.Remove(tt.used); err != nil {
 					t.Fatal(err)
 				}

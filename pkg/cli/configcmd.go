@@ -71,10 +71,7 @@ whose stdout is the secret (pass, op read, vault kv get -field, …).`,
   apikeyctl config set-context ci --url https://es.example.com:9200 --api-key-env CI_ES_API_KEY`,
 		Args:              exactArgs(1, "a context NAME"),
 		ValidArgsFunction: completeContexts(f),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.name = args[0]
-			return runSetContext(cmd, opts)
-		},
+		RunE:              func(cmd *cobra.Command, args []string) error { return runSetContext(cmd, opts, args) },
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&c.DB, "db", "", "target: an apikeyd database `file`")
@@ -92,12 +89,11 @@ whose stdout is the secret (pass, op read, vault kv get -field, …).`,
 
 type setContextOptions struct {
 	f     *Factory
-	name  string
 	given Context
 }
 
-func runSetContext(cmd *cobra.Command, opts *setContextOptions) error {
-	f, name := opts.f, opts.name
+func runSetContext(cmd *cobra.Command, opts *setContextOptions, args []string) error {
+	f, name := opts.f, args[0]
 	if err := checkContextName(name); err != nil {
 		return err
 	}
@@ -141,8 +137,8 @@ func mergeContext(old, given Context, fl *pflag.FlagSet) (Context, error) {
 		}
 	}
 	var targets int
-	for _, k := range targetKeys {
-		if fl.Changed(k) {
+	for _, s := range targetSettings {
+		if fl.Changed(s.key) {
 			targets++
 		}
 	}
@@ -180,6 +176,7 @@ func mergeContext(old, given Context, fl *pflag.FlagSet) (Context, error) {
 }
 
 func newUseContextCmd(f *Factory) *cobra.Command {
+	opts := &contextNameOptions{f: f}
 	return &cobra.Command{
 		Use:   "use-context NAME",
 		Short: "Make a context the current one",
@@ -187,36 +184,35 @@ func newUseContextCmd(f *Factory) *cobra.Command {
   apikeyctl config use-context local`,
 		Args:              exactArgs(1, "a context NAME"),
 		ValidArgsFunction: completeContexts(f),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return runUseContext(&contextNameOptions{f: f, name: args[0]})
-		},
+		RunE:              func(_ *cobra.Command, args []string) error { return runUseContext(opts, args) },
 	}
 }
 
 // contextNameOptions are the options of the commands that take a context
 // NAME and nothing else.
 type contextNameOptions struct {
-	f    *Factory
-	name string
+	f *Factory
 }
 
-func runUseContext(opts *contextNameOptions) error {
+func runUseContext(opts *contextNameOptions, args []string) error {
+	name := args[0]
 	path, fc, err := opts.f.loadFile()
 	if err != nil {
 		return err
 	}
-	if _, ok := fc.Contexts[opts.name]; !ok {
-		return &NotFoundError{Msg: fmt.Sprintf("no context named %q in %s; see 'apikeyctl config get-contexts'", opts.name, path)}
+	if _, ok := fc.Contexts[name]; !ok {
+		return &NotFoundError{Msg: fmt.Sprintf("no context named %q in %s; see 'apikeyctl config get-contexts'", name, path)}
 	}
-	fc.CurrentContext = opts.name
+	fc.CurrentContext = name
 	if err := writeConfigFile(path, fc); err != nil {
 		return err
 	}
-	fmt.Fprintf(opts.f.IOStreams.ErrOut, "Switched to context %q.\n", opts.name)
+	fmt.Fprintf(opts.f.IOStreams.ErrOut, "Switched to context %q.\n", name)
 	return nil
 }
 
 func newDeleteContextCmd(f *Factory) *cobra.Command {
+	opts := &contextNameOptions{f: f}
 	return &cobra.Command{
 		Use:   "delete-context NAME",
 		Short: "Delete a context",
@@ -224,29 +220,28 @@ func newDeleteContextCmd(f *Factory) *cobra.Command {
   apikeyctl config delete-context scratch`,
 		Args:              exactArgs(1, "a context NAME"),
 		ValidArgsFunction: completeContexts(f),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return runDeleteContext(&contextNameOptions{f: f, name: args[0]})
-		},
+		RunE:              func(_ *cobra.Command, args []string) error { return runDeleteContext(opts, args) },
 	}
 }
 
-func runDeleteContext(opts *contextNameOptions) error {
+func runDeleteContext(opts *contextNameOptions, args []string) error {
+	name := args[0]
 	path, fc, err := opts.f.loadFile()
 	if err != nil {
 		return err
 	}
-	if _, ok := fc.Contexts[opts.name]; !ok {
-		return &NotFoundError{Msg: fmt.Sprintf("no context named %q in %s", opts.name, path)}
+	if _, ok := fc.Contexts[name]; !ok {
+		return &NotFoundError{Msg: fmt.Sprintf("no context named %q in %s", name, path)}
 	}
-	delete(fc.Contexts, opts.name)
-	if fc.CurrentContext == opts.name {
+	delete(fc.Contexts, name)
+	if fc.CurrentContext == name {
 		fc.CurrentContext = ""
-		fmt.Fprintf(opts.f.IOStreams.ErrOut, "%q was the current context; now none is.\n", opts.name)
+		fmt.Fprintf(opts.f.IOStreams.ErrOut, "%q was the current context; now none is.\n", name)
 	}
 	if err := writeConfigFile(path, fc); err != nil {
 		return err
 	}
-	fmt.Fprintf(opts.f.IOStreams.ErrOut, "Deleted context %q.\n", opts.name)
+	fmt.Fprintf(opts.f.IOStreams.ErrOut, "Deleted context %q.\n", name)
 	return nil
 }
 
@@ -268,29 +263,24 @@ current one marked with *; on a pipe as JSON, one object per context.`,
   apikeyctl config get-contexts
   apikeyctl config get-contexts --field name`,
 		ValidArgsFunction: completeContexts(f),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.names = args
-			return runGetContexts(opts)
-		},
+		RunE:              func(_ *cobra.Command, args []string) error { return runGetContexts(opts, args) },
 	}
 	opts.out.register(cmd)
 	return cmd
 }
 
 type getContextsOptions struct {
-	f     *Factory
-	out   outputFlags
-	names []string
+	f   *Factory
+	out outputFlags
 }
 
-func runGetContexts(opts *getContextsOptions) error {
+func runGetContexts(opts *getContextsOptions, names []string) error {
 	f := opts.f
 	path, fc, err := f.loadFile()
 	if err != nil {
 		return err
 	}
 	current := currentContextName(f, fc)
-	names := opts.names
 	if len(names) == 0 {
 		for name := range fc.Contexts {
 			names = append(names, name)
@@ -378,6 +368,7 @@ func currentContextName(f *Factory, fc *FileConfig) string {
 }
 
 func newCurrentContextCmd(f *Factory) *cobra.Command {
+	opts := &currentContextOptions{f: f}
 	return &cobra.Command{
 		Use:   "current-context",
 		Short: "Print the name of the context in use",
@@ -387,11 +378,16 @@ else the config file's current-context. Exits 3 when there is none.`,
   apikeyctl config use-context local
   apikeyctl config current-context`,
 		Args: noArgs,
-		RunE: func(*cobra.Command, []string) error { return runCurrentContext(f) },
+		RunE: func(*cobra.Command, []string) error { return runCurrentContext(opts) },
 	}
 }
 
-func runCurrentContext(f *Factory) error {
+type currentContextOptions struct {
+	f *Factory
+}
+
+func runCurrentContext(opts *currentContextOptions) error {
+	f := opts.f
 	path, fc, err := f.loadFile()
 	if err != nil {
 		return err

@@ -53,10 +53,7 @@ func runCreate(cmd *cobra.Command, opts *createOptions) error {
 	if !cmd.Flags().Changed("name") {
 		return usageErrorf("--name is required: the name of the new key")
 	}
-	req := &api.CreateAPIKeyRequest{Name: &opts.name}
-	if cmd.Flags().Changed("expiration") {
-		req.Expiration = &opts.expiration
-	}
+	req := &api.CreateAPIKeyRequest{Name: &opts.name, Expiration: changedString(cmd, "expiration", &opts.expiration)}
 	md, err := parseMetadata(opts.metadata, opts.metadataJSON)
 	if err != nil {
 		return err

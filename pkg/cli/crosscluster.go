@@ -70,33 +70,24 @@ type crossClusterCreateOptions struct {
 	out        outputFlags
 	access     accessFlags
 	name       string
-	expiration *string
+	expiration string
 	metadata   []string
 	mdJSON     string
 }
 
 func newCrossClusterCreateCmd(f *Factory) *cobra.Command {
 	opts := &crossClusterCreateOptions{f: f}
-	var expiration string
 	cmd := &cobra.Command{
 		Use:   "create --name NAME (--search PATTERNS | --replication PATTERNS | --access-json FILE)",
 		Short: "Create a cross-cluster API key",
 		Example: `  apikeyctl cross-cluster create --name eu-west --search 'logs-*,metrics-*' --replication 'archive-*'
   apikeyctl cross-cluster create --name dls --access-json access.json --field encoded`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !cmd.Flags().Changed("name") {
-				return usageErrorf("--name is required: the name of the new key")
-			}
-			if cmd.Flags().Changed("expiration") {
-				opts.expiration = &expiration
-			}
-			return runCrossClusterCreate(cmd, opts)
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runCrossClusterCreate(cmd, opts) },
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.name, "name", "", "name of the key (required)")
-	fl.StringVar(&expiration, "expiration", "", "lifetime, e.g. 90d (default: never expires)")
+	fl.StringVar(&opts.expiration, "expiration", "", "lifetime, e.g. 90d (default: never expires)")
 	fl.StringArrayVar(&opts.metadata, "metadata", nil, "metadata `key=value` (repeatable)")
 	fl.StringVar(&opts.mdJSON, "metadata-json", "", "metadata as a JSON `object`")
 	opts.access.register(cmd)
@@ -105,6 +96,9 @@ func newCrossClusterCreateCmd(f *Factory) *cobra.Command {
 }
 
 func runCrossClusterCreate(cmd *cobra.Command, opts *crossClusterCreateOptions) error {
+	if !cmd.Flags().Changed("name") {
+		return usageErrorf("--name is required: the name of the new key")
+	}
 	a, err := opts.access.build(opts.f)
 	if err != nil {
 		return err
@@ -112,7 +106,7 @@ func runCrossClusterCreate(cmd *cobra.Command, opts *crossClusterCreateOptions) 
 	if a == nil {
 		return usageErrorf("give the access with --search, --replication or --access-json")
 	}
-	req := &api.CreateCrossClusterAPIKeyRequest{Name: &opts.name, Access: a, Expiration: opts.expiration}
+	req := &api.CreateCrossClusterAPIKeyRequest{Name: &opts.name, Access: a, Expiration: changedString(cmd, "expiration", &opts.expiration)}
 	if req.Metadata, err = parseMetadata(opts.metadata, opts.mdJSON); err != nil {
 		return err
 	}
@@ -131,8 +125,7 @@ type crossClusterUpdateOptions struct {
 	f             *Factory
 	out           outputFlags
 	access        accessFlags
-	id            string
-	expiration    *string
+	expiration    string
 	metadata      []string
 	mdJSON        string
 	clearMetadata bool
@@ -140,23 +133,16 @@ type crossClusterUpdateOptions struct {
 
 func newCrossClusterUpdateCmd(f *Factory) *cobra.Command {
 	opts := &crossClusterUpdateOptions{f: f}
-	var expiration string
 	cmd := &cobra.Command{
 		Use:   "update ID",
 		Short: "Update a cross-cluster API key",
 		Example: `  CC_ID=$(apikeyctl cross-cluster create --name eu-west --search 'logs-*' --field id)
   apikeyctl cross-cluster update "$CC_ID" --search 'logs-*,metrics-*' --metadata owner=team-b`,
 		Args: exactArgs(1, "the ID of the key"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.id = args[0]
-			if cmd.Flags().Changed("expiration") {
-				opts.expiration = &expiration
-			}
-			return runCrossClusterUpdate(cmd, opts)
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runCrossClusterUpdate(cmd, opts, args) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&expiration, "expiration", "", "expire this long from now, e.g. 90d")
+	fl.StringVar(&opts.expiration, "expiration", "", "expire this long from now, e.g. 90d")
 	fl.StringArrayVar(&opts.metadata, "metadata", nil, "replace the metadata with these `key=value` pairs")
 	fl.StringVar(&opts.mdJSON, "metadata-json", "", "replace the metadata with this JSON `object`")
 	fl.BoolVar(&opts.clearMetadata, "clear-metadata", false, "remove all metadata")
@@ -165,12 +151,12 @@ func newCrossClusterUpdateCmd(f *Factory) *cobra.Command {
 	return cmd
 }
 
-func runCrossClusterUpdate(cmd *cobra.Command, opts *crossClusterUpdateOptions) error {
+func runCrossClusterUpdate(cmd *cobra.Command, opts *crossClusterUpdateOptions, args []string) error {
 	a, err := opts.access.build(opts.f)
 	if err != nil {
 		return err
 	}
-	req := &api.UpdateCrossClusterAPIKeyRequest{ID: opts.id, Access: a, Expiration: opts.expiration}
+	req := &api.UpdateCrossClusterAPIKeyRequest{ID: args[0], Access: a, Expiration: changedString(cmd, "expiration", &opts.expiration)}
 	if req.Metadata, err = parseMetadata(opts.metadata, opts.mdJSON); err != nil {
 		return err
 	}

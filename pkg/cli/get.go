@@ -33,15 +33,7 @@ pipe, the API's JSON.`,
 			}
 			return nil
 		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 1 {
-				if opts.req.ID != "" && opts.req.ID != args[0] {
-					return usageErrorf("give the id either as an argument or with --id, not both")
-				}
-				opts.req.ID = args[0]
-			}
-			return runGet(cmd, opts)
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runGet(cmd, opts, args) },
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.req.ID, "id", "", "the key with this id")
@@ -59,7 +51,13 @@ pipe, the API's JSON.`,
 	return cmd
 }
 
-func runGet(cmd *cobra.Command, opts *getOptions) error {
+func runGet(cmd *cobra.Command, opts *getOptions, args []string) error {
+	if len(args) == 1 {
+		if opts.req.ID != "" && opts.req.ID != args[0] {
+			return usageErrorf("give the id either as an argument or with --id, not both")
+		}
+		opts.req.ID = args[0]
+	}
 	svc, err := opts.f.Service(cmd.Context())
 	if err != nil {
 		return err

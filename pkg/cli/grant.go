@@ -124,10 +124,7 @@ func runGrant(cmd *cobra.Command, opts *grantOptions) error {
 		}
 		return opts.out.print(opts.f, resp)
 	}
-	key := &api.CreateAPIKeyRequest{Name: &opts.create.name}
-	if cmd.Flags().Changed("expiration") {
-		key.Expiration = &opts.create.expiration
-	}
+	key := &api.CreateAPIKeyRequest{Name: &opts.create.name, Expiration: changedString(cmd, "expiration", &opts.create.expiration)}
 	if key.Metadata, err = parseMetadata(opts.create.metadata, opts.create.metadataJSON); err != nil {
 		return err
 	}

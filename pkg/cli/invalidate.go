@@ -29,10 +29,7 @@ invalidated, or refused: see the error details).`,
 		Example: `  apikeyctl invalidate 7Q2eJ5gBc8uQ3hY1Zk9w
   apikeyctl invalidate --name 'ci-*' --owner
   apikeyctl get --name 'tmp-*' --field id | xargs apikeyctl invalidate`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.req.IDs = append(opts.req.IDs, args...)
-			return runInvalidate(cmd, opts)
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runInvalidate(cmd, opts, args) },
 	}
 	fl := cmd.Flags()
 	fl.StringArrayVar(&opts.req.IDs, "id", nil, "invalidate the key with this `id` (repeatable)")
@@ -47,7 +44,8 @@ invalidated, or refused: see the error details).`,
 	return cmd
 }
 
-func runInvalidate(cmd *cobra.Command, opts *invalidateOptions) error {
+func runInvalidate(cmd *cobra.Command, opts *invalidateOptions, args []string) error {
+	opts.req.IDs = append(opts.req.IDs, args...)
 	svc, err := opts.f.Service(cmd.Context())
 	if err != nil {
 		return err

@@ -70,7 +70,6 @@ func runHasPrivileges(cmd *cobra.Command, opts *hasPrivilegesOptions) error {
 type clearCacheOptions struct {
 	f   *Factory
 	out outputFlags
-	ids []string
 }
 
 func newClearCacheCmd(f *Factory) *cobra.Command {
@@ -82,21 +81,18 @@ func newClearCacheCmd(f *Factory) *cobra.Command {
 authentication cache, as the Clear API key cache API does. Needs
 manage_security.`,
 		Example: "  apikeyctl clear-cache\n  apikeyctl clear-cache 7Q2eJ5gBc8uQ3hY1Zk9w",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.ids = args
-			return runClearCache(cmd, opts)
-		},
+		RunE:    func(cmd *cobra.Command, args []string) error { return runClearCache(cmd, opts, args) },
 	}
 	opts.out.register(cmd)
 	return cmd
 }
 
-func runClearCache(cmd *cobra.Command, opts *clearCacheOptions) error {
+func runClearCache(cmd *cobra.Command, opts *clearCacheOptions, ids []string) error {
 	svc, err := opts.f.Service(cmd.Context())
 	if err != nil {
 		return err
 	}
-	resp, err := svc.ClearAPIKeyCache(cmd.Context(), opts.ids)
+	resp, err := svc.ClearAPIKeyCache(cmd.Context(), ids)
 	if err != nil {
 		return err
 	}

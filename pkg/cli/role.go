@@ -25,7 +25,6 @@ func newRoleCmd(f *Factory) *cobra.Command {
 type rolePutOptions struct {
 	f       *Factory
 	out     outputFlags
-	name    string
 	file    string
 	cluster []string
 }
@@ -38,10 +37,7 @@ func newRolePutCmd(f *Factory) *cobra.Command {
 		Example: `  apikeyctl role put key_admin --cluster manage_own_api_key
   apikeyctl role put reader --file reader-role.json`,
 		Args: exactArgs(1, "a role NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.name = args[0]
-			return runRolePut(cmd, opts)
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runRolePut(cmd, opts, args) },
 	}
 	cmd.Flags().StringVar(&opts.file, "file", "", "role descriptor JSON from `FILE` (- for stdin)")
 	cmd.Flags().StringSliceVar(&opts.cluster, "cluster", nil, "comma-separated cluster `privileges`")
@@ -49,8 +45,9 @@ func newRolePutCmd(f *Factory) *cobra.Command {
 	return cmd
 }
 
-func runRolePut(cmd *cobra.Command, opts *rolePutOptions) error {
-	req := &api.PutRoleRequest{Name: opts.name}
+func runRolePut(cmd *cobra.Command, opts *rolePutOptions, args []string) error {
+	name := args[0]
+	req := &api.PutRoleRequest{Name: name}
 	switch {
 	case opts.file != "" && len(opts.cluster) > 0:
 		return usageErrorf("give the role either as --file or with --cluster, not both")
@@ -59,7 +56,7 @@ func runRolePut(cmd *cobra.Command, opts *rolePutOptions) error {
 		if err != nil {
 			return err
 		}
-		parsed, err := api.DecodeRoleRequest(opts.name, data)
+		parsed, err := api.DecodeRoleRequest(name, data)
 		if err != nil {
 			return usageErrorf("--file %s: %v", opts.file, err)
 		}
@@ -81,9 +78,8 @@ func runRolePut(cmd *cobra.Command, opts *rolePutOptions) error {
 }
 
 type roleGetOptions struct {
-	f     *Factory
-	out   outputFlags
-	names []string
+	f   *Factory
+	out outputFlags
 }
 
 func newRoleGetCmd(f *Factory) *cobra.Command {
@@ -92,31 +88,27 @@ func newRoleGetCmd(f *Factory) *cobra.Command {
 		Use:     "get [NAME...]",
 		Short:   "Show roles",
 		Example: "  apikeyctl role get\n  apikeyctl role get superuser -o json",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.names = args
-			return runRoleGet(cmd, opts)
-		},
+		RunE:    func(cmd *cobra.Command, args []string) error { return runRoleGet(cmd, opts, args) },
 	}
 	opts.out.register(cmd)
 	return cmd
 }
 
-func runRoleGet(cmd *cobra.Command, opts *roleGetOptions) error {
+func runRoleGet(cmd *cobra.Command, opts *roleGetOptions, names []string) error {
 	svc, err := opts.f.Service(cmd.Context())
 	if err != nil {
 		return err
 	}
-	resp, err := svc.GetRoles(cmd.Context(), opts.names)
+	resp, err := svc.GetRoles(cmd.Context(), names)
 	if err != nil {
 		return err
 	}
-	return opts.out.printFound(opts.f, resp, len(opts.names) == 0 || len(resp) > 0, fmt.Sprintf("no role named %v", opts.names))
+	return opts.out.printFound(opts.f, resp, len(names) == 0 || len(resp) > 0, fmt.Sprintf("no role named %v", names))
 }
 
 type roleDeleteOptions struct {
-	f    *Factory
-	out  outputFlags
-	name string
+	f   *Factory
+	out outputFlags
 }
 
 func newRoleDeleteCmd(f *Factory) *cobra.Command {
@@ -126,23 +118,21 @@ func newRoleDeleteCmd(f *Factory) *cobra.Command {
 		Short:   "Delete a role",
 		Example: "  apikeyctl role delete key_admin",
 		Args:    exactArgs(1, "a role NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.name = args[0]
-			return runRoleDelete(cmd, opts)
-		},
+		RunE:    func(cmd *cobra.Command, args []string) error { return runRoleDelete(cmd, opts, args) },
 	}
 	opts.out.register(cmd)
 	return cmd
 }
 
-func runRoleDelete(cmd *cobra.Command, opts *roleDeleteOptions) error {
+func runRoleDelete(cmd *cobra.Command, opts *roleDeleteOptions, args []string) error {
+	name := args[0]
 	svc, err := opts.f.Service(cmd.Context())
 	if err != nil {
 		return err
 	}
-	resp, err := svc.DeleteRole(cmd.Context(), opts.name)
+	resp, err := svc.DeleteRole(cmd.Context(), name)
 	if err != nil {
 		return err
 	}
-	return opts.out.printFound(opts.f, resp, resp.Found, fmt.Sprintf("no role named %s", opts.name))
+	return opts.out.printFound(opts.f, resp, resp.Found, fmt.Sprintf("no role named %s", name))
 }

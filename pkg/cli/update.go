@@ -62,18 +62,13 @@ func (c *changeFlags) build(f *Factory, cmd *cobra.Command) (api.RoleDescriptors
 			return nil, nil, nil, usageErrorf("--role-descriptors %s: %v", c.roleDescriptors, err)
 		}
 	}
-	var exp *string
-	if cmd.Flags().Changed("expiration") {
-		exp = &c.expiration
-	}
-	return rds, md, exp, nil
+	return rds, md, changedString(cmd, "expiration", &c.expiration), nil
 }
 
 type updateOptions struct {
 	f   *Factory
 	out outputFlags
 	chg changeFlags
-	id  string
 }
 
 func newUpdateCmd(f *Factory) *cobra.Command {
@@ -89,17 +84,14 @@ API key), may update a key.`,
 		Example: `  apikeyctl update 7Q2eJ5gBc8uQ3hY1Zk9w --metadata env=prod --expiration 30d
   apikeyctl update 7Q2eJ5gBc8uQ3hY1Zk9w --clear-role-descriptors`,
 		Args: exactArgs(1, "the ID of the key"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.id = args[0]
-			return runUpdate(cmd, opts)
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runUpdate(cmd, opts, args) },
 	}
 	opts.chg.register(cmd)
 	opts.out.register(cmd)
 	return cmd
 }
 
-func runUpdate(cmd *cobra.Command, opts *updateOptions) error {
+func runUpdate(cmd *cobra.Command, opts *updateOptions, args []string) error {
 	rds, md, exp, err := opts.chg.build(opts.f, cmd)
 	if err != nil {
 		return err
@@ -108,7 +100,7 @@ func runUpdate(cmd *cobra.Command, opts *updateOptions) error {
 	if err != nil {
 		return err
 	}
-	resp, err := svc.UpdateAPIKey(cmd.Context(), &api.UpdateAPIKeyRequest{ID: opts.id, RoleDescriptors: rds, Metadata: md, Expiration: exp})
+	resp, err := svc.UpdateAPIKey(cmd.Context(), &api.UpdateAPIKeyRequest{ID: args[0], RoleDescriptors: rds, Metadata: md, Expiration: exp})
 	if err != nil {
 		return err
 	}
@@ -119,7 +111,6 @@ type bulkUpdateOptions struct {
 	f       *Factory
 	out     outputFlags
 	chg     changeFlags
-	args    []string
 	ids     []string
 	idsFile string
 }
@@ -137,10 +128,7 @@ Keys that cannot be updated (unknown, not yours, expired, invalidated) do
 not stop the others: they are listed on stderr and apikeyctl exits 6.`,
 		Example: `  apikeyctl get --name 'ci-*' --active-only --field id | apikeyctl bulk-update --metadata rotated=2026-11
   apikeyctl bulk-update --ids-file ids.txt --expiration 7d`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.args = args
-			return runBulkUpdate(cmd, opts)
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runBulkUpdate(cmd, opts, args) },
 	}
 	cmd.Flags().StringArrayVar(&opts.ids, "id", nil, "a key `id` to update (repeatable)")
 	cmd.Flags().StringVar(&opts.idsFile, "ids-file", "", "read key ids from this `file`, one per line (- for stdin)")
@@ -151,8 +139,8 @@ not stop the others: they are listed on stderr and apikeyctl exits 6.`,
 
 // bulkUpdateIDs are the ids to update: the arguments and --id, then
 // --ids-file, or stdin when none was given and stdin is not a terminal.
-func bulkUpdateIDs(opts *bulkUpdateOptions) ([]string, error) {
-	all := append(append([]string{}, opts.args...), opts.ids...)
+func bulkUpdateIDs(opts *bulkUpdateOptions, args []string) ([]string, error) {
+	all := append(append([]string{}, args...), opts.ids...)
 	if opts.idsFile != "" {
 		fromFile, err := readIDs(opts.f, opts.idsFile)
 		if err != nil {
@@ -172,8 +160,8 @@ func bulkUpdateIDs(opts *bulkUpdateOptions) ([]string, error) {
 	return all, nil
 }
 
-func runBulkUpdate(cmd *cobra.Command, opts *bulkUpdateOptions) error {
-	ids, err := bulkUpdateIDs(opts)
+func runBulkUpdate(cmd *cobra.Command, opts *bulkUpdateOptions, args []string) error {
+	ids, err := bulkUpdateIDs(opts, args)
 	if err != nil {
 		return err
 	}

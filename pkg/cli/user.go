@@ -67,16 +67,7 @@ func newUserAddCmd(f *Factory) *cobra.Command {
   # for twice without echo
   printf '%s\n' "$ALICE_PASSWORD" | apikeyctl user add alice --roles superuser --full-name "Alice Doe" --new-password-stdin`,
 		Args: exactArgs(1, "a USERNAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.req.Username = args[0]
-			if cmd.Flags().Changed("full-name") {
-				opts.req.FullName = &opts.fullName
-			}
-			if cmd.Flags().Changed("email") {
-				opts.req.Email = &opts.email
-			}
-			return runUserAdd(cmd, opts)
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runUserAdd(cmd, opts, args) },
 	}
 	fl := cmd.Flags()
 	fl.StringSliceVar(&opts.req.Roles, "roles", nil, "comma-separated `roles` of the user")
@@ -88,8 +79,11 @@ func newUserAddCmd(f *Factory) *cobra.Command {
 	return cmd
 }
 
-func runUserAdd(cmd *cobra.Command, opts *userAddOptions) error {
+func runUserAdd(cmd *cobra.Command, opts *userAddOptions, args []string) error {
 	req := &opts.req
+	req.Username = args[0]
+	req.FullName = changedString(cmd, "full-name", &opts.fullName)
+	req.Email = changedString(cmd, "email", &opts.email)
 	if opts.disabled {
 		enabled := false
 		req.Enabled = &enabled
@@ -114,9 +108,8 @@ func runUserAdd(cmd *cobra.Command, opts *userAddOptions) error {
 }
 
 type userGetOptions struct {
-	f     *Factory
-	out   outputFlags
-	names []string
+	f   *Factory
+	out outputFlags
 }
 
 func newUserGetCmd(f *Factory) *cobra.Command {
@@ -125,31 +118,27 @@ func newUserGetCmd(f *Factory) *cobra.Command {
 		Use:     "get [USERNAME...]",
 		Short:   "Show native users",
 		Example: "  apikeyctl user get\n  apikeyctl user get alice -o json",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.names = args
-			return runUserGet(cmd, opts)
-		},
+		RunE:    func(cmd *cobra.Command, args []string) error { return runUserGet(cmd, opts, args) },
 	}
 	opts.out.register(cmd)
 	return cmd
 }
 
-func runUserGet(cmd *cobra.Command, opts *userGetOptions) error {
+func runUserGet(cmd *cobra.Command, opts *userGetOptions, names []string) error {
 	svc, err := opts.f.Service(cmd.Context())
 	if err != nil {
 		return err
 	}
-	resp, err := svc.GetUsers(cmd.Context(), opts.names)
+	resp, err := svc.GetUsers(cmd.Context(), names)
 	if err != nil {
 		return err
 	}
-	return opts.out.printFound(opts.f, resp, len(opts.names) == 0 || len(resp) > 0, fmt.Sprintf("no user named %v", opts.names))
+	return opts.out.printFound(opts.f, resp, len(names) == 0 || len(resp) > 0, fmt.Sprintf("no user named %v", names))
 }
 
 type userDeleteOptions struct {
-	f        *Factory
-	out      outputFlags
-	username string
+	f   *Factory
+	out outputFlags
 }
 
 func newUserDeleteCmd(f *Factory) *cobra.Command {
@@ -159,30 +148,27 @@ func newUserDeleteCmd(f *Factory) *cobra.Command {
 		Short:   "Delete a native user",
 		Example: "  apikeyctl user delete alice",
 		Args:    exactArgs(1, "a USERNAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.username = args[0]
-			return runUserDelete(cmd, opts)
-		},
+		RunE:    func(cmd *cobra.Command, args []string) error { return runUserDelete(cmd, opts, args) },
 	}
 	opts.out.register(cmd)
 	return cmd
 }
 
-func runUserDelete(cmd *cobra.Command, opts *userDeleteOptions) error {
+func runUserDelete(cmd *cobra.Command, opts *userDeleteOptions, args []string) error {
+	username := args[0]
 	svc, err := opts.f.Service(cmd.Context())
 	if err != nil {
 		return err
 	}
-	resp, err := svc.DeleteUser(cmd.Context(), opts.username)
+	resp, err := svc.DeleteUser(cmd.Context(), username)
 	if err != nil {
 		return err
 	}
-	return opts.out.printFound(opts.f, resp, resp.Found, fmt.Sprintf("no user named %s", opts.username))
+	return opts.out.printFound(opts.f, resp, resp.Found, fmt.Sprintf("no user named %s", username))
 }
 
 type userPasswdOptions struct {
 	f         *Factory
-	username  string
 	fromStdin bool
 }
 
@@ -193,17 +179,15 @@ func newUserPasswdCmd(f *Factory) *cobra.Command {
 		Short:   "Change a native user's password",
 		Example: "  printf '%s\\n' \"$NEW_PASSWORD\" | apikeyctl user passwd ci-bot --new-password-stdin",
 		Args:    exactArgs(1, "a USERNAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.username = args[0]
-			return runUserPasswd(cmd, opts)
-		},
+		RunE:    func(cmd *cobra.Command, args []string) error { return runUserPasswd(cmd, opts, args) },
 	}
 	cmd.Flags().BoolVar(&opts.fromStdin, "new-password-stdin", false, "read the new password from the first line of stdin")
 	return cmd
 }
 
-func runUserPasswd(cmd *cobra.Command, opts *userPasswdOptions) error {
-	pw, err := newPassword(opts.f, opts.fromStdin, opts.username)
+func runUserPasswd(cmd *cobra.Command, opts *userPasswdOptions, args []string) error {
+	username := args[0]
+	pw, err := newPassword(opts.f, opts.fromStdin, username)
 	if err != nil {
 		return err
 	}
@@ -211,9 +195,9 @@ func runUserPasswd(cmd *cobra.Command, opts *userPasswdOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := svc.ChangePassword(cmd.Context(), &api.ChangePasswordRequest{Username: opts.username, Password: &pw}); err != nil {
+	if err := svc.ChangePassword(cmd.Context(), &api.ChangePasswordRequest{Username: username, Password: &pw}); err != nil {
 		return err
 	}
-	fmt.Fprintf(opts.f.IOStreams.ErrOut, "Password of %s changed.\n", opts.username)
+	fmt.Fprintf(opts.f.IOStreams.ErrOut, "Password of %s changed.\n", username)
 	return nil
 }
