@@ -6,6 +6,11 @@ import (
 	"fmt"
 )
 
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface {
+	Scan(dest ...any) error
+}
+
 // queryAll runs query and reads every row of its result with scan. Errors
 // are wrapped with op, the operation's name.
 func queryAll[T any](ctx context.Context, q querier, op string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
