@@ -90,17 +90,25 @@ func TestOfficialGoClient(t *testing.T) {
 	wantStatus(t, err, 401, "security_exception")
 }
 
+// openTempDB opens a SQLite store in a temporary directory, closed when
+// the test ends.
+func openTempDB(t testing.TB) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), t.TempDir()+"/keys.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 // newWireServer serves apikeyd's HTTP stack over a real SQLite store in
 // a temporary directory, with the superuser elastic (password
 // "wire-password"), and returns the service and the server's URL.
 func newWireServer(t *testing.T) (*keyservice.Service, string) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, t.TempDir()+"/keys.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openTempDB(t)
 	svc, err := keyservice.New(db, keyservice.Options{PasswordHashing: "bcrypt4"})
 	if err != nil {
 		t.Fatal(err)
