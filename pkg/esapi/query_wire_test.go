@@ -23,12 +23,9 @@ func TestOfficialGoClientQuery(t *testing.T) {
 	fx := newQueryFixture(t)
 	srv := httptest.NewServer(fx.handler)
 	defer srv.Close()
-	es, err := elasticsearch.NewTypedClient(elasticsearch.Config{
+	es := newTypedClient(t, elasticsearch.Config{
 		Addresses: []string{srv.URL}, Username: "elastic", Password: elasticPassword,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := t.Context()
 	str := func(s string) *string { return &s }
 
