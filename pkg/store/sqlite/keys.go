@@ -143,7 +143,7 @@ func prefixEnd(prefix string) (string, bool) {
 // InsertAPIKey stores a new key with Version 1; a duplicate id is
 // store.ErrConflict. It sets k.Version to 1.
 func (w *writer) InsertAPIKey(ctx context.Context, k *store.APIKey) error {
-	err := w.insertNew(ctx, "api key", k.ID, "duplicate id", `
+	return w.insertNew(ctx, "api key", k.ID, "duplicate id", &k.Version, `
 		INSERT INTO api_keys (`+keyColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
 		ON CONFLICT (id) DO NOTHING`,
@@ -151,18 +151,13 @@ func (w *writer) InsertAPIKey(ctx context.Context, k *store.APIKey) error {
 		jsonArg(k.RoleDescriptors), jsonArg(k.LimitedBy), jsonArg(k.Metadata),
 		k.Creator.Principal, k.Creator.FullName, k.Creator.Email, jsonArg(k.Creator.Metadata),
 		k.Creator.Realm, k.Creator.RealmType)
-	if err != nil {
-		return err
-	}
-	k.Version = 1
-	return nil
 }
 
 // UpdateAPIKey replaces the mutable fields of k when the stored version
 // equals k.Version, and sets k.Version to the new version.
 // store.ErrNotFound or store.ErrConflict otherwise.
 func (w *writer) UpdateAPIKey(ctx context.Context, k *store.APIKey) error {
-	version, err := w.updateVersioned(ctx, "api key", "api_keys", k.ID, k.Version, `
+	return w.updateVersioned(ctx, "api key", "api_keys", k.ID, &k.Version, `
 		UPDATE api_keys SET
 			expiration = ?, invalidated = ?, invalidation = ?,
 			role_descriptors = ?, limited_by = ?, metadata = ?,
@@ -175,11 +170,6 @@ func (w *writer) UpdateAPIKey(ctx context.Context, k *store.APIKey) error {
 		k.Creator.Principal, k.Creator.FullName, k.Creator.Email, jsonArg(k.Creator.Metadata),
 		k.Creator.Realm, k.Creator.RealmType,
 		k.ID, k.Version)
-	if err != nil {
-		return err
-	}
-	k.Version = version
-	return nil
 }
 
 // InvalidateAPIKeys marks the listed keys that are not yet invalidated as

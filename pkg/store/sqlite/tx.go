@@ -59,9 +59,10 @@ func (w *writer) deleteOne(ctx context.Context, query string, args ...any) error
 	return nil
 }
 
-// insertNew runs an INSERT ... ON CONFLICT DO NOTHING of the record id and
-// reports a row it did not insert as store.ErrConflict (dup says why).
-func (w *writer) insertNew(ctx context.Context, what, id, dup, query string, args ...any) error {
+// insertNew runs an INSERT ... ON CONFLICT DO NOTHING of the record id,
+// then sets *version to 1, the version of a new record. A row it did not
+// insert is store.ErrConflict (dup says why).
+func (w *writer) insertNew(ctx context.Context, what, id, dup string, version *int64, query string, args ...any) error {
 	res, err := w.tx.ExecContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("insert %s %q: %w", what, id, err)
@@ -73,28 +74,31 @@ func (w *writer) insertNew(ctx context.Context, what, id, dup, query string, arg
 	if n == 0 {
 		return fmt.Errorf("insert %s %q: %s: %w", what, id, dup, store.ErrConflict)
 	}
+	*version = 1
 	return nil
 }
 
 // updateVersioned runs an UPDATE ... WHERE id = ? AND version = ?
-// RETURNING version on table and returns the new version. No row means the
-// record is gone (store.ErrNotFound) or its version moved (store.ErrConflict).
-func (w *writer) updateVersioned(ctx context.Context, what, table, id string, version int64, query string, args ...any) (int64, error) {
+// RETURNING version on table, *version being the version the caller read,
+// and sets *version to the new version. No row means the record is gone
+// (store.ErrNotFound) or its version moved (store.ErrConflict).
+func (w *writer) updateVersioned(ctx context.Context, what, table, id string, version *int64, query string, args ...any) error {
 	var next int64
 	err := w.tx.QueryRowContext(ctx, query, args...).Scan(&next)
 	if errors.Is(err, sql.ErrNoRows) {
 		absent, err := w.absent(ctx, "SELECT 1 FROM "+table+" WHERE id = ?", id)
 		switch {
 		case err != nil:
-			return 0, fmt.Errorf("update %s %q: %w", what, id, err)
+			return fmt.Errorf("update %s %q: %w", what, id, err)
 		case absent:
-			return 0, fmt.Errorf("update %s %q: %w", what, id, store.ErrNotFound)
+			return fmt.Errorf("update %s %q: %w", what, id, store.ErrNotFound)
 		default:
-			return 0, fmt.Errorf("update %s %q: version %d is stale: %w", what, id, version, store.ErrConflict)
+			return fmt.Errorf("update %s %q: version %d is stale: %w", what, id, *version, store.ErrConflict)
 		}
 	}
 	if err != nil {
-		return 0, fmt.Errorf("update %s %q: %w", what, id, err)
+		return fmt.Errorf("update %s %q: %w", what, id, err)
 	}
-	return next, nil
+	*version = next
+	return nil
 }
