@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -42,14 +41,7 @@ func scanKey(s scanner) (*store.APIKey, error) {
 
 // GetAPIKey returns the key with id, or store.ErrNotFound.
 func (r *reader) GetAPIKey(ctx context.Context, id string) (*store.APIKey, error) {
-	k, err := scanKey(r.q.QueryRowContext(ctx, "SELECT "+keyColumns+" FROM api_keys WHERE id = ?", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("get api key %q: %w", id, store.ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get api key %q: %w", id, err)
-	}
-	return k, nil
+	return queryOne(ctx, r.q, fmt.Sprintf("get api key %q", id), scanKey, "SELECT "+keyColumns+" FROM api_keys WHERE id = ?", id)
 }
 
 // FindAPIKeys returns the keys matching f, ordered by creation then id.

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -62,14 +61,7 @@ func (r *reader) getToken(ctx context.Context, column, value string) (*store.Tok
 	if value == "" {
 		return nil, fmt.Errorf("get token: empty %s: %w", column, store.ErrNotFound)
 	}
-	t, err := scanToken(r.q.QueryRowContext(ctx, "SELECT "+tokenColumns+" FROM tokens WHERE "+column+" = ?", value))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("get token by %s: %w", column, store.ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get token by %s: %w", column, err)
-	}
-	return t, nil
+	return queryOne(ctx, r.q, "get token by "+column, scanToken, "SELECT "+tokenColumns+" FROM tokens WHERE "+column+" = ?", value)
 }
 
 // FindTokens returns the tokens matching f, ordered by creation then id.
