@@ -125,18 +125,7 @@ func (c *Client) PutUser(ctx context.Context, req *api.PutUserRequest) (*api.Put
 // GetUsers sends GET /_security/user[/{names}]. Names that match nothing
 // give an empty answer, not an error.
 func (c *Client) GetUsers(ctx context.Context, names []string) (api.GetUsersResponse, error) {
-	path, err := listPath("/_security/user/", "user", names)
-	if err != nil {
-		return nil, err
-	}
-	out, err := send[api.GetUsersResponse](ctx, c, call{method: http.MethodGet, path: path, normal404: true})
-	if err != nil {
-		return nil, err
-	}
-	if *out == nil {
-		return api.GetUsersResponse{}, nil
-	}
-	return *out, nil
+	return getNamed[api.GetUsersResponse](ctx, c, "/_security/user/", "user", names)
 }
 
 // DeleteUser sends DELETE /_security/user/{username}. A user that does not
@@ -176,18 +165,7 @@ func (c *Client) PutRole(ctx context.Context, req *api.PutRoleRequest) (*api.Put
 // GetRoles sends GET /_security/role[/{names}]. Names that match nothing
 // give an empty answer, not an error.
 func (c *Client) GetRoles(ctx context.Context, names []string) (api.GetRolesResponse, error) {
-	path, err := listPath("/_security/role/", "role", names)
-	if err != nil {
-		return nil, err
-	}
-	out, err := send[api.GetRolesResponse](ctx, c, call{method: http.MethodGet, path: path, normal404: true})
-	if err != nil {
-		return nil, err
-	}
-	if *out == nil {
-		return api.GetRolesResponse{}, nil
-	}
-	return *out, nil
+	return getNamed[api.GetRolesResponse](ctx, c, "/_security/role/", "role", names)
 }
 
 // DeleteRole sends DELETE /_security/role/{name}. A role that does not
@@ -198,4 +176,22 @@ func (c *Client) DeleteRole(ctx context.Context, name string) (*api.DeleteRespon
 		return nil, err
 	}
 	return send[api.DeleteResponse](ctx, c, call{method: http.MethodDelete, path: path, normal404: true})
+}
+
+// getNamed sends GET prefix[{names}] for a map of records by name (users
+// or roles, what names them in errors); no match is an empty map, never
+// nil.
+func getNamed[M ~map[string]V, V any](ctx context.Context, c *Client, prefix, what string, names []string) (M, error) {
+	path, err := listPath(prefix, what, names)
+	if err != nil {
+		return nil, err
+	}
+	out, err := send[M](ctx, c, call{method: http.MethodGet, path: path, normal404: true})
+	if err != nil {
+		return nil, err
+	}
+	if *out == nil {
+		return M{}, nil
+	}
+	return *out, nil
 }

@@ -238,14 +238,7 @@ func TestRequestErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, nil)
-			if tt.setup != nil {
-				tt.setup(h.svc)
-			}
-			w := h.do(t, tt.req)
-			if w.Code != tt.wantStatus {
-				t.Fatalf("status = %d, want %d; body %s", w.Code, tt.wantStatus, w.Body)
-			}
+			h, w := serve(t, tt.setup, tt.req, tt.wantStatus)
 			if tt.wantBody != "" && w.Body.String() != tt.wantBody {
 				t.Errorf("body =\n%s\nwant\n%s", w.Body, tt.wantBody)
 			}

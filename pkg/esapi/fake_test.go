@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -229,6 +230,33 @@ func (h *harness) do(t *testing.T, rq req) *httptest.ResponseRecorder {
 	h.h.ServeHTTP(w, r)
 	checkCommonHeaders(t, w)
 	return w
+}
+
+// serve serves rq on a fresh harness, after setup (when set) has prepared
+// its fake service, and fails the test unless the status is wantStatus.
+func serve(t *testing.T, setup func(*fakeService), rq req, wantStatus int) (*harness, *httptest.ResponseRecorder) {
+	t.Helper()
+	h := newHarness(t, nil)
+	if setup != nil {
+		setup(h.svc)
+	}
+	w := h.do(t, rq)
+	if w.Code != wantStatus {
+		t.Fatalf("status = %d, want %d; body %s", w.Code, wantStatus, w.Body)
+	}
+	return h, w
+}
+
+// checkCall fails the test unless the fake service was called as method,
+// with arg unless arg is nil.
+func (h *harness) checkCall(t *testing.T, method string, arg any) {
+	t.Helper()
+	if h.svc.method != method {
+		t.Fatalf("called %q, want %q", h.svc.method, method)
+	}
+	if arg != nil && !reflect.DeepEqual(h.svc.arg, arg) {
+		t.Errorf("argument = %#v, want %#v", h.svc.arg, arg)
+	}
 }
 
 // checkCommonHeaders asserts what every response carries.

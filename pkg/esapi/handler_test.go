@@ -1,7 +1,6 @@
 package esapi
 
 import (
-	"reflect"
 	"testing"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
@@ -173,17 +172,8 @@ func TestRoutes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, nil)
-			w := h.do(t, tt.req)
-			if w.Code != tt.wantStatus {
-				t.Fatalf("status = %d, want %d; body %s", w.Code, tt.wantStatus, w.Body)
-			}
-			if h.svc.method != tt.wantMethod {
-				t.Fatalf("called %q, want %q", h.svc.method, tt.wantMethod)
-			}
-			if tt.wantArg != nil && !reflect.DeepEqual(h.svc.arg, tt.wantArg) {
-				t.Errorf("argument = %#v, want %#v", h.svc.arg, tt.wantArg)
-			}
+			h, w := serve(t, nil, tt.req, tt.wantStatus)
+			h.checkCall(t, tt.wantMethod, tt.wantArg)
 			if h.svc.sub == nil || h.svc.sub.Username != "elastic" {
 				t.Errorf("subject in context = %+v, want elastic", h.svc.sub)
 			}
@@ -246,14 +236,7 @@ func TestSpecialStatuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, nil)
-			if tt.setup != nil {
-				tt.setup(h.svc)
-			}
-			w := h.do(t, tt.req)
-			if w.Code != tt.wantStatus {
-				t.Fatalf("status = %d, want %d; body %s", w.Code, tt.wantStatus, w.Body)
-			}
+			_, w := serve(t, tt.setup, tt.req, tt.wantStatus)
 			if tt.wantBody != "" && w.Body.String() != tt.wantBody {
 				t.Errorf("body = %s, want %s", w.Body, tt.wantBody)
 			}

@@ -18,7 +18,6 @@ import (
 	"github.com/apikeyctl/apikeyctl/pkg/esapi"
 	"github.com/apikeyctl/apikeyctl/pkg/keyservice"
 	"github.com/apikeyctl/apikeyctl/pkg/store"
-	"github.com/apikeyctl/apikeyctl/pkg/store/sqlite"
 )
 
 // The query fixture: 240 API keys generated from a fixed seed with a fixed
@@ -185,11 +184,7 @@ func basicHeader(user, password string) string {
 func newQueryFixture(t testing.TB) *queryFixture {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, t.TempDir()+"/keys.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openTempDB(t)
 	svc, err := keyservice.New(db, keyservice.Options{Now: func() time.Time { return queryNow }, PasswordHashing: "pbkdf2_1000"})
 	if err != nil {
 		t.Fatal(err)

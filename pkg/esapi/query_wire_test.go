@@ -23,16 +23,47 @@ func TestOfficialGoClientQuery(t *testing.T) {
 	fx := newQueryFixture(t)
 	srv := httptest.NewServer(fx.handler)
 	defer srv.Close()
-	es, err := elasticsearch.NewTypedClient(elasticsearch.Config{
+	es := newTypedClient(t, elasticsearch.Config{
 		Addresses: []string{srv.URL}, Username: "elastic", Password: elasticPassword,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := t.Context()
-	str := func(s string) *string { return &s }
+	req := wireQueryRequest()
+	resp, err := es.Security.QueryApiKeys().Request(req).Do(ctx)
+	if err != nil {
+		t.Fatalf("query: %v", err)
+	}
+	if resp.Total == 0 || resp.Count != 5 || len(resp.ApiKeys) != 5 {
+		t.Fatalf("total %d, count %d, %d keys", resp.Total, resp.Count, len(resp.ApiKeys))
+	}
+	checkWireHits(t, resp)
+	checkWireBucketAggs(t, es, req, resp)
+	checkWireOtherAggs(t, resp)
 
-	req := &queryapikeys.Request{
+	// search_after with the last hit's _sort values, as the client types them.
+	page2, err := es.Security.QueryApiKeys().Request(&queryapikeys.Request{
+		Query: req.Query, Size: ptr(5), Sort: req.Sort, SearchAfter: resp.ApiKeys[4].Sort_,
+	}).Do(ctx)
+	if err != nil {
+		t.Fatalf("search_after: %v", err)
+	}
+	if page2.Total != resp.Total || len(page2.ApiKeys) == 0 || page2.ApiKeys[0].Id == resp.ApiKeys[4].Id {
+		t.Fatalf("search_after page: total %d, %d keys", page2.Total, len(page2.ApiKeys))
+	}
+
+	// A mistake is Elasticsearch's 400, decoded by the client.
+	_, err = es.Security.QueryApiKeys().Query(&types.ApiKeyQueryContainer{
+		Term: map[string]types.TermQuery{"api_key_hash": {Value: "x"}},
+	}).Do(ctx)
+	wantStatus(t, err, 400, "illegal_argument_exception")
+	_, err = es.Security.QueryApiKeys().From(9999).Size(10).Do(ctx)
+	wantStatus(t, err, 400, "search_phase_execution_exception")
+}
+
+// wireQueryRequest is the query of TestOfficialGoClientQuery, in the
+// client's own types: a bool query, a sort, and every aggregation type,
+// some with sub-aggregations.
+func wireQueryRequest() *queryapikeys.Request {
+	return &queryapikeys.Request{
 		Query: &types.ApiKeyQueryContainer{Bool: &types.BoolQuery{
 			Filter: []types.Query{{Term: map[string]types.TermQuery{"invalidated": {Value: false}}}},
 			Should: []types.Query{
@@ -43,50 +74,49 @@ func TestOfficialGoClientQuery(t *testing.T) {
 		}},
 		Size: ptr(5),
 		Sort: []types.SortCombinations{
-			types.SortOptions{SortOptions: map[string]types.FieldSort{"creation": {Order: &sortorder.Desc, Format: str("date_time")}}},
+			types.SortOptions{SortOptions: map[string]types.FieldSort{"creation": {Order: &sortorder.Desc, Format: ptr("date_time")}}},
 			"name",
 		},
 		Aggregations: map[string]types.ApiKeyAggregationContainer{
-			"users": {Terms: &types.TermsAggregation{Field: str("username"), Size: ptr(3)},
+			"users": {Terms: &types.TermsAggregation{Field: ptr("username"), Size: ptr(3)},
 				Aggregations: map[string]types.ApiKeyAggregationContainer{
-					"names": {Cardinality: &types.CardinalityAggregation{Field: str("name")}},
+					"names": {Cardinality: &types.CardinalityAggregation{Field: ptr("name")}},
 				}},
-			"states": {Terms: &types.TermsAggregation{Field: str("invalidated")}},
+			"states": {Terms: &types.TermsAggregation{Field: ptr("invalidated")}},
 			"pairs": {Composite: &types.CompositeAggregation{Size: ptr(2), Sources: []map[string]types.CompositeAggregationSource{
-				{"type": {Terms: &types.CompositeTermsAggregation{Field: str("type")}}},
-				{"env": {Terms: &types.CompositeTermsAggregation{Field: str("metadata.env"), MissingBucket: ptr(true)}}},
+				{"type": {Terms: &types.CompositeTermsAggregation{Field: ptr("type")}}},
+				{"env": {Terms: &types.CompositeTermsAggregation{Field: ptr("metadata.env"), MissingBucket: ptr(true)}}},
 			}}},
-			"age": {Range: &types.RangeAggregation{Field: str("creation"), Ranges: []types.AggregationRange{
-				{To: ptr(types.Float64(1735689600000))}, {From: ptr(types.Float64(1735689600000)), Key: str("2025")},
+			"age": {Range: &types.RangeAggregation{Field: ptr("creation"), Ranges: []types.AggregationRange{
+				{To: ptr(types.Float64(1735689600000))}, {From: ptr(types.Float64(1735689600000)), Key: ptr("2025")},
 			}}},
-			"expiry": {DateRange: &types.DateRangeAggregation{Field: str("expiration"), Format: str("yyyy-MM-dd"),
+			"expiry": {DateRange: &types.DateRangeAggregation{Field: ptr("expiration"), Format: ptr("yyyy-MM-dd"),
 				Ranges: []types.DateRangeExpression{{To: "now"}, {From: "now", To: "now+7d/d"}}},
 				Aggregations: map[string]types.ApiKeyAggregationContainer{
-					"owners": {ValueCount: &types.ValueCountAggregation{Field: str("username")}},
+					"owners": {ValueCount: &types.ValueCountAggregation{Field: ptr("username")}},
 				}},
 			"cross": {Filter: &types.ApiKeyQueryContainer{Term: map[string]types.TermQuery{"type": {Value: "cross_cluster"}}},
 				Aggregations: map[string]types.ApiKeyAggregationContainer{
-					"no_expiry": {Missing: &types.MissingAggregation{Field: str("expiration")}},
+					"no_expiry": {Missing: &types.MissingAggregation{Field: ptr("expiration")}},
 				}},
 			"kinds": {Filters: &types.ApiKeyFiltersAggregation{
 				Filters: map[string]types.ApiKeyQueryContainer{
 					"ci":  {Prefix: map[string]types.PrefixQuery{"name": {Value: "ci-"}}},
-					"app": {Wildcard: map[string]types.WildcardQuery{"name": {Value: str("app-*")}}},
+					"app": {Wildcard: map[string]types.WildcardQuery{"name": {Value: ptr("app-*")}}},
 				},
 				OtherBucket: ptr(true),
 			}},
-			"unexpiring": {Missing: &types.MissingAggregation{Field: str("expiration")}},
-			"leaves":     {ValueCount: &types.ValueCountAggregation{Field: str("metadata")}},
-			"teams":      {Cardinality: &types.CardinalityAggregation{Field: str("metadata.team")}},
+			"unexpiring": {Missing: &types.MissingAggregation{Field: ptr("expiration")}},
+			"leaves":     {ValueCount: &types.ValueCountAggregation{Field: ptr("metadata")}},
+			"teams":      {Cardinality: &types.CardinalityAggregation{Field: ptr("metadata.team")}},
 		},
 	}
-	resp, err := es.Security.QueryApiKeys().Request(req).Do(ctx)
-	if err != nil {
-		t.Fatalf("query: %v", err)
-	}
-	if resp.Total == 0 || resp.Count != 5 || len(resp.ApiKeys) != 5 {
-		t.Fatalf("total %d, count %d, %d keys", resp.Total, resp.Count, len(resp.ApiKeys))
-	}
+}
+
+// checkWireHits checks the hits of the first page: valid keys, each with a
+// date_time _sort.
+func checkWireHits(t *testing.T, resp *queryapikeys.Response) {
+	t.Helper()
 	for i, k := range resp.ApiKeys {
 		if k.Invalidated || len(k.Sort_) != 2 || k.Id == "" || k.Name == "" {
 			t.Fatalf("key %d: %+v", i, k)
@@ -95,7 +125,14 @@ func TestOfficialGoClientQuery(t *testing.T) {
 			t.Fatalf("key %d: _sort[0] = %#v, want a date_time string", i, k.Sort_[0])
 		}
 	}
+}
 
+// checkWireBucketAggs checks the bucket aggregations of resp (terms,
+// composite and its next page, range, date_range) as the client decodes
+// them.
+func checkWireBucketAggs(t *testing.T, es *elasticsearch.TypedClient, req *queryapikeys.Request, resp *queryapikeys.Response) {
+	t.Helper()
+	ctx := t.Context()
 	users, ok := resp.Aggregations["users"].(*types.StringTermsAggregate)
 	if !ok {
 		t.Fatalf("users: %T", resp.Aggregations["users"])
@@ -156,6 +193,12 @@ func TestOfficialGoClientQuery(t *testing.T) {
 	if owners, ok := eb[1].Aggregations["owners"].(*types.ValueCountAggregate); !ok || owners.Value == nil || int64(*owners.Value) != eb[1].DocCount {
 		t.Fatalf("expiry>owners: %#v", eb[1].Aggregations["owners"])
 	}
+}
+
+// checkWireOtherAggs checks the filter, filters, missing, value_count and
+// cardinality aggregations of resp as the client decodes them.
+func checkWireOtherAggs(t *testing.T, resp *queryapikeys.Response) {
+	t.Helper()
 	cross, ok := resp.Aggregations["cross"].(*types.FilterAggregate)
 	if !ok || cross.DocCount == 0 {
 		t.Fatalf("cross: %#v", resp.Aggregations["cross"])
@@ -184,22 +227,4 @@ func TestOfficialGoClientQuery(t *testing.T) {
 		t.Fatalf("teams: %#v", resp.Aggregations["teams"])
 	}
 
-	// search_after with the last hit's _sort values, as the client types them.
-	page2, err := es.Security.QueryApiKeys().Request(&queryapikeys.Request{
-		Query: req.Query, Size: ptr(5), Sort: req.Sort, SearchAfter: resp.ApiKeys[4].Sort_,
-	}).Do(ctx)
-	if err != nil {
-		t.Fatalf("search_after: %v", err)
-	}
-	if page2.Total != resp.Total || len(page2.ApiKeys) == 0 || page2.ApiKeys[0].Id == resp.ApiKeys[4].Id {
-		t.Fatalf("search_after page: total %d, %d keys", page2.Total, len(page2.ApiKeys))
-	}
-
-	// A mistake is Elasticsearch's 400, decoded by the client.
-	_, err = es.Security.QueryApiKeys().Query(&types.ApiKeyQueryContainer{
-		Term: map[string]types.TermQuery{"api_key_hash": {Value: "x"}},
-	}).Do(ctx)
-	wantStatus(t, err, 400, "illegal_argument_exception")
-	_, err = es.Security.QueryApiKeys().From(9999).Size(10).Do(ctx)
-	wantStatus(t, err, 400, "search_phase_execution_exception")
 }

@@ -46,11 +46,7 @@ func TestQueryRoute(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, nil)
-			w := h.do(t, tt.req)
-			if w.Code != tt.wantStatus {
-				t.Fatalf("status %d, want %d: %s", w.Code, tt.wantStatus, w.Body)
-			}
+			h, w := serve(t, nil, tt.req, tt.wantStatus)
 			if tt.wantArg != nil {
 				got, _ := h.svc.arg.(*api.QueryAPIKeysRequest)
 				if h.svc.method != "QueryAPIKeys" || got == nil || string(got.Body) != string(tt.wantArg.Body) ||

@@ -3,7 +3,6 @@ package esapi
 import (
 	"context"
 	"net/http/httptest"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -89,20 +88,8 @@ func TestTokenRoutes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, nil)
-			if tt.setup != nil {
-				tt.setup(h.svc)
-			}
-			w := h.do(t, tt.req)
-			if w.Code != tt.wantStatus {
-				t.Fatalf("status = %d, want %d; body %s", w.Code, tt.wantStatus, w.Body)
-			}
-			if h.svc.method != tt.wantMethod {
-				t.Fatalf("called %q, want %q", h.svc.method, tt.wantMethod)
-			}
-			if tt.wantArg != nil && !reflect.DeepEqual(h.svc.arg, tt.wantArg) {
-				t.Errorf("argument = %#v, want %#v", h.svc.arg, tt.wantArg)
-			}
+			h, w := serve(t, tt.setup, tt.req, tt.wantStatus)
+			h.checkCall(t, tt.wantMethod, tt.wantArg)
 			if tt.wantBody != "" && w.Body.String() != tt.wantBody {
 				t.Errorf("body = %s\nwant %s", w.Body, tt.wantBody)
 			}
@@ -139,11 +126,7 @@ func TestTokenRequestErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, nil)
-			w := h.do(t, tt.req)
-			if w.Code != tt.status {
-				t.Fatalf("status = %d, want %d; body %s", w.Code, tt.status, w.Body)
-			}
+			h, w := serve(t, nil, tt.req, tt.status)
 			env := decodeEnvelope(t, w)
 			if env.Error.Type != tt.typ || !strings.Contains(env.Error.Reason, tt.reason) {
 				t.Fatalf("got %s %q, want %s %q", env.Error.Type, env.Error.Reason, tt.typ, tt.reason)

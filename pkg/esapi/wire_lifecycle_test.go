@@ -24,10 +24,7 @@ import (
 func TestOfficialGoClientLifecycle(t *testing.T) {
 	ctx := context.Background()
 	_, srv := newWireServer(t)
-	es, err := elasticsearch.NewTypedClient(elasticsearch.Config{Addresses: []string{srv}, Username: "elastic", Password: "wire-password"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	es := newTypedClient(t, elasticsearch.Config{Addresses: []string{srv}, Username: "elastic", Password: "wire-password"})
 	// A native user to grant keys for.
 	pw := "alice-password"
 	if _, err := es.Security.PutUser("alice").Request(&putuser.Request{Password: &pw, Roles: []string{"superuser"}}).Do(ctx); err != nil {
@@ -48,10 +45,7 @@ func TestOfficialGoClientLifecycle(t *testing.T) {
 		t.Fatalf("clone: %+v %v", cloned, err)
 	}
 
-	alice, err := elasticsearch.NewTypedClient(elasticsearch.Config{Addresses: []string{srv}, Username: "alice", Password: pw})
-	if err != nil {
-		t.Fatal(err)
-	}
+	alice := newTypedClient(t, elasticsearch.Config{Addresses: []string{srv}, Username: "alice", Password: pw})
 	updated, err := alice.Security.UpdateApiKey(granted.Id).Request(&updateapikey.Request{
 		Metadata: types.Metadata{"env": json.RawMessage(`"prod"`)},
 	}).Do(ctx)
@@ -91,10 +85,7 @@ func TestOfficialGoClientLifecycle(t *testing.T) {
 		t.Fatalf("clear cache: %+v %v", cleared, err)
 	}
 
-	keyClient, err := elasticsearch.NewTypedClient(elasticsearch.Config{Addresses: []string{srv}, APIKey: cloned.Encoded})
-	if err != nil {
-		t.Fatal(err)
-	}
+	keyClient := newTypedClient(t, elasticsearch.Config{Addresses: []string{srv}, APIKey: cloned.Encoded})
 	has, err := keyClient.Security.HasPrivileges().Request(&hasprivileges.Request{
 		Cluster: []clusterprivilege.ClusterPrivilege{clusterprivilege.Manageownapikey},
 	}).Do(ctx)

@@ -24,12 +24,9 @@ func TestOfficialGoClient(t *testing.T) {
 	ctx := context.Background()
 	_, srv := newWireServer(t)
 
-	es, err := elasticsearch.NewTypedClient(elasticsearch.Config{
+	es := newTypedClient(t, elasticsearch.Config{
 		Addresses: []string{srv}, Username: "elastic", Password: "wire-password",
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	name := "wire"
 	created, err := es.Security.CreateApiKey().Request(&createapikey.Request{
@@ -66,10 +63,7 @@ func TestOfficialGoClient(t *testing.T) {
 	_, err = es.Security.CreateApiKey().Name("_hidden").Do(ctx)
 	wantStatus(t, err, 400, "action_request_validation_exception")
 
-	keyClient, err := elasticsearch.NewTypedClient(elasticsearch.Config{Addresses: []string{srv}, APIKey: created.Encoded})
-	if err != nil {
-		t.Fatal(err)
-	}
+	keyClient := newTypedClient(t, elasticsearch.Config{Addresses: []string{srv}, APIKey: created.Encoded})
 	who, err := keyClient.Security.Authenticate().Do(ctx)
 	if err != nil {
 		t.Fatalf("authenticate with the key: %v", err)
@@ -90,17 +84,35 @@ func TestOfficialGoClient(t *testing.T) {
 	wantStatus(t, err, 401, "security_exception")
 }
 
+// newTypedClient is the official Go client configured by cfg.
+func newTypedClient(t *testing.T, cfg elasticsearch.Config) *elasticsearch.TypedClient {
+	t.Helper()
+	es, err := elasticsearch.NewTypedClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return es
+}
+
+// openTempDB opens a SQLite store in a temporary directory, closed when
+// the test ends.
+func openTempDB(t testing.TB) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), t.TempDir()+"/keys.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 // newWireServer serves apikeyd's HTTP stack over a real SQLite store in
 // a temporary directory, with the superuser elastic (password
 // "wire-password"), and returns the service and the server's URL.
 func newWireServer(t *testing.T) (*keyservice.Service, string) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, t.TempDir()+"/keys.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openTempDB(t)
 	svc, err := keyservice.New(db, keyservice.Options{PasswordHashing: "bcrypt4"})
 	if err != nil {
 		t.Fatal(err)

@@ -26,16 +26,9 @@ func TestOfficialGoClientTokens(t *testing.T) {
 	if _, err := svc.PutUser(root, &api.PutUserRequest{Username: "bob", Password: &pw, Roles: []string{"viewer"}}); err != nil {
 		t.Fatal(err)
 	}
-	es, err := elasticsearch.NewTypedClient(elasticsearch.Config{Addresses: []string{srv}, Username: "elastic", Password: "wire-password"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	es := newTypedClient(t, elasticsearch.Config{Addresses: []string{srv}, Username: "elastic", Password: "wire-password"})
 	bearerClient := func(token string) *elasticsearch.TypedClient {
-		c, err := elasticsearch.NewTypedClient(elasticsearch.Config{Addresses: []string{srv}, ServiceToken: token})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
+		return newTypedClient(t, elasticsearch.Config{Addresses: []string{srv}, ServiceToken: token})
 	}
 
 	pair, err := es.Security.GetToken().GrantType(accesstokengranttype.Password).Username("bob").Password(pw).Do(ctx)
@@ -83,15 +76,24 @@ func TestOfficialGoClientTokens(t *testing.T) {
 	_, err = es.Security.GetToken().GrantType(accesstokengranttype.Password).Username("bob").Password("wrong").Do(ctx)
 	wantStatus(t, err, 401, "security_exception")
 
-	inv, err := es.Security.InvalidateToken().Token(pair.AccessToken).Do(ctx)
+	checkTokenInvalidation(t, es, bearerClient, pair.AccessToken)
+}
+
+// checkTokenInvalidation invalidates bob's access token (twice), an
+// unknown token, then all of bob's tokens, with the official client.
+func checkTokenInvalidation(t *testing.T, es *elasticsearch.TypedClient, bearerClient func(string) *elasticsearch.TypedClient, access string) {
+	t.Helper()
+	ctx := context.Background()
+	var ee *types.ElasticsearchError
+	inv, err := es.Security.InvalidateToken().Token(access).Do(ctx)
 	if err != nil || inv.InvalidatedTokens != 1 || inv.PreviouslyInvalidatedTokens != 0 || inv.ErrorCount != 0 {
 		t.Fatalf("invalidate the access token: %+v %v", inv, err)
 	}
-	inv, err = es.Security.InvalidateToken().Token(pair.AccessToken).Do(ctx)
+	inv, err = es.Security.InvalidateToken().Token(access).Do(ctx)
 	if err != nil || inv.InvalidatedTokens != 0 || inv.PreviouslyInvalidatedTokens != 1 {
 		t.Fatalf("invalidate it again: %+v %v", inv, err)
 	}
-	_, err = bearerClient(pair.AccessToken).Security.Authenticate().Do(ctx)
+	_, err = bearerClient(access).Security.Authenticate().Do(ctx)
 	wantStatus(t, err, 401, "security_exception")
 
 	// An unknown token: HTTP 404, as Elasticsearch answers.

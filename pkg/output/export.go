@@ -67,16 +67,9 @@ func writeYAML(w io.Writer, v any) error {
 // writeJSONL writes every item of a list response as compact JSON, one per
 // line; any other response is written whole on one line.
 func writeJSONL(w io.Writer, v any) error {
-	items, _, isList, err := listItems(v)
+	items, _, _, err := listItems(v)
 	if err != nil {
 		return err
-	}
-	if !isList {
-		b, err := marshal(v)
-		if err != nil {
-			return err
-		}
-		items = []json.RawMessage{b}
 	}
 	var buf bytes.Buffer
 	for _, it := range items {
@@ -99,66 +92,77 @@ type roleItem struct {
 // GetAPIKeysResponse and QueryAPIKeysResponse are their keys; of
 // GetUsersResponse its users, by name; of GetRolesResponse its roles, by
 // name, each as {"name":..., descriptor fields...} since a descriptor does
-// not carry its name; of any other slice its elements. isList is false for
-// any other value.
+// not carry its name; of any other slice its elements. Any other value is
+// one item, itself, described by its own type, and isList is false.
 func listItems(v any) (items []json.RawMessage, itemType reflect.Type, isList bool, err error) {
 	switch r := deref(v).(type) {
-	case api.GetAPIKeysResponse, api.QueryAPIKeysResponse:
-		keys := []api.APIKey{}
-		switch r := r.(type) {
-		case api.GetAPIKeysResponse:
-			keys = r.APIKeys
-		case api.QueryAPIKeysResponse:
-			keys = r.APIKeys
-		}
-		for _, k := range keys {
-			b, err := marshal(k)
-			if err != nil {
-				return nil, nil, true, err
-			}
-			items = append(items, b)
-		}
-		return items, reflect.TypeFor[api.APIKey](), true, nil
+	case api.GetAPIKeysResponse:
+		items, err = marshalEach(r.APIKeys)
+		return items, reflect.TypeFor[api.APIKey](), true, err
+	case api.QueryAPIKeysResponse:
+		items, err = marshalEach(r.APIKeys)
+		return items, reflect.TypeFor[api.APIKey](), true, err
 	case api.GetUsersResponse:
+		users := make([]api.User, 0, len(r))
 		for _, name := range sortedKeys(r) {
-			b, err := marshal(r[name])
-			if err != nil {
-				return nil, nil, true, err
-			}
-			items = append(items, b)
+			users = append(users, r[name])
 		}
-		return items, reflect.TypeFor[api.User](), true, nil
+		items, err = marshalEach(users)
+		return items, reflect.TypeFor[api.User](), true, err
 	case api.GetRolesResponse:
-		for _, name := range sortedKeys(r) {
-			d, err := marshal(r[name])
-			if err != nil {
-				return nil, nil, true, err
-			}
-			n, _ := json.Marshal(name)
-			var b bytes.Buffer
-			b.WriteString(`{"name":`)
-			b.Write(n)
-			if len(d) > 2 {
-				b.WriteByte(',')
-			}
-			b.Write(d[1:])
-			items = append(items, b.Bytes())
-		}
-		return items, reflect.TypeFor[roleItem](), true, nil
+		items, err = roleItems(r)
+		return items, reflect.TypeFor[roleItem](), true, err
 	}
 	// Any other slice (a command's own list, such as the contexts of
 	// `config get-contexts`) is a list of its elements.
 	if rv := reflect.ValueOf(deref(v)); rv.IsValid() && rv.Kind() == reflect.Slice && rv.Type().Elem().Kind() != reflect.Uint8 {
-		for i := range rv.Len() {
-			b, err := marshal(rv.Index(i).Interface())
-			if err != nil {
-				return nil, nil, true, err
-			}
-			items = append(items, b)
+		elems := make([]any, rv.Len())
+		for i := range elems {
+			elems[i] = rv.Index(i).Interface()
 		}
-		return items, rv.Type().Elem(), true, nil
+		items, err = marshalEach(elems)
+		return items, rv.Type().Elem(), true, err
 	}
-	return nil, nil, false, nil
+	b, err := marshal(v)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	return []json.RawMessage{b}, reflect.TypeOf(v), false, nil
+}
+
+// marshalEach renders every value of vs with marshal.
+func marshalEach[T any](vs []T) ([]json.RawMessage, error) {
+	var items []json.RawMessage
+	for _, v := range vs {
+		b, err := marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, b)
+	}
+	return items, nil
+}
+
+// roleItems renders the roles of r by name, each as {"name":...,
+// descriptor fields...}.
+func roleItems(r api.GetRolesResponse) ([]json.RawMessage, error) {
+	var items []json.RawMessage
+	for _, name := range sortedKeys(r) {
+		d, err := marshal(r[name])
+		if err != nil {
+			return nil, err
+		}
+		n, _ := json.Marshal(name)
+		var b bytes.Buffer
+		b.WriteString(`{"name":`)
+		b.Write(n)
+		if len(d) > 2 {
+			b.WriteByte(',')
+		}
+		b.Write(d[1:])
+		items = append(items, b.Bytes())
+	}
+	return items, nil
 }
 
 // deref returns what v points to, so that Write takes a response or a

@@ -298,18 +298,7 @@ func TestJQ(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out, _, err := run(t, modePipe, Options{JQ: tt.expr}, tt.v)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if out != tt.want {
-				t.Errorf("got %q, want %q", out, tt.want)
-			}
+			checkResult(t, out, err, tt.want, tt.wantErr)
 		})
 	}
 }
@@ -334,18 +323,25 @@ func TestTemplate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out, _, err := run(t, modePipe, Options{Template: tt.tpl}, tt.v)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if out != tt.want {
-				t.Errorf("got %q, want %q", out, tt.want)
-			}
+			checkResult(t, out, err, tt.want, tt.wantErr)
 		})
+	}
+}
+
+// checkResult fails the test unless err contains wantErr or, when wantErr
+// is empty, out is want.
+func checkResult(t *testing.T, out string, err error, want, wantErr string) {
+	t.Helper()
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("err = %v, want %q", err, wantErr)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != want {
+		t.Errorf("got %q, want %q", out, want)
 	}
 }

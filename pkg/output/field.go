@@ -34,13 +34,6 @@ func writeField(w io.Writer, v any, path string) error {
 	if err != nil {
 		return err
 	}
-	if !isList {
-		b, err := marshal(v)
-		if err != nil {
-			return err
-		}
-		items, itemType = []json.RawMessage{b}, reflect.TypeOf(v)
-	}
 	if err := checkPath(itemType, segs); err != nil {
 		return err
 	}

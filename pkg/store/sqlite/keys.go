@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -42,14 +41,7 @@ func scanKey(s scanner) (*store.APIKey, error) {
 
 // GetAPIKey returns the key with id, or store.ErrNotFound.
 func (r *reader) GetAPIKey(ctx context.Context, id string) (*store.APIKey, error) {
-	k, err := scanKey(r.q.QueryRowContext(ctx, "SELECT "+keyColumns+" FROM api_keys WHERE id = ?", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("get api key %q: %w", id, store.ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get api key %q: %w", id, err)
-	}
-	return k, nil
+	return queryOne(ctx, r.q, fmt.Sprintf("get api key %q", id), scanKey, "SELECT "+keyColumns+" FROM api_keys WHERE id = ?", id)
 }
 
 // FindAPIKeys returns the keys matching f, ordered by creation then id.
@@ -143,7 +135,7 @@ func prefixEnd(prefix string) (string, bool) {
 // InsertAPIKey stores a new key with Version 1; a duplicate id is
 // store.ErrConflict. It sets k.Version to 1.
 func (w *writer) InsertAPIKey(ctx context.Context, k *store.APIKey) error {
-	err := w.insertNew(ctx, "api key", k.ID, "duplicate id", `
+	return w.insertNew(ctx, "api key", k.ID, "duplicate id", &k.Version, `
 		INSERT INTO api_keys (`+keyColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
 		ON CONFLICT (id) DO NOTHING`,
@@ -151,18 +143,13 @@ func (w *writer) InsertAPIKey(ctx context.Context, k *store.APIKey) error {
 		jsonArg(k.RoleDescriptors), jsonArg(k.LimitedBy), jsonArg(k.Metadata),
 		k.Creator.Principal, k.Creator.FullName, k.Creator.Email, jsonArg(k.Creator.Metadata),
 		k.Creator.Realm, k.Creator.RealmType)
-	if err != nil {
-		return err
-	}
-	k.Version = 1
-	return nil
 }
 
 // UpdateAPIKey replaces the mutable fields of k when the stored version
 // equals k.Version, and sets k.Version to the new version.
 // store.ErrNotFound or store.ErrConflict otherwise.
 func (w *writer) UpdateAPIKey(ctx context.Context, k *store.APIKey) error {
-	version, err := w.updateVersioned(ctx, "api key", "api_keys", k.ID, k.Version, `
+	return w.updateVersioned(ctx, "api key", "api_keys", k.ID, &k.Version, `
 		UPDATE api_keys SET
 			expiration = ?, invalidated = ?, invalidation = ?,
 			role_descriptors = ?, limited_by = ?, metadata = ?,
@@ -175,11 +162,6 @@ func (w *writer) UpdateAPIKey(ctx context.Context, k *store.APIKey) error {
 		k.Creator.Principal, k.Creator.FullName, k.Creator.Email, jsonArg(k.Creator.Metadata),
 		k.Creator.Realm, k.Creator.RealmType,
 		k.ID, k.Version)
-	if err != nil {
-		return err
-	}
-	k.Version = version
-	return nil
 }
 
 // InvalidateAPIKeys marks the listed keys that are not yet invalidated as
@@ -217,44 +199,4 @@ func (w *writer) InvalidateAPIKeys(ctx context.Context, ids []string, at int64) 
 		}
 	}
 	return changed, nil
-}
-
-// insertNew runs an INSERT ... ON CONFLICT DO NOTHING of the record id and
-// reports a row it did not insert as store.ErrConflict (dup says why).
-func (w *writer) insertNew(ctx context.Context, what, id, dup, query string, args ...any) error {
-	res, err := w.tx.ExecContext(ctx, query, args...)
-	if err != nil {
-		return fmt.Errorf("insert %s %q: %w", what, id, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("insert %s %q: %w", what, id, err)
-	}
-	if n == 0 {
-		return fmt.Errorf("insert %s %q: %s: %w", what, id, dup, store.ErrConflict)
-	}
-	return nil
-}
-
-// updateVersioned runs an UPDATE ... WHERE id = ? AND version = ?
-// RETURNING version on table and returns the new version. No row means the
-// record is gone (store.ErrNotFound) or its version moved (store.ErrConflict).
-func (w *writer) updateVersioned(ctx context.Context, what, table, id string, version int64, query string, args ...any) (int64, error) {
-	var next int64
-	err := w.tx.QueryRowContext(ctx, query, args...).Scan(&next)
-	if errors.Is(err, sql.ErrNoRows) {
-		absent, err := w.absent(ctx, "SELECT 1 FROM "+table+" WHERE id = ?", id)
-		switch {
-		case err != nil:
-			return 0, fmt.Errorf("update %s %q: %w", what, id, err)
-		case absent:
-			return 0, fmt.Errorf("update %s %q: %w", what, id, store.ErrNotFound)
-		default:
-			return 0, fmt.Errorf("update %s %q: version %d is stale: %w", what, id, version, store.ErrConflict)
-		}
-	}
-	if err != nil {
-		return 0, fmt.Errorf("update %s %q: %w", what, id, err)
-	}
-	return next, nil
 }

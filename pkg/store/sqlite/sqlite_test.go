@@ -47,6 +47,17 @@ func rawDB(tb testing.TB, path string) *sql.DB {
 	return db
 }
 
+// execRaw runs statements on the file at path without this package's
+// Open, and closes it.
+func execRaw(tb testing.TB, path, statements string) {
+	tb.Helper()
+	db := rawDB(tb, path)
+	if _, err := db.Exec(statements); err != nil {
+		tb.Fatal(err)
+	}
+	db.Close()
+}
+
 func pragmaInt(tb testing.TB, db *sql.DB, pragma string) int {
 	tb.Helper()
 	var n int
@@ -204,22 +215,14 @@ func TestOpenRefuses(t *testing.T) {
 		{
 			name: "another application's database",
 			prepare: func(t *testing.T, path string) {
-				db := rawDB(t, path)
-				if _, err := db.Exec("CREATE TABLE notes (body TEXT)"); err != nil {
-					t.Fatal(err)
-				}
-				db.Close()
+				execRaw(t, path, "CREATE TABLE notes (body TEXT)")
 			},
 			want: "the file is a SQLite database of another application",
 		},
 		{
 			name: "another application id",
 			prepare: func(t *testing.T, path string) {
-				db := rawDB(t, path)
-				if _, err := db.Exec("PRAGMA application_id = 42; PRAGMA user_version = 1; CREATE TABLE t (x)"); err != nil {
-					t.Fatal(err)
-				}
-				db.Close()
+				execRaw(t, path, "PRAGMA application_id = 42; PRAGMA user_version = 1; CREATE TABLE t (x)")
 			},
 			want: "the file belongs to another application (application_id 0x2a)",
 		},

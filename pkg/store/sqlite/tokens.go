@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -62,14 +61,7 @@ func (r *reader) getToken(ctx context.Context, column, value string) (*store.Tok
 	if value == "" {
 		return nil, fmt.Errorf("get token: empty %s: %w", column, store.ErrNotFound)
 	}
-	t, err := scanToken(r.q.QueryRowContext(ctx, "SELECT "+tokenColumns+" FROM tokens WHERE "+column+" = ?", value))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("get token by %s: %w", column, store.ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get token by %s: %w", column, err)
-	}
-	return t, nil
+	return queryOne(ctx, r.q, "get token by "+column, scanToken, "SELECT "+tokenColumns+" FROM tokens WHERE "+column+" = ?", value)
 }
 
 // FindTokens returns the tokens matching f, ordered by creation then id.
@@ -103,25 +95,20 @@ func (r *reader) FindTokens(ctx context.Context, f store.TokenFilter) ([]*store.
 // InsertToken stores a new token with Version 1 and sets t.Version; a
 // duplicate id or hash is store.ErrConflict.
 func (w *writer) InsertToken(ctx context.Context, t *store.Token) error {
-	err := w.insertNew(ctx, "token", t.ID, "duplicate id or hash", `
+	return w.insertNew(ctx, "token", t.ID, "duplicate id or hash", &t.Version, `
 		INSERT INTO tokens (`+tokenColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
 		ON CONFLICT DO NOTHING`,
 		t.ID, t.AccessHash, nullString(t.RefreshHash), t.Creation, t.Expiration,
 		t.Invalidated, t.RefreshInvalidated, t.Refreshed, t.RefreshTime, nullString(t.Superseding),
 		t.Principal, t.Realm, jsonArg(t.Subject), jsonArg(t.Client))
-	if err != nil {
-		return err
-	}
-	t.Version = 1
-	return nil
 }
 
 // UpdateToken replaces the mutable fields of t when the stored version
 // equals t.Version, and sets t.Version to the new version.
 // store.ErrNotFound or store.ErrConflict otherwise.
 func (w *writer) UpdateToken(ctx context.Context, t *store.Token) error {
-	version, err := w.updateVersioned(ctx, "token", "tokens", t.ID, t.Version, `
+	return w.updateVersioned(ctx, "token", "tokens", t.ID, &t.Version, `
 		UPDATE tokens SET
 			invalidated = ?, refresh_invalidated = ?, refreshed = ?, refresh_time = ?, superseding = ?,
 			version = version + 1
@@ -129,11 +116,6 @@ func (w *writer) UpdateToken(ctx context.Context, t *store.Token) error {
 		RETURNING version`,
 		t.Invalidated, t.RefreshInvalidated, t.Refreshed, t.RefreshTime, nullString(t.Superseding),
 		t.ID, t.Version)
-	if err != nil {
-		return err
-	}
-	t.Version = version
-	return nil
 }
 
 // DeleteTokensCreatedBefore deletes up to limit tokens created before the

@@ -3,8 +3,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
+	"fmt"
 
 	"github.com/apikeyctl/apikeyctl/pkg/store"
 )
@@ -32,56 +32,6 @@ type writer struct {
 	tx *sql.Tx
 }
 
-// scanner is a *sql.Row or *sql.Rows.
-type scanner interface {
-	Scan(dest ...any) error
-}
-
-// jsonArg is the column value of a JSON field: NULL when empty, else its
-// exact bytes as TEXT (a STRICT TEXT column refuses a BLOB).
-func jsonArg(raw json.RawMessage) any {
-	if len(raw) == 0 {
-		return nil
-	}
-	return string(raw)
-}
-
-// jsonValue is the JSON field of a column value: nil for NULL.
-func jsonValue(s sql.NullString) json.RawMessage {
-	if !s.Valid {
-		return nil
-	}
-	return json.RawMessage(s.String)
-}
-
-// stringPtr is the *string field of a nullable column.
-func stringPtr(s sql.NullString) *string {
-	if !s.Valid {
-		return nil
-	}
-	v := s.String
-	return &v
-}
-
-// int64Ptr is the *int64 field of a nullable column.
-func int64Ptr(n sql.NullInt64) *int64 {
-	if !n.Valid {
-		return nil
-	}
-	v := n.Int64
-	return &v
-}
-
-// jsonStrings encodes ss as a JSON array, bound as one parameter and
-// expanded in SQL by json_each.
-func jsonStrings(ss []string) (string, error) {
-	if ss == nil {
-		ss = []string{}
-	}
-	b, err := json.Marshal(ss)
-	return string(b), err
-}
-
 // absent reports whether query, a SELECT 1 of one row, finds nothing.
 func (w *writer) absent(ctx context.Context, query string, args ...any) (bool, error) {
 	var one int
@@ -106,5 +56,49 @@ func (w *writer) deleteOne(ctx context.Context, query string, args ...any) error
 	if n == 0 {
 		return store.ErrNotFound
 	}
+	return nil
+}
+
+// insertNew runs an INSERT ... ON CONFLICT DO NOTHING of the record id,
+// then sets *version to 1, the version of a new record. A row it did not
+// insert is store.ErrConflict (dup says why).
+func (w *writer) insertNew(ctx context.Context, what, id, dup string, version *int64, query string, args ...any) error {
+	res, err := w.tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("insert %s %q: %w", what, id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("insert %s %q: %w", what, id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("insert %s %q: %s: %w", what, id, dup, store.ErrConflict)
+	}
+	*version = 1
+	return nil
+}
+
+// updateVersioned runs an UPDATE ... WHERE id = ? AND version = ?
+// RETURNING version on table, *version being the version the caller read,
+// and sets *version to the new version. No row means the record is gone
+// (store.ErrNotFound) or its version moved (store.ErrConflict).
+func (w *writer) updateVersioned(ctx context.Context, what, table, id string, version *int64, query string, args ...any) error {
+	var next int64
+	err := w.tx.QueryRowContext(ctx, query, args...).Scan(&next)
+	if errors.Is(err, sql.ErrNoRows) {
+		absent, err := w.absent(ctx, "SELECT 1 FROM "+table+" WHERE id = ?", id)
+		switch {
+		case err != nil:
+			return fmt.Errorf("update %s %q: %w", what, id, err)
+		case absent:
+			return fmt.Errorf("update %s %q: %w", what, id, store.ErrNotFound)
+		default:
+			return fmt.Errorf("update %s %q: version %d is stale: %w", what, id, *version, store.ErrConflict)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("update %s %q: %w", what, id, err)
+	}
+	*version = next
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/apikeyctl/apikeyctl/pkg/store"
@@ -14,14 +13,7 @@ import (
 
 // GetUser returns the user, or store.ErrNotFound.
 func (r *reader) GetUser(ctx context.Context, username string) (*store.User, error) {
-	u, err := scanUser(r.q.QueryRowContext(ctx, "SELECT "+userColumns+" FROM users WHERE username = ?", username))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("get user %q: %w", username, store.ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get user %q: %w", username, err)
-	}
-	return u, nil
+	return queryOne(ctx, r.q, fmt.Sprintf("get user %q", username), scanUser, "SELECT "+userColumns+" FROM users WHERE username = ?", username)
 }
 
 // ListUsers returns all users ordered by name.
@@ -53,14 +45,7 @@ func scanUser(s scanner) (*store.User, error) {
 
 // GetRole returns the role, or store.ErrNotFound.
 func (r *reader) GetRole(ctx context.Context, name string) (*store.Role, error) {
-	role, err := scanRole(r.q.QueryRowContext(ctx, "SELECT name, descriptor FROM roles WHERE name = ?", name))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("get role %q: %w", name, store.ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get role %q: %w", name, err)
-	}
-	return role, nil
+	return queryOne(ctx, r.q, fmt.Sprintf("get role %q", name), scanRole, "SELECT name, descriptor FROM roles WHERE name = ?", name)
 }
 
 // ListRoles returns all roles ordered by name.

@@ -365,45 +365,17 @@ func (g *queryGen) stringField() query.Field {
 	}
 }
 
+// query draws a query of every kind the DSL has, nesting bool queries
+// at most depth deep.
 func (g *queryGen) query(depth int) query.Query {
 	r := g.r
 	switch x := r.IntN(14); {
 	case x < 3 && depth > 0:
-		b := &query.Bool{}
-		for range r.IntN(3) {
-			b.Must = append(b.Must, g.query(depth-1))
-		}
-		for range r.IntN(2) {
-			b.Filter = append(b.Filter, g.query(depth-1))
-		}
-		for range r.IntN(4) {
-			b.Should = append(b.Should, g.query(depth-1))
-		}
-		for range r.IntN(3) {
-			b.MustNot = append(b.MustNot, g.query(depth-1))
-		}
-		b.MinShould = r.IntN(len(b.Should) + 2)
-		return b
+		return g.boolQuery(depth)
 	case x == 3:
-		f := g.field()
-		t := &query.Term{Field: f}
-		for range 1 + r.IntN(3) {
-			t.Values = append(t.Values, g.value(f))
-		}
-		if !f.Numeric() && r.IntN(3) == 0 {
-			t.CaseInsensitive = true
-		}
-		return t
+		return g.termQuery()
 	case x == 4:
-		f := g.field()
-		q := &query.Range{Field: f, IncludeFrom: r.IntN(2) == 0, IncludeTo: r.IntN(2) == 0}
-		if r.IntN(4) > 0 {
-			q.From = g.value(f)
-		}
-		if r.IntN(4) > 0 {
-			q.To = g.value(f)
-		}
-		return q
+		return g.rangeQuery()
 	case x == 5:
 		f := g.stringField()
 		v, _ := g.value(f).(string)
@@ -412,18 +384,7 @@ func (g *queryGen) query(depth int) query.Query {
 		}
 		return &query.Prefix{Field: f, Value: v, CaseInsensitive: r.IntN(3) == 0}
 	case x == 6:
-		f := g.stringField()
-		v, _ := g.value(f).(string)
-		rs := []rune(v)
-		for i := range rs {
-			switch r.IntN(6) {
-			case 0:
-				rs[i] = '*'
-			case 1:
-				rs[i] = '?'
-			}
-		}
-		return &query.Wildcard{Field: f, Pattern: string(rs), CaseInsensitive: r.IntN(3) == 0}
+		return g.wildcardQuery()
 	case x == 7:
 		var ids []string
 		for range 1 + r.IntN(4) {
@@ -446,6 +407,72 @@ func (g *queryGen) query(depth int) query.Query {
 	}
 	f := g.field()
 	return &query.Term{Field: f, Values: []any{g.value(f)}}
+}
+
+// boolQuery draws a bool query of clauses at most depth-1 deep.
+func (g *queryGen) boolQuery(depth int) *query.Bool {
+	r := g.r
+	b := &query.Bool{}
+	for range r.IntN(3) {
+		b.Must = append(b.Must, g.query(depth-1))
+	}
+	for range r.IntN(2) {
+		b.Filter = append(b.Filter, g.query(depth-1))
+	}
+	for range r.IntN(4) {
+		b.Should = append(b.Should, g.query(depth-1))
+	}
+	for range r.IntN(3) {
+		b.MustNot = append(b.MustNot, g.query(depth-1))
+	}
+	b.MinShould = r.IntN(len(b.Should) + 2)
+	return b
+}
+
+// termQuery draws a terms query of one to three values.
+func (g *queryGen) termQuery() *query.Term {
+	r := g.r
+	f := g.field()
+	t := &query.Term{Field: f}
+	for range 1 + r.IntN(3) {
+		t.Values = append(t.Values, g.value(f))
+	}
+	if !f.Numeric() && r.IntN(3) == 0 {
+		t.CaseInsensitive = true
+	}
+	return t
+}
+
+// rangeQuery draws a range query, each bound present three times in four.
+func (g *queryGen) rangeQuery() *query.Range {
+	r := g.r
+	f := g.field()
+	q := &query.Range{Field: f, IncludeFrom: r.IntN(2) == 0, IncludeTo: r.IntN(2) == 0}
+	if r.IntN(4) > 0 {
+		q.From = g.value(f)
+	}
+	if r.IntN(4) > 0 {
+		q.To = g.value(f)
+	}
+	return q
+}
+
+// wildcardQuery draws a wildcard pattern from a stored value, some of its
+// characters replaced by * or ?.
+func (g *queryGen) wildcardQuery() *query.Wildcard {
+	r := g.r
+	f := g.stringField()
+	v, _ := g.value(f).(string)
+	rs := []rune(v)
+	for i := range rs {
+		switch r.IntN(6) {
+		case 0:
+			rs[i] = '*'
+		case 1:
+			rs[i] = '?'
+		}
+	}
+	return &query.Wildcard{Field: f, Pattern: string(rs), CaseInsensitive: r.IntN(3) == 0}
 }
 
 var sortFields = []string{
