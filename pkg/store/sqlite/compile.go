@@ -20,9 +20,10 @@ import (
 //     column with bound values (=, IN json_each(?), >=, <), which SQLite
 //     serves from the column's index; prefixes are ranges on the BINARY
 //     collation; a wildcard with a literal prefix gets that range too.
-//   - metadata is api_key_metadata, the flattened leaves the triggers of
-//     migration 0003 keep: id IN (SELECT key_id ... WHERE path = ? AND
-//     value ...) is served by its (path, value) and (value) indexes.
+//   - metadata is api_key_leaves, the flattened leaves the store writes
+//     with each key (leaves.go): id IN (SELECT key_id ... WHERE path_id =
+//     ? AND value ...) is served by its primary key (path id, value) and
+//     its (value) index.
 //   - case_insensitive and fuzzy use the functions apikeyd_fold and
 //     apikeyd_fuzzy, the same Go code as the in-memory evaluator.
 //   - Sorting is on expressions whose values are the _sort values:
@@ -274,9 +275,9 @@ func (c *compiler) fuzzyCond(q *query.Fuzzy, col string) string {
 func (c *compiler) leaf(f query.Field, cond func(col string) string) string {
 	if f.Name == query.FieldMetadata {
 		var b strings.Builder
-		b.WriteString("api_keys.id IN (SELECT key_id FROM api_key_metadata WHERE ")
+		b.WriteString("api_keys.id IN (SELECT key_id FROM api_key_leaves WHERE ")
 		if f.Keyed {
-			b.WriteString("path = " + c.arg(f.Key) + " AND ")
+			b.WriteString("path_id = " + c.pathID(f.Key) + " AND ")
 		}
 		b.WriteString(cond("value") + ")")
 		return b.String()
@@ -289,6 +290,12 @@ func (c *compiler) leaf(f query.Field, cond func(col string) string) string {
 		return "(" + col + " IS NOT NULL AND " + cond(col) + ")"
 	}
 	return "(" + cond(col) + ")"
+}
+
+// pathID is the SQL of the interned id of a metadata path, NULL (which
+// equals nothing) for a path no key has.
+func (c *compiler) pathID(path string) string {
+	return "(SELECT id FROM api_key_paths WHERE path = " + c.arg(path) + ")"
 }
 
 // prefixRange is a prefix test as a range on the BINARY collation, which
@@ -397,9 +404,9 @@ func (c *compiler) sortExpr(s query.Sort) (string, bool) {
 		if s.Max {
 			agg = "max"
 		}
-		e := "(SELECT " + agg + "(value) FROM api_key_metadata m WHERE m.key_id = api_keys.id"
+		e := "(SELECT " + agg + "(value) FROM api_key_leaves m WHERE m.key_id = api_keys.id"
 		if s.Field.Keyed {
-			e += " AND m.path = " + c.arg(s.Field.Key)
+			e += " AND m.path_id = " + c.pathID(s.Field.Key)
 		}
 		e += ")"
 		if s.Missing != nil {

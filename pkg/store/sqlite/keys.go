@@ -39,9 +39,24 @@ func scanKey(s scanner) (*store.APIKey, error) {
 	return &k, nil
 }
 
+// The statements of the key hot paths, prepared once per connection.
+const (
+	getKeySQL    = "SELECT " + keyColumns + " FROM api_keys WHERE id = ?"
+	insertKeySQL = `INSERT INTO api_keys (` + keyColumns + `)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+		ON CONFLICT (id) DO NOTHING`
+	updateKeySQL = `UPDATE api_keys SET
+			expiration = ?, invalidated = ?, invalidation = ?,
+			role_descriptors = ?, limited_by = ?, metadata = ?,
+			principal = ?, full_name = ?, email = ?, creator_metadata = ?, realm = ?, realm_type = ?,
+			version = version + 1
+		WHERE id = ? AND version = ?
+		RETURNING version`
+)
+
 // GetAPIKey returns the key with id, or store.ErrNotFound.
 func (r *reader) GetAPIKey(ctx context.Context, id string) (*store.APIKey, error) {
-	return queryOne(ctx, r.q, fmt.Sprintf("get api key %q", id), scanKey, "SELECT "+keyColumns+" FROM api_keys WHERE id = ?", id)
+	return queryOne(ctx, r.q, fmt.Sprintf("get api key %q", id), scanKey, getKeySQL, id)
 }
 
 // FindAPIKeys returns the keys matching f, ordered by creation then id.
@@ -135,33 +150,31 @@ func prefixEnd(prefix string) (string, bool) {
 // InsertAPIKey stores a new key with Version 1; a duplicate id is
 // store.ErrConflict. It sets k.Version to 1.
 func (w *writer) InsertAPIKey(ctx context.Context, k *store.APIKey) error {
-	return w.insertNew(ctx, "api key", k.ID, "duplicate id", &k.Version, `
-		INSERT INTO api_keys (`+keyColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
-		ON CONFLICT (id) DO NOTHING`,
+	err := w.insertNew(ctx, "api key", k.ID, "duplicate id", &k.Version, insertKeySQL,
 		k.ID, k.Name, k.Type, k.Creation, k.Expiration, k.Invalidated, k.Invalidation, k.Hash,
 		jsonArg(k.RoleDescriptors), jsonArg(k.LimitedBy), jsonArg(k.Metadata),
 		k.Creator.Principal, k.Creator.FullName, k.Creator.Email, jsonArg(k.Creator.Metadata),
 		k.Creator.Realm, k.Creator.RealmType)
+	if err != nil {
+		return err
+	}
+	return w.writeLeaves(ctx, k.ID, k.Metadata)
 }
 
 // UpdateAPIKey replaces the mutable fields of k when the stored version
 // equals k.Version, and sets k.Version to the new version.
 // store.ErrNotFound or store.ErrConflict otherwise.
 func (w *writer) UpdateAPIKey(ctx context.Context, k *store.APIKey) error {
-	return w.updateVersioned(ctx, "api key", "api_keys", k.ID, &k.Version, `
-		UPDATE api_keys SET
-			expiration = ?, invalidated = ?, invalidation = ?,
-			role_descriptors = ?, limited_by = ?, metadata = ?,
-			principal = ?, full_name = ?, email = ?, creator_metadata = ?, realm = ?, realm_type = ?,
-			version = version + 1
-		WHERE id = ? AND version = ?
-		RETURNING version`,
+	err := w.updateVersioned(ctx, "api key", "api_keys", k.ID, &k.Version, updateKeySQL,
 		k.Expiration, k.Invalidated, k.Invalidation,
 		jsonArg(k.RoleDescriptors), jsonArg(k.LimitedBy), jsonArg(k.Metadata),
 		k.Creator.Principal, k.Creator.FullName, k.Creator.Email, jsonArg(k.Creator.Metadata),
 		k.Creator.Realm, k.Creator.RealmType,
 		k.ID, k.Version)
+	if err != nil {
+		return err
+	}
+	return w.rewriteLeaves(ctx, k.ID, k.Metadata)
 }
 
 // InvalidateAPIKeys marks the listed keys that are not yet invalidated as
@@ -177,7 +190,7 @@ func (w *writer) InvalidateAPIKeys(ctx context.Context, ids []string, at int64) 
 	if err != nil {
 		return nil, fmt.Errorf("invalidate api keys: %w", err)
 	}
-	rows, err := w.tx.QueryContext(ctx, `
+	rows, err := w.q.QueryContext(ctx, `
 		UPDATE api_keys SET invalidated = 1, invalidation = ?, version = version + 1
 		WHERE invalidated = 0 AND id IN (SELECT value FROM json_each(?))
 		RETURNING id`, at, list)

@@ -61,12 +61,12 @@ func TestQueryPlanUsesIndexes(t *testing.T) {
 		{`{"query":{"term":{"invalidated":true}}}`, "api_keys_invalidated"},
 		{`{"query":{"terms":{"invalidated":[true,false]}}}`, "api_keys_invalidated"},
 		{`{"query":{"range":{"invalidation":{"lt":"now"}}}}`, "api_keys_invalidation"},
-		{`{"query":{"term":{"metadata.env":"prod"}}}`, "api_key_metadata_path_value"},
-		{`{"query":{"terms":{"metadata.env":["prod","dev"]}}}`, "api_key_metadata_path_value"},
-		{`{"query":{"prefix":{"metadata.env":"pr"}}}`, "api_key_metadata_path_value"},
-		{`{"query":{"range":{"metadata.version":{"gte":"1"}}}}`, "api_key_metadata_path_value"},
-		{`{"query":{"term":{"metadata":"prod"}}}`, "api_key_metadata_value"},
-		{`{"query":{"prefix":{"metadata":"pr"}}}`, "api_key_metadata_value"},
+		{`{"query":{"term":{"metadata.env":"prod"}}}`, "SEARCH api_key_leaves"},
+		{`{"query":{"terms":{"metadata.env":["prod","dev"]}}}`, "SEARCH api_key_leaves"},
+		{`{"query":{"prefix":{"metadata.env":"pr"}}}`, "SEARCH api_key_leaves"},
+		{`{"query":{"range":{"metadata.version":{"gte":"1"}}}}`, "SEARCH api_key_leaves"},
+		{`{"query":{"term":{"metadata":"prod"}}}`, "api_key_leaves_value"},
+		{`{"query":{"prefix":{"metadata":"pr"}}}`, "api_key_leaves_value"},
 		{`{"query":{"bool":{"filter":[{"term":{"username":"alice"}},{"range":{"creation":{"gte":"now-30d"}}}]}}}`, "USING INDEX"},
 		{`{"query":{"term":{"name":"ci"}},"sort":["creation"],"size":5}`, "api_keys_name"},
 		// A selective index wins over the few-valued ones.
@@ -89,7 +89,7 @@ func TestQueryPlanUsesIndexes(t *testing.T) {
 				t.Errorf("%s: the plan does not use %s:\n%s\n%s", c.body, c.index, stmt.sql, plan)
 			}
 			for _, line := range strings.Split(plan, "\n") {
-				if strings.HasPrefix(line, "SCAN api_keys") || strings.HasPrefix(line, "SCAN api_key_metadata") {
+				if strings.HasPrefix(line, "SCAN api_keys") || strings.HasPrefix(line, "SCAN api_key_leaves") {
 					t.Errorf("%s: the plan scans a table:\n%s\n%s", c.body, stmt.sql, plan)
 				}
 			}

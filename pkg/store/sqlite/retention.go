@@ -29,7 +29,7 @@ func (w *writer) DeleteInactiveAPIKeys(ctx context.Context, cutoff int64, limit 
 	if limit <= 0 {
 		return []string{}, nil
 	}
-	rows, err := w.tx.QueryContext(ctx, `
+	rows, err := w.q.QueryContext(ctx, `
 		DELETE FROM api_keys WHERE id IN (
 			SELECT id FROM api_keys WHERE `+inactiveKeys+` ORDER BY id LIMIT ?2)
 		RETURNING id`, cutoff, limit)

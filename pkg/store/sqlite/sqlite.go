@@ -23,6 +23,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -51,6 +52,18 @@ type DB struct {
 	path  string
 	write *sql.DB // one connection; transactions BEGIN IMMEDIATE
 	read  *sql.DB // read-only connections for View
+
+	// writeStmts and readStmts are the hot statements, prepared on each
+	// pool (see statements.go).
+	writeStmts map[string]*sql.Stmt
+	readStmts  map[string]*sql.Stmt
+
+	// queue feeds the committer (commit.go), which closes committerDone
+	// when Close has closed queue and every queued function is answered.
+	queue         chan *commitRequest
+	committerDone chan struct{}
+	closeMu       sync.RWMutex
+	closed        bool
 }
 
 // Open opens the database at path, creating the file (mode 0600) when it
@@ -99,9 +112,20 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	db.read.SetMaxOpenConns(readConns)
 	db.read.SetMaxIdleConns(readConns)
 	if err := db.retry(ctx, func() error { return db.read.PingContext(ctx) }); err != nil {
-		db.Close()
+		db.closePools()
 		return nil, db.openError(err)
 	}
+	if db.writeStmts, err = prepare(ctx, db.write, append(readStatements, writeStatements...)); err != nil {
+		db.closePools()
+		return nil, db.openError(err)
+	}
+	if db.readStmts, err = prepare(ctx, db.read, readStatements); err != nil {
+		db.closePools()
+		return nil, db.openError(err)
+	}
+	db.queue = make(chan *commitRequest, queueSize)
+	db.committerDone = make(chan struct{})
+	go db.commitLoop()
 	return db, nil
 }
 
@@ -188,10 +212,30 @@ func (db *DB) openError(err error) error {
 	return fmt.Errorf("open database %s: %w", db.path, err)
 }
 
-// Close releases both connection pools. Closing the last connection to the
-// file checkpoints and removes the write-ahead log.
+// Close waits for the writes already queued to be committed, then releases
+// both connection pools. Closing the last connection to the file
+// checkpoints and removes the write-ahead log. Update fails after Close.
 func (db *DB) Close() error {
+	db.closeMu.Lock()
+	if db.closed {
+		db.closeMu.Unlock()
+		return nil
+	}
+	db.closed = true
+	close(db.queue)
+	db.closeMu.Unlock()
+	<-db.committerDone
+	return db.closePools()
+}
+
+// closePools closes the prepared statements and both pools.
+func (db *DB) closePools() error {
 	var errs []error
+	for _, stmts := range []map[string]*sql.Stmt{db.readStmts, db.writeStmts} {
+		for _, st := range stmts {
+			errs = append(errs, st.Close())
+		}
+	}
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
 	}
@@ -212,34 +256,11 @@ func (db *DB) View(ctx context.Context, fn func(store.Reader) error) error {
 			return fmt.Errorf("begin read transaction: %w", err)
 		}
 		defer tx.Rollback()
-		if err := fn(&reader{q: tx}); err != nil {
+		if err := fn(&reader{q: querier{tx: tx, prepared: db.readStmts}}); err != nil {
 			return err
 		}
 		if err := tx.Commit(); err != nil {
 			return fmt.Errorf("end read transaction: %w", err)
-		}
-		return nil
-	})
-}
-
-// Update runs fn in a read-write transaction, committed when fn returns nil
-// and rolled back otherwise. Transactions of one DB are serialised on its
-// single write connection, and those of other processes by SQLite's write
-// lock. fn may run again when SQLite reports the database busy, so it must
-// not have effects outside the Writer that a later run does not redo. fn
-// must not call Update on the same DB, which would wait for itself.
-func (db *DB) Update(ctx context.Context, fn func(store.Writer) error) error {
-	return db.retry(ctx, func() error {
-		tx, err := db.write.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("begin transaction: %w", err)
-		}
-		defer tx.Rollback()
-		if err := fn(&writer{reader: reader{q: tx}, tx: tx}); err != nil {
-			return err
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("commit: %w", err)
 		}
 		return nil
 	})

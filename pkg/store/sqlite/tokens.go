@@ -124,7 +124,7 @@ func (w *writer) DeleteTokensCreatedBefore(ctx context.Context, before int64, li
 	if limit <= 0 {
 		return 0, nil
 	}
-	res, err := w.tx.ExecContext(ctx, `
+	res, err := w.q.ExecContext(ctx, `
 		DELETE FROM tokens WHERE id IN (
 			SELECT id FROM tokens WHERE creation < ? ORDER BY creation, id LIMIT ?)`,
 		before, limit)

@@ -14,11 +14,41 @@ var (
 	_ store.Writer = (*writer)(nil)
 )
 
-// querier is what reader needs of a *sql.Tx.
-type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+// querier runs the statements of one transaction: those of the pool's
+// prepared set on their prepared form (compiled once per connection), any
+// other as given.
+type querier struct {
+	tx       *sql.Tx
+	prepared map[string]*sql.Stmt
+}
+
+// stmt is the transaction's form of query's prepared statement, or nil.
+func (q querier) stmt(ctx context.Context, query string) *sql.Stmt {
+	if st := q.prepared[query]; st != nil {
+		return q.tx.StmtContext(ctx, st)
+	}
+	return nil
+}
+
+func (q querier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := q.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return q.tx.ExecContext(ctx, query, args...)
+}
+
+func (q querier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := q.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return q.tx.QueryContext(ctx, query, args...)
+}
+
+func (q querier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := q.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return q.tx.QueryRowContext(ctx, query, args...)
 }
 
 // reader is the store.Reader of one transaction, valid until fn returns.
@@ -29,13 +59,17 @@ type reader struct {
 // writer is the store.Writer of one read-write transaction.
 type writer struct {
 	reader
-	tx *sql.Tx
+}
+
+// exec runs a statement of the transaction.
+func (w *writer) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return w.q.ExecContext(ctx, query, args...)
 }
 
 // absent reports whether query, a SELECT 1 of one row, finds nothing.
 func (w *writer) absent(ctx context.Context, query string, args ...any) (bool, error) {
 	var one int
-	err := w.tx.QueryRowContext(ctx, query, args...).Scan(&one)
+	err := w.q.QueryRowContext(ctx, query, args...).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return true, nil
 	}
@@ -45,7 +79,7 @@ func (w *writer) absent(ctx context.Context, query string, args ...any) (bool, e
 // deleteOne runs a DELETE and returns store.ErrNotFound when it removed
 // nothing.
 func (w *writer) deleteOne(ctx context.Context, query string, args ...any) error {
-	res, err := w.tx.ExecContext(ctx, query, args...)
+	res, err := w.q.ExecContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}
@@ -63,7 +97,7 @@ func (w *writer) deleteOne(ctx context.Context, query string, args ...any) error
 // then sets *version to 1, the version of a new record. A row it did not
 // insert is store.ErrConflict (dup says why).
 func (w *writer) insertNew(ctx context.Context, what, id, dup string, version *int64, query string, args ...any) error {
-	res, err := w.tx.ExecContext(ctx, query, args...)
+	res, err := w.q.ExecContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("insert %s %q: %w", what, id, err)
 	}
@@ -84,7 +118,7 @@ func (w *writer) insertNew(ctx context.Context, what, id, dup string, version *i
 // (store.ErrNotFound) or its version moved (store.ErrConflict).
 func (w *writer) updateVersioned(ctx context.Context, what, table, id string, version *int64, query string, args ...any) error {
 	var next int64
-	err := w.tx.QueryRowContext(ctx, query, args...).Scan(&next)
+	err := w.q.QueryRowContext(ctx, query, args...).Scan(&next)
 	if errors.Is(err, sql.ErrNoRows) {
 		absent, err := w.absent(ctx, "SELECT 1 FROM "+table+" WHERE id = ?", id)
 		switch {

@@ -13,7 +13,7 @@ import (
 
 // GetUser returns the user, or store.ErrNotFound.
 func (r *reader) GetUser(ctx context.Context, username string) (*store.User, error) {
-	return queryOne(ctx, r.q, fmt.Sprintf("get user %q", username), scanUser, "SELECT "+userColumns+" FROM users WHERE username = ?", username)
+	return queryOne(ctx, r.q, fmt.Sprintf("get user %q", username), scanUser, getUserSQL, username)
 }
 
 // ListUsers returns all users ordered by name.
@@ -21,7 +21,11 @@ func (r *reader) ListUsers(ctx context.Context) ([]*store.User, error) {
 	return queryAll(ctx, r.q, "list users", scanUser, "SELECT "+userColumns+" FROM users ORDER BY username")
 }
 
-const userColumns = "username, password_hash, roles, full_name, email, metadata, enabled, reserved"
+const (
+	userColumns = "username, password_hash, roles, full_name, email, metadata, enabled, reserved"
+	getUserSQL  = "SELECT " + userColumns + " FROM users WHERE username = ?"
+	getRoleSQL  = "SELECT name, descriptor FROM roles WHERE name = ?"
+)
 
 func scanUser(s scanner) (*store.User, error) {
 	var (
@@ -45,7 +49,7 @@ func scanUser(s scanner) (*store.User, error) {
 
 // GetRole returns the role, or store.ErrNotFound.
 func (r *reader) GetRole(ctx context.Context, name string) (*store.Role, error) {
-	return queryOne(ctx, r.q, fmt.Sprintf("get role %q", name), scanRole, "SELECT name, descriptor FROM roles WHERE name = ?", name)
+	return queryOne(ctx, r.q, fmt.Sprintf("get role %q", name), scanRole, getRoleSQL, name)
 }
 
 // ListRoles returns all roles ordered by name.
@@ -75,7 +79,7 @@ func (w *writer) PutUser(ctx context.Context, u *store.User) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("put user %q: %w", u.Username, err)
 	}
-	_, err = w.tx.ExecContext(ctx, `
+	_, err = w.q.ExecContext(ctx, `
 		INSERT INTO users (username, password_hash, roles, full_name, email, metadata, enabled, reserved)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (username) DO UPDATE SET
@@ -107,7 +111,7 @@ func (w *writer) PutRole(ctx context.Context, r *store.Role) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("put role %q: %w", r.Name, err)
 	}
-	_, err = w.tx.ExecContext(ctx, `
+	_, err = w.q.ExecContext(ctx, `
 		INSERT INTO roles (name, descriptor) VALUES (?, ?)
 		ON CONFLICT (name) DO UPDATE SET descriptor = excluded.descriptor`,
 		r.Name, jsonArg(r.Descriptor))
