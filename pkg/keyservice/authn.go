@@ -109,8 +109,16 @@ func (s *Service) authenticateCredential(ctx context.Context, cred auth.Credenti
 }
 
 func (s *Service) authenticateUser(ctx context.Context, username, password string) (*auth.Subject, error) {
+	gen, err := s.store.Generation(ctx)
+	if err != nil {
+		return nil, s.internal("authenticate user", err)
+	}
+	if sub, ok := s.caches.user(username, password, gen); ok {
+		return sub, nil
+	}
 	var sub *auth.Subject
-	err := s.store.View(ctx, func(r store.Reader) error {
+	err = s.store.View(ctx, func(r store.Reader) error {
+		sub = nil
 		u, err := r.GetUser(ctx, username)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
@@ -130,6 +138,7 @@ func (s *Service) authenticateUser(ctx context.Context, username, password strin
 	if sub == nil {
 		return nil, auth.Unauthenticated(fmt.Sprintf("unable to authenticate user [%s] for REST request", username))
 	}
+	s.caches.users.put(username, gen, &userRecord{digest: s.caches.passwordDigest(username, password), subject: sub})
 	return sub, nil
 }
 
@@ -188,25 +197,56 @@ func resolveRoles(ctx context.Context, r store.Reader, names []string) (api.Role
 // authenticateAPIKey validates a key credential in Elasticsearch's order:
 // existence, invalidation, secret, type, expiry.
 func (s *Service) authenticateAPIKey(ctx context.Context, id, secret string) (*auth.Subject, error) {
-	var k *store.APIKey
-	err := s.store.View(ctx, func(r store.Reader) error {
-		var err error
-		k, err = r.GetAPIKey(ctx, id)
-		return err
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, unsuccessful("API key: unable to find apikey with id " + id)
-	}
+	rec, err := s.keyRecord(ctx, id)
 	if err != nil {
 		return nil, s.internal("authenticate api key", err)
 	}
-	switch problem, wrongType := s.credentialProblem(k, secret); {
+	if rec == nil {
+		return nil, unsuccessful("API key: unable to find apikey with id " + id)
+	}
+	switch problem, wrongType := s.credentialProblem(rec.key, secret); {
 	case wrongType:
 		return nil, auth.Unauthenticated(problem)
 	case problem != "":
 		return nil, unsuccessful("API key: " + problem)
 	}
-	return keySubject(k)
+	if rec.subjectErr != nil {
+		return nil, s.internal("authenticate api key", rec.subjectErr)
+	}
+	return rec.subject, nil
+}
+
+// keyRecord returns the record of the key id, from the cache while the
+// store's generation is the one it was read at, or nil when there is no
+// such key.
+func (s *Service) keyRecord(ctx context.Context, id string) (*keyRecord, error) {
+	gen, err := s.store.Generation(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if rec, ok := s.caches.keys.get(id, gen); ok {
+		return rec, nil
+	}
+	if _, ok := s.caches.missing.get(id, gen); ok {
+		return nil, nil
+	}
+	var k *store.APIKey
+	err = s.store.View(ctx, func(r store.Reader) error {
+		var err error
+		k, err = r.GetAPIKey(ctx, id)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		s.caches.missing.put(id, gen, struct{}{})
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	rec := &keyRecord{key: k}
+	rec.subject, rec.subjectErr = keySubject(k)
+	s.caches.keys.put(id, gen, rec)
+	return rec, nil
 }
 
 // credentialProblem checks a key credential in Elasticsearch's order —

@@ -18,8 +18,8 @@ func (s *Service) HasPrivileges(ctx context.Context, req *api.HasPrivilegesReque
 	return auth.HasPrivileges(sub, req), nil
 }
 
-// ClearAPIKeyCache evicts the verified secrets of the given keys ("*" or
-// "_all" for every key) from the authentication cache.
+// ClearAPIKeyCache evicts the given keys ("*" or "_all" for every key)
+// from the authentication caches: their records and verified secrets.
 func (s *Service) ClearAPIKeyCache(ctx context.Context, ids []string) (*api.ClearCacheResponse, error) {
 	sub, err := s.granted(ctx, auth.ActionClearSecurityCache)
 	if err != nil {
@@ -31,11 +31,13 @@ func (s *Service) ClearAPIKeyCache(ctx context.Context, ids []string) (*api.Clea
 			all = true
 		}
 	}
+	evict := ids
 	if all {
-		s.secrets.evict(nil)
-	} else {
-		s.secrets.evict(ids)
+		evict = nil
 	}
+	s.secrets.evict(evict)
+	s.caches.keys.evict(evict)
+	s.caches.missing.evict(evict)
 	s.audit(ctx, AuditEvent{Action: AuditClearAPIKeyCache, Request: auth.ActionClearSecurityCache, Subject: sub, APIKeyIDs: ids})
 	node, _ := os.Hostname()
 	return &api.ClearCacheResponse{

@@ -61,6 +61,7 @@ type Service struct {
 	caller    *auth.Subject
 	auditor   Auditor
 	secrets   *secretCache
+	caches    *authCaches
 	// onInvalidate is Options.OnInvalidate.
 	onInvalidate func()
 
@@ -80,6 +81,7 @@ func New(st store.Store, opts Options) (*Service, error) {
 		s.log = slog.Default()
 	}
 	s.secrets = newSecretCache(s.now)
+	s.caches = newAuthCaches(s.now, s.secrets.salt)
 	s.onInvalidate = opts.OnInvalidate
 	s.clusterName = opts.ClusterName
 	if s.clusterName == "" {

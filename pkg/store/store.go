@@ -223,6 +223,14 @@ type Store interface {
 	// that lost a race is retried whole), so it must have no other side
 	// effects and must not call the store's Update itself.
 	Update(ctx context.Context, fn func(Writer) error) error
+	// Generation returns a number that changes whenever a transaction
+	// that may have changed records commits, through this store or any
+	// other process sharing its data, and stays the same otherwise.
+	// Records read after a call are at least as new as the number it
+	// returned, so a cache that keeps them with it is coherent when it
+	// drops them once Generation answers another number. It is called on
+	// every authentication and must be cheap.
+	Generation(ctx context.Context) (uint64, error)
 	// Close releases the store.
 	Close() error
 }

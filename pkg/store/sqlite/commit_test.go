@@ -139,3 +139,14 @@ func TestUpdateAfterClose(t *testing.T) {
 		t.Errorf("Update after Close = %v, want errClosed", err)
 	}
 }
+
+func BenchmarkGeneration(b *testing.B) {
+	db := mustOpen(b, tempPath(b))
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := db.Generation(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -52,6 +52,10 @@ type DB struct {
 	path  string
 	write *sql.DB // one connection; transactions BEGIN IMMEDIATE
 	read  *sql.DB // read-only connections for View
+	// watch is the connection whose data version is the Generation.
+	watch       *sql.DB
+	dataVersion *sql.Stmt
+	gen         generation
 
 	// writeStmts and readStmts are the hot statements, prepared on each
 	// pool (see statements.go).
@@ -120,6 +124,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, db.openError(err)
 	}
 	if db.readStmts, err = prepare(ctx, db.read, readStatements); err != nil {
+		db.closePools()
+		return nil, db.openError(err)
+	}
+	if err := db.openWatch(ctx); err != nil {
 		db.closePools()
 		return nil, db.openError(err)
 	}
@@ -231,6 +239,13 @@ func (db *DB) Close() error {
 // closePools closes the prepared statements and both pools.
 func (db *DB) closePools() error {
 	var errs []error
+	errs = append(errs, db.closeWatch())
+	if db.dataVersion != nil {
+		errs = append(errs, db.dataVersion.Close())
+	}
+	if db.watch != nil {
+		errs = append(errs, db.watch.Close())
+	}
 	for _, stmts := range []map[string]*sql.Stmt{db.readStmts, db.writeStmts} {
 		for _, st := range stmts {
 			errs = append(errs, st.Close())

@@ -96,6 +96,44 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Run("ViewReturnsFnError", s.testViewReturnsFnError)
 		t.Run("ConcurrentUpdatesSerialised", s.testConcurrentUpdates)
 	})
+	t.Run("Generation", s.testGeneration)
+}
+
+// testGeneration: the generation stays while nothing is written (reads
+// and failed updates write nothing) and changes with every commit.
+func (s *suite) testGeneration(t *testing.T) {
+	st := s.open(t)
+	ctx := t.Context()
+	gen := func() uint64 {
+		t.Helper()
+		g, err := st.Generation(ctx)
+		if err != nil {
+			t.Fatalf("Generation: %v", err)
+		}
+		return g
+	}
+	g0 := gen()
+	if _, err := getKey(t, st, "none"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("get: %v", err)
+	}
+	if err := st.Update(ctx, func(w store.Writer) error { return errTest }); !errors.Is(err, errTest) {
+		t.Fatalf("Update = %v", err)
+	}
+	if g := gen(); g != g0 {
+		t.Errorf("generation moved without a commit: %d, then %d", g0, g)
+	}
+	seen := map[uint64]bool{g0: true}
+	for i := range 3 {
+		insert(t, st, newKey(fmt.Sprintf("gen%d", i)))
+		g := gen()
+		if seen[g] {
+			t.Errorf("commit %d: generation %d was seen before", i, g)
+		}
+		seen[g] = true
+		if again := gen(); again != g {
+			t.Errorf("commit %d: generation %d, then %d without a commit", i, g, again)
+		}
+	}
 }
 
 type suite struct {

@@ -1,0 +1,7 @@
+//go:build !unix
+
+package sqlite
+
+// mapWALIndexHeader maps nothing where mmap is not available: Generation
+// reads PRAGMA data_version.
+func mapWALIndexHeader(string) ([]byte, func() error) { return nil, nil }
