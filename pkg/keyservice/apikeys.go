@@ -300,26 +300,27 @@ func (s *Service) InvalidateAPIKeys(ctx context.Context, req *api.InvalidateAPIK
 	resp := &api.InvalidateAPIKeysResponse{InvalidatedAPIKeys: []string{}, PreviouslyInvalidatedAPIKeys: []string{}}
 	at := s.nowMillis()
 	err = s.store.Update(ctx, func(w store.Writer) error {
-		resp.InvalidatedAPIKeys = resp.InvalidatedAPIKeys[:0]
 		resp.ErrorDetails = nil
-		keys, err := w.FindAPIKeys(ctx, f)
-		if err != nil {
-			return err
-		}
-		ids := make([]string, 0, len(keys))
-		for _, k := range keys {
-			if k.Type == api.TypeCrossCluster && !mayInvalidateCrossCluster {
+		if !mayInvalidateCrossCluster {
+			// Cross-cluster keys are refused one by one, and left out of
+			// the set invalidated in one statement.
+			cc := f
+			cc.Type = api.TypeCrossCluster
+			refused, err := w.FindAPIKeys(ctx, cc)
+			if err != nil {
+				return err
+			}
+			for _, k := range refused {
 				resp.ErrorDetails = append(resp.ErrorDetails, api.Errorf(api.Forbidden,
 					"Cannot invalidate cross-cluster API key [%s]. This requires [manage_security] cluster privilege or higher", k.ID))
-				continue
 			}
-			ids = append(ids, k.ID)
+			f.Type = api.TypeRest
 		}
-		changed, err := w.InvalidateAPIKeys(ctx, ids, at)
+		changed, err := w.InvalidateAPIKeys(ctx, f, at)
 		if err != nil {
 			return err
 		}
-		resp.InvalidatedAPIKeys = append(resp.InvalidatedAPIKeys, changed...)
+		resp.InvalidatedAPIKeys = changed
 		return nil
 	})
 	if err != nil {

@@ -68,6 +68,8 @@ type KeyFilter struct {
 	Username string
 	// Realms, when non-empty, restricts to keys whose creator realm is one of them.
 	Realms []string
+	// Type, when set, keeps only keys of that type.
+	Type string
 	// ExcludeInvalidated drops invalidated keys.
 	ExcludeInvalidated bool
 	// ActiveAt, when non-zero, keeps only keys that are neither invalidated
@@ -182,11 +184,12 @@ type Writer interface {
 	// the stored version equals k.Version, and sets k.Version to the new
 	// version. ErrNotFound or ErrConflict otherwise.
 	UpdateAPIKey(ctx context.Context, k *APIKey) error
-	// InvalidateAPIKeys marks the listed keys that are not yet invalidated
-	// as invalidated at the instant at, and returns the ids it changed.
-	// It increments their Version, so that an update based on an earlier
+	// InvalidateAPIKeys marks the keys f selects that are not yet
+	// invalidated as invalidated at the instant at, in time linear in
+	// their number, and returns their ids ordered by creation then id. It
+	// increments their Version, so that an update based on an earlier
 	// read fails with ErrConflict instead of undoing the invalidation.
-	InvalidateAPIKeys(ctx context.Context, ids []string, at int64) ([]string, error)
+	InvalidateAPIKeys(ctx context.Context, f KeyFilter, at int64) ([]string, error)
 	// PutUser creates or replaces a user and reports whether it was created.
 	PutUser(ctx context.Context, u *User) (created bool, err error)
 	// DeleteUser removes a user, or returns ErrNotFound.

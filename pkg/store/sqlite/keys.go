@@ -1,9 +1,11 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/apikeyctl/apikeyctl/pkg/store"
@@ -72,13 +74,20 @@ func (r *reader) FindAPIKeys(ctx context.Context, f store.KeyFilter) ([]*store.A
 }
 
 // keyQuery compiles f to one SELECT whose values are all bound parameters.
-// Lists (ids, realms) are bound as one JSON array each and expanded with
-// json_each, so their length never meets SQLite's limit on parameters.
 func keyQuery(f store.KeyFilter) (string, []any, error) {
-	var (
-		where []string
-		args  []any
-	)
+	where, args, err := keyWhere(f)
+	if err != nil {
+		return "", nil, err
+	}
+	return "SELECT " + keyColumns + " FROM api_keys WHERE " + where + " ORDER BY creation, id", args, nil
+}
+
+// keyWhere compiles f to a WHERE condition on api_keys. Lists (ids,
+// realms) are bound as one JSON array each and expanded with json_each,
+// so their length never meets SQLite's limit on parameters.
+func keyWhere(f store.KeyFilter) (string, []any, error) {
+	where := []string{"1"}
+	var args []any
 	if f.IDs != nil {
 		ids, err := jsonStrings(f.IDs)
 		if err != nil {
@@ -115,21 +124,20 @@ func keyQuery(f store.KeyFilter) (string, []any, error) {
 		where = append(where, "realm IN (SELECT value FROM json_each(?))")
 		args = append(args, realms)
 	}
+	if f.Type != "" {
+		// +type: the few-valued type index never serves a filter better
+		// than the others.
+		where = append(where, "+type = ?")
+		args = append(args, f.Type)
+	}
 	if f.ExcludeInvalidated || f.ActiveAt != 0 {
-		where = append(where, "invalidated = 0")
+		where = append(where, "+invalidated = 0")
 	}
 	if f.ActiveAt != 0 {
 		where = append(where, "(expiration IS NULL OR expiration > ?)")
 		args = append(args, f.ActiveAt)
 	}
-
-	var b strings.Builder
-	b.WriteString("SELECT " + keyColumns + " FROM api_keys")
-	if len(where) > 0 {
-		b.WriteString(" WHERE " + strings.Join(where, " AND "))
-	}
-	b.WriteString(" ORDER BY creation, id")
-	return b.String(), args, nil
+	return strings.Join(where, " AND "), args, nil
 }
 
 // prefixEnd returns the least string greater than every string that starts
@@ -177,39 +185,43 @@ func (w *writer) UpdateAPIKey(ctx context.Context, k *store.APIKey) error {
 	return w.rewriteLeaves(ctx, k.ID, k.Metadata)
 }
 
-// InvalidateAPIKeys marks the listed keys that are not yet invalidated as
-// invalidated at the instant at, counting it as a write to their version,
-// and returns the ids it changed in the order of ids. Unknown ids are
-// skipped.
-func (w *writer) InvalidateAPIKeys(ctx context.Context, ids []string, at int64) ([]string, error) {
-	changed := []string{}
-	if len(ids) == 0 {
-		return changed, nil
+// InvalidateAPIKeys marks the keys f selects that are not yet invalidated
+// as invalidated at the instant at, counting it as a write to their
+// version, in one statement, and returns their ids ordered by creation
+// then id.
+func (w *writer) InvalidateAPIKeys(ctx context.Context, f store.KeyFilter, at int64) ([]string, error) {
+	if f.IDs != nil && len(f.IDs) == 0 {
+		return []string{}, nil
 	}
-	list, err := jsonStrings(ids)
+	where, args, err := keyWhere(f)
 	if err != nil {
 		return nil, fmt.Errorf("invalidate api keys: %w", err)
 	}
 	rows, err := w.q.QueryContext(ctx, `
 		UPDATE api_keys SET invalidated = 1, invalidation = ?, version = version + 1
-		WHERE invalidated = 0 AND id IN (SELECT value FROM json_each(?))
-		RETURNING id`, at, list)
+		WHERE +invalidated = 0 AND `+where+`
+		RETURNING creation, id`, append([]any{at}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("invalidate api keys: %w", err)
 	}
-	invalidated, err := scanAll(rows, "invalidate api keys", scanID)
+	type changed struct {
+		creation int64
+		id       string
+	}
+	keys, err := scanAll(rows, "invalidate api keys", func(s scanner) (changed, error) {
+		var c changed
+		err := s.Scan(&c.creation, &c.id)
+		return c, err
+	})
 	if err != nil {
 		return nil, err
 	}
-	done := make(map[string]bool, len(invalidated))
-	for _, id := range invalidated {
-		done[id] = true
+	slices.SortFunc(keys, func(a, b changed) int {
+		return cmp.Or(cmp.Compare(a.creation, b.creation), strings.Compare(a.id, b.id))
+	})
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		ids[i] = k.id
 	}
-	for _, id := range ids {
-		if done[id] {
-			changed = append(changed, id)
-			delete(done, id) // a repeated id is reported once
-		}
-	}
-	return changed, nil
+	return ids, nil
 }

@@ -446,11 +446,11 @@ func (s *suite) testKeyInvalidate(t *testing.T) {
 	var changed []string
 	update(t, st, func(w store.Writer) error {
 		var err error
-		changed, err = w.InvalidateAPIKeys(t.Context(), []string{"c", "missing", "already", "a", "c"}, at)
+		changed, err = w.InvalidateAPIKeys(t.Context(), store.KeyFilter{IDs: []string{"c", "missing", "already", "a", "c"}}, at)
 		return err
 	})
-	if want := []string{"c", "a"}; !slices.Equal(changed, want) {
-		t.Errorf("InvalidateAPIKeys returned %q, want %q (changed keys, in the given order, once)", changed, want)
+	if want := []string{"a", "c"}; !slices.Equal(changed, want) {
+		t.Errorf("InvalidateAPIKeys returned %q, want %q (changed keys, by creation then id, once)", changed, want)
 	}
 	for _, id := range []string{"a", "c"} {
 		k := mustGetKey(t, st, id)
@@ -476,7 +476,7 @@ func (s *suite) testKeyInvalidateIdempotent(t *testing.T) {
 		var changed []string
 		update(t, st, func(w store.Writer) error {
 			var err error
-			changed, err = w.InvalidateAPIKeys(t.Context(), ids, at)
+			changed, err = w.InvalidateAPIKeys(t.Context(), store.KeyFilter{IDs: ids}, at)
 			return err
 		})
 		return changed
@@ -498,10 +498,10 @@ func (s *suite) testKeyInvalidateIdempotent(t *testing.T) {
 func (s *suite) testKeyInvalidateNothing(t *testing.T) {
 	st := s.open(t)
 	insert(t, st, newKey("a"))
-	for name, ids := range map[string][]string{"nil": nil, "empty": {}, "unknown": {"x", "y"}} {
+	for name, ids := range map[string][]string{"empty": {}, "unknown": {"x", "y"}} {
 		t.Run(name, func(t *testing.T) {
 			update(t, st, func(w store.Writer) error {
-				changed, err := w.InvalidateAPIKeys(t.Context(), ids, 1)
+				changed, err := w.InvalidateAPIKeys(t.Context(), store.KeyFilter{IDs: ids}, 1)
 				if len(changed) != 0 {
 					t.Errorf("InvalidateAPIKeys(%q) returned %q, want none", ids, changed)
 				}
@@ -519,7 +519,7 @@ func (s *suite) testKeyUpdateAfterInvalidate(t *testing.T) {
 	insert(t, st, newKey("a"))
 	stale := mustGetKey(t, st, "a")
 	update(t, st, func(w store.Writer) error {
-		_, err := w.InvalidateAPIKeys(t.Context(), []string{"a"}, 5)
+		_, err := w.InvalidateAPIKeys(t.Context(), store.KeyFilter{IDs: []string{"a"}}, 5)
 		return err
 	})
 	stale.Metadata = json.RawMessage(`{"stale":true}`)
@@ -569,6 +569,9 @@ func filterFixture() []*store.APIKey {
 		k.Invalidated = sp.invalidated
 		if sp.invalidated {
 			k.Invalidation = ptr(sp.creation + 1)
+		}
+		if sp.id == "k06" || sp.id == "k13" {
+			k.Type = "cross_cluster"
 		}
 		keys[i] = k
 	}
@@ -636,6 +639,8 @@ func (s *suite) testFindFilters(t *testing.T) {
 			[]string{"k01", "k15"}},
 		{"combined name user realm", store.KeyFilter{Name: "alpha", Username: "alice", Realms: []string{"ldap1"}}, []string{"k14"}},
 		{"combined name user realm exclude", store.KeyFilter{Name: "alpha", Username: "alice", Realms: []string{"ldap1"}, ExcludeInvalidated: true}, nil},
+		{"type", store.KeyFilter{Type: "cross_cluster"}, []string{"k06", "k13"}},
+		{"type and user", store.KeyFilter{Type: "rest", Username: "carol"}, []string{"k05", "k07"}},
 		{"combined ids realms", store.KeyFilter{IDs: []string{"k05", "k03", "k08"}, Realms: []string{"file1", "ldap1"}}, []string{"k03", "k05"}},
 		{"combined all", store.KeyFilter{IDs: []string{"k01", "k02", "k03"}, Name: "alpha", NamePrefix: true, Username: "alice",
 			Realms: []string{"native1"}, ExcludeInvalidated: true, ActiveAt: 500}, []string{"k01", "k02"}},
@@ -650,6 +655,29 @@ func (s *suite) testFindFilters(t *testing.T) {
 			})
 			if ids := keyIDs(got); !slices.Equal(ids, tt.want) {
 				t.Errorf("FindAPIKeys(%+v)\n got %q\nwant %q", tt.filter, ids, tt.want)
+			}
+			// InvalidateAPIKeys selects alike, minus the keys already
+			// invalidated (in a transaction rolled back).
+			var want []string
+			for _, k := range got {
+				if !k.Invalidated {
+					want = append(want, k.ID)
+				}
+			}
+			err := st.Update(t.Context(), func(w store.Writer) error {
+				changed, err := w.InvalidateAPIKeys(t.Context(), tt.filter, 1)
+				if err != nil {
+					return err
+				}
+				if len(changed) != 0 || len(want) != 0 {
+					if !slices.Equal(changed, want) {
+						t.Errorf("InvalidateAPIKeys(%+v)\n got %q\nwant %q", tt.filter, changed, want)
+					}
+				}
+				return errTest
+			})
+			if !errors.Is(err, errTest) {
+				t.Fatalf("Update: %v", err)
 			}
 		})
 	}
@@ -986,7 +1014,7 @@ func writeEverything(ctx context.Context, w store.Writer) error {
 	if err := w.UpdateAPIKey(ctx, k); err != nil {
 		return err
 	}
-	if _, err := w.InvalidateAPIKeys(ctx, []string{"old2"}, 99); err != nil {
+	if _, err := w.InvalidateAPIKeys(ctx, store.KeyFilter{IDs: []string{"old2"}}, 99); err != nil {
 		return err
 	}
 	if _, err := w.PutUser(ctx, newUser("new")); err != nil {
