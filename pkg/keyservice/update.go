@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"slices"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
 	"github.com/apikeyctl/apikeyctl/pkg/apikey"
@@ -55,20 +54,46 @@ func (s *Service) validateChange(parser string, rds api.RoleDescriptors, metadat
 	return &keyChange{roleDescriptors: rds, metadata: metadata, expiration: exp}, nil
 }
 
-// applyChange updates one key the caller owns inside w, following
-// Elasticsearch: the owner's snapshot and identity are refreshed on every
-// call, and the write is skipped (a noop) when nothing would change.
-func (s *Service) applyChange(ctx context.Context, w store.Writer, sub *auth.Subject, id string, c *keyChange) (updated bool, err error) {
-	k, err := w.GetAPIKey(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !ownedBy(k, sub)) {
-		return false, errNotOwned(id)
+// encodedChange is a keyChange as the store holds it, encoded once for
+// every key it is applied to.
+type encodedChange struct {
+	*keyChange
+	roleDescriptors json.RawMessage // nil: unchanged
+	metadata        json.RawMessage // nil: unchanged
+	limitedBy       json.RawMessage // nil: unchanged (cross-cluster keys)
+	creator         store.Creator
+	keyType         string
+}
+
+// encode encodes c as sub applies it: Elasticsearch refreshes the owner's
+// snapshot and identity on every update.
+func (c *keyChange) encode(sub *auth.Subject) (*encodedChange, error) {
+	e := &encodedChange{keyChange: c, creator: creatorOf(sub), keyType: api.TypeRest}
+	var err error
+	if c.roleDescriptors != nil {
+		if e.roleDescriptors, err = json.Marshal(c.roleDescriptors); err != nil {
+			return nil, err
+		}
 	}
-	if err != nil {
-		return false, err
+	if c.metadata != nil {
+		if e.metadata, err = json.Marshal(c.metadata); err != nil {
+			return nil, err
+		}
 	}
-	want := api.TypeRest
 	if c.crossCluster {
-		want = api.TypeCrossCluster
+		e.keyType = api.TypeCrossCluster
+	} else if e.limitedBy, err = json.Marshal(ownerSnapshot(sub)); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// applyChange updates one key the caller owns inside w, following
+// Elasticsearch: the write is skipped (a noop) when nothing would change.
+// k is the key id as read in this transaction, nil when there is none.
+func (s *Service) applyChange(ctx context.Context, w store.Writer, sub *auth.Subject, id string, k *store.APIKey, c *encodedChange) (updated bool, err error) {
+	if k == nil || !ownedBy(k, sub) {
+		return false, errNotOwned(id)
 	}
 	switch {
 	case k.Invalidated:
@@ -77,34 +102,27 @@ func (s *Service) applyChange(ctx context.Context, w store.Writer, sub *auth.Sub
 		return false, api.Errorf(api.Invalid, "cannot update expired API key [%s]", id)
 	case k.Name == "":
 		return false, api.Errorf(api.Invalid, "cannot update legacy API key [%s] without name", id)
-	case k.Type != want:
-		return false, api.Errorf(api.Invalid, "cannot update API key of type [%s] while expected type is [%s]", k.Type, want)
+	case k.Type != c.keyType:
+		return false, api.Errorf(api.Invalid, "cannot update API key of type [%s] while expected type is [%s]", k.Type, c.keyType)
 	}
 	next := *k
 	changed := c.expiration != nil
-	next.Expiration = k.Expiration
 	if c.expiration != nil {
 		next.Expiration = c.expiration
 	}
 	if c.roleDescriptors != nil {
-		if next.RoleDescriptors, err = json.Marshal(c.roleDescriptors); err != nil {
-			return false, err
-		}
+		next.RoleDescriptors = c.roleDescriptors
 		changed = changed || !sameDescriptors(k.RoleDescriptors, next.RoleDescriptors)
 	}
 	if c.metadata != nil {
-		if next.Metadata, err = json.Marshal(c.metadata); err != nil {
-			return false, err
-		}
+		next.Metadata = c.metadata
 		changed = changed || !sameJSON(k.Metadata, next.Metadata)
 	}
-	if !c.crossCluster {
-		if next.LimitedBy, err = json.Marshal(ownerSnapshot(sub)); err != nil {
-			return false, err
-		}
+	if c.limitedBy != nil {
+		next.LimitedBy = c.limitedBy
 		changed = changed || !sameDescriptors(k.LimitedBy, next.LimitedBy)
 	}
-	next.Creator = creatorOf(sub)
+	next.Creator = c.creator
 	changed = changed || !sameCreator(k.Creator, next.Creator)
 	if !changed {
 		return false, nil
@@ -112,7 +130,6 @@ func (s *Service) applyChange(ctx context.Context, w store.Writer, sub *auth.Sub
 	if err := w.UpdateAPIKey(ctx, &next); err != nil {
 		return false, err
 	}
-	s.secrets.evict([]string{id})
 	return true, nil
 }
 
@@ -123,6 +140,9 @@ func ownedBy(k *store.APIKey, sub *auth.Subject) bool {
 
 // sameJSON compares two JSON documents by value.
 func sameJSON(a, b json.RawMessage) bool {
+	if bytes.Equal(a, b) {
+		return true
+	}
 	var x, y any
 	if len(bytes.TrimSpace(a)) == 0 {
 		a = json.RawMessage(`{}`)
@@ -138,6 +158,9 @@ func sameJSON(a, b json.RawMessage) bool {
 
 // sameDescriptors compares role descriptor sets, ignoring their order.
 func sameDescriptors(a, b json.RawMessage) bool {
+	if bytes.Equal(a, b) {
+		return true
+	}
 	var x, y api.RoleDescriptors
 	if unmarshalDescriptors(a, &x) != nil || unmarshalDescriptors(b, &y) != nil || len(x) != len(y) {
 		return false
@@ -200,16 +223,27 @@ func (s *Service) updateCaller(ctx context.Context, check func() error, action s
 // updateOne applies c to the key id in one transaction, audited as action
 // when it changed the key.
 func (s *Service) updateOne(ctx context.Context, sub *auth.Subject, id string, c *keyChange, action string) (*api.UpdateAPIKeyResponse, error) {
+	ec, err := c.encode(sub)
+	if err != nil {
+		return nil, s.internal("update api key", err)
+	}
 	var updated bool
-	err := s.store.Update(ctx, func(w store.Writer) error {
-		var err error
-		updated, err = s.applyChange(ctx, w, sub, id, c)
+	err = s.store.Update(ctx, func(w store.Writer) error {
+		k, err := w.GetAPIKey(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			k, err = nil, nil
+		}
+		if err != nil {
+			return err
+		}
+		updated, err = s.applyChange(ctx, w, sub, id, k, ec)
 		return err
 	})
 	if err != nil {
 		return nil, s.internal("update api key", err)
 	}
 	if updated {
+		s.secrets.evict([]string{id})
 		s.audit(ctx, AuditEvent{Action: AuditChangeAPIKey, Request: action, Subject: sub, APIKeyIDs: []string{id}})
 	}
 	return &api.UpdateAPIKeyResponse{Updated: updated}, nil
@@ -235,18 +269,32 @@ func (s *Service) BulkUpdateAPIKeys(ctx context.Context, req *api.BulkUpdateAPIK
 	if err := checkRestrictions(nil, ownerSnapshot(sub)); err != nil {
 		return nil, err
 	}
+	ec, err := c.encode(sub)
+	if err != nil {
+		return nil, s.internal("bulk update api keys", err)
+	}
 	// Each id once, in the order asked.
 	ids := make([]string, 0, len(req.IDs))
+	seen := make(map[string]bool, len(req.IDs))
 	for _, id := range req.IDs {
-		if !slices.Contains(ids, id) {
+		if !seen[id] {
+			seen[id] = true
 			ids = append(ids, id)
 		}
 	}
 	var resp *api.BulkUpdateAPIKeysResponse
 	err = s.store.Update(ctx, func(w store.Writer) error {
 		resp = &api.BulkUpdateAPIKeysResponse{Updated: []string{}, Noops: []string{}}
+		found, err := w.FindAPIKeys(ctx, store.KeyFilter{IDs: ids})
+		if err != nil {
+			return err
+		}
+		byID := make(map[string]*store.APIKey, len(found))
+		for _, k := range found {
+			byID[k.ID] = k
+		}
 		for _, id := range ids {
-			updated, err := s.applyChange(ctx, w, sub, id, c)
+			updated, err := s.applyChange(ctx, w, sub, id, byID[id], ec)
 			var apiErr *api.Error
 			switch {
 			case errors.As(err, &apiErr):
@@ -269,6 +317,7 @@ func (s *Service) BulkUpdateAPIKeys(ctx context.Context, req *api.BulkUpdateAPIK
 		return nil, s.internal("bulk update api keys", err)
 	}
 	if len(resp.Updated) > 0 {
+		s.secrets.evict(resp.Updated)
 		s.audit(ctx, AuditEvent{Action: AuditChangeAPIKey, Request: auth.ActionBulkUpdateAPIKey, Subject: sub, APIKeyIDs: resp.Updated})
 	}
 	return resp, nil
