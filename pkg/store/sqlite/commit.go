@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"sync/atomic"
 
 	"github.com/apikeyctl/apikeyctl/pkg/store"
@@ -135,7 +136,16 @@ func (db *DB) runBatch(ctx context.Context, batch []*commitRequest) ([]error, er
 		return nil, fmt.Errorf("begin transaction: %w", err)
 	}
 	defer tx.Rollback()
-	w := &writer{reader: reader{q: querier{tx: tx, prepared: db.writeStmts}}}
+	w := &writer{
+		reader:    reader{q: querier{tx: tx, prepared: db.writeStmts}},
+		paths:     &db.paths,
+		seenPaths: map[string]int64{},
+	}
+	// Path ids found committed are good whatever happens to this
+	// transaction; those inserted only once it commits.
+	defer db.paths.add(w.seenPaths)
+	inserted := map[string]int64{}
+	w.pending = inserted
 	results := make([]error, len(batch))
 	alone := len(batch) == 1
 	for i, req := range batch {
@@ -143,6 +153,7 @@ func (db *DB) runBatch(ctx context.Context, batch []*commitRequest) ([]error, er
 			results[i] = context.Cause(req.ctx)
 			continue
 		}
+		w.newPaths = map[string]int64{}
 		if alone {
 			results[i] = runMember(req, w)
 			if results[i] != nil {
@@ -151,6 +162,7 @@ func (db *DB) runBatch(ctx context.Context, batch []*commitRequest) ([]error, er
 				}
 				return results, nil // rolled back by the deferred Rollback
 			}
+			maps.Copy(inserted, w.newPaths)
 			continue
 		}
 		if _, err := w.exec(req.ctx, savepointSQL); err != nil {
@@ -164,6 +176,8 @@ func (db *DB) runBatch(ctx context.Context, batch []*commitRequest) ([]error, er
 			if _, err := w.exec(context.Background(), rollbackSavepointSQL); err != nil {
 				return nil, fmt.Errorf("roll back savepoint: %w", err)
 			}
+		} else {
+			maps.Copy(inserted, w.newPaths)
 		}
 		if _, err := w.exec(context.Background(), releaseSavepointSQL); err != nil {
 			return nil, fmt.Errorf("release savepoint: %w", err)
@@ -172,6 +186,7 @@ func (db *DB) runBatch(ctx context.Context, batch []*commitRequest) ([]error, er
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
 	}
+	db.paths.add(inserted)
 	return results, nil
 }
 

@@ -150,3 +150,75 @@ func BenchmarkGeneration(b *testing.B) {
 		}
 	})
 }
+
+// TestGroupCommitPathIDs: a metadata path first written by a batch member
+// that is rolled back, then by members that succeed, gets one id that
+// survives the commit, and later transactions reuse it from memory.
+func TestGroupCommitPathIDs(t *testing.T) {
+	db := mustOpen(t, tempPath(t))
+	ctx := t.Context()
+	hold, release := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		first <- db.Update(ctx, func(store.Writer) error {
+			close(hold)
+			<-release
+			return nil
+		})
+	}()
+	<-hold
+	errRefused := errors.New("refused")
+	results := make([]chan error, 3)
+	for i, fail := range []bool{true, false, false} {
+		results[i] = make(chan error, 1)
+		go func() {
+			results[i] <- db.Update(ctx, func(w store.Writer) error {
+				id := fmt.Sprintf("p%d", i)
+				if err := w.InsertAPIKey(ctx, leafKey(id, `{"shared":{"path":"v`+id+`"}}`)); err != nil {
+					return err
+				}
+				if fail {
+					return errRefused
+				}
+				return nil
+			})
+		}()
+		for len(db.queue) < i+1 {
+			runtime.Gosched()
+		}
+	}
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-results[0]; !errors.Is(err, errRefused) {
+		t.Fatalf("p0: %v", err)
+	}
+	for i := 1; i < 3; i++ {
+		if err := <-results[i]; err != nil {
+			t.Fatalf("p%d: %v", i, err)
+		}
+	}
+	var paths int
+	if err := db.write.QueryRow("SELECT count(*) FROM api_key_paths WHERE path = 'shared.path'").Scan(&paths); err != nil || paths != 1 {
+		t.Fatalf("paths named shared.path: %d, %v", paths, err)
+	}
+	if got := termIDs(t, db, "metadata.shared.path", "vp2"); len(got) != 1 || got[0] != "p2" {
+		t.Errorf("term = %q", got)
+	}
+	cached, ok := db.paths.get("shared.path")
+	var stored int64
+	if err := db.write.QueryRow("SELECT id FROM api_key_paths WHERE path = 'shared.path'").Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if !ok || cached != stored {
+		t.Errorf("cached id %d (%v), stored %d", cached, ok, stored)
+	}
+	// A later key with the same path uses the id.
+	if err := db.Update(ctx, func(w store.Writer) error { return w.InsertAPIKey(ctx, leafKey("p3", `{"shared":{"path":"vp3"}}`)) }); err != nil {
+		t.Fatal(err)
+	}
+	if got := termIDs(t, db, "metadata.shared.path", "vp3"); len(got) != 1 || got[0] != "p3" {
+		t.Errorf("term after = %q", got)
+	}
+}

@@ -58,6 +58,8 @@ type DB struct {
 	watch       *sql.DB
 	dataVersion *sql.Stmt
 	gen         generation
+	// paths are the committed ids of metadata paths (leaves.go).
+	paths pathCache
 
 	// writeStmts and readStmts are the hot statements, prepared on each
 	// pool (see statements.go).

@@ -15,9 +15,10 @@ var (
 	writeStatements = []string{
 		insertKeySQL,
 		updateKeySQL,
-		insertPaths,
-		insertLeaves,
-		deleteLeaves,
+		insertPathSQL,
+		selectPathSQL,
+		insertLeafSQL,
+		deleteLeavesSQL,
 		"SELECT 1 FROM api_keys WHERE id = ?",
 		savepointSQL,
 		releaseSavepointSQL,

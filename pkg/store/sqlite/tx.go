@@ -59,6 +59,14 @@ type reader struct {
 // writer is the store.Writer of one read-write transaction.
 type writer struct {
 	reader
+	// paths are the DB's committed path ids; seenPaths those this
+	// transaction found committed; newPaths those the running batch member
+	// inserted, and pending those of the members that succeeded before
+	// it (see leaves.go), handed to paths after the commit.
+	paths     *pathCache
+	seenPaths map[string]int64
+	newPaths  map[string]int64
+	pending   map[string]int64
 }
 
 // exec runs a statement of the transaction.
