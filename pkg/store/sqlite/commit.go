@@ -137,7 +137,7 @@ func (db *DB) runBatch(ctx context.Context, batch []*commitRequest) ([]error, er
 	}
 	defer tx.Rollback()
 	w := &writer{
-		reader:    reader{q: querier{tx: tx, prepared: db.writeStmts}},
+		reader:    reader{q: newQuerier(tx, db.writeStmts)},
 		paths:     &db.paths,
 		seenPaths: map[string]int64{},
 	}
@@ -154,6 +154,7 @@ func (db *DB) runBatch(ctx context.Context, batch []*commitRequest) ([]error, er
 			continue
 		}
 		w.newPaths = map[string]int64{}
+		w.read = map[string]store.APIKey{}
 		if alone {
 			results[i] = runMember(req, w)
 			if results[i] != nil {

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"database/sql"
@@ -47,18 +48,15 @@ const (
 	insertKeySQL = `INSERT INTO api_keys (` + keyColumns + `)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
 		ON CONFLICT (id) DO NOTHING`
-	updateKeySQL = `UPDATE api_keys SET
-			expiration = ?, invalidated = ?, invalidation = ?,
-			role_descriptors = ?, limited_by = ?, metadata = ?,
-			principal = ?, full_name = ?, email = ?, creator_metadata = ?, realm = ?, realm_type = ?,
-			version = version + 1
-		WHERE id = ? AND version = ?
-		RETURNING version`
 )
 
 // GetAPIKey returns the key with id, or store.ErrNotFound.
 func (r *reader) GetAPIKey(ctx context.Context, id string) (*store.APIKey, error) {
-	return queryOne(ctx, r.q, fmt.Sprintf("get api key %q", id), scanKey, getKeySQL, id)
+	k, err := queryOne(ctx, r.q, fmt.Sprintf("get api key %q", id), scanKey, getKeySQL, id)
+	if err == nil {
+		r.remember(k)
+	}
+	return k, err
 }
 
 // FindAPIKeys returns the keys matching f, ordered by creation then id.
@@ -70,7 +68,9 @@ func (r *reader) FindAPIKeys(ctx context.Context, f store.KeyFilter) ([]*store.A
 	if err != nil {
 		return nil, fmt.Errorf("find api keys: %w", err)
 	}
-	return queryAll(ctx, r.q, "find api keys", scanKey, query, args...)
+	keys, err := queryAll(ctx, r.q, "find api keys", scanKey, query, args...)
+	r.remember(keys...)
+	return keys, err
 }
 
 // keyQuery compiles f to one SELECT whose values are all bound parameters.
@@ -171,18 +171,83 @@ func (w *writer) InsertAPIKey(ctx context.Context, k *store.APIKey) error {
 
 // UpdateAPIKey replaces the mutable fields of k when the stored version
 // equals k.Version, and sets k.Version to the new version.
-// store.ErrNotFound or store.ErrConflict otherwise.
+// store.ErrNotFound or store.ErrConflict otherwise. Only the columns whose
+// value changes are written, so that the indexes of the others are left
+// alone, and the metadata leaves are rewritten only with the metadata.
 func (w *writer) UpdateAPIKey(ctx context.Context, k *store.APIKey) error {
-	err := w.updateVersioned(ctx, "api key", "api_keys", k.ID, &k.Version, updateKeySQL,
-		k.Expiration, k.Invalidated, k.Invalidation,
-		jsonArg(k.RoleDescriptors), jsonArg(k.LimitedBy), jsonArg(k.Metadata),
-		k.Creator.Principal, k.Creator.FullName, k.Creator.Email, jsonArg(k.Creator.Metadata),
-		k.Creator.Realm, k.Creator.RealmType,
-		k.ID, k.Version)
+	old, ok := w.read[k.ID]
+	if !ok || old.Version != k.Version {
+		stored, err := queryOne(ctx, w.q, fmt.Sprintf("update api key %q", k.ID), scanKey, getKeySQL, k.ID)
+		if err != nil {
+			return err
+		}
+		old = *stored
+	}
+	if old.Version != k.Version {
+		return fmt.Errorf("update api key %q: version %d is stale: %w", k.ID, k.Version, store.ErrConflict)
+	}
+	sets, args := changedColumns(&old, k)
+	// The version in the WHERE clause still decides: a row written since
+	// it was read changes nothing, and is told apart below.
+	query := "UPDATE api_keys SET " + strings.Join(append(sets, "version = version + 1"), ", ") + " WHERE id = ? AND version = ?"
+	res, err := w.q.execLocal(ctx, query, append(args, k.ID, k.Version)...)
 	if err != nil {
-		return err
+		return fmt.Errorf("update api key %q: %w", k.ID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("update api key %q: %w", k.ID, err)
+	}
+	if n == 0 {
+		delete(w.read, k.ID)
+		absent, err := w.absent(ctx, "SELECT 1 FROM api_keys WHERE id = ?", k.ID)
+		switch {
+		case err != nil:
+			return fmt.Errorf("update api key %q: %w", k.ID, err)
+		case absent:
+			return fmt.Errorf("update api key %q: %w", k.ID, store.ErrNotFound)
+		}
+		return fmt.Errorf("update api key %q: version %d is stale: %w", k.ID, k.Version, store.ErrConflict)
+	}
+	k.Version++
+	w.remember(k)
+	if bytes.Equal(old.Metadata, k.Metadata) {
+		return nil
 	}
 	return w.rewriteLeaves(ctx, k.ID, k.Metadata)
+}
+
+// changedColumns lists the assignments of the mutable columns whose value
+// differs between old and k, with their arguments.
+func changedColumns(old, k *store.APIKey) (sets []string, args []any) {
+	set := func(changed bool, column string, value any) {
+		if changed {
+			sets = append(sets, column+" = ?")
+			args = append(args, value)
+		}
+	}
+	set(!equalPtr(old.Expiration, k.Expiration), "expiration", k.Expiration)
+	set(old.Invalidated != k.Invalidated, "invalidated", k.Invalidated)
+	set(!equalPtr(old.Invalidation, k.Invalidation), "invalidation", k.Invalidation)
+	set(!bytes.Equal(old.RoleDescriptors, k.RoleDescriptors), "role_descriptors", jsonArg(k.RoleDescriptors))
+	set(!bytes.Equal(old.LimitedBy, k.LimitedBy), "limited_by", jsonArg(k.LimitedBy))
+	set(!bytes.Equal(old.Metadata, k.Metadata), "metadata", jsonArg(k.Metadata))
+	oc, nc := old.Creator, k.Creator
+	set(oc.Principal != nc.Principal, "principal", nc.Principal)
+	set(!equalPtr(oc.FullName, nc.FullName), "full_name", nc.FullName)
+	set(!equalPtr(oc.Email, nc.Email), "email", nc.Email)
+	set(!bytes.Equal(oc.Metadata, nc.Metadata), "creator_metadata", jsonArg(nc.Metadata))
+	set(oc.Realm != nc.Realm, "realm", nc.Realm)
+	set(oc.RealmType != nc.RealmType, "realm_type", nc.RealmType)
+	return sets, args
+}
+
+// equalPtr reports whether two optional values are both absent or equal.
+func equalPtr[T comparable](a, b *T) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
 }
 
 // InvalidateAPIKeys marks the keys f selects that are not yet invalidated

@@ -17,7 +17,7 @@ type scanner interface {
 // queryOne runs query, which selects at most one row, and reads that row
 // with scan. No row is store.ErrNotFound; errors are wrapped with op, the
 // operation's name.
-func queryOne[T any](ctx context.Context, q querier, op string, scan func(scanner) (T, error), query string, args ...any) (T, error) {
+func queryOne[T any](ctx context.Context, q *querier, op string, scan func(scanner) (T, error), query string, args ...any) (T, error) {
 	v, err := scan(q.QueryRowContext(ctx, query, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		var zero T
@@ -32,7 +32,7 @@ func queryOne[T any](ctx context.Context, q querier, op string, scan func(scanne
 
 // queryAll runs query and reads every row of its result with scan. Errors
 // are wrapped with op, the operation's name.
-func queryAll[T any](ctx context.Context, q querier, op string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+func queryAll[T any](ctx context.Context, q *querier, op string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)

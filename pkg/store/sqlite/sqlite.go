@@ -284,7 +284,7 @@ func (db *DB) View(ctx context.Context, fn func(store.Reader) error) error {
 			return fmt.Errorf("begin read transaction: %w", err)
 		}
 		defer tx.Rollback()
-		if err := fn(&reader{q: querier{tx: tx, prepared: db.readStmts}}); err != nil {
+		if err := fn(&reader{q: newQuerier(tx, db.readStmts)}); err != nil {
 			return err
 		}
 		if err := tx.Commit(); err != nil {

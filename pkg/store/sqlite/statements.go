@@ -14,7 +14,6 @@ var (
 	}
 	writeStatements = []string{
 		insertKeySQL,
-		updateKeySQL,
 		insertPathSQL,
 		selectPathSQL,
 		insertLeafSQL,

@@ -20,31 +20,62 @@ var (
 type querier struct {
 	tx       *sql.Tx
 	prepared map[string]*sql.Stmt
+	// bound are the prepared statements this transaction used, in their
+	// form bound to it.
+	bound map[string]*sql.Stmt
+	// local holds statements built at run time and prepared for this
+	// transaction alone (see execLocal).
+	local map[string]*sql.Stmt
+}
+
+// newQuerier returns the querier of tx over the pool's prepared statements.
+func newQuerier(tx *sql.Tx, prepared map[string]*sql.Stmt) *querier {
+	return &querier{tx: tx, prepared: prepared, bound: map[string]*sql.Stmt{}, local: map[string]*sql.Stmt{}}
+}
+
+// execLocal runs a statement built at run time from a small set of
+// shapes, prepared once per transaction: a bulk transaction runs each
+// shape many times.
+func (q *querier) execLocal(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, ok := q.local[query]
+	if !ok {
+		var err error
+		if st, err = q.tx.PrepareContext(ctx, query); err != nil {
+			return nil, err
+		}
+		q.local[query] = st
+	}
+	return st.ExecContext(ctx, args...)
 }
 
 // stmt is the transaction's form of query's prepared statement, or nil.
-func (q querier) stmt(ctx context.Context, query string) *sql.Stmt {
+func (q *querier) stmt(ctx context.Context, query string) *sql.Stmt {
+	if st, ok := q.bound[query]; ok {
+		return st
+	}
 	if st := q.prepared[query]; st != nil {
-		return q.tx.StmtContext(ctx, st)
+		bound := q.tx.StmtContext(ctx, st)
+		q.bound[query] = bound
+		return bound
 	}
 	return nil
 }
 
-func (q querier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+func (q *querier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if st := q.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
 	return q.tx.ExecContext(ctx, query, args...)
 }
 
-func (q querier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+func (q *querier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if st := q.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
 	return q.tx.QueryContext(ctx, query, args...)
 }
 
-func (q querier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+func (q *querier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	if st := q.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -53,7 +84,21 @@ func (q querier) QueryRowContext(ctx context.Context, query string, args ...any)
 
 // reader is the store.Reader of one transaction, valid until fn returns.
 type reader struct {
-	q querier
+	q *querier
+	// read, in a writer, remembers the keys the running function read,
+	// as it read them: UpdateAPIKey then knows which columns it changes
+	// without reading the row again. Nil in a View.
+	read map[string]store.APIKey
+}
+
+// remember notes keys as read, in a writer.
+func (r *reader) remember(keys ...*store.APIKey) {
+	if r.read == nil {
+		return
+	}
+	for _, k := range keys {
+		r.read[k.ID] = *k
+	}
 }
 
 // writer is the store.Writer of one read-write transaction.
