@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"strings"
+	"time"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
 )
@@ -15,11 +16,27 @@ import (
 // MaxNameLength is the longest API key name Elasticsearch accepts.
 const MaxNameLength = 256
 
-// NewID returns a new key id: 15 random bytes as 20 characters of URL-safe
-// base64 without padding, the shape of Elasticsearch's ids.
+// NewID returns a new key id, 20 characters of [A-Za-z0-9_-] like
+// Elasticsearch's time-based ids: 15 bytes, the first 6 the creation
+// instant in milliseconds and the other 9 random, in base64 whose alphabet
+// is in byte order. Ids made later sort after, so that new keys go to the
+// end of every index on the id rather than to a random page of each.
 func NewID() string {
-	return randomString(15)
+	var b [15]byte
+	ms := uint64(time.Now().UnixMilli())
+	for i := range 6 {
+		b[i] = byte(ms >> (8 * (5 - i)))
+	}
+	if _, err := rand.Read(b[6:]); err != nil {
+		// crypto/rand.Read never fails on supported platforms.
+		panic("crypto/rand: " + err.Error())
+	}
+	return sortableBase64.EncodeToString(b[:])
 }
+
+// sortableBase64 is base64 over the URL-safe alphabet in ASCII order, so
+// that encoded strings compare as the bytes they encode.
+var sortableBase64 = base64.NewEncoding("-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz").WithPadding(base64.NoPadding)
 
 // NewSecret returns a new key secret: 16 random bytes as 22 characters of
 // URL-safe base64 without padding, as Elasticsearch 9 makes them.
