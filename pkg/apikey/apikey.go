@@ -17,19 +17,22 @@ import (
 const MaxNameLength = 256
 
 // NewID returns a new key id, 20 characters of [A-Za-z0-9_-] like
-// Elasticsearch's time-based ids: 15 bytes, the first 6 the creation
-// instant in milliseconds and the other 9 random, in base64 whose alphabet
-// is in byte order. Ids made later sort after, so that new keys go to the
-// end of every index on the id rather than to a random page of each.
+// Elasticsearch's time-based ids: 15 bytes, whose first 42 bits are the
+// creation instant in milliseconds and the other 78 random, in base64
+// whose alphabet is in byte order. Ids made later sort after, so that new
+// keys go to the end of every index on the id rather than to a random
+// page of each; 42 bits of milliseconds last until 2109 and keep the
+// first character a letter (never a "-" that a command line would take
+// for a flag).
 func NewID() string {
 	var b [15]byte
-	ms := uint64(time.Now().UnixMilli())
-	for i := range 6 {
-		b[i] = byte(ms >> (8 * (5 - i)))
-	}
-	if _, err := rand.Read(b[6:]); err != nil {
+	if _, err := rand.Read(b[:]); err != nil {
 		// crypto/rand.Read never fails on supported platforms.
 		panic("crypto/rand: " + err.Error())
+	}
+	head := uint64(time.Now().UnixMilli())<<6 | uint64(b[5]&0x3f)
+	for i := range 6 {
+		b[i] = byte(head >> (8 * (5 - i)))
 	}
 	return sortableBase64.EncodeToString(b[:])
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"maps"
 	"sync/atomic"
 
 	"github.com/apikeyctl/apikeyctl/pkg/store"
@@ -138,14 +137,20 @@ func (db *DB) runBatch(ctx context.Context, batch []*commitRequest) ([]error, er
 	defer tx.Rollback()
 	w := &writer{
 		reader:    reader{q: newQuerier(tx, db.writeStmts)},
-		paths:     &db.paths,
-		seenPaths: map[string]int64{},
+		paths:     newInterning(&db.paths),
+		snapshots: newInterning(&db.snapshots),
 	}
-	// Path ids found committed are good whatever happens to this
-	// transaction; those inserted only once it commits.
-	defer db.paths.add(w.seenPaths)
-	inserted := map[string]int64{}
-	w.pending = inserted
+	interned := []*interning{w.paths, w.snapshots}
+	defer func() {
+		for _, in := range interned {
+			in.ended()
+		}
+	}()
+	memberDone := func(ok bool) {
+		for _, in := range interned {
+			in.memberDone(ok)
+		}
+	}
 	results := make([]error, len(batch))
 	alone := len(batch) == 1
 	for i, req := range batch {
@@ -153,7 +158,6 @@ func (db *DB) runBatch(ctx context.Context, batch []*commitRequest) ([]error, er
 			results[i] = context.Cause(req.ctx)
 			continue
 		}
-		w.newPaths = map[string]int64{}
 		w.read = map[string]store.APIKey{}
 		if alone {
 			results[i] = runMember(req, w)
@@ -163,7 +167,7 @@ func (db *DB) runBatch(ctx context.Context, batch []*commitRequest) ([]error, er
 				}
 				return results, nil // rolled back by the deferred Rollback
 			}
-			maps.Copy(inserted, w.newPaths)
+			memberDone(true)
 			continue
 		}
 		if _, err := w.exec(req.ctx, savepointSQL); err != nil {
@@ -177,9 +181,8 @@ func (db *DB) runBatch(ctx context.Context, batch []*commitRequest) ([]error, er
 			if _, err := w.exec(context.Background(), rollbackSavepointSQL); err != nil {
 				return nil, fmt.Errorf("roll back savepoint: %w", err)
 			}
-		} else {
-			maps.Copy(inserted, w.newPaths)
 		}
+		memberDone(results[i] == nil)
 		if _, err := w.exec(context.Background(), releaseSavepointSQL); err != nil {
 			return nil, fmt.Errorf("release savepoint: %w", err)
 		}
@@ -187,7 +190,9 @@ func (db *DB) runBatch(ctx context.Context, batch []*commitRequest) ([]error, er
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
 	}
-	db.paths.add(inserted)
+	for _, in := range interned {
+		in.committed()
+	}
 	return results, nil
 }
 

@@ -21,7 +21,7 @@ import (
 //     serves from the column's index; prefixes are ranges on the BINARY
 //     collation; a wildcard with a literal prefix gets that range too.
 //   - metadata is api_key_leaves, the flattened leaves the store writes
-//     with each key (leaves.go): id IN (SELECT key_id ... WHERE path_id =
+//     with each key (leaves.go): seq IN (SELECT key_seq ... WHERE path_id =
 //     ? AND value ...) is served by its primary key (path id, value) and
 //     its (value) index.
 //   - case_insensitive and fuzzy use the functions apikeyd_fold and
@@ -275,7 +275,7 @@ func (c *compiler) fuzzyCond(q *query.Fuzzy, col string) string {
 func (c *compiler) leaf(f query.Field, cond func(col string) string) string {
 	if f.Name == query.FieldMetadata {
 		var b strings.Builder
-		b.WriteString("api_keys.id IN (SELECT key_id FROM api_key_leaves WHERE ")
+		b.WriteString("api_keys.seq IN (SELECT key_seq FROM api_key_leaves WHERE ")
 		if f.Keyed {
 			b.WriteString("path_id = " + c.pathID(f.Key) + " AND ")
 		}
@@ -404,7 +404,7 @@ func (c *compiler) sortExpr(s query.Sort) (string, bool) {
 		if s.Max {
 			agg = "max"
 		}
-		e := "(SELECT " + agg + "(value) FROM api_key_leaves m WHERE m.key_id = api_keys.id"
+		e := "(SELECT " + agg + "(value) FROM api_key_leaves m WHERE m.key_seq = api_keys.seq"
 		if s.Field.Keyed {
 			e += " AND m.path_id = " + c.pathID(s.Field.Key)
 		}

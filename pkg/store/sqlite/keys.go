@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -12,10 +13,12 @@ import (
 	"github.com/apikeyctl/apikeyctl/pkg/store"
 )
 
-// keyColumns are the columns of api_keys in the order scanKey reads them.
-const keyColumns = `id, name, type, creation, expiration, invalidated, invalidation, hash,
-	role_descriptors, limited_by, metadata,
-	principal, full_name, email, creator_metadata, realm, realm_type, version`
+// keyColumns are the columns of api_keys in the order scanKey reads them,
+// the limited-by snapshot from api_key_snapshots.
+const keyColumns = `api_keys.id, name, type, creation, expiration, invalidated, invalidation, hash,
+	role_descriptors,
+	(SELECT s.json FROM api_key_snapshots AS s WHERE s.id = api_keys.limited_by_id) AS limited_by,
+	metadata, principal, full_name, email, creator_metadata, realm, realm_type, version`
 
 func scanKey(s scanner) (*store.APIKey, error) {
 	var (
@@ -45,10 +48,23 @@ func scanKey(s scanner) (*store.APIKey, error) {
 // The statements of the key hot paths, prepared once per connection.
 const (
 	getKeySQL    = "SELECT " + keyColumns + " FROM api_keys WHERE id = ?"
-	insertKeySQL = `INSERT INTO api_keys (` + keyColumns + `)
+	insertKeySQL = `INSERT INTO api_keys (id, name, type, creation, expiration, invalidated, invalidation, hash,
+			role_descriptors, limited_by_id, metadata,
+			principal, full_name, email, creator_metadata, realm, realm_type, version)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
-		ON CONFLICT (id) DO NOTHING`
+		ON CONFLICT (id) DO NOTHING
+		RETURNING seq`
+	insertSnapshotSQL = `INSERT INTO api_key_snapshots (json) VALUES (?) ON CONFLICT (json) DO NOTHING RETURNING id`
+	selectSnapshotSQL = `SELECT id FROM api_key_snapshots WHERE json = ?`
 )
+
+// snapshotID is the interned id of a limited-by snapshot, nil for none.
+func (w *writer) snapshotID(ctx context.Context, limitedBy []byte) (any, error) {
+	if len(limitedBy) == 0 {
+		return nil, nil
+	}
+	return w.snapshots.id(ctx, w.q, string(limitedBy))
+}
 
 // GetAPIKey returns the key with id, or store.ErrNotFound.
 func (r *reader) GetAPIKey(ctx context.Context, id string) (*store.APIKey, error) {
@@ -158,15 +174,25 @@ func prefixEnd(prefix string) (string, bool) {
 // InsertAPIKey stores a new key with Version 1; a duplicate id is
 // store.ErrConflict. It sets k.Version to 1.
 func (w *writer) InsertAPIKey(ctx context.Context, k *store.APIKey) error {
-	err := w.insertNew(ctx, "api key", k.ID, "duplicate id", &k.Version, insertKeySQL,
-		k.ID, k.Name, k.Type, k.Creation, k.Expiration, k.Invalidated, k.Invalidation, k.Hash,
-		jsonArg(k.RoleDescriptors), jsonArg(k.LimitedBy), jsonArg(k.Metadata),
-		k.Creator.Principal, k.Creator.FullName, k.Creator.Email, jsonArg(k.Creator.Metadata),
-		k.Creator.Realm, k.Creator.RealmType)
+	limitedBy, err := w.snapshotID(ctx, k.LimitedBy)
 	if err != nil {
-		return err
+		return fmt.Errorf("insert api key %q: %w", k.ID, err)
 	}
-	return w.writeLeaves(ctx, k.ID, k.Metadata)
+	var seq int64
+	err = w.q.QueryRowContext(ctx, insertKeySQL,
+		k.ID, k.Name, k.Type, k.Creation, k.Expiration, k.Invalidated, k.Invalidation, k.Hash,
+		jsonArg(k.RoleDescriptors), limitedBy, jsonArg(k.Metadata),
+		k.Creator.Principal, k.Creator.FullName, k.Creator.Email, jsonArg(k.Creator.Metadata),
+		k.Creator.Realm, k.Creator.RealmType).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("insert api key %q: duplicate id: %w", k.ID, store.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("insert api key %q: %w", k.ID, err)
+	}
+	k.Version = 1
+	w.remember(k)
+	return w.writeLeaves(ctx, k.ID, seq, k.Metadata)
 }
 
 // UpdateAPIKey replaces the mutable fields of k when the stored version
@@ -187,18 +213,23 @@ func (w *writer) UpdateAPIKey(ctx context.Context, k *store.APIKey) error {
 		return fmt.Errorf("update api key %q: version %d is stale: %w", k.ID, k.Version, store.ErrConflict)
 	}
 	sets, args := changedColumns(&old, k)
+	if !bytes.Equal(old.LimitedBy, k.LimitedBy) {
+		id, err := w.snapshotID(ctx, k.LimitedBy)
+		if err != nil {
+			return fmt.Errorf("update api key %q: %w", k.ID, err)
+		}
+		sets, args = append(sets, "limited_by_id = ?"), append(args, id)
+	}
 	// The version in the WHERE clause still decides: a row written since
 	// it was read changes nothing, and is told apart below.
-	query := "UPDATE api_keys SET " + strings.Join(append(sets, "version = version + 1"), ", ") + " WHERE id = ? AND version = ?"
-	res, err := w.q.execLocal(ctx, query, append(args, k.ID, k.Version)...)
-	if err != nil {
+	query := "UPDATE api_keys SET " + strings.Join(append(sets, "version = version + 1"), ", ") +
+		" WHERE id = ? AND version = ? RETURNING seq"
+	var seq int64
+	err := w.q.queryRowLocal(ctx, query, append(args, k.ID, k.Version)...).Scan(&seq)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("update api key %q: %w", k.ID, err)
 	}
-	n, err := res.RowsAffected()
 	if err != nil {
-		return fmt.Errorf("update api key %q: %w", k.ID, err)
-	}
-	if n == 0 {
 		delete(w.read, k.ID)
 		absent, err := w.absent(ctx, "SELECT 1 FROM api_keys WHERE id = ?", k.ID)
 		switch {
@@ -214,11 +245,12 @@ func (w *writer) UpdateAPIKey(ctx context.Context, k *store.APIKey) error {
 	if bytes.Equal(old.Metadata, k.Metadata) {
 		return nil
 	}
-	return w.rewriteLeaves(ctx, k.ID, k.Metadata)
+	return w.rewriteLeaves(ctx, k.ID, seq, k.Metadata)
 }
 
 // changedColumns lists the assignments of the mutable columns whose value
-// differs between old and k, with their arguments.
+// differs between old and k, with their arguments; the limited-by
+// snapshot, an interned id, is the caller's.
 func changedColumns(old, k *store.APIKey) (sets []string, args []any) {
 	set := func(changed bool, column string, value any) {
 		if changed {
@@ -230,7 +262,6 @@ func changedColumns(old, k *store.APIKey) (sets []string, args []any) {
 	set(old.Invalidated != k.Invalidated, "invalidated", k.Invalidated)
 	set(!equalPtr(old.Invalidation, k.Invalidation), "invalidation", k.Invalidation)
 	set(!bytes.Equal(old.RoleDescriptors, k.RoleDescriptors), "role_descriptors", jsonArg(k.RoleDescriptors))
-	set(!bytes.Equal(old.LimitedBy, k.LimitedBy), "limited_by", jsonArg(k.LimitedBy))
 	set(!bytes.Equal(old.Metadata, k.Metadata), "metadata", jsonArg(k.Metadata))
 	oc, nc := old.Creator, k.Creator
 	set(oc.Principal != nc.Principal, "principal", nc.Principal)

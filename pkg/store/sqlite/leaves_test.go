@@ -136,7 +136,7 @@ func TestManyLeaves(t *testing.T) {
 		t.Fatal(err)
 	}
 	var leaves int
-	if err := db.write.QueryRow("SELECT count(*) FROM api_key_leaves WHERE key_id = 'big'").Scan(&leaves); err != nil || leaves != 2*n {
+	if err := db.write.QueryRow("SELECT count(*) FROM api_key_metadata WHERE key_id = 'big'").Scan(&leaves); err != nil || leaves != 2*n {
 		t.Fatalf("leaves = %d, %v; want %d", leaves, err, 2*n)
 	}
 	for _, c := range []struct{ field, value string }{
@@ -149,7 +149,8 @@ func TestManyLeaves(t *testing.T) {
 }
 
 // TestMigrationKeepsLeaves: a database of schema 3, whose leaves its
-// triggers computed, keeps every leaf through migration 0004.
+// triggers computed, keeps every key and leaf through migrations 0004
+// and 0005.
 func TestMigrationKeepsLeaves(t *testing.T) {
 	path := tempPath(t)
 	raw, err := sql.Open("sqlite", dsn(path, false))
@@ -160,9 +161,11 @@ func TestMigrationKeepsLeaves(t *testing.T) {
 	if err := old.migrate(context.Background(), migrations[:3]); err != nil {
 		t.Fatal(err)
 	}
-	_, err = raw.Exec(`INSERT INTO api_keys (` + keyColumns + `) VALUES
-		('a', 'one', 'rest', 1, NULL, 0, NULL, 'h', NULL, NULL, '{"env":"prod","tags":["x","y"],"n":7}', 'u', NULL, NULL, NULL, 'native1', 'native', 1),
-		('b', 'two', 'rest', 2, NULL, 0, NULL, 'h', NULL, NULL, '{"env":"dev"}', 'u', NULL, NULL, NULL, 'native1', 'native', 1)`)
+	_, err = raw.Exec(`INSERT INTO api_keys (id, name, type, creation, expiration, invalidated, invalidation, hash,
+		role_descriptors, limited_by, metadata, principal, full_name, email, creator_metadata, realm, realm_type, version) VALUES
+		('a', 'one', 'rest', 1, NULL, 0, NULL, 'h', NULL, '{"r":{"cluster":["all"]}}', '{"env":"prod","tags":["x","y"],"n":7}', 'u', NULL, NULL, NULL, 'native1', 'native', 1),
+		('b', 'two', 'rest', 2, NULL, 0, NULL, 'h', NULL, '{"r":{"cluster":["all"]}}', '{"env":"dev"}', 'u', NULL, NULL, NULL, 'native1', 'native', 1),
+		('c', 'three', 'rest', 3, NULL, 0, NULL, 'h', '{}', NULL, NULL, 'v', NULL, NULL, NULL, 'native1', 'native', 1)`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,15 +175,29 @@ func TestMigrationKeepsLeaves(t *testing.T) {
 	if got := leafRows(t, db, "a"); !slices.Equal(got, []string{"env=prod", "n=7", "tags=x", "tags=y"}) {
 		t.Errorf("leaves of a = %q", got)
 	}
+	// The keys are whole, their shared limited-by snapshot stored once.
+	for id, limitedBy := range map[string]string{"a": `{"r":{"cluster":["all"]}}`, "b": `{"r":{"cluster":["all"]}}`, "c": ""} {
+		k, err := getKey(t, db, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(k.LimitedBy) != limitedBy || k.Version != 1 {
+			t.Errorf("key %s: limited_by %s, version %d", id, k.LimitedBy, k.Version)
+		}
+	}
+	var snapshots int
+	if err := db.write.QueryRow("SELECT count(*) FROM api_key_snapshots").Scan(&snapshots); err != nil || snapshots != 1 {
+		t.Errorf("snapshots = %d, %v", snapshots, err)
+	}
 	if got := termIDs(t, db, "metadata.env", "dev"); !slices.Equal(got, []string{"b"}) {
 		t.Errorf("term metadata.env:dev = %q", got)
 	}
 	// New writes index their own leaves.
 	ctx := t.Context()
-	if err := db.Update(ctx, func(w store.Writer) error { return w.InsertAPIKey(ctx, leafKey("c", `{"env":"dev"}`)) }); err != nil {
+	if err := db.Update(ctx, func(w store.Writer) error { return w.InsertAPIKey(ctx, leafKey("d", `{"env":"dev"}`)) }); err != nil {
 		t.Fatal(err)
 	}
-	if got := termIDs(t, db, "metadata.env", "dev"); !slices.Equal(got, []string{"b", "c"}) {
+	if got := termIDs(t, db, "metadata.env", "dev"); !slices.Equal(got, []string{"b", "d"}) {
 		t.Errorf("term metadata.env:dev after insert = %q", got)
 	}
 }

@@ -58,8 +58,9 @@ type DB struct {
 	watch       *sql.DB
 	dataVersion *sql.Stmt
 	gen         generation
-	// paths are the committed ids of metadata paths (leaves.go).
-	paths pathCache
+	// paths and snapshots remember the committed ids of interned
+	// metadata paths and limited-by snapshots (intern.go).
+	paths, snapshots internTable
 
 	// writeStmts and readStmts are the hot statements, prepared on each
 	// pool (see statements.go).
@@ -87,7 +88,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("open database %s: %w", abs, err)
 	}
 
-	db := &DB{path: abs}
+	db := &DB{
+		path:      abs,
+		paths:     internTable{insertSQL: insertPathSQL, selectSQL: selectPathSQL},
+		snapshots: internTable{insertSQL: insertSnapshotSQL, selectSQL: selectSnapshotSQL},
+	}
 	db.write, err = sql.Open("sqlite", dsn(abs, false))
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", abs, err)

@@ -14,6 +14,8 @@ var (
 	}
 	writeStatements = []string{
 		insertKeySQL,
+		insertSnapshotSQL,
+		selectSnapshotSQL,
 		insertPathSQL,
 		selectPathSQL,
 		insertLeafSQL,

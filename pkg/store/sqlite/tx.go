@@ -24,7 +24,7 @@ type querier struct {
 	// form bound to it.
 	bound map[string]*sql.Stmt
 	// local holds statements built at run time and prepared for this
-	// transaction alone (see execLocal).
+	// transaction alone (see queryRowLocal).
 	local map[string]*sql.Stmt
 }
 
@@ -33,19 +33,20 @@ func newQuerier(tx *sql.Tx, prepared map[string]*sql.Stmt) *querier {
 	return &querier{tx: tx, prepared: prepared, bound: map[string]*sql.Stmt{}, local: map[string]*sql.Stmt{}}
 }
 
-// execLocal runs a statement built at run time from a small set of
+// queryRowLocal runs a statement built at run time from a small set of
 // shapes, prepared once per transaction: a bulk transaction runs each
 // shape many times.
-func (q *querier) execLocal(ctx context.Context, query string, args ...any) (sql.Result, error) {
+func (q *querier) queryRowLocal(ctx context.Context, query string, args ...any) *sql.Row {
 	st, ok := q.local[query]
 	if !ok {
 		var err error
 		if st, err = q.tx.PrepareContext(ctx, query); err != nil {
-			return nil, err
+			// The error surfaces at Scan, as with QueryRowContext.
+			return q.tx.QueryRowContext(ctx, query, args...)
 		}
 		q.local[query] = st
 	}
-	return st.ExecContext(ctx, args...)
+	return st.QueryRowContext(ctx, args...)
 }
 
 // stmt is the transaction's form of query's prepared statement, or nil.
@@ -104,14 +105,9 @@ func (r *reader) remember(keys ...*store.APIKey) {
 // writer is the store.Writer of one read-write transaction.
 type writer struct {
 	reader
-	// paths are the DB's committed path ids; seenPaths those this
-	// transaction found committed; newPaths those the running batch member
-	// inserted, and pending those of the members that succeeded before
-	// it (see leaves.go), handed to paths after the commit.
-	paths     *pathCache
-	seenPaths map[string]int64
-	newPaths  map[string]int64
-	pending   map[string]int64
+	// paths and snapshots intern metadata paths and limited-by
+	// snapshots (intern.go).
+	paths, snapshots *interning
 }
 
 // exec runs a statement of the transaction.
