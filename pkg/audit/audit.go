@@ -18,6 +18,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apikeyctl/apikeyctl/pkg/auth"
@@ -35,26 +36,50 @@ const (
 	TypeTransport = "transport"
 )
 
+// queueSize bounds the events waiting for the writer; when it is full, an
+// event is dropped and counted rather than holding up the request.
+const queueSize = 4096
+
+// maxBatch bounds the bytes the writer gathers into one write.
+const maxBatch = 1 << 20
+
 // Logger appends audit events to a writer, one JSON line each. It is safe
-// for concurrent use.
+// for concurrent use. Audit only queues the event: one goroutine encodes
+// and writes what is queued, as one write of whole lines per batch, as
+// soon as it is queued; Close writes what is left. When events come faster
+// than the file takes them, the excess is dropped, counted, and the count
+// written to the log (and to the daemon's log) once there is room.
 type Logger struct {
-	mu  sync.Mutex
-	w   io.Writer
-	c   io.Closer
-	log *slog.Logger
+	w      io.Writer
+	c      io.Closer
+	log    *slog.Logger
+	events Selection
 	// origin is recorded for events whose context carries no origin.
 	origin auth.Origin
+
+	mu      sync.RWMutex // guards closed against the queue's close
+	closed  bool
+	queue   chan queued
+	dropped atomic.Int64
+	done    chan struct{}
 	// failing is set after a write failed, so that the failure is logged
-	// once rather than for every event.
+	// once rather than for every batch. Only the writer goroutine uses it.
 	failing bool
+}
+
+// queued is an event waiting for the writer, with its origin resolved.
+type queued struct {
+	e      keyservice.AuditEvent
+	origin auth.Origin
 }
 
 var _ keyservice.Auditor = (*Logger)(nil)
 
 // Open opens (creating it with mode 0600 when needed) the audit log at
-// path for appending. Events whose context carries no origin are recorded
-// with origin; write failures are reported to log.
-func Open(path string, origin auth.Origin, log *slog.Logger) (*Logger, error) {
+// path for appending. It records the events that events selects; those
+// whose context carries no origin are recorded with origin. Write failures
+// are reported to log. Close must be called to write the last events.
+func Open(path string, origin auth.Origin, events Selection, log *slog.Logger) (*Logger, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open the audit log: %w", err)
@@ -65,29 +90,39 @@ func Open(path string, origin auth.Origin, log *slog.Logger) (*Logger, error) {
 		f.Close()
 		return nil, fmt.Errorf("open the audit log: %w", err)
 	}
-	l := New(f, origin, log)
+	l := New(f, origin, events, log)
 	l.c = f
 	return l, nil
 }
 
-// New returns a Logger writing to w.
-func New(w io.Writer, origin auth.Origin, log *slog.Logger) *Logger {
+// New returns a Logger writing to w. Close must be called to write the
+// last events.
+func New(w io.Writer, origin auth.Origin, events Selection, log *slog.Logger) *Logger {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Logger{w: w, origin: origin, log: log}
+	l := &Logger{w: w, origin: origin, events: events, log: log,
+		queue: make(chan queued, queueSize), done: make(chan struct{})}
+	go l.writeLoop()
+	return l
 }
 
-// Close closes the file Open opened.
+// Close writes the events queued so far and closes the file Open opened.
+// Events audited after Close are dropped.
 func (l *Logger) Close() error {
 	l.mu.Lock()
-	defer l.mu.Unlock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	close(l.queue)
+	l.mu.Unlock()
+	<-l.done
 	if l.c == nil {
 		return nil
 	}
-	err := l.c.Close()
-	l.c = nil
-	return err
+	return l.c.Close()
 }
 
 // record is one line of the log, in Elasticsearch's field names and order.
@@ -111,30 +146,96 @@ type record struct {
 
 // eventType is Elasticsearch's event.type of an action: authentication
 // events carry the origin type, denials are authorization (transport)
-// events, everything else is a change of the security configuration.
+// events, the notice of dropped events is the log's own, everything else
+// is a change of the security configuration.
 func eventType(action, originType string) string {
 	switch action {
 	case keyservice.AuditAuthSuccess, keyservice.AuditAuthFailed:
 		return originType
 	case keyservice.AuditAccessDenied:
 		return TypeTransport
+	case actionDropped:
+		return typeAudit
 	}
 	return TypeSecurityConfigChange
 }
 
-// Audit writes e as one line. A write failure is logged, not returned:
-// the call that was audited has already happened.
+// Audit queues e to be written as one line, when the selection includes
+// it. It never blocks: when the queue is full the event is counted as
+// dropped.
 func (l *Logger) Audit(ctx context.Context, e keyservice.AuditEvent) {
+	if !l.events.Includes(e.Action) {
+		return
+	}
 	origin, ok := auth.OriginFrom(ctx)
 	if !ok {
 		origin = l.origin
 	}
-	at := e.Time
-	if at.IsZero() {
-		at = time.Now()
+	if e.Time.IsZero() {
+		e.Time = time.Now()
 	}
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		return
+	}
+	select {
+	case l.queue <- queued{e: e, origin: origin}:
+	default:
+		l.dropped.Add(1)
+	}
+}
+
+// writeLoop is the writer: it takes what is queued, as much as there is up
+// to maxBatch, and writes it with one write, until Close.
+func (l *Logger) writeLoop() {
+	defer close(l.done)
+	var buf []byte
+	for q := range l.queue {
+		buf = l.appendLine(buf[:0], q)
+	batch:
+		for len(buf) < maxBatch {
+			select {
+			case q, ok := <-l.queue:
+				if !ok {
+					break batch
+				}
+				buf = l.appendLine(buf, q)
+			default:
+				break batch
+			}
+		}
+		if n := l.dropped.Swap(0); n > 0 {
+			l.log.Error("the audit log could not keep up; events were dropped", "dropped", n)
+			buf = l.appendLine(buf, queued{origin: l.origin, e: keyservice.AuditEvent{
+				Time: time.Now(), Action: actionDropped,
+				Reason: fmt.Sprintf("%d audit events were dropped: the audit log could not keep up", n),
+			}})
+		}
+		l.write(buf)
+	}
+}
+
+// write writes whole lines with one write: with O_APPEND, lines of
+// processes sharing the file (the daemon and apikeyctl --db) never
+// interleave. A failure is logged, not returned: the calls that were
+// audited have already happened.
+func (l *Logger) write(lines []byte) {
+	if _, err := l.w.Write(lines); err != nil {
+		if !l.failing {
+			l.log.Error("cannot write the audit log; events are being lost", "err", err)
+		}
+		l.failing = true
+		return
+	}
+	l.failing = false
+}
+
+// appendLine appends the JSON line of q to buf.
+func (l *Logger) appendLine(buf []byte, q queued) []byte {
+	e, origin := q.e, q.origin
 	r := record{
-		Timestamp:     at.UTC().Format("2006-01-02T15:04:05.000Z07:00"),
+		Timestamp:     e.Time.UTC().Format("2006-01-02T15:04:05.000Z07:00"),
 		EventType:     eventType(e.Action, origin.Type),
 		EventAction:   e.Action,
 		OriginType:    origin.Type,
@@ -159,19 +260,8 @@ func (l *Logger) Audit(ctx context.Context, e keyservice.AuditEvent) {
 	line, err := json.Marshal(r)
 	if err != nil {
 		l.log.Error("cannot encode an audit event", "action", e.Action, "err", err)
-		return
+		return buf
 	}
-	line = append(line, '\n')
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	// One write per line: with O_APPEND, lines of processes sharing the
-	// file (the daemon and apikeyctl --db) never interleave.
-	if _, err := l.w.Write(line); err != nil {
-		if !l.failing {
-			l.log.Error("cannot write the audit log; events are being lost", "err", err)
-		}
-		l.failing = true
-		return
-	}
-	l.failing = false
+	buf = append(buf, line...)
+	return append(buf, '\n')
 }

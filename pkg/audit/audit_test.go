@@ -56,7 +56,7 @@ func TestEveryEventAndNoSecret(t *testing.T) {
 	}
 	defer db.Close()
 	path := filepath.Join(dir, audit.FileName)
-	al, err := audit.Open(path, auth.LocalOrigin(4242), nil)
+	al, err := audit.Open(path, auth.LocalOrigin(4242), audit.AllEvents(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,9 +233,12 @@ func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk ful
 
 func TestWriteFailureIsLoggedOnce(t *testing.T) {
 	var logged bytes.Buffer
-	l := audit.New(failingWriter{}, auth.LocalOrigin(1), slog.New(slog.NewTextHandler(&logged, nil)))
+	l := audit.New(failingWriter{}, auth.LocalOrigin(1), audit.Selection{}, slog.New(slog.NewTextHandler(&logged, nil)))
 	for range 3 {
 		l.Audit(context.Background(), keyservice.AuditEvent{Action: keyservice.AuditPutRole})
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
 	}
 	if n := strings.Count(logged.String(), "cannot write the audit log"); n != 1 {
 		t.Errorf("logged %d times, want once:\n%s", n, logged.String())
@@ -247,7 +250,7 @@ func TestConcurrentLinesNeverInterleave(t *testing.T) {
 	// Two loggers on one file, as the daemon and apikeyctl --db share it.
 	var loggers []*audit.Logger
 	for range 2 {
-		l, err := audit.Open(path, auth.LocalOrigin(1), nil)
+		l, err := audit.Open(path, auth.LocalOrigin(1), audit.Selection{}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -282,7 +285,7 @@ func TestOpenTightensMode(t *testing.T) {
 	if err := os.WriteFile(path, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	l, err := audit.Open(path, auth.LocalOrigin(1), nil)
+	l, err := audit.Open(path, auth.LocalOrigin(1), audit.Selection{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,9 @@ type Options struct {
 	// AuditFile is the audit log, created when missing; no audit log is
 	// kept when it is empty.
 	AuditFile string
+	// AuditEvents selects the events the audit log records
+	// (Elasticsearch's default selection when zero).
+	AuditEvents audit.Selection
 	// Origin is the local origin the audit log records for its events.
 	Origin auth.Origin
 	// Service configures the key service. Its Auditor is set by Open.
@@ -45,7 +48,7 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 	b := &Backend{closers: []func() error{st.Close}}
 	svcOpts := opts.Service
 	if opts.AuditFile != "" {
-		al, err := audit.Open(opts.AuditFile, opts.Origin, svcOpts.Logger)
+		al, err := audit.Open(opts.AuditFile, opts.Origin, opts.AuditEvents, svcOpts.Logger)
 		if err != nil {
 			b.Close()
 			return nil, &AuditLogError{Err: err}

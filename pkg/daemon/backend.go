@@ -61,6 +61,7 @@ func openBackend(ctx context.Context, cfg *Config, log *slog.Logger, stderr io.W
 			return nil, fmt.Errorf("create the directory of the audit log: %w", err)
 		}
 		opts.AuditFile = cfg.AuditFile
+		opts.AuditEvents = cfg.AuditEvents
 	}
 	var rm *remover
 	opts.Service.OnInvalidate = func() { rm.Trigger() }

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
+	"github.com/apikeyctl/apikeyctl/pkg/audit"
 	"github.com/apikeyctl/apikeyctl/pkg/paths"
 )
 
@@ -47,6 +48,13 @@ type Config struct {
 	// <data-dir>/audit.json); NoAudit turns auditing off.
 	AuditFile string `mapstructure:"audit-file"`
 	NoAudit   bool   `mapstructure:"no-audit"`
+	// AuditEventsInclude and AuditEventsExclude select the events the
+	// audit log records, by Elasticsearch's names
+	// (xpack.security.audit.logfile.events.include and .exclude);
+	// validate parses them into AuditEvents.
+	AuditEventsInclude []string        `mapstructure:"audit-events-include"`
+	AuditEventsExclude []string        `mapstructure:"audit-events-exclude"`
+	AuditEvents        audit.Selection `mapstructure:"-"`
 	// RetentionPeriod is how long expired and invalidated API keys are
 	// kept before the remover deletes them, and RetentionInterval how
 	// often it runs: Elasticsearch time values (7d and 24h by default,
@@ -94,6 +102,8 @@ func addFlags(fs *pflag.FlagSet) {
 	fs.String("ready-file", "", "write the bound addresses to this file as JSON once listening")
 	fs.String("audit-file", "", "append the audit log (JSON lines) to this file (default DATA_DIR/audit.json)")
 	fs.Bool("no-audit", false, "write no audit log")
+	fs.StringSlice("audit-events-include", nil, "audit these events (Elasticsearch's names, or _all; default: all but authentication_success)")
+	fs.StringSlice("audit-events-exclude", nil, "do not audit these events (Elasticsearch's names, or _all)")
 	fs.String("retention-period", defaultRetentionPeriod, "keep expired and invalidated API keys this long before removing them (Elasticsearch time value)")
 	fs.String("retention-interval", defaultRetentionInterval, "run the remover of expired and invalidated keys this often (Elasticsearch time value)")
 }
@@ -101,7 +111,7 @@ func addFlags(fs *pflag.FlagSet) {
 // flagKeys are the settings that have a flag.
 var flagKeys = []string{"config", "data-dir", "db", "socket", "listen", "tls-cert", "tls-key",
 	"insecure-listen", "log-level", "log-format", "ready-file",
-	"audit-file", "no-audit", "retention-period", "retention-interval"}
+	"audit-file", "no-audit", "audit-events-include", "audit-events-exclude", "retention-period", "retention-interval"}
 
 // loadConfig resolves and validates the configuration. It is the only
 // function that touches viper.
@@ -189,6 +199,11 @@ func (c *Config) validate() error {
 	if err := c.parseRetention(); err != nil {
 		return err
 	}
+	events, err := audit.ParseSelection(nonEmpty(c.AuditEventsInclude), nonEmpty(c.AuditEventsExclude))
+	if err != nil {
+		return configErrorf("--audit-events-include, --audit-events-exclude: %v", err)
+	}
+	c.AuditEvents = events
 	if c.Socket == "" && c.Listen == "" && !c.socketActivated {
 		return configErrorf("nothing to listen on: the socket is disabled and --listen is not set")
 	}
@@ -234,4 +249,12 @@ func (c *Config) logLevel() slog.Level {
 		return slog.LevelError
 	}
 	return slog.LevelInfo
+}
+
+// nonEmpty is list, or nil when it has no element: an unset list setting.
+func nonEmpty(list []string) []string {
+	if len(list) == 0 {
+		return nil
+	}
+	return list
 }

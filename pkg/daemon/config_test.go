@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apikeyctl/apikeyctl/pkg/keyservice"
+
 	"github.com/spf13/pflag"
 )
 
@@ -191,6 +193,8 @@ func TestConfigValidation(t *testing.T) {
 		{name: "bad listen", flags: []string{"--listen", "9200"}, want: "is not HOST:PORT"},
 		{name: "bad log level", flags: []string{"--log-level", "loud"}, want: `--log-level "loud" is not one of`},
 		{name: "bad log format", env: map[string]string{"APIKEYD_LOG_FORMAT": "xml"}, want: `--log-format "xml" is not one of`},
+		{name: "unknown audit event", flags: []string{"--audit-events-include", "authentication_success,login"}, want: `unknown audit event "login"`},
+		{name: "unknown audit event in the environment", env: map[string]string{"APIKEYD_AUDIT_EVENTS_EXCLUDE": "everything"}, want: `unknown audit event "everything"`},
 		{name: "socket path too long", flags: []string{"--socket", "/" + strings.Repeat("s", 120)}, want: "too long for a Unix socket"},
 		{name: "unknown key in the config file", file: "listen: 127.0.0.1:1\nlisten_adress: x\n", want: "invalid configuration"},
 		{name: "config file that does not parse", file: "listen: [\n", want: "cannot read the config file"},
@@ -237,6 +241,40 @@ func TestConfigAccepts(t *testing.T) {
 			clearEnv(t)
 			if _, err := loadConfig(parseFlags(t, tt.flags...)); err != nil {
 				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestAuditEventSelection(t *testing.T) {
+	tests := []struct {
+		name        string
+		flags       []string
+		env         map[string]string
+		authSuccess bool
+		configWrite bool
+	}{
+		{"Elasticsearch's default", nil, nil, false, true},
+		{"include by flag", []string{"--audit-events-include", "_all"}, nil, true, true},
+		{"lists from the environment", nil, map[string]string{
+			"APIKEYD_AUDIT_EVENTS_INCLUDE": "authentication_success,security_config_change",
+			"APIKEYD_AUDIT_EVENTS_EXCLUDE": "security_config_change"}, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clearEnv(t)
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			cfg, err := loadConfig(parseFlags(t, tt.flags...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.AuditEvents.Includes(keyservice.AuditAuthSuccess); got != tt.authSuccess {
+				t.Errorf("authentication_success audited: %v, want %v", got, tt.authSuccess)
+			}
+			if got := cfg.AuditEvents.Includes(keyservice.AuditCreateAPIKey); got != tt.configWrite {
+				t.Errorf("create_apikey audited: %v, want %v", got, tt.configWrite)
 			}
 		})
 	}

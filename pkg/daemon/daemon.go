@@ -92,7 +92,8 @@ APIKEYD_BOOTSTRAP_PASSWORD, or a generated one printed once.`,
 			if err != nil {
 				return err
 			}
-			log := newLogger(cfg, stderr)
+			log, flush := newLogger(cfg, stderr)
+			defer flush()
 			return NewServer(cfg, log, stderr).Run(cmd.Context())
 		},
 	}
@@ -138,11 +139,14 @@ func versionString() string {
 		version, commit, date, runtime.Version(), runtime.GOOS, runtime.GOARCH, esapi.ESVersion)
 }
 
-// newLogger logs to stderr in the configured level and format.
-func newLogger(cfg *Config, stderr io.Writer) *slog.Logger {
+// newLogger logs to stderr in the configured level and format, written
+// off the requests' path (asynclog.go), and returns the function that
+// writes what is left when the daemon stops.
+func newLogger(cfg *Config, stderr io.Writer) (*slog.Logger, func()) {
 	opts := &slog.HandlerOptions{Level: cfg.logLevel()}
+	var h slog.Handler = slog.NewTextHandler(stderr, opts)
 	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(stderr, opts))
+		h = slog.NewJSONHandler(stderr, opts)
 	}
-	return slog.New(slog.NewTextHandler(stderr, opts))
+	return newAsyncLog(h)
 }

@@ -43,10 +43,23 @@ func (s *Service) QueryAPIKeys(ctx context.Context, req *api.QueryAPIKeysRequest
 	if lvl == auth.OwnKeys {
 		search.Query = ownKeysOnly(sub, search.Query)
 	}
+	// Aggregations that a count per value answers are the store's GROUP
+	// BY; the others read every matching key.
+	ks := &store.KeySearch{Search: search}
+	grouped := make([]int, len(parsed.Aggs)) // index in ks.Groups, or -1
+	for i, a := range parsed.Aggs {
+		grouped[i] = -1
+		if f, ok := a.GroupField(); ok {
+			grouped[i] = len(ks.Groups)
+			ks.Groups = append(ks.Groups, f)
+		} else {
+			ks.Matches = true
+		}
+	}
 	var page *store.KeyPage
 	err = s.store.View(ctx, func(r store.Reader) error {
 		var err error
-		page, err = r.QueryAPIKeys(ctx, &store.KeySearch{Search: search, Matches: len(parsed.Aggs) > 0})
+		page, err = r.QueryAPIKeys(ctx, ks)
 		return err
 	})
 	if err != nil {
@@ -67,7 +80,13 @@ func (s *Service) QueryAPIKeys(ctx context.Context, req *api.QueryAPIKeysRequest
 		resp.APIKeys = append(resp.APIKeys, info)
 	}
 	if len(parsed.Aggs) > 0 {
-		resp.Aggregations = query.Aggregate(parsed.Aggs, page.Matches, req.TypedKeys)
+		groups := make([]*query.Groups, len(parsed.Aggs))
+		for i, g := range grouped {
+			if g >= 0 {
+				groups[i] = page.Groups[g]
+			}
+		}
+		resp.Aggregations = query.AggregateGroups(parsed.Aggs, groups, page.Matches, req.TypedKeys)
 	}
 	return resp, nil
 }

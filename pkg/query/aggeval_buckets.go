@@ -10,18 +10,25 @@ import (
 // This file evaluates the bucket aggregations: terms, composite, range and filters.
 
 type termsBucket struct {
-	key  any
-	docs []*Doc
+	key   any
+	docs  []*Doc
+	count int64 // the docs in the bucket: len(docs), or a store's count
 }
 
 func (a *Agg) writeTerms(b *bytes.Buffer, docs []*Doc, typedKeys bool) {
 	buckets, total := a.termsBuckets(docs)
+	a.writeTermsBuckets(b, buckets, total, typedKeys)
+}
+
+// writeTermsBuckets sorts the buckets, keeps the first size, and writes
+// them; total is the number of values counted in any bucket.
+func (a *Agg) writeTermsBuckets(b *bytes.Buffer, buckets []*termsBucket, total int64, typedKeys bool) {
 	a.sortTermsBuckets(buckets)
 	if len(buckets) > a.size {
 		buckets = buckets[:a.size]
 	}
 	for _, tb := range buckets {
-		total -= int64(len(tb.docs))
+		total -= tb.count
 	}
 	b.WriteString(`"doc_count_error_upper_bound":0,"sum_other_doc_count":`)
 	writeInt(b, total)
@@ -41,7 +48,7 @@ func (a *Agg) writeTerms(b *bytes.Buffer, docs []*Doc, typedKeys bool) {
 			writeString(b, strconv.FormatBool(tb.key.(int64) == 1))
 		}
 		b.WriteString(`,"doc_count":`)
-		writeInt(b, int64(len(tb.docs)))
+		writeInt(b, tb.count)
 		writeAggs(b, a.Subs, tb.docs, typedKeys, true)
 		b.WriteByte('}')
 	}
@@ -68,16 +75,22 @@ func (a *Agg) termsBuckets(docs []*Doc) (buckets []*termsBucket, total int64) {
 				buckets = append(buckets, tb)
 			}
 			tb.docs = append(tb.docs, d)
+			tb.count++
 			total++
 		}
 	}
+	return a.keepMinDocCount(buckets), total
+}
+
+// keepMinDocCount drops the buckets under min_doc_count.
+func (a *Agg) keepMinDocCount(buckets []*termsBucket) []*termsBucket {
 	kept := buckets[:0]
 	for _, tb := range buckets {
-		if len(tb.docs) >= a.minDocCount {
+		if tb.count >= int64(a.minDocCount) {
 			kept = append(kept, tb)
 		}
 	}
-	return kept, total
+	return kept
 }
 
 // sortTermsBuckets sorts by the aggregation's order (count descending by
@@ -113,7 +126,7 @@ func (a *Agg) sortTermsBuckets(buckets []*termsBucket) {
 			case "_key", "_term":
 				c = Compare(x.key, y.key)
 			case "_count":
-				c = cmpInt(int64(len(x.docs)), int64(len(y.docs)))
+				c = cmpInt(x.count, y.count)
 			default:
 				c = cmpFloat(value(x, o.path), value(y, o.path))
 			}

@@ -9,8 +9,13 @@ import "github.com/apikeyctl/apikeyctl/pkg/query"
 type KeySearch struct {
 	query.Search
 	// Matches asks for every matching key as a query.Doc too, for the
-	// aggregations.
+	// aggregations evaluated in memory.
 	Matches bool
+	// Groups asks for the matching keys counted by the values of each of
+	// these fields (query.Groups), for the aggregations a count per value
+	// answers (query.Agg.GroupField). A store computes them over its
+	// indexes, without reading the keys.
+	Groups []query.Field
 }
 
 // KeyPage is the answer of QueryAPIKeys.
@@ -25,4 +30,6 @@ type KeyPage struct {
 	// Matches are all the matching keys in index order, when asked for.
 	// Their Seq is the store's index order, the _doc sort value.
 	Matches []*query.Doc
+	// Groups are the groups of KeySearch.Groups, in its order.
+	Groups []*query.Groups
 }

@@ -17,6 +17,11 @@ import (
 // searchSQL builds the statements of a search: the count, the page, the
 // matches.
 type searchSQL struct {
+	// where and whereArgs are the query's condition on api_keys; all is
+	// set when it matches every key.
+	where     string
+	whereArgs []any
+	all       bool
 	countSQL  string
 	countArgs []any
 	pageSQL   string
@@ -31,6 +36,8 @@ func compileSearch(s *store.KeySearch) searchSQL {
 	var out searchSQL
 	wc := &compiler{}
 	where := wc.expr(s.Query)
+	_, matchAll := s.Query.(query.MatchAll)
+	out.where, out.whereArgs, out.all = where, wc.args, s.Query == nil || matchAll
 	out.countSQL = "SELECT count(*) FROM api_keys WHERE " + where
 	out.countArgs = wc.args
 	out.matchSQL = "SELECT " + matchColumns + " FROM api_keys WHERE " + where + " ORDER BY api_keys.rowid"
@@ -95,6 +102,13 @@ func (r *reader) QueryAPIKeys(ctx context.Context, s *store.KeySearch) (*store.K
 			return nil, err
 		}
 		page.Matches = docs
+	}
+	for _, f := range s.Groups {
+		g, err := r.queryGroups(ctx, f, q, int64(page.Total))
+		if err != nil {
+			return nil, err
+		}
+		page.Groups = append(page.Groups, g)
 	}
 	return page, nil
 }

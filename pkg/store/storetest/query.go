@@ -166,12 +166,13 @@ func runSearch(t *testing.T, st store.Store, docs []*query.Doc, s query.Search, 
 	var page *store.KeyPage
 	err := st.View(t.Context(), func(r store.Reader) error {
 		var err error
-		page, err = r.QueryAPIKeys(t.Context(), &store.KeySearch{Search: s, Matches: true})
+		page, err = r.QueryAPIKeys(t.Context(), &store.KeySearch{Search: s, Matches: true, Groups: groupFields})
 		return err
 	})
 	if err != nil {
 		t.Fatalf("%s: QueryAPIKeys: %v", label, err)
 	}
+	checkGroups(t, page, docs, s.Query, label)
 	total, hits := s.Apply(docs)
 	var wantIDs, gotIDs []string
 	var wantSort, gotSort [][]any
@@ -203,6 +204,43 @@ func runSearch(t *testing.T, st store.Store, docs []*query.Doc, s query.Search, 
 		t.Fatalf("%s: matches:\nstore:     %v\nevaluator: %v", label, matchIDs, wantMatches)
 	}
 	return page
+}
+
+// groupFields are the fields every differential search also groups by.
+var groupFields = []query.Field{
+	query.F(query.FieldUsername), query.F(query.FieldRealm), query.F(query.FieldName), query.F(query.FieldType),
+	query.F(query.FieldCreation), query.F(query.FieldExpiration), query.F(query.FieldInvalidated),
+	query.F(query.FieldInvalidation), query.F(query.FieldMetadata),
+	{Name: query.FieldMetadata, Keyed: true, Key: "env"}, {Name: query.FieldMetadata, Keyed: true, Key: "tags"},
+	{Name: query.FieldMetadata, Keyed: true, Key: "version"}, {Name: query.FieldMetadata, Keyed: true, Key: "absent"},
+}
+
+// checkGroups fails the test where the store's groups of the keys q
+// matches differ from query.CountGroups over the same keys.
+func checkGroups(t *testing.T, page *store.KeyPage, docs []*query.Doc, q query.Query, label string) {
+	t.Helper()
+	var matched []*query.Doc
+	for _, d := range docs {
+		if query.Match(q, d) {
+			matched = append(matched, d)
+		}
+	}
+	if len(page.Groups) != len(groupFields) {
+		t.Fatalf("%s: %d groups for %d fields", label, len(page.Groups), len(groupFields))
+	}
+	asMap := func(g *query.Groups) map[any]int64 {
+		m := map[any]int64{"<missing>": g.Missing}
+		for _, v := range g.Values {
+			m[v.Value] += v.Count
+		}
+		return m
+	}
+	for i, f := range groupFields {
+		got, want := asMap(page.Groups[i]), asMap(query.CountGroups(matched, f))
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s: groups by %s:\nstore:     %v\nevaluator: %v", label, f, got, want)
+		}
+	}
 }
 
 func normalizeSorts(v [][]any) [][]any {
