@@ -37,14 +37,18 @@ const (
 )
 
 // boundedCache maps names to entries read at a store generation, for at
-// most ttl, holding at most max entries: when full, an arbitrary entry
-// makes room (map order is random enough not to pin the oldest).
+// most ttl, holding at most max entries: when full, the entry put longest
+// ago makes room (a ring of the names in the order they were put).
 type boundedCache[E any] struct {
 	mu      sync.RWMutex
 	max     int
 	ttl     time.Duration
 	now     func() time.Time
 	entries map[string]cached[E]
+	// ring holds names in the order they were put, next the oldest
+	// slot; a slot may name an entry since evicted.
+	ring []string
+	next int
 }
 
 type cached[E any] struct {
@@ -54,7 +58,7 @@ type cached[E any] struct {
 }
 
 func newBoundedCache[E any](max int, ttl time.Duration, now func() time.Time) *boundedCache[E] {
-	return &boundedCache[E]{max: max, ttl: ttl, now: now, entries: map[string]cached[E]{}}
+	return &boundedCache[E]{max: max, ttl: ttl, now: now, entries: map[string]cached[E]{}, ring: make([]string, 0, max)}
 }
 
 // get returns the entry of name when it was read at generation gen and is
@@ -75,10 +79,17 @@ func (c *boundedCache[E]) put(name string, gen uint64, value E) {
 	expires := c.now().Add(c.ttl)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.entries[name]; !ok && len(c.entries) >= c.max {
-		for old := range c.entries {
-			delete(c.entries, old)
-			break
+	if _, ok := c.entries[name]; !ok {
+		// Every entry has a slot, so there are never more than max; the
+		// oldest slot makes room, whether its entry is still there or not
+		// (an entry put again since keeps the older slot too, and goes a
+		// little early).
+		if len(c.ring) < c.max {
+			c.ring = append(c.ring, name)
+		} else {
+			delete(c.entries, c.ring[c.next])
+			c.ring[c.next] = name
+			c.next = (c.next + 1) % c.max
 		}
 	}
 	c.entries[name] = cached[E]{gen: gen, expires: expires, value: value}

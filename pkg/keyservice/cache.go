@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"sync"
 	"time"
 
 	"github.com/apikeyctl/apikeyctl/pkg/apikey"
@@ -26,22 +25,17 @@ const (
 // from the store, so invalidation and expiry, by this process or another,
 // take effect at once.
 type secretCache struct {
-	mu      sync.Mutex
 	salt    [16]byte
-	maxKeys int
-	ttl     time.Duration
-	now     func() time.Time
-	entries map[string]cacheEntry
+	entries *boundedCache[secretEntry]
 }
 
-type cacheEntry struct {
-	hash    string
-	digest  [32]byte
-	expires time.Time
+type secretEntry struct {
+	hash   string
+	digest [32]byte
 }
 
 func newSecretCache(now func() time.Time) *secretCache {
-	c := &secretCache{maxKeys: defaultCacheMaxKeys, ttl: defaultCacheTTL, now: now, entries: map[string]cacheEntry{}}
+	c := &secretCache{entries: newBoundedCache[secretEntry](defaultCacheMaxKeys, defaultCacheTTL, now)}
 	_, _ = rand.Read(c.salt[:])
 	return c
 }
@@ -62,39 +56,17 @@ func (c *secretCache) verify(k *store.APIKey, secret string) bool {
 		return apikey.Verify(k.Hash, secret)
 	}
 	d := c.digest(secret)
-	now := c.now()
-	c.mu.Lock()
-	e, ok := c.entries[k.ID]
-	c.mu.Unlock()
-	if ok && e.hash == k.Hash && now.Before(e.expires) {
+	// Entries do not depend on the store's generation: they are keyed by
+	// the hash itself.
+	if e, ok := c.entries.get(k.ID, 0); ok && e.hash == k.Hash {
 		return subtle.ConstantTimeCompare(e.digest[:], d[:]) == 1
 	}
 	if !apikey.Verify(k.Hash, secret) {
 		return false
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.entries) >= c.maxKeys {
-		// Evict an arbitrary entry: map order is random enough to keep a
-		// full cache from pinning the oldest keys.
-		for id := range c.entries {
-			delete(c.entries, id)
-			break
-		}
-	}
-	c.entries[k.ID] = cacheEntry{hash: k.Hash, digest: d, expires: now.Add(c.ttl)}
+	c.entries.put(k.ID, 0, secretEntry{hash: k.Hash, digest: d})
 	return true
 }
 
 // evict drops the entries of ids, or every entry when ids is nil.
-func (c *secretCache) evict(ids []string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if ids == nil {
-		clear(c.entries)
-		return
-	}
-	for _, id := range ids {
-		delete(c.entries, id)
-	}
-}
+func (c *secretCache) evict(ids []string) { c.entries.evict(ids) }
