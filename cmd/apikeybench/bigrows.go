@@ -16,10 +16,11 @@ func basic(user string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+benchPassword))
 }
 
-// bigRows measures the rows of the big database: an aggregation, a bulk
-// update and an invalidation through the daemon, then apikeyctl --db, the
-// file's size and the daemon's peak memory.
-func (b *bench) bigRows(ctx context.Context, dataDir, dbFile, admin string, templates []ownerTemplate, hotRSS int64) ([]result, error) {
+// bigRows measures the rows of the big database: the daemon's peak memory
+// while it authenticates (with hot, credentials of keys it holds) and
+// aggregates, an aggregation, a bulk update and an invalidation through
+// the daemon, then apikeyctl --db and the file's size.
+func (b *bench) bigRows(ctx context.Context, dataDir, dbFile, admin string, templates []ownerTemplate, hot []string) ([]result, error) {
 	var results []result
 	d, err := b.startDaemon(ctx, dataDir)
 	if err != nil {
@@ -32,7 +33,14 @@ func (b *bench) bigRows(ctx context.Context, dataDir, dbFile, admin string, temp
 		}
 	}()
 	base := "http://" + d.addr
-	var aggRSS int64
+	var hotRSS, aggRSS int64
+	if b.wants("peak-rss") {
+		b.step("peak-rss: authenticating @%d", b.o.keys)
+		if _, err := runLoad(ctx, d.tcp, 64, b.o.duration, 0, d.cmd.Process.Pid, authenticate(base+"/_security/_authenticate", hot), nil); err != nil {
+			return nil, err
+		}
+		hotRSS, _ = peakRSS(d.cmd.Process.Pid)
+	}
 	if b.wants("terms-agg") || b.wants("peak-rss") {
 		body := map[string]any{"size": 0, "aggs": map[string]any{"users": map[string]any{"terms": map[string]any{"field": "username"}}}}
 		var got time.Duration

@@ -2,10 +2,12 @@ package keyservice
 
 import (
 	"crypto/sha256"
+	"encoding/json"
 	"crypto/subtle"
 	"sync"
 	"time"
 
+	"github.com/apikeyctl/apikeyctl/pkg/api"
 	"github.com/apikeyctl/apikeyctl/pkg/auth"
 	"github.com/apikeyctl/apikeyctl/pkg/store"
 )
@@ -34,6 +36,10 @@ const (
 	// realm cache defaults, cache.max_users and cache.ttl.
 	defaultUserCacheMax = 100000
 	defaultUserCacheTTL = 20 * time.Minute
+	// defaultDecodedMax bounds the distinct role descriptor sets kept
+	// decoded (about one per key owner, and one per distinct set of a
+	// key's own descriptors).
+	defaultDecodedMax = 4096
 )
 
 // boundedCache maps names to entries read at a store generation, for at
@@ -130,6 +136,9 @@ type authCaches struct {
 	keys    *boundedCache[*keyRecord]
 	missing *boundedCache[struct{}]
 	users   *boundedCache[*userRecord]
+	// decoded holds role descriptors decoded from their stored JSON, by
+	// that JSON: the limited-by snapshot of every key of an owner is one.
+	decoded *boundedCache[api.RoleDescriptors]
 	// salt makes the password digests useless outside this process.
 	salt [16]byte
 }
@@ -139,8 +148,25 @@ func newAuthCaches(now func() time.Time, salt [16]byte) *authCaches {
 		keys:    newBoundedCache[*keyRecord](defaultKeyCacheMax, defaultKeyCacheTTL, now),
 		missing: newBoundedCache[struct{}](defaultMissingKeyMax, defaultKeyCacheTTL, now),
 		users:   newBoundedCache[*userRecord](defaultUserCacheMax, defaultUserCacheTTL, now),
+		decoded: newBoundedCache[api.RoleDescriptors](defaultDecodedMax, defaultKeyCacheTTL, now),
 		salt:    salt,
 	}
+}
+
+// descriptors decodes stored role descriptors, once per distinct JSON
+// while it is in use. The result is shared: it must not be changed.
+func (c *authCaches) descriptors(raw json.RawMessage) (api.RoleDescriptors, error) {
+	// The JSON is its own key: the same bytes decode alike whatever the
+	// store's generation.
+	if rds, ok := c.decoded.get(string(raw), 0); ok {
+		return rds, nil
+	}
+	var rds api.RoleDescriptors
+	if err := unmarshalDescriptors(raw, &rds); err != nil {
+		return nil, err
+	}
+	c.decoded.put(string(raw), 0, rds)
+	return rds, nil
 }
 
 // passwordDigest is the salted digest a user record keeps of a password.

@@ -243,8 +243,12 @@ func (s *Service) keyRecord(ctx context.Context, id string) (*keyRecord, error) 
 	if err != nil {
 		return nil, err
 	}
-	rec := &keyRecord{key: k}
-	rec.subject, rec.subjectErr = keySubject(k)
+	// The record keeps what the credential check reads, and the subject,
+	// whose descriptors keys of one owner share: tens of thousands of
+	// records stay a few megabytes.
+	rec := &keyRecord{key: &store.APIKey{ID: k.ID, Name: k.Name, Type: k.Type, Expiration: k.Expiration,
+		Invalidated: k.Invalidated, Hash: k.Hash}}
+	rec.subject, rec.subjectErr = s.keySubject(k)
 	s.caches.keys.put(id, gen, rec)
 	return rec, nil
 }
@@ -270,12 +274,15 @@ func (s *Service) credentialProblem(k *store.APIKey, secret string) (problem str
 
 // keySubject is the identity an API key authenticates as: its owner, as
 // captured in the key, in the _es_api_key realm.
-func keySubject(k *store.APIKey) (*auth.Subject, error) {
-	var rds, limited api.RoleDescriptors
-	if err := unmarshalDescriptors(k.RoleDescriptors, &rds); err != nil {
+// Its descriptors are decoded once per distinct JSON and shared by every
+// subject that has them (read-only, like the subject itself).
+func (s *Service) keySubject(k *store.APIKey) (*auth.Subject, error) {
+	rds, err := s.caches.descriptors(k.RoleDescriptors)
+	if err != nil {
 		return nil, err
 	}
-	if err := unmarshalDescriptors(k.LimitedBy, &limited); err != nil {
+	limited, err := s.caches.descriptors(k.LimitedBy)
+	if err != nil {
 		return nil, err
 	}
 	md, err := decodeObject(k.Creator.Metadata)

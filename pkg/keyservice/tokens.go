@@ -295,7 +295,7 @@ func (s *Service) tokenSubject(ctx context.Context, r store.Reader, o tokenOwner
 		if k.Invalidated || k.Type != api.TypeRest || (k.Expiration != nil && *k.Expiration <= s.nowMillis()) {
 			return nil, nil
 		}
-		if sub, err = keySubject(k); err != nil {
+		if sub, err = s.keySubject(k); err != nil {
 			return nil, err
 		}
 	case o.Realm == auth.OSRealm:

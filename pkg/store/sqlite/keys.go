@@ -46,9 +46,15 @@ func scanKey(s scanner) (*store.APIKey, error) {
 }
 
 // The statements of the key hot paths, prepared once per connection.
+//
+// The writes are OR FAIL: a statement that fails halfway keeps what it did
+// rather than undoing it, so SQLite keeps no statement journal (a copy of
+// every page the statement changes) for it. Nothing is lost by it: a
+// failing statement fails its transaction function, whose whole
+// transaction or savepoint is then rolled back.
 const (
 	getKeySQL    = "SELECT " + keyColumns + " FROM api_keys WHERE id = ?"
-	insertKeySQL = `INSERT INTO api_keys (id, name, type, creation, expiration, invalidated, invalidation, hash,
+	insertKeySQL = `INSERT OR FAIL INTO api_keys (id, name, type, creation, expiration, invalidated, invalidation, hash,
 			role_descriptors, limited_by_id, metadata,
 			principal, full_name, email, creator_metadata, realm, realm_type, version)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
@@ -222,7 +228,7 @@ func (w *writer) UpdateAPIKey(ctx context.Context, k *store.APIKey) error {
 	}
 	// The version in the WHERE clause still decides: a row written since
 	// it was read changes nothing, and is told apart below.
-	query := "UPDATE api_keys SET " + strings.Join(append(sets, "version = version + 1"), ", ") +
+	query := "UPDATE OR FAIL api_keys SET " + strings.Join(append(sets, "version = version + 1"), ", ") +
 		" WHERE id = ? AND version = ? RETURNING seq"
 	var seq int64
 	err := w.q.queryRowLocal(ctx, query, append(args, k.ID, k.Version)...).Scan(&seq)
@@ -294,7 +300,7 @@ func (w *writer) InvalidateAPIKeys(ctx context.Context, f store.KeyFilter, at in
 		return nil, fmt.Errorf("invalidate api keys: %w", err)
 	}
 	rows, err := w.q.QueryContext(ctx, `
-		UPDATE api_keys SET invalidated = 1, invalidation = ?, version = version + 1
+		UPDATE OR FAIL api_keys SET invalidated = 1, invalidation = ?, version = version + 1
 		WHERE +invalidated = 0 AND `+where+`
 		RETURNING creation, id`, append([]any{at}, args...)...)
 	if err != nil {
