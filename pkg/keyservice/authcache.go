@@ -2,8 +2,8 @@ package keyservice
 
 import (
 	"crypto/sha256"
-	"encoding/json"
 	"crypto/subtle"
+	"encoding/json"
 	"sync"
 	"time"
 
