@@ -92,74 +92,37 @@ func (k createdKey) header() string {
 	return "ApiKey " + base64.StdEncoding.EncodeToString([]byte(k.ID+":"+k.APIKey))
 }
 
-// run measures every row asked for.
-func (b *bench) run(ctx context.Context) ([]result, error) {
+// row is one row's measurement.
+type row struct {
+	name    string
+	measure func() (result, error)
+}
+
+// measure runs the rows asked for, in order.
+func (b *bench) measure(rows []row) ([]result, error) {
 	var results []result
-	add := func(r result) {
-		results = append(results, r)
-		b.step("%s: %s", r.Row, r.Apikeyd)
+	for _, r := range rows {
+		if !b.wants(r.name) {
+			continue
+		}
+		res, err := r.measure()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", r.name, err)
+		}
+		b.step("%s: %s", res.Row, res.Apikeyd)
+		results = append(results, res)
 	}
+	return results, nil
+}
+
+// run measures every row asked for: those of the small database the API
+// built, then those of the big one, grown from it.
+func (b *bench) run(ctx context.Context) ([]result, error) {
 	small := filepath.Join(b.dir, "small")
-	d, err := b.startDaemon(ctx, small)
+	results, keys, templates, err := b.smallRows(ctx, small)
 	if err != nil {
 		return nil, err
 	}
-	stopped := false
-	defer func() {
-		if !stopped {
-			d.stop()
-		}
-	}()
-
-	// The keys of the small database, created through the socket by 64
-	// clients at once: the create row.
-	b.step("creating %d keys through the API", b.o.coldKeys)
-	keys, created, err := b.createKeys(ctx, d, b.o.coldKeys)
-	if err != nil {
-		return nil, err
-	}
-	if b.wants("create") {
-		rows := min(max(b.o.coldKeys/10, 200), 5000)
-		raw, err := rawInserts(filepath.Join(b.dir, "raw.db"), rows)
-		if err != nil {
-			return nil, err
-		}
-		add(ratioRow("create", "64 concurrent clients over the socket", fmt.Sprintf("%.0f keys/s", created),
-			fmt.Sprintf("raw SQLite inserts, 1 tx/row, WAL, synchronous=FULL: %.0f rows/s", raw),
-			created/raw, "≥ 1.5×", created/raw >= 1.5))
-	}
-	admin := keys[0].header()
-	if b.wants("auth-hot") {
-		r, err := b.authHot(ctx, d, keys[:b.o.hotKeys])
-		if err != nil {
-			return nil, err
-		}
-		add(r)
-	}
-	if b.wants("auth-cold") {
-		r, err := b.authCold(ctx, d, keys, filepath.Join(small, "apikeys.db"))
-		if err != nil {
-			return nil, err
-		}
-		add(r)
-	}
-	if b.wants("term-name") {
-		r, err := b.termName(ctx, d, admin, keys, filepath.Join(small, "apikeys.db"))
-		if err != nil {
-			return nil, err
-		}
-		add(r)
-	}
-	templates, err := b.ownerTemplates(ctx, d)
-	if err != nil {
-		return nil, err
-	}
-	stopped = true
-	if err := d.stop(); err != nil {
-		return nil, err
-	}
-
-	// The big database: the small one grown with the store.
 	needBig := false
 	for _, r := range []string{"bulk-update", "invalidate", "terms-agg", "ctl-get", "db-size", "peak-rss"} {
 		needBig = needBig || b.wants(r)
@@ -176,14 +139,48 @@ func (b *bench) run(ctx context.Context) ([]result, error) {
 	for i := range hot {
 		hot[i] = keys[i].header()
 	}
-	big, err := b.bigRows(ctx, small, dbFile, admin, templates, hot)
+	big, err := b.bigRows(ctx, small, dbFile, keys[0].header(), templates, hot)
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range big {
-		add(r)
+	return append(results, big...), nil
+}
+
+// smallRows creates the keys of the small database through the socket,
+// 64 clients at once (the create row), measures the rows of that database,
+// and creates the owners of the big one.
+func (b *bench) smallRows(ctx context.Context, dir string) ([]result, []createdKey, []ownerTemplate, error) {
+	d, err := b.startDaemon(ctx, dir)
+	if err != nil {
+		return nil, nil, nil, err
 	}
-	return results, nil
+	defer d.stop()
+	b.step("creating %d keys through the API", b.o.coldKeys)
+	keys, created, err := b.createKeys(ctx, d, b.o.coldKeys)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	dbFile := filepath.Join(dir, "apikeys.db")
+	admin := keys[0].header()
+	results, err := b.measure([]row{
+		{"create", func() (result, error) {
+			raw, err := rawInserts(filepath.Join(b.dir, "raw.db"), min(max(b.o.coldKeys/10, 200), 5000))
+			return ratioRow("create", "64 concurrent clients over the socket", fmt.Sprintf("%.0f keys/s", created),
+				fmt.Sprintf("raw SQLite inserts, 1 tx/row, WAL, synchronous=FULL: %.0f rows/s", raw),
+				created/raw, "≥ 1.5×", created/raw >= 1.5), err
+		}},
+		{"auth-hot", func() (result, error) { return b.authHot(ctx, d, keys[:b.o.hotKeys]) }},
+		{"auth-cold", func() (result, error) { return b.authCold(ctx, d, keys, dbFile) }},
+		{"term-name", func() (result, error) { return b.termName(ctx, d, admin, keys, dbFile) }},
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	templates, err := b.ownerTemplates(ctx, d)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return results, keys, templates, d.stop()
 }
 
 // ratioRow is a row whose ratio is apikeyd's figure over the baseline's.

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -27,6 +28,9 @@ type daemon struct {
 	admin *http.Client
 	tcp   *http.Client
 	done  chan error
+
+	stopOnce sync.Once
+	stopErr  error
 }
 
 // startDaemon starts apikeyd on dataDir and waits until it listens.
@@ -78,8 +82,13 @@ func (b *bench) startDaemon(ctx context.Context, dataDir string) (*daemon, error
 	return d, nil
 }
 
-// stop stops the daemon and waits for it.
+// stop stops the daemon and waits for it; stopping it again does nothing.
 func (d *daemon) stop() error {
+	d.stopOnce.Do(func() { d.stopErr = d.interrupt() })
+	return d.stopErr
+}
+
+func (d *daemon) interrupt() error {
 	if err := d.cmd.Process.Signal(os.Interrupt); err != nil {
 		return err
 	}
