@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -42,7 +43,7 @@ func newBench(ctx context.Context, o *options, log io.Writer) (*bench, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &bench{o: o, dir: dir, log: log, apikeyd: o.apikeyd, apikeyctl: o.apikeyctl}
+	b := &bench{o: o, dir: dir, log: &lockedWriter{w: log}, apikeyd: o.apikeyd, apikeyctl: o.apikeyctl}
 	if b.self, err = os.Executable(); err != nil {
 		return nil, err
 	}
@@ -63,6 +64,19 @@ func newBench(ctx context.Context, o *options, log io.Writer) (*bench, error) {
 		}
 	}
 	return b, nil
+}
+
+// lockedWriter serialises writes: the benchmark's progress and the
+// standard error of the processes it runs share the log.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func (b *bench) cleanup() {
