@@ -222,3 +222,30 @@ func TestGroupCommitPathIDs(t *testing.T) {
 		t.Errorf("term after = %q", got)
 	}
 }
+
+// TestCheckpointOffTheWriter: commits leave their pages in the log (the
+// writer does not checkpoint), and a checkpoint copies them all.
+func TestCheckpointOffTheWriter(t *testing.T) {
+	db := mustOpen(t, tempPath(t))
+	ctx := t.Context()
+	if got := pragmaInt(t, db.write, "wal_autocheckpoint"); got != 0 {
+		t.Fatalf("the writer checkpoints every %d pages", got)
+	}
+	for i := range 50 {
+		if err := db.Update(ctx, func(w store.Writer) error {
+			return w.InsertAPIKey(ctx, leafKey(fmt.Sprintf("c%d", i), `{"n":1}`))
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	logPages, copied, err := db.checkpoints.checkpoint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if logPages == 0 || copied != logPages {
+		t.Errorf("checkpoint copied %d of %d pages", copied, logPages)
+	}
+	if _, err := getKey(t, db, "c49"); err != nil {
+		t.Errorf("after the checkpoint: %v", err)
+	}
+}

@@ -58,6 +58,8 @@ type DB struct {
 	watch       *sql.DB
 	dataVersion *sql.Stmt
 	gen         generation
+	// checkpoints copies the log into the file (checkpoint.go).
+	checkpoints *checkpointer
 	// paths and snapshots remember the committed ids of interned
 	// metadata paths and limited-by snapshots (intern.go).
 	paths, snapshots internTable
@@ -140,6 +142,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.closePools()
 		return nil, db.openError(err)
 	}
+	if err := db.startCheckpointer(ctx); err != nil {
+		db.closePools()
+		return nil, db.openError(err)
+	}
 	db.queue = make(chan *commitRequest, queueSize)
 	db.committerDone = make(chan struct{})
 	go db.commitLoop()
@@ -180,6 +186,8 @@ func createFile(path string) error {
 //     multi-statement transaction that may fail halfway, and every
 //     savepoint of a group commit) and sorts stay in memory rather than in
 //     temporary files written with a system call per page.
+//   - the writer does not checkpoint the log when it commits: the
+//     checkpointer does, off the writers' path (checkpoint.go).
 //   - the writer's page cache holds writeCacheKiB, so that a bulk
 //     transaction of tens of thousands of keys does not spill its dirty
 //     pages to the log before it commits; readers keep SQLite's default.
@@ -199,6 +207,7 @@ func dsn(path string, readOnly bool) string {
 	} else {
 		q.Set("_txlock", "immediate")
 		q.Add("_pragma", fmt.Sprintf("cache_size(%d)", -writeCacheKiB))
+		q.Add("_pragma", "wal_autocheckpoint(0)")
 	}
 	u := url.URL{Scheme: "file", Path: filepath.ToSlash(path), RawQuery: q.Encode()}
 	if u.Path != "" && u.Path[0] != '/' {
@@ -257,6 +266,9 @@ func (db *DB) Close() error {
 // closePools closes the prepared statements and both pools.
 func (db *DB) closePools() error {
 	var errs []error
+	if db.checkpoints != nil {
+		errs = append(errs, db.checkpoints.close())
+	}
 	errs = append(errs, db.closeWatch())
 	if db.dataVersion != nil {
 		errs = append(errs, db.dataVersion.Close())
