@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -184,7 +185,7 @@ func pointSelectAndHash(path string, ids []string) (time.Duration, error) {
 }
 
 // handQuery times SQL written by hand, encoded as JSON, as the best
-// answer to a query could be: the average of n runs.
+// answer to a query could be: the median of n runs after one to warm up.
 func handQuery(path string, n int, query string, args ...any) (time.Duration, error) {
 	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
 	if err != nil {
@@ -192,8 +193,8 @@ func handQuery(path string, n int, query string, args ...any) (time.Duration, er
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
-	var total time.Duration
-	for range n {
+	times := make([]time.Duration, 0, n)
+	for i := range n + 1 {
 		start := time.Now()
 		rows, err := db.Query(query, args...)
 		if err != nil {
@@ -221,7 +222,15 @@ func handQuery(path string, n int, query string, args ...any) (time.Duration, er
 		if _, err := json.Marshal(out); err != nil {
 			return 0, err
 		}
-		total += time.Since(start)
+		if i > 0 {
+			times = append(times, time.Since(start))
+		}
 	}
-	return total / time.Duration(n), nil
+	return median(times), nil
+}
+
+// median is the middle of durations (which it sorts).
+func median(ds []time.Duration) time.Duration {
+	slices.Sort(ds)
+	return ds[len(ds)/2]
 }

@@ -64,21 +64,21 @@ func (b *bench) bigRows(ctx context.Context, dataDir, dbFile, admin string, temp
 }
 
 // termsAgg times a terms aggregation on username against the GROUP BY by
-// hand.
+// hand: the median of runs of each.
 func (b *bench) termsAgg(ctx context.Context, d *daemon, admin, dbFile string) (result, error) {
 	body := map[string]any{"size": 0, "aggs": map[string]any{"users": map[string]any{"terms": map[string]any{"field": "username"}}}}
-	var got time.Duration
-	const runs = 3
+	const runs = 5
+	times := make([]time.Duration, 0, runs)
 	for i := range runs + 1 {
 		start := time.Now()
 		if err := call(ctx, d.tcp, http.MethodPost, "http://"+d.addr+"/_security/_query/api_key", admin, body, nil); err != nil {
 			return result{}, err
 		}
 		if i > 0 { // the first run warms the page cache
-			got += time.Since(start)
+			times = append(times, time.Since(start))
 		}
 	}
-	got /= runs
+	got := median(times)
 	want, err := handQuery(dbFile, runs, "SELECT principal AS key, count(*) AS doc_count FROM api_keys GROUP BY principal ORDER BY doc_count DESC, key LIMIT 10")
 	if err != nil {
 		return result{}, err
@@ -160,11 +160,11 @@ func ownedIDs(dbFile, owner string, n int) ([]string, error) {
 }
 
 // ctlGet times apikeyctl --db FILE get --id ID -o json against a process
-// that opens the file and selects the key.
+// that opens the file and selects the key: the median of runs of each.
 func (b *bench) ctlGet(ctx context.Context, dbFile, id string) (result, error) {
 	const runs = 10
 	timeRuns := func(name string, args ...string) (time.Duration, error) {
-		var total time.Duration
+		times := make([]time.Duration, 0, runs)
 		for i := range runs + 1 {
 			cmd := exec.CommandContext(ctx, name, args...)
 			cmd.Stderr = b.log
@@ -173,10 +173,10 @@ func (b *bench) ctlGet(ctx context.Context, dbFile, id string) (result, error) {
 				return 0, fmt.Errorf("%s: %w", name, err)
 			}
 			if i > 0 {
-				total += time.Since(start)
+				times = append(times, time.Since(start))
 			}
 		}
-		return total / runs, nil
+		return median(times), nil
 	}
 	got, err := timeRuns(b.apikeyctl, "--db", dbFile, "get", "--id", id, "-o", "json")
 	if err != nil {
