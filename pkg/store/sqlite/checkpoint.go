@@ -28,8 +28,9 @@ type checkpointer struct {
 	done chan struct{}
 }
 
-// startCheckpointer opens the checkpointer's connection and starts it.
-func (db *DB) startCheckpointer(ctx context.Context) error {
+// startCheckpointer starts the checkpointer. Its connection opens at the
+// first checkpoint: a process that writes nothing never opens it.
+func (db *DB) startCheckpointer() error {
 	conn, err := sql.Open("sqlite", dsn(db.path, false))
 	if err != nil {
 		return err
@@ -38,10 +39,6 @@ func (db *DB) startCheckpointer(ctx context.Context) error {
 	conn.SetMaxIdleConns(1)
 	conn.SetConnMaxLifetime(0)
 	conn.SetConnMaxIdleTime(0)
-	if err := conn.PingContext(ctx); err != nil {
-		conn.Close()
-		return err
-	}
 	c := &checkpointer{conn: conn, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	db.checkpoints = c
 	go c.loop()

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sync"
+	"sync/atomic"
 )
 
 // This file is the store's Generation: a number that changes with every
@@ -35,6 +36,12 @@ const dataVersionSQL = "PRAGMA data_version"
 
 // generation is the state behind DB.Generation.
 type generation struct {
+	// opened is set once the watch connection is open (openWatch, at the
+	// first call of Generation: a process that authenticates nothing,
+	// like apikeyctl --db, never opens it); openMu serialises opening.
+	opened atomic.Bool
+	openMu sync.Mutex
+
 	mu   sync.Mutex
 	n    uint64
 	last [walIndexHeaderSize]byte
@@ -45,26 +52,40 @@ type generation struct {
 
 // openWatch opens the watch connection, one read-only connection that
 // never writes and stays open while the DB is, and maps the WAL-index
-// header when it can.
+// header when it can; once.
 func (db *DB) openWatch(ctx context.Context) error {
-	var err error
-	if db.watch, err = sql.Open("sqlite", dsn(db.path, true)); err != nil {
+	if db.gen.opened.Load() {
+		return nil
+	}
+	db.gen.openMu.Lock()
+	defer db.gen.openMu.Unlock()
+	if db.gen.opened.Load() {
+		return nil
+	}
+	watch, err := sql.Open("sqlite", dsn(db.path, true))
+	if err != nil {
 		return err
 	}
-	db.watch.SetMaxOpenConns(1)
-	db.watch.SetMaxIdleConns(1)
-	db.watch.SetConnMaxLifetime(0)
-	db.watch.SetConnMaxIdleTime(0)
-	if db.dataVersion, err = db.watch.PrepareContext(ctx, dataVersionSQL); err != nil {
+	watch.SetMaxOpenConns(1)
+	watch.SetMaxIdleConns(1)
+	watch.SetConnMaxLifetime(0)
+	watch.SetConnMaxIdleTime(0)
+	dataVersion, err := watch.PrepareContext(ctx, dataVersionSQL)
+	if err != nil {
+		watch.Close()
 		return err
 	}
 	// A first read maps the -shm file into the watch connection, which
 	// keeps it from being reinitialised under our own mapping.
 	var v uint64
-	if err := db.dataVersion.QueryRowContext(ctx).Scan(&v); err != nil {
+	if err := dataVersion.QueryRowContext(ctx).Scan(&v); err != nil {
+		dataVersion.Close()
+		watch.Close()
 		return err
 	}
+	db.watch, db.dataVersion = watch, dataVersion
 	db.gen.header, db.gen.unmap = mapWALIndexHeader(db.path + "-shm")
+	db.gen.opened.Store(true)
 	return nil
 }
 
@@ -85,6 +106,9 @@ func (db *DB) closeWatch() error {
 // at least up to the number it returned: a cache that keeps them with it
 // drops them once Generation returns another number.
 func (db *DB) Generation(ctx context.Context) (uint64, error) {
+	if err := db.openWatch(ctx); err != nil {
+		return 0, fmt.Errorf("watch %s for changes: %w", db.path, err)
+	}
 	g := &db.gen
 	if g.header == nil {
 		var v uint64

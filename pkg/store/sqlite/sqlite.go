@@ -138,11 +138,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.closePools()
 		return nil, db.openError(err)
 	}
-	if err := db.openWatch(ctx); err != nil {
-		db.closePools()
-		return nil, db.openError(err)
-	}
-	if err := db.startCheckpointer(ctx); err != nil {
+	if err := db.startCheckpointer(); err != nil {
 		db.closePools()
 		return nil, db.openError(err)
 	}
