@@ -64,10 +64,11 @@ type DB struct {
 	// metadata paths and limited-by snapshots (intern.go).
 	paths, snapshots internTable
 
-	// writeStmts and readStmts are the hot statements, prepared on each
-	// pool (see statements.go).
+	// writeStmts are the hot statements, prepared on the write
+	// connection (see statements.go); readers are the read connections,
+	// each with the statements it prepared (readers.go).
 	writeStmts map[string]*sql.Stmt
-	readStmts  map[string]*sql.Stmt
+	readers    chan *readConn
 
 	// queue feeds the committer (commit.go), which closes committerDone
 	// when Close has closed queue and every queued function is answered.
@@ -134,9 +135,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.closePools()
 		return nil, db.openError(err)
 	}
-	if db.readStmts, err = prepare(ctx, db.read, readStatements); err != nil {
-		db.closePools()
-		return nil, db.openError(err)
+	db.readers = make(chan *readConn, readConns)
+	for range readConns {
+		db.readers <- &readConn{}
 	}
 	if err := db.startCheckpointer(); err != nil {
 		db.closePools()
@@ -272,11 +273,10 @@ func (db *DB) closePools() error {
 	if db.watch != nil {
 		errs = append(errs, db.watch.Close())
 	}
-	for _, stmts := range []map[string]*sql.Stmt{db.readStmts, db.writeStmts} {
-		for _, st := range stmts {
-			errs = append(errs, st.Close())
-		}
+	for _, st := range db.writeStmts {
+		errs = append(errs, st.Close())
 	}
+	errs = append(errs, db.closeReaders())
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
 	}
@@ -285,26 +285,6 @@ func (db *DB) closePools() error {
 		return fmt.Errorf("close database %s: %w", db.path, err)
 	}
 	return nil
-}
-
-// View runs fn in a read-only transaction on a snapshot of the database.
-// fn may run again when SQLite reports the database busy, so it must not
-// have effects beyond its own variables.
-func (db *DB) View(ctx context.Context, fn func(store.Reader) error) error {
-	return db.retry(ctx, func() error {
-		tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-		if err != nil {
-			return fmt.Errorf("begin read transaction: %w", err)
-		}
-		defer tx.Rollback()
-		if err := fn(&reader{q: newQuerier(tx, db.readStmts)}); err != nil {
-			return err
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("end read transaction: %w", err)
-		}
-		return nil
-	})
 }
 
 // retry runs f again while it fails with SQLITE_BUSY, which SQLite reports

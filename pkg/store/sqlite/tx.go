@@ -14,10 +14,12 @@ var (
 	_ store.Writer = (*writer)(nil)
 )
 
-// querier runs the statements of one transaction: those of the pool's
-// prepared set on their prepared form (compiled once per connection), any
-// other as given.
+// querier runs the statements of one transaction. In a View (rc set),
+// every statement is the read connection's prepared one (readers.go). In
+// a write transaction (tx set), those of the write connection's prepared
+// set run on their prepared form, any other as given.
 type querier struct {
+	rc       *readConn
 	tx       *sql.Tx
 	prepared map[string]*sql.Stmt
 	// bound are the prepared statements this transaction used, in their
@@ -63,6 +65,13 @@ func (q *querier) stmt(ctx context.Context, query string) *sql.Stmt {
 }
 
 func (q *querier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if q.rc != nil {
+		st, err := q.rc.stmt(ctx, query)
+		if err != nil {
+			return nil, err
+		}
+		return st.ExecContext(ctx, args...)
+	}
 	if st := q.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -70,6 +79,13 @@ func (q *querier) ExecContext(ctx context.Context, query string, args ...any) (s
 }
 
 func (q *querier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if q.rc != nil {
+		st, err := q.rc.stmt(ctx, query)
+		if err != nil {
+			return nil, err
+		}
+		return st.QueryContext(ctx, args...)
+	}
 	if st := q.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -77,6 +93,14 @@ func (q *querier) QueryContext(ctx context.Context, query string, args ...any) (
 }
 
 func (q *querier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if q.rc != nil {
+		st, err := q.rc.stmt(ctx, query)
+		if err != nil {
+			// The error surfaces at Scan.
+			return q.rc.conn.QueryRowContext(ctx, query, args...)
+		}
+		return st.QueryRowContext(ctx, args...)
+	}
 	if st := q.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
