@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"errors"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,32 +18,47 @@ import (
 )
 
 // TestInterruptExits130: Ctrl-C (SIGINT) or SIGTERM while apikeyctl
-// waits (here, for a password on stdin that never comes) ends it with
-// exit code 130 and one line on stderr.
+// waits (here, for an answer from a server that never gives one) ends it
+// with exit code 130 and one line on stderr. The signal is sent once the
+// server has the request in hand: apikeyctl is then certainly past its
+// start-up and waiting.
 func TestInterruptExits130(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
-			cmd := exec.Command("apikeyctl", "--url", "http://127.0.0.1:1", "--username", "u", "--password-stdin", "whoami")
+			arrived := make(chan struct{}, 1)
+			release := make(chan struct{})
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				arrived <- struct{}{}
+				select {
+				case <-release:
+				case <-r.Context().Done():
+				}
+			}))
+			defer srv.Close()
+			defer close(release)
+
+			cmd := exec.Command("apikeyctl", "--url", srv.URL, "--username", "u", "--password-stdin", "whoami")
 			cmd.Env = testEnviron("XDG_CONFIG_HOME=" + t.TempDir())
-			stdin, err := cmd.StdinPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer stdin.Close()
+			cmd.Stdin = strings.NewReader("secret-password\n")
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(300 * time.Millisecond)
-			if err := cmd.Process.Signal(sig); err != nil {
-				t.Fatal(err)
-			}
 			done := make(chan error, 1)
 			go func() { done <- cmd.Wait() }()
 			select {
+			case <-arrived:
+			case err := <-done:
+				t.Fatalf("apikeyctl ended before its request arrived: %v; stderr: %s", err, stderr.String())
+			}
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			var err error
+			select {
 			case err = <-done:
-			case <-time.After(10 * time.Second):
+			case <-time.After(30 * time.Second):
 				_ = cmd.Process.Kill()
 				t.Fatal("apikeyctl did not stop after the signal")
 			}
