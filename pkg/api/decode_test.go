@@ -208,3 +208,36 @@ func FuzzParseTimeValue(f *testing.F) {
 		}
 	})
 }
+
+func TestParseByteSize(t *testing.T) {
+	for _, c := range []struct {
+		name, in string
+		want     int64
+		err      bool
+	}{
+		{name: "megabytes", in: "10mb", want: 10 << 20},
+		{name: "short unit", in: "512k", want: 512 << 10},
+		{name: "upper case and spaces", in: " 1GB ", want: 1 << 30},
+		{name: "bytes", in: "100b", want: 100},
+		{name: "zero without unit", in: "0", want: 0},
+		{name: "minus one", in: "-1", want: -1},
+		{name: "no unit", in: "100", err: true},
+		{name: "fraction", in: "1.5mb", err: true},
+		{name: "negative", in: "-5mb", err: true},
+		{name: "overflow", in: "99999999pb", err: true},
+		{name: "unknown unit", in: "10xb", err: true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := ParseByteSize(c.in, "max-content-length")
+			if c.err {
+				if e, ok := AsError(err); !ok || e.Code != Invalid {
+					t.Fatalf("ParseByteSize(%q) = %d, %v; want an Invalid error", c.in, got, err)
+				}
+				return
+			}
+			if err != nil || got != c.want {
+				t.Fatalf("ParseByteSize(%q) = %d, %v; want %d", c.in, got, err, c.want)
+			}
+		})
+	}
+}

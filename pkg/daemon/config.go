@@ -63,6 +63,17 @@ type Config struct {
 	RetentionPeriod   string    `mapstructure:"retention-period"`
 	RetentionInterval string    `mapstructure:"retention-interval"`
 	Retention         Retention `mapstructure:"-"`
+	// MaxContentLength, ReadTimeout, IdleTimeout (an Elasticsearch byte
+	// size and time values) and MaxConnectionsPerClient bound what one
+	// client can make the daemon hold; validate parses them into HTTP.
+	MaxContentLength        string     `mapstructure:"max-content-length"`
+	ReadTimeout             string     `mapstructure:"read-timeout"`
+	IdleTimeout             string     `mapstructure:"idle-timeout"`
+	MaxConnectionsPerClient int        `mapstructure:"max-connections-per-client"`
+	HTTP                    HTTPLimits `mapstructure:"-"`
+	// AllowedHosts are the Host names served on a loopback TCP listener
+	// besides the loopback names and addresses ("*": any).
+	AllowedHosts []string `mapstructure:"allowed-hosts"`
 
 	// socketActivated is set when systemd passed the listening sockets
 	// (LISTEN_FDS), which then replace --socket and --listen.
@@ -106,12 +117,18 @@ func addFlags(fs *pflag.FlagSet) {
 	fs.StringSlice("audit-events-exclude", nil, "do not audit these events (Elasticsearch's names, or _all)")
 	fs.String("retention-period", defaultRetentionPeriod, "keep expired and invalidated API keys this long before removing them (Elasticsearch time value)")
 	fs.String("retention-interval", defaultRetentionInterval, "run the remover of expired and invalidated keys this often (Elasticsearch time value)")
+	fs.String("max-content-length", defaultMaxContentLength, "largest request body, like Elasticsearch's http.max_content_length (byte size value); larger ones are answered 413")
+	fs.String("read-timeout", defaultReadTimeout, "cut off a client that takes longer to send one request, headers and body (time value)")
+	fs.String("idle-timeout", defaultIdleTimeout, "close a keep-alive connection idle this long (time value)")
+	fs.Int("max-connections-per-client", defaultMaxConnectionsPerClient, "open TCP connections one client address may hold; 0 for no bound")
+	fs.StringSlice("allowed-hosts", nil, `Host names served on a loopback --listen besides localhost and loopback addresses (behind a proxy; "*.example.com" for a domain, "*" for any)`)
 }
 
 // flagKeys are the settings that have a flag.
 var flagKeys = []string{"config", "data-dir", "db", "socket", "listen", "tls-cert", "tls-key",
 	"insecure-listen", "log-level", "log-format", "ready-file",
-	"audit-file", "no-audit", "audit-events-include", "audit-events-exclude", "retention-period", "retention-interval"}
+	"audit-file", "no-audit", "audit-events-include", "audit-events-exclude", "retention-period", "retention-interval",
+	"max-content-length", "read-timeout", "idle-timeout", "max-connections-per-client", "allowed-hosts"}
 
 // loadConfig resolves and validates the configuration. It is the only
 // function that touches viper.
@@ -176,6 +193,15 @@ func (c *Config) applyDefaults(getenv func(string) string, euid int, socketUnset
 	if c.RetentionInterval == "" {
 		c.RetentionInterval = defaultRetentionInterval
 	}
+	if c.MaxContentLength == "" {
+		c.MaxContentLength = defaultMaxContentLength
+	}
+	if c.ReadTimeout == "" {
+		c.ReadTimeout = defaultReadTimeout
+	}
+	if c.IdleTimeout == "" {
+		c.IdleTimeout = defaultIdleTimeout
+	}
 	if socketUnset {
 		c.Socket = paths.Socket(getenv, euid, c.DataDir)
 	}
@@ -197,6 +223,9 @@ func (c *Config) validate() error {
 		return configErrorf("--tls-cert and --tls-key must be given together")
 	}
 	if err := c.parseRetention(); err != nil {
+		return err
+	}
+	if err := c.parseLimits(); err != nil {
 		return err
 	}
 	events, err := audit.ParseSelection(nonEmpty(c.AuditEventsInclude), nonEmpty(c.AuditEventsExclude))

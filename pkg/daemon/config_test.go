@@ -195,6 +195,11 @@ func TestConfigValidation(t *testing.T) {
 		{name: "bad log format", env: map[string]string{"APIKEYD_LOG_FORMAT": "xml"}, want: `--log-format "xml" is not one of`},
 		{name: "unknown audit event", flags: []string{"--audit-events-include", "authentication_success,login"}, want: `unknown audit event "login"`},
 		{name: "unknown audit event in the environment", env: map[string]string{"APIKEYD_AUDIT_EVENTS_EXCLUDE": "everything"}, want: `unknown audit event "everything"`},
+		{name: "body limit without unit", flags: []string{"--max-content-length", "100"}, want: `--max-content-length "100"`},
+		{name: "zero body limit", flags: []string{"--max-content-length", "0"}, want: "must be positive"},
+		{name: "bad read timeout", env: map[string]string{"APIKEYD_READ_TIMEOUT": "soon"}, want: `--read-timeout "soon"`},
+		{name: "zero idle timeout", flags: []string{"--idle-timeout", "0s"}, want: `--idle-timeout "0s": must be positive`},
+		{name: "negative connection bound", flags: []string{"--max-connections-per-client", "-1"}, want: "must be 0 (no bound) or more"},
 		{name: "socket path too long", flags: []string{"--socket", "/" + strings.Repeat("s", 120)}, want: "too long for a Unix socket"},
 		{name: "unknown key in the config file", file: "listen: 127.0.0.1:1\nlisten_adress: x\n", want: "invalid configuration"},
 		{name: "config file that does not parse", file: "listen: [\n", want: "cannot read the config file"},
@@ -235,6 +240,8 @@ func TestConfigAccepts(t *testing.T) {
 		{"localhost", []string{"--listen", "localhost:9200"}},
 		{"insecure listen", []string{"--listen", "0.0.0.0:9200", "--insecure-listen"}},
 		{"TLS on all interfaces", []string{"--listen", ":9200", "--tls-cert", "c.pem", "--tls-key", "k.pem"}},
+		{"HTTP limits", []string{"--max-content-length", "512kb", "--read-timeout", "5s", "--idle-timeout", "1m",
+			"--max-connections-per-client", "0", "--allowed-hosts", "keys.internal,*.corp"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

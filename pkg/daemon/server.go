@@ -104,6 +104,9 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	stopRemover := be.startRemover(ctx)
 	defer stopRemover()
 
+	if lns.tcp != nil {
+		lns.tcp = limitPerClient(lns.tcp, s.cfg.HTTP.MaxConnectionsPerClient, s.log)
+	}
 	srv := s.httpServer(ctx, be, tlsConfig)
 	serving := serve(srv, lns, tlsConfig != nil)
 	removeReadyFile := s.announce(lns.addrs)
@@ -198,13 +201,16 @@ func (s *Server) httpServer(ctx context.Context, be *backend, tlsConfig *tls.Con
 		Peer:          newPeerAuth(os.Geteuid()).subject,
 		Logger:        s.log,
 		Info:          s.clusterInfo(),
+		MaxBodySize:   s.cfg.HTTP.MaxContentLength,
+		AllowedHosts:  s.cfg.AllowedHosts,
 	})
 	return &http.Server{
 		Handler:           handler,
 		ConnContext:       connContext,
 		TLSConfig:         tlsConfig,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: min(10*time.Second, s.cfg.HTTP.ReadTimeout),
+		ReadTimeout:       s.cfg.HTTP.ReadTimeout,
+		IdleTimeout:       s.cfg.HTTP.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}

@@ -151,15 +151,23 @@ func startServer(t *testing.T, cfg *Config, svc api.Service) *running {
 func testConfig(t *testing.T) *Config {
 	t.Helper()
 	dir := shortDir(t)
-	return &Config{
-		DataDir:   dir,
-		DB:        filepath.Join(dir, "apikeys.db"),
-		Socket:    filepath.Join(dir, "apikeyd.sock"),
-		Listen:    "127.0.0.1:0",
-		ReadyFile: filepath.Join(dir, "ready.json"),
-		LogLevel:  "debug",
-		LogFormat: "text",
+	c := &Config{
+		DataDir:                 dir,
+		DB:                      filepath.Join(dir, "apikeys.db"),
+		Socket:                  filepath.Join(dir, "apikeyd.sock"),
+		Listen:                  "127.0.0.1:0",
+		ReadyFile:               filepath.Join(dir, "ready.json"),
+		LogLevel:                "debug",
+		LogFormat:               "text",
+		MaxContentLength:        defaultMaxContentLength,
+		ReadTimeout:             defaultReadTimeout,
+		IdleTimeout:             defaultIdleTimeout,
+		MaxConnectionsPerClient: defaultMaxConnectionsPerClient,
 	}
+	if err := c.parseLimits(); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // socketClient sends requests over the Unix socket at path.

@@ -49,9 +49,13 @@ type Config struct {
 	Logger *slog.Logger
 	// Info is the body of GET /; empty fields get defaults.
 	Info ClusterInfo
-	// MaxBodySize is the largest request body accepted after
+	// MaxBodySize is the largest request body accepted, before and after
 	// decompression; DefaultMaxBodySize when zero.
 	MaxBodySize int64
+	// AllowedHosts are the Host header names served on a loopback
+	// connection besides the loopback names and addresses themselves
+	// (DNS rebinding); "*" serves every name.
+	AllowedHosts []string
 }
 
 // handler is the http.Handler NewHandler returns.
@@ -62,6 +66,7 @@ type handler struct {
 	log     *slog.Logger
 	info    ClusterInfo
 	maxBody int64
+	hosts   hostCheck
 	routes  []*route
 }
 
@@ -75,6 +80,7 @@ func NewHandler(cfg Config) http.Handler {
 		log:     cfg.Logger,
 		info:    cfg.Info.withDefaults(),
 		maxBody: cfg.MaxBodySize,
+		hosts:   newHostCheck(cfg.AllowedHosts),
 		routes:  routeTable(),
 	}
 	if h.log == nil {
@@ -97,7 +103,10 @@ type exchange struct {
 	q      query
 	path   map[string]string
 	body   []byte
-	sub    *auth.Subject
+	// bodyRead is set once the body has been read to its end: a request
+	// answered before has its connection closed, its body left unread.
+	bodyRead bool
+	sub      *auth.Subject
 }
 
 // ServeHTTP answers one request and logs it.
@@ -120,8 +129,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // serve answers one request, in Elasticsearch's order of checks: the
-// query string, the route, the body, the caller, the route's parameters.
-// Each step that refuses the request has answered it.
+// query string, the route, the caller (from the headers alone, as
+// Elasticsearch authenticates before it reads a body), the body, the
+// route's parameters. Each step that refuses the request has answered it.
 func (h *handler) serve(x *exchange) {
 	hdr := x.w.Header()
 	hdr.Set("X-Elastic-Product", "Elasticsearch")
@@ -130,11 +140,11 @@ func (h *handler) serve(x *exchange) {
 		return
 	}
 	rt := h.route(x)
-	if rt == nil || !h.readRequestBody(x) {
+	if rt == nil {
 		return
 	}
 	ctx, ok := h.authenticateExchange(x)
-	if !ok {
+	if !ok || !h.readRequestBody(x) {
 		return
 	}
 	if err := checkParams(x.r.URL.Path, x.q, rt.params); err != nil {
@@ -169,6 +179,10 @@ func (h *handler) readQuery(x *exchange) bool {
 		h.writeError(x, err)
 		return false
 	}
+	if err := h.hosts.check(x.r); err != nil {
+		h.writeError(x, err)
+		return false
+	}
 	if qerr != nil {
 		h.writeError(x, qerr)
 		return false
@@ -199,17 +213,24 @@ func (h *handler) route(x *exchange) *route {
 // readRequestBody reads the body within the size limit and checks its
 // content type and the accepted one.
 func (h *handler) readRequestBody(x *exchange) bool {
-	body, err := readBody(x.r, h.maxBody)
+	body, err := readBody(x.w, x.r, h.maxBody)
 	if err != nil {
 		var tl errTooLarge
-		if errors.As(err, &tl) {
+		var unread errUnreadable
+		switch {
+		case errors.As(err, &tl):
 			h.writeEnvelope(x, http.StatusRequestEntityTooLarge, "content_too_long_exception", tl.Error())
-			return false
+		case errors.As(err, &unread):
+			// The client is too slow or gone: whatever is answered, the
+			// connection closes.
+			h.log.Debug("request body not read", "method", x.r.Method, "path", x.r.URL.Path, "err", unread.err)
+			h.writeEnvelope(x, http.StatusRequestTimeout, "request_timeout_exception", "the request body could not be read in time")
+		default:
+			h.writeError(x, err)
 		}
-		h.writeError(x, err)
 		return false
 	}
-	x.body = body
+	x.body, x.bodyRead = body, true
 	if len(body) > 0 {
 		if err := checkContentType(x.r.Header.Values("Content-Type")); err != nil {
 			var ct contentTypeError
@@ -420,9 +441,16 @@ func (h *handler) sendError(x *exchange, status int, body []byte) {
 	x.send(status, body)
 }
 
-// send writes the status and body.
+// send writes the status and body. A request answered before its body
+// was read gets its connection closed rather than its body drained.
 func (x *exchange) send(status int, body []byte) {
 	x.status = status
+	if !x.bodyRead && x.r.Body != nil && x.r.Body != http.NoBody {
+		// The server would otherwise read up to 256 KiB of the body
+		// after the answer, waiting on a slow client: no more reading.
+		x.w.Header().Set("Connection", "close")
+		_ = http.NewResponseController(x.w).SetReadDeadline(time.Unix(1, 0))
+	}
 	x.w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	x.w.WriteHeader(status)
 	if len(body) > 0 {

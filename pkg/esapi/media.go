@@ -37,20 +37,29 @@ func (e errTooLarge) Error() string {
 	return fmt.Sprintf("request content is too large: it exceeds the limit of [%d] bytes", e.limit)
 }
 
+// errUnreadable is returned by readBody when the body could not be read
+// to its end: the client was too slow (the server's read timeout) or went
+// away.
+type errUnreadable struct{ err error }
+
+func (e errUnreadable) Error() string { return "read request body: " + e.err.Error() }
+
 // readBody reads the request body, decoding a gzip or deflate
-// Content-Encoding, up to limit bytes after decoding.
-func readBody(r *http.Request, limit int64) ([]byte, error) {
+// Content-Encoding, up to limit bytes before and after decoding. A body
+// announced larger than limit is refused unread.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
-	if r.ContentLength > limit && strings.TrimSpace(r.Header.Get("Content-Encoding")) == "" {
+	if r.ContentLength > limit {
 		return nil, errTooLarge{limit}
 	}
-	var body io.Reader = r.Body
+	raw := http.MaxBytesReader(w, r.Body, limit)
+	var body io.Reader = raw
 	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
 	case "", "identity":
 	case "gzip", "x-gzip":
-		zr, err := gzip.NewReader(r.Body)
+		zr, err := gzip.NewReader(raw)
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				return nil, nil
@@ -60,7 +69,7 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 		defer zr.Close()
 		body = zr
 	case "deflate":
-		zr, err := zlib.NewReader(r.Body)
+		zr, err := zlib.NewReader(raw)
 		if err != nil {
 			return nil, api.Errorf(api.Invalid, "failed to decompress the request body: %v", err)
 		}
@@ -70,12 +79,16 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 		return nil, api.Errorf(api.Invalid, "unsupported Content-Encoding [%s]", enc)
 	}
 	data, err := io.ReadAll(io.LimitReader(body, limit+1))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return nil, errTooLarge{limit}
+	}
 	if err != nil {
-		if errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, zlib.ErrChecksum) ||
-			errors.Is(err, io.ErrUnexpectedEOF) || isFlateError(err) {
+		if body != raw && (errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, zlib.ErrChecksum) ||
+			errors.Is(err, io.ErrUnexpectedEOF) || isFlateError(err)) {
 			return nil, api.Errorf(api.Invalid, "failed to decompress the request body: %v", err)
 		}
-		return nil, fmt.Errorf("read request body: %w", err)
+		return nil, errUnreadable{err}
 	}
 	if int64(len(data)) > limit {
 		return nil, errTooLarge{limit}
