@@ -68,9 +68,9 @@ func TestBodiesAfterAuthentication(t *testing.T) {
 	addr := r.srv.Addrs().Addr
 	for _, c := range []struct {
 		name, authz string
-		length     int
-		status     int
-		reason     string
+		length      int
+		status      int
+		reason      string
 	}{
 		{name: "no credentials, large body", length: 9 << 20, status: 401, reason: "missing authentication credentials"},
 		{name: "wrong credentials", authz: "Basic ZWxhc3RpYzp3cm9uZw==", length: 100000, status: 401, reason: "unable to authenticate user [elastic]"},
