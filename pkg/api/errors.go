@@ -34,6 +34,9 @@ const (
 	NotFound
 	// Conflict is a concurrent modification (409).
 	Conflict
+	// TooManyRequests is a caller refused for a while, after too many
+	// failed authentication attempts (429, with Retry-After).
+	TooManyRequests
 )
 
 // codeInfo is the one table that ties a Code to its HTTP status and
@@ -52,6 +55,7 @@ var codeInfo = map[Code]struct {
 	Forbidden:        {403, "security_exception"},
 	NotFound:         {404, "resource_not_found_exception"},
 	Conflict:         {409, "version_conflict_engine_exception"},
+	TooManyRequests:  {429, "too_many_requests"},
 }
 
 // Status is the HTTP status Elasticsearch answers for c.

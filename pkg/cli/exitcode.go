@@ -77,7 +77,7 @@ func ExitCode(err error) int {
 		switch apiErr.Code {
 		case api.NotFound:
 			return ExitNotFound
-		case api.Unauthenticated:
+		case api.Unauthenticated, api.TooManyRequests:
 			return ExitAuth
 		case api.Forbidden:
 			return ExitForbidden

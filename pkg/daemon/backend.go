@@ -55,7 +55,7 @@ func openBackend(ctx context.Context, cfg *Config, log *slog.Logger, stderr io.W
 	}
 	self := os.Geteuid()
 	origin := auth.LocalOrigin(self)
-	opts := localbackend.Options{DB: cfg.DB, Origin: origin, Service: keyservice.Options{Logger: log}}
+	opts := localbackend.Options{DB: cfg.DB, Origin: origin, Service: keyservice.Options{Logger: log, FailureLimit: cfg.FailureLimit}}
 	if !cfg.NoAudit {
 		if err := os.MkdirAll(filepath.Dir(cfg.AuditFile), 0o700); err != nil {
 			return nil, fmt.Errorf("create the directory of the audit log: %w", err)

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/apikeyctl/apikeyctl/pkg/audit"
+	"github.com/apikeyctl/apikeyctl/pkg/keyservice"
 	"github.com/apikeyctl/apikeyctl/pkg/paths"
 )
 
@@ -71,6 +72,12 @@ type Config struct {
 	IdleTimeout             string     `mapstructure:"idle-timeout"`
 	MaxConnectionsPerClient int        `mapstructure:"max-connections-per-client"`
 	HTTP                    HTTPLimits `mapstructure:"-"`
+	// FailedAuthLimit failed authentications per FailedAuthWindow (a
+	// time value) are allowed per client address and per principal;
+	// validate parses them into FailureLimit.
+	FailedAuthLimit  int                     `mapstructure:"failed-auth-limit"`
+	FailedAuthWindow string                  `mapstructure:"failed-auth-window"`
+	FailureLimit     keyservice.FailureLimit `mapstructure:"-"`
 	// AllowedHosts are the Host names served on a loopback TCP listener
 	// besides the loopback names and addresses ("*": any).
 	AllowedHosts []string `mapstructure:"allowed-hosts"`
@@ -121,6 +128,8 @@ func addFlags(fs *pflag.FlagSet) {
 	fs.String("read-timeout", defaultReadTimeout, "cut off a client that takes longer to send one request, headers and body (time value)")
 	fs.String("idle-timeout", defaultIdleTimeout, "close a keep-alive connection idle this long (time value)")
 	fs.Int("max-connections-per-client", defaultMaxConnectionsPerClient, "open TCP connections one client address may hold; 0 for no bound")
+	fs.Int("failed-auth-limit", defaultFailedAuthLimit, "failed authentications allowed per client address and per user or API key in --failed-auth-window before 429; 0 for no limit")
+	fs.String("failed-auth-window", defaultFailedAuthWindow, "the window of --failed-auth-limit (time value)")
 	fs.StringSlice("allowed-hosts", nil, `Host names served on a loopback --listen besides localhost and loopback addresses (behind a proxy; "*.example.com" for a domain, "*" for any)`)
 }
 
@@ -128,7 +137,8 @@ func addFlags(fs *pflag.FlagSet) {
 var flagKeys = []string{"config", "data-dir", "db", "socket", "listen", "tls-cert", "tls-key",
 	"insecure-listen", "log-level", "log-format", "ready-file",
 	"audit-file", "no-audit", "audit-events-include", "audit-events-exclude", "retention-period", "retention-interval",
-	"max-content-length", "read-timeout", "idle-timeout", "max-connections-per-client", "allowed-hosts"}
+	"max-content-length", "read-timeout", "idle-timeout", "max-connections-per-client", "allowed-hosts",
+	"failed-auth-limit", "failed-auth-window"}
 
 // loadConfig resolves and validates the configuration. It is the only
 // function that touches viper.
@@ -201,6 +211,9 @@ func (c *Config) applyDefaults(getenv func(string) string, euid int, socketUnset
 	}
 	if c.IdleTimeout == "" {
 		c.IdleTimeout = defaultIdleTimeout
+	}
+	if c.FailedAuthWindow == "" {
+		c.FailedAuthWindow = defaultFailedAuthWindow
 	}
 	if socketUnset {
 		c.Socket = paths.Socket(getenv, euid, c.DataDir)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
+	"github.com/apikeyctl/apikeyctl/pkg/keyservice"
 )
 
 // The defaults of the HTTP limits. Request bodies here are small — the
@@ -17,6 +18,8 @@ const (
 	defaultReadTimeout             = "30s"
 	defaultIdleTimeout             = "2m"
 	defaultMaxConnectionsPerClient = 256
+	defaultFailedAuthLimit         = 100
+	defaultFailedAuthWindow        = "1m"
 )
 
 // HTTPLimits bound what one client can make the daemon hold.
@@ -64,6 +67,17 @@ func (c *Config) parseLimits() error {
 		return configErrorf("--max-connections-per-client %d: must be 0 (no bound) or more", c.MaxConnectionsPerClient)
 	}
 	c.HTTP.MaxConnectionsPerClient = c.MaxConnectionsPerClient
+	if c.FailedAuthLimit < 0 {
+		return configErrorf("--failed-auth-limit %d: must be 0 (no limit) or more", c.FailedAuthLimit)
+	}
+	window, err := api.ParseTimeValue(c.FailedAuthWindow, "failed-auth-window")
+	if err != nil {
+		return configErrorf("--failed-auth-window %q: %v", c.FailedAuthWindow, err)
+	}
+	if window <= 0 {
+		return configErrorf("--failed-auth-window %q: must be positive", c.FailedAuthWindow)
+	}
+	c.FailureLimit = keyservice.FailureLimit{Limit: c.FailedAuthLimit, Window: window}
 	return nil
 }
 

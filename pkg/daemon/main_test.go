@@ -226,3 +226,42 @@ func TestMainFailsOnABadDatabase(t *testing.T) {
 		t.Errorf("a socket was created for a daemon that cannot start")
 	}
 }
+
+// TestMainBrakesFailedAuthentication: with --failed-auth-limit, the wire
+// carries the 429 in the envelope with Retry-After, and the superuser who
+// authenticated before keeps working.
+func TestMainBrakesFailedAuthentication(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("APIKEYD_BOOTSTRAP_PASSWORD", "right-password")
+	d := startMain(t, "--data-dir", shortDir(t), "--socket", "", "--listen", "127.0.0.1:0",
+		"--failed-auth-limit", "2", "--failed-auth-window", "1h")
+	url := "http://" + d.addrs.Addr + "/_security/_authenticate"
+	right := "Basic " + base64.StdEncoding.EncodeToString([]byte("elastic:right-password"))
+	wrong := "Basic " + base64.StdEncoding.EncodeToString([]byte("elastic:wrong-password"))
+	if code, _ := do(t, &http.Client{}, "GET", url, right, ""); code != 200 {
+		t.Fatalf("authenticate = %d", code)
+	}
+	for _, want := range []int{401, 401, 429, 429} {
+		if code, _ := do(t, &http.Client{}, "GET", url, wrong, ""); code != want {
+			t.Fatalf("a wrong password = %d, want %d", code, want)
+		}
+	}
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Authorization", wrong)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "1800" ||
+		!strings.Contains(string(body), `"type":"too_many_requests"`) || !strings.Contains(string(body), `"status":429`) {
+		t.Fatalf("throttled answer: %d Retry-After %q %s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+	}
+	if code, _ := do(t, &http.Client{}, "GET", url, right, ""); code != 200 {
+		t.Fatalf("the right password while throttled = %d", code)
+	}
+	if code := d.stop(t); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+}

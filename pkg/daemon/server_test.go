@@ -163,6 +163,8 @@ func testConfig(t *testing.T) *Config {
 		ReadTimeout:             defaultReadTimeout,
 		IdleTimeout:             defaultIdleTimeout,
 		MaxConnectionsPerClient: defaultMaxConnectionsPerClient,
+		FailedAuthLimit:         defaultFailedAuthLimit,
+		FailedAuthWindow:        defaultFailedAuthWindow,
 	}
 	if err := c.parseLimits(); err != nil {
 		t.Fatal(err)

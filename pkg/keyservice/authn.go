@@ -9,7 +9,6 @@ import (
 	"fmt"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
-	"github.com/apikeyctl/apikeyctl/pkg/apikey"
 	"github.com/apikeyctl/apikeyctl/pkg/auth"
 	"github.com/apikeyctl/apikeyctl/pkg/store"
 )
@@ -72,28 +71,85 @@ func unsuccessful(detail string) *api.Error {
 // subject it proves. This is the one hot path of every authenticated
 // request. Every outcome is audited (authentication_success or
 // authentication_failed), naming the user or key id, never the secret.
+// Failures are braked per client address and per principal (see
+// FailureLimit).
 func (s *Service) AuthenticateCredential(ctx context.Context, cred auth.Credential) (*auth.Subject, error) {
-	sub, err := s.authenticateCredential(ctx, cred)
+	client, principal := clientName(ctx), principalName(cred)
+	var sub *auth.Subject
+	var err error
+	if wait := s.throttle.wait(client, principal); wait > 0 {
+		sub, err = s.authenticateWithoutSlowHash(ctx, cred)
+		if sub == nil && (err == nil || api.ErrorCode(err) == api.Unauthenticated) {
+			err = tooManyFailures(wait)
+		}
+	} else {
+		sub, err = s.authenticateCredential(ctx, cred)
+	}
 	switch e, ok := api.AsError(err); {
 	case err == nil:
 		s.audit(ctx, AuditEvent{Action: AuditAuthSuccess, Subject: sub})
-	case ok && e.Code == api.Unauthenticated:
-		var principal string
+	case ok && (e.Code == api.Unauthenticated || e.Code == api.TooManyRequests):
+		s.throttle.fail(client, principal)
+		var who string
 		switch cred.Scheme {
 		case auth.SchemeBasic:
-			principal = cred.Username
+			who = cred.Username
 		case auth.SchemeAPIKey:
-			principal = cred.KeyID
+			who = cred.KeyID
 		case auth.SchemeBearer:
-			principal = bearerPrincipal
+			who = bearerPrincipal
 		}
 		reason := e.Error()
 		if detail, ok := e.Fields["additional_unsuccessful_credentials"]; ok {
 			reason += fmt.Sprintf(" (%v)", detail)
 		}
-		s.audit(ctx, AuditEvent{Action: AuditAuthFailed, Principal: principal, Reason: reason})
+		s.audit(ctx, AuditEvent{Action: AuditAuthFailed, Principal: who, Reason: reason})
 	}
 	return sub, err
+}
+
+// authenticateWithoutSlowHash authenticates a credential of a throttled
+// client or principal, if that takes no slow hash: a password that authenticated
+// recently (the user cache), an API key with a fast hash or a secret the
+// cache verified. It returns (nil, nil) when it cannot tell.
+func (s *Service) authenticateWithoutSlowHash(ctx context.Context, cred auth.Credential) (*auth.Subject, error) {
+	switch cred.Scheme {
+	case auth.SchemeBasic:
+		gen, err := s.store.Generation(ctx)
+		if err != nil {
+			return nil, s.internal("authenticate user", err)
+		}
+		if sub, ok := s.caches.user(cred.Username, cred.Password, gen); ok {
+			return sub, nil
+		}
+		// A write since cleared the user cache; the password may still be
+		// known against the user's hash.
+		var known bool
+		err = s.store.View(ctx, func(r store.Reader) error {
+			u, err := r.GetUser(ctx, cred.Username)
+			if err != nil {
+				known = false
+				return nil
+			}
+			known = s.secrets.known(userCacheID(u.Username), u.PasswordHash)
+			return nil
+		})
+		if err != nil {
+			return nil, s.internal("authenticate user", err)
+		}
+		if !known {
+			return nil, nil
+		}
+	case auth.SchemeAPIKey:
+		rec, err := s.keyRecord(ctx, cred.KeyID)
+		if err != nil {
+			return nil, s.internal("authenticate api key", err)
+		}
+		if rec == nil || !s.secrets.known(rec.key.ID, rec.key.Hash) {
+			return nil, nil
+		}
+	}
+	return s.authenticateCredential(ctx, cred)
 }
 
 func (s *Service) authenticateCredential(ctx context.Context, cred auth.Credential) (*auth.Subject, error) {
@@ -116,24 +172,39 @@ func (s *Service) authenticateUser(ctx context.Context, username, password strin
 	if sub, ok := s.caches.user(username, password, gen); ok {
 		return sub, nil
 	}
+	// The user and its subject are read first; the password, a slow
+	// hash, is checked after the read transaction, in one of the bounded
+	// slots of slow work.
 	var sub *auth.Subject
+	var hash string
 	err = s.store.View(ctx, func(r store.Reader) error {
-		sub = nil
+		sub, hash = nil, ""
 		u, err := r.GetUser(ctx, username)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) || (err == nil && !u.Enabled) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		if !u.Enabled || !apikey.Verify(u.PasswordHash, password) {
-			return nil
-		}
+		hash = u.PasswordHash
 		sub, err = userSubject(ctx, r, u)
 		return err
 	})
 	if err != nil {
 		return nil, s.internal("authenticate user", err)
+	}
+	if sub != nil {
+		id := userCacheID(username)
+		if !s.secrets.known(id, hash) {
+			release, err := s.slow.acquire(ctx)
+			if err != nil {
+				return nil, err
+			}
+			defer release()
+		}
+		if !s.secrets.verify(id, hash, password) {
+			sub = nil
+		}
 	}
 	if sub == nil {
 		return nil, auth.Unauthenticated(fmt.Sprintf("unable to authenticate user [%s] for REST request", username))
@@ -204,6 +275,13 @@ func (s *Service) authenticateAPIKey(ctx context.Context, id, secret string) (*a
 	if rec == nil {
 		return nil, unsuccessful("API key: unable to find apikey with id " + id)
 	}
+	if !s.secrets.known(rec.key.ID, rec.key.Hash) {
+		release, err := s.slow.acquire(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+	}
 	switch problem, wrongType := s.credentialProblem(rec.key, secret); {
 	case wrongType:
 		return nil, auth.Unauthenticated(problem)
@@ -262,7 +340,7 @@ func (s *Service) credentialProblem(k *store.APIKey, secret string) (problem str
 	switch {
 	case k.Invalidated:
 		return fmt.Sprintf("api key [%s] has been invalidated", k.ID), false
-	case !s.secrets.verify(k, secret):
+	case !s.secrets.verify(k.ID, k.Hash, secret):
 		return fmt.Sprintf("invalid credentials for API key [%s]", k.ID), false
 	case k.Type != api.TypeRest:
 		return fmt.Sprintf("authentication expected API key type of [rest], but API key [%s] has type [%s]", k.ID, k.Type), true

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/apikeyctl/apikeyctl/pkg/apikey"
-	"github.com/apikeyctl/apikeyctl/pkg/store"
 )
 
 // Defaults of the verified-secret cache, as Elasticsearch's
@@ -18,10 +17,12 @@ const (
 )
 
 // secretCache remembers secrets that verified against slow hashes (PBKDF2,
-// bcrypt), so that a key in use costs one SHA-256 instead of a slow hash
-// per request. It holds a salted digest of the secret, never the secret,
-// and is keyed by key id and stored hash: a key whose hash changed, or
-// that is gone, no longer matches. The key record itself is always read
+// bcrypt) — API key secrets and user passwords, as Elasticsearch's API key
+// and realm caches do — so that a credential in use costs one SHA-256
+// instead of a slow hash per request. It holds a salted digest of the
+// secret, never the secret, and is keyed by key id (or userCacheID) and
+// stored hash: a credential whose hash changed, or that is gone, no longer
+// matches. The key record itself is always read
 // from the store, so invalidation and expiry, by this process or another,
 // take effect at once.
 type secretCache struct {
@@ -49,23 +50,37 @@ func (c *secretCache) digest(secret string) [32]byte {
 	return d
 }
 
-// verify reports whether secret matches k's hash, from the cache when a
-// slow hash already verified it.
-func (c *secretCache) verify(k *store.APIKey, secret string) bool {
-	if !apikey.IsSlow(k.Hash) {
-		return apikey.Verify(k.Hash, secret)
+// userCacheID is the cache id of a user's password: "/" is in no API key
+// id.
+func userCacheID(username string) string { return "user/" + username }
+
+// verify reports whether secret matches hash, the stored hash of the
+// credential id, from the cache when a slow hash already verified it.
+func (c *secretCache) verify(id, hash, secret string) bool {
+	if !apikey.IsSlow(hash) {
+		return apikey.Verify(hash, secret)
 	}
 	d := c.digest(secret)
 	// Entries do not depend on the store's generation: they are keyed by
 	// the hash itself.
-	if e, ok := c.entries.get(k.ID, 0); ok && e.hash == k.Hash {
+	if e, ok := c.entries.get(id, 0); ok && e.hash == hash {
 		return subtle.ConstantTimeCompare(e.digest[:], d[:]) == 1
 	}
-	if !apikey.Verify(k.Hash, secret) {
+	if !apikey.Verify(hash, secret) {
 		return false
 	}
-	c.entries.put(k.ID, 0, secretEntry{hash: k.Hash, digest: d})
+	c.entries.put(id, 0, secretEntry{hash: hash, digest: d})
 	return true
+}
+
+// known reports whether verify answers for the credential id without a
+// slow hash: its hash is fast, or the cache holds an entry for it.
+func (c *secretCache) known(id, hash string) bool {
+	if !apikey.IsSlow(hash) {
+		return true
+	}
+	e, ok := c.entries.get(id, 0)
+	return ok && e.hash == hash
 }
 
 // evict drops the entries of ids, or every entry when ids is nil.

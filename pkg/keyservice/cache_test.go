@@ -14,22 +14,23 @@ func TestSecretCache(t *testing.T) {
 	h, _ := apikey.NewHasher("pbkdf2_1000")
 	hash, _ := h.Hash("right")
 	k := &store.APIKey{ID: "k1", Hash: hash}
+	verify := func(k *store.APIKey, secret string) bool { return c.verify(k.ID, k.Hash, secret) }
 
-	if c.verify(k, "wrong") {
+	if verify(k, "wrong") {
 		t.Fatal("a wrong secret verified")
 	}
 	if len(c.entries.entries) != 0 {
 		t.Fatal("a failed verification was cached")
 	}
-	if !c.verify(k, "right") || len(c.entries.entries) != 1 {
+	if !verify(k, "right") || len(c.entries.entries) != 1 {
 		t.Fatal("a verified slow hash is not cached")
 	}
-	if !c.verify(k, "right") || c.verify(k, "wrong") {
+	if !verify(k, "right") || verify(k, "wrong") || !c.known(k.ID, k.Hash) {
 		t.Fatal("the cached entry answers wrongly")
 	}
 	// A changed hash does not match the cached entry.
 	other, _ := h.Hash("new")
-	if c.verify(&store.APIKey{ID: "k1", Hash: other}, "right") {
+	if verify(&store.APIKey{ID: "k1", Hash: other}, "right") {
 		t.Fatal("the cache outlived the key's hash")
 	}
 	c.evict(nil)
@@ -39,13 +40,13 @@ func TestSecretCache(t *testing.T) {
 	// Fast hashes are never cached.
 	fast, _ := apikey.NewHasher("ssha256")
 	fh, _ := fast.Hash("s")
-	if !c.verify(&store.APIKey{ID: "k2", Hash: fh}, "s") || len(c.entries.entries) != 0 {
+	if !verify(&store.APIKey{ID: "k2", Hash: fh}, "s") || len(c.entries.entries) != 0 {
 		t.Fatal("an ssha256 verification was cached")
 	}
 	// Entries expire after the TTL.
-	c.verify(k, "right")
+	verify(k, "right")
 	now = now.Add(defaultCacheTTL + time.Second)
-	if c.verify(k, "wrong") {
+	if verify(k, "wrong") {
 		t.Fatal("an expired entry answered")
 	}
 }

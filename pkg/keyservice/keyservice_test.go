@@ -30,7 +30,7 @@ type fixture struct {
 	root  context.Context
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T, options ...func(*keyservice.Options)) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, t.TempDir()+"/keys.db")
@@ -39,7 +39,11 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { db.Close() })
 	c := &clock{t: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)}
-	svc, err := keyservice.New(db, keyservice.Options{Now: c.now, PasswordHashing: "bcrypt4"})
+	opts := keyservice.Options{Now: c.now, PasswordHashing: "bcrypt4"}
+	for _, o := range options {
+		o(&opts)
+	}
+	svc, err := keyservice.New(db, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,6 +49,9 @@ type Options struct {
 	// keys or tokens: the daemon starts its remover from it, at most once
 	// per interval, as Elasticsearch does.
 	OnInvalidate func()
+	// FailureLimit brakes failed authentication per client address and
+	// per principal; the zero value turns it off.
+	FailureLimit FailureLimit
 }
 
 // Service implements api.Service over a store.
@@ -62,6 +65,10 @@ type Service struct {
 	auditor   Auditor
 	secrets   *secretCache
 	caches    *authCaches
+	// throttle is the brake of Options.FailureLimit (nil: off), and slow
+	// bounds the slow hash verifications of authentication.
+	throttle *throttle
+	slow     slowHashes
 	// onInvalidate is Options.OnInvalidate.
 	onInvalidate func()
 
@@ -82,6 +89,8 @@ func New(st store.Store, opts Options) (*Service, error) {
 	}
 	s.secrets = newSecretCache(s.now)
 	s.caches = newAuthCaches(s.now, s.secrets.salt)
+	s.throttle = newThrottle(opts.FailureLimit, s.now)
+	s.slow = newSlowHashes()
 	s.onInvalidate = opts.OnInvalidate
 	s.clusterName = opts.ClusterName
 	if s.clusterName == "" {
