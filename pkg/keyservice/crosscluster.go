@@ -84,11 +84,13 @@ func (s *Service) CreateCrossClusterAPIKey(ctx context.Context, req *api.CreateC
 	if err := req.Check(); err != nil {
 		return nil, err
 	}
-	if sub.IsAPIKey() {
-		return nil, api.Errorf(api.Invalid, "authentication via API key not supported: An API key cannot be used to create a cross-cluster API key")
-	}
+	// Authorization first, then the credential's type, as Elasticsearch's
+	// security filter runs before the action.
 	if _, err := s.require(ctx, sub, auth.ActionCreateCrossClusterAPIKey, auth.Granted); err != nil {
 		return nil, err
+	}
+	if sub.IsAPIKey() {
+		return nil, api.Errorf(api.Invalid, "authentication via API key not supported: An API key cannot be used to create a cross-cluster API key")
 	}
 	if err := validateAccess(req.Access); err != nil {
 		return nil, err

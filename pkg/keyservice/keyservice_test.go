@@ -510,3 +510,47 @@ func TestUsersAndRoles(t *testing.T) {
 		t.Fatalf("get roles: %v %v", roles, err)
 	}
 }
+
+// TestAuthorizationBeforeCredentialType: as in Elasticsearch, whose
+// security filter runs before the action, a key without the privilege is
+// refused with 403; a key with it gets the action's own 400 for a
+// credential of the wrong type.
+func TestAuthorizationBeforeCredentialType(t *testing.T) {
+	fx := newFixture(t)
+	ownKey := fx.asKey(fx.create(fx.as("owner"), "own"))
+	superKey := fx.asKey(fx.create(fx.root, "super"))
+	empty := fx.asKey(fx.create(fx.as("owner"), "empty", func(r *api.CreateAPIKeyRequest) {
+		r.RoleDescriptors = api.RoleDescriptors{{Name: "none", Descriptor: api.RoleDescriptor{}}}
+	}))
+	target := fx.create(fx.as("owner"), "target")
+	createCC := func(ctx context.Context) error {
+		_, err := fx.svc.CreateCrossClusterAPIKey(ctx, &api.CreateCrossClusterAPIKeyRequest{Name: ptr("cc"),
+			Access: &api.CrossClusterAccess{Search: []api.SearchAccess{{Names: []string{"logs-*"}}}}})
+		return err
+	}
+	update := func(ctx context.Context) error {
+		_, err := fx.svc.UpdateAPIKey(ctx, &api.UpdateAPIKeyRequest{ID: target.ID, Metadata: map[string]any{"a": 1}})
+		return err
+	}
+	for _, c := range []struct {
+		name   string
+		ctx    context.Context
+		call   func(context.Context) error
+		status int
+		reason string
+	}{
+		{"cross-cluster create by a manage_own_api_key key", ownKey, createCC, 403, "this action is granted by the cluster privileges [manage_security,all]"},
+		{"cross-cluster create by a superuser's key", superKey, createCC, 400, "An API key cannot be used to create a cross-cluster API key"},
+		{"update by a key without privileges", empty, update, 403, "is unauthorized for API key id"},
+		{"update by a manage_own_api_key key", ownKey, update, 400, "only the owner user can update an API key"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.call(c.ctx)
+			typ := "security_exception"
+			if c.status == 400 {
+				typ = "illegal_argument_exception"
+			}
+			wantErr(t, err, c.status, typ, c.reason)
+		})
+	}
+}

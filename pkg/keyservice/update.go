@@ -211,11 +211,13 @@ func (s *Service) updateCaller(ctx context.Context, check func() error, action s
 	if err := check(); err != nil {
 		return nil, err
 	}
-	if sub.IsAPIKey() {
-		return nil, errUpdateByAPIKey()
-	}
+	// Authorization first, then the credential's type, as Elasticsearch's
+	// security filter runs before the action.
 	if _, err := s.require(ctx, sub, action, level); err != nil {
 		return nil, err
+	}
+	if sub.IsAPIKey() {
+		return nil, errUpdateByAPIKey()
 	}
 	return sub, nil
 }
