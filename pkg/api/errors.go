@@ -34,6 +34,10 @@ const (
 	NotFound
 	// Conflict is a concurrent modification (409).
 	Conflict
+	// Unavailable is a request the service cannot carry out now: its
+	// database cannot be written (read-only, or no space left). Nothing
+	// was changed (503 cluster_block_exception).
+	Unavailable
 	// TooManyRequests is a caller refused for a while, after too many
 	// failed authentication attempts (429, with Retry-After).
 	TooManyRequests
@@ -55,6 +59,7 @@ var codeInfo = map[Code]struct {
 	Forbidden:        {403, "security_exception"},
 	NotFound:         {404, "resource_not_found_exception"},
 	Conflict:         {409, "version_conflict_engine_exception"},
+	Unavailable:      {503, "cluster_block_exception"},
 	TooManyRequests:  {429, "too_many_requests"},
 }
 

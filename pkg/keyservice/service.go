@@ -142,6 +142,12 @@ func (s *Service) internal(op string, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
+	switch {
+	case errors.Is(err, store.ErrReadOnly):
+		return api.Errorf(api.Unavailable, "cannot %s: the database is read-only, nothing was written (the database file and its directory must be writable by this user)", op)
+	case errors.Is(err, store.ErrNoSpace):
+		return api.Errorf(api.Unavailable, "cannot %s: no space left for the database, nothing was written (writes succeed again once space is freed)", op)
+	}
 	s.log.Error("internal error", "op", op, "err", err)
 	return fmt.Errorf("%s: %w", op, err)
 }

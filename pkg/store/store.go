@@ -22,6 +22,13 @@ var (
 	// ErrConflict is a write that lost a race: a duplicate id, or a version
 	// that changed since it was read.
 	ErrConflict = errors.New("conflict")
+	// ErrReadOnly is a write refused because the database cannot be
+	// written: its file or directory is read-only. Nothing was written.
+	ErrReadOnly = errors.New("the database is read-only")
+	// ErrNoSpace is a write refused for want of space on the disk (or
+	// under the database's size limit). Nothing was written, and writes
+	// succeed again once there is space.
+	ErrNoSpace = errors.New("no space left for the database")
 )
 
 // Creator is the owner of an API key as recorded at its last create or update.

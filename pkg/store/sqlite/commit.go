@@ -80,7 +80,7 @@ func (db *DB) Update(ctx context.Context, fn func(store.Writer) error) error {
 	if req.panicked != nil {
 		panic(req.panicked)
 	}
-	return err
+	return storageError(err)
 }
 
 // commitLoop is the committer: it takes the waiting functions in batches

@@ -329,6 +329,22 @@ func sqliteCode(err error) (int, bool) {
 	return se.Code(), true
 }
 
+// storageError gives a write that failed for want of a writable file or
+// of space the store's error for it, ErrReadOnly or ErrNoSpace; other
+// errors are returned as they are.
+func storageError(err error) error {
+	code, ok := sqliteCode(err)
+	switch {
+	case !ok:
+		return err
+	case code&0xff == sqlite3.SQLITE_READONLY:
+		return fmt.Errorf("%w (%v)", store.ErrReadOnly, err)
+	case code&0xff == sqlite3.SQLITE_FULL:
+		return fmt.Errorf("%w (%v)", store.ErrNoSpace, err)
+	}
+	return err
+}
+
 // isBusy reports whether err is SQLITE_BUSY or one of its extended codes.
 func isBusy(err error) bool {
 	code, ok := sqliteCode(err)
