@@ -38,6 +38,9 @@ const (
 	// database cannot be written (read-only, or no space left). Nothing
 	// was changed (503 cluster_block_exception).
 	Unavailable
+	// TimedOut is a request that did not finish within the time the
+	// service gives one; it was cancelled (503 timeout_exception).
+	TimedOut
 	// TooManyRequests is a caller refused for a while, after too many
 	// failed authentication attempts (429, with Retry-After).
 	TooManyRequests
@@ -60,6 +63,7 @@ var codeInfo = map[Code]struct {
 	NotFound:         {404, "resource_not_found_exception"},
 	Conflict:         {409, "version_conflict_engine_exception"},
 	Unavailable:      {503, "cluster_block_exception"},
+	TimedOut:         {503, "timeout_exception"},
 	TooManyRequests:  {429, "too_many_requests"},
 }
 

@@ -64,12 +64,13 @@ type Config struct {
 	RetentionPeriod   string    `mapstructure:"retention-period"`
 	RetentionInterval string    `mapstructure:"retention-interval"`
 	Retention         Retention `mapstructure:"-"`
-	// MaxContentLength, ReadTimeout, IdleTimeout (an Elasticsearch byte
-	// size and time values) and MaxConnectionsPerClient bound what one
+	// MaxContentLength, ReadTimeout, IdleTimeout, RequestTimeout (an
+	// Elasticsearch byte size and time values) and MaxConnectionsPerClient bound what one
 	// client can make the daemon hold; validate parses them into HTTP.
 	MaxContentLength        string     `mapstructure:"max-content-length"`
 	ReadTimeout             string     `mapstructure:"read-timeout"`
 	IdleTimeout             string     `mapstructure:"idle-timeout"`
+	RequestTimeout          string     `mapstructure:"request-timeout"`
 	MaxConnectionsPerClient int        `mapstructure:"max-connections-per-client"`
 	HTTP                    HTTPLimits `mapstructure:"-"`
 	// FailedAuthLimit failed authentications per FailedAuthWindow (a
@@ -126,6 +127,7 @@ func addFlags(fs *pflag.FlagSet) {
 	fs.String("retention-interval", defaultRetentionInterval, "run the remover of expired and invalidated keys this often (Elasticsearch time value)")
 	fs.String("max-content-length", defaultMaxContentLength, "largest request body, like Elasticsearch's http.max_content_length (byte size value); larger ones are answered 413")
 	fs.String("read-timeout", defaultReadTimeout, "cut off a client that takes longer to send one request, headers and body (time value)")
+	fs.String("request-timeout", defaultRequestTimeout, "cancel a request still working after this long, rolling back what it had not committed (time value)")
 	fs.String("idle-timeout", defaultIdleTimeout, "close a keep-alive connection idle this long (time value)")
 	fs.Int("max-connections-per-client", defaultMaxConnectionsPerClient, "open TCP connections one client address may hold; 0 for no bound")
 	fs.Int("failed-auth-limit", defaultFailedAuthLimit, "failed authentications allowed per client address and per user or API key in --failed-auth-window before 429; 0 for no limit")
@@ -137,7 +139,7 @@ func addFlags(fs *pflag.FlagSet) {
 var flagKeys = []string{"config", "data-dir", "db", "socket", "listen", "tls-cert", "tls-key",
 	"insecure-listen", "log-level", "log-format", "ready-file",
 	"audit-file", "no-audit", "audit-events-include", "audit-events-exclude", "retention-period", "retention-interval",
-	"max-content-length", "read-timeout", "idle-timeout", "max-connections-per-client", "allowed-hosts",
+	"max-content-length", "read-timeout", "idle-timeout", "request-timeout", "max-connections-per-client", "allowed-hosts",
 	"failed-auth-limit", "failed-auth-window"}
 
 // loadConfig resolves and validates the configuration. It is the only
@@ -211,6 +213,9 @@ func (c *Config) applyDefaults(getenv func(string) string, euid int, socketUnset
 	}
 	if c.IdleTimeout == "" {
 		c.IdleTimeout = defaultIdleTimeout
+	}
+	if c.RequestTimeout == "" {
+		c.RequestTimeout = defaultRequestTimeout
 	}
 	if c.FailedAuthWindow == "" {
 		c.FailedAuthWindow = defaultFailedAuthWindow

@@ -16,6 +16,7 @@ import (
 const (
 	defaultMaxContentLength        = "10mb"
 	defaultReadTimeout             = "30s"
+	defaultRequestTimeout          = "60s"
 	defaultIdleTimeout             = "2m"
 	defaultMaxConnectionsPerClient = 256
 	defaultFailedAuthLimit         = 100
@@ -32,6 +33,9 @@ type HTTPLimits struct {
 	ReadTimeout time.Duration
 	// IdleTimeout closes a keep-alive connection that sends no request.
 	IdleTimeout time.Duration
+	// RequestTimeout bounds the work of one request, so that none holds
+	// the database's writer longer.
+	RequestTimeout time.Duration
 	// MaxConnectionsPerClient bounds the open TCP connections from one
 	// client address; 0 leaves them unbounded.
 	MaxConnectionsPerClient int
@@ -53,6 +57,7 @@ func (c *Config) parseLimits() error {
 	}{
 		{"read-timeout", c.ReadTimeout, &c.HTTP.ReadTimeout},
 		{"idle-timeout", c.IdleTimeout, &c.HTTP.IdleTimeout},
+		{"request-timeout", c.RequestTimeout, &c.HTTP.RequestTimeout},
 	} {
 		d, err := api.ParseTimeValue(s.value, s.flag)
 		if err != nil {

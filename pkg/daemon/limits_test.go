@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/apikeyctl/apikeyctl/pkg/api"
 )
 
 // rawRequest sends head (a request line and headers, without the blank
@@ -215,5 +218,29 @@ func TestLoopbackHostCheck(t *testing.T) {
 				t.Errorf("the refusal does not say how to allow the name: %s", data)
 			}
 		})
+	}
+}
+
+// slowService works on an invalidation until its request's context ends.
+type slowService struct{ fakeService }
+
+func (slowService) InvalidateAPIKeys(ctx context.Context, _ *api.InvalidateAPIKeysRequest) (*api.InvalidateAPIKeysResponse, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestRequestTimeout: a request still working at --request-timeout is
+// cancelled and answered 503 timeout_exception.
+func TestRequestTimeout(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.RequestTimeout = "200ms"
+	if err := cfg.parseLimits(); err != nil {
+		t.Fatal(err)
+	}
+	r := startServer(t, cfg, &slowService{})
+	code, body := do(t, &http.Client{}, "DELETE", "http://"+r.srv.Addrs().Addr+"/_security/api_key", basicElastic, `{"ids":["a"]}`)
+	errObj, _ := body["error"].(map[string]any)
+	if code != 503 || errObj["type"] != "timeout_exception" || !strings.Contains(fmt.Sprint(errObj["reason"]), "did not finish within [200ms]") {
+		t.Fatalf("got %d %v", code, body)
 	}
 }

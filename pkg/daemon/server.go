@@ -196,13 +196,14 @@ func (s *Server) listen(ctx context.Context, withTLS bool) (*listeners, error) {
 // httpServer is the HTTP server of the API over be.
 func (s *Server) httpServer(ctx context.Context, be *backend, tlsConfig *tls.Config) *http.Server {
 	handler := esapi.NewHandler(esapi.Config{
-		Service:       be.svc,
-		Authenticator: be.authn,
-		Peer:          newPeerAuth(os.Geteuid()).subject,
-		Logger:        s.log,
-		Info:          s.clusterInfo(),
-		MaxBodySize:   s.cfg.HTTP.MaxContentLength,
-		AllowedHosts:  s.cfg.AllowedHosts,
+		Service:        be.svc,
+		Authenticator:  be.authn,
+		Peer:           newPeerAuth(os.Geteuid()).subject,
+		Logger:         s.log,
+		Info:           s.clusterInfo(),
+		MaxBodySize:    s.cfg.HTTP.MaxContentLength,
+		AllowedHosts:   s.cfg.AllowedHosts,
+		RequestTimeout: s.cfg.HTTP.RequestTimeout,
 	})
 	return &http.Server{
 		Handler:           handler,

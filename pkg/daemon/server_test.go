@@ -162,6 +162,7 @@ func testConfig(t *testing.T) *Config {
 		MaxContentLength:        defaultMaxContentLength,
 		ReadTimeout:             defaultReadTimeout,
 		IdleTimeout:             defaultIdleTimeout,
+		RequestTimeout:          defaultRequestTimeout,
 		MaxConnectionsPerClient: defaultMaxConnectionsPerClient,
 		FailedAuthLimit:         defaultFailedAuthLimit,
 		FailedAuthWindow:        defaultFailedAuthWindow,

@@ -52,6 +52,11 @@ type Config struct {
 	// MaxBodySize is the largest request body accepted, before and after
 	// decompression; DefaultMaxBodySize when zero.
 	MaxBodySize int64
+	// RequestTimeout bounds the work of one request once it is read (0:
+	// no bound): past it the request's context ends, its statements are
+	// interrupted and its uncommitted writes rolled back, so that no
+	// request holds the database's writer for longer.
+	RequestTimeout time.Duration
 	// AllowedHosts are the Host header names served on a loopback
 	// connection besides the loopback names and addresses themselves
 	// (DNS rebinding); "*" serves every name.
@@ -67,6 +72,7 @@ type handler struct {
 	info    ClusterInfo
 	maxBody int64
 	hosts   hostCheck
+	timeout time.Duration
 	routes  []*route
 }
 
@@ -81,6 +87,7 @@ func NewHandler(cfg Config) http.Handler {
 		info:    cfg.Info.withDefaults(),
 		maxBody: cfg.MaxBodySize,
 		hosts:   newHostCheck(cfg.AllowedHosts),
+		timeout: cfg.RequestTimeout,
 		routes:  routeTable(),
 	}
 	if h.log == nil {
@@ -157,8 +164,16 @@ func (h *handler) serve(x *exchange) {
 	}
 	x.filter = parseFilterPath(x.q["filter_path"])
 
+	if h.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, h.timeout)
+		defer cancel()
+	}
 	status, v, err := rt.serve(ctx, h, x)
 	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+			err = api.Errorf(api.TimedOut, "the request did not finish within [%s] and was cancelled; what it had not committed was rolled back", h.timeout)
+		}
 		h.writeError(x, err)
 		return
 	}

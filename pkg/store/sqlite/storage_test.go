@@ -93,3 +93,41 @@ func countKeys(t *testing.T, db *DB) int {
 	}
 	return n
 }
+
+// TestCancelledWriteFreesTheWriter: a write whose context ends in the
+// middle (a request past its timeout) is interrupted and rolled back, and
+// the writer serves the next write at once.
+func TestCancelledWriteFreesTheWriter(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t, tempPath(t))
+	keys := storetest.GenerateKeys(1, 200, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).UnixMilli())
+	wctx, cancel := context.WithCancel(ctx)
+	err := db.Update(wctx, func(w store.Writer) error {
+		for i, k := range keys[:100] {
+			if i == 50 {
+				cancel() // the deadline passes in the middle of the work
+			}
+			if err := w.InsertAPIKey(wctx, k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled write: %v, want context.Canceled", err)
+	}
+	if got := countKeys(t, db); got != 0 {
+		t.Fatalf("%d keys of the cancelled write were kept", got)
+	}
+	err = db.Update(ctx, func(w store.Writer) error {
+		for _, k := range keys[100:] {
+			if err := w.InsertAPIKey(ctx, k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil || countKeys(t, db) != 100 {
+		t.Fatalf("the next write: %v, %d keys", err, countKeys(t, db))
+	}
+}
