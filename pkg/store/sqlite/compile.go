@@ -375,7 +375,7 @@ func (c *compiler) boolExpr(q *query.Bool) string {
 		for _, s := range q.Should {
 			ors = append(ors, c.expr(s))
 		}
-		parts = append(parts, "("+strings.Join(ors, " OR ")+")")
+		parts = append(parts, balanced(ors, " OR "))
 	case n == len(q.Should) && n > 0:
 		for _, s := range q.Should {
 			parts = append(parts, c.expr(s))
@@ -385,12 +385,24 @@ func (c *compiler) boolExpr(q *query.Bool) string {
 		for _, s := range q.Should {
 			sum = append(sum, "("+c.expr(s)+")")
 		}
-		parts = append(parts, "("+strings.Join(sum, " + ")+") >= "+strconv.Itoa(n))
+		parts = append(parts, balanced(sum, " + ")+" >= "+strconv.Itoa(n))
 	}
 	if len(parts) == 0 {
 		return "1"
 	}
-	return "(" + strings.Join(parts, " AND ") + ")"
+	return balanced(parts, " AND ")
+}
+
+// balanced joins the operands of an associative operator in parenthesised
+// halves: SQLite parses a flat chain into a tree as deep as it is long, and
+// refuses trees deeper than 1,000; halves keep the depth logarithmic.
+func balanced(operands []string, op string) string {
+	const flat = 16
+	if len(operands) <= flat {
+		return "(" + strings.Join(operands, op) + ")"
+	}
+	half := len(operands) / 2
+	return "(" + balanced(operands[:half], op) + op + balanced(operands[half:], op) + ")"
 }
 
 // sortExpr is the SQL of a sort clause's values, and whether it can be

@@ -1,0 +1,95 @@
+package keyservice_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apikeyctl/apikeyctl/pkg/api"
+)
+
+// TestCostIsLinear: every request's cost grows linearly with its size.
+// Each case runs at sizes n and 4n (the input doubled twice) in the same
+// run: linear work takes about 4 times as long, quadratic work 16 times;
+// the bound, 8, leaves room for noise, and each time is the best of
+// several runs, so that a loaded machine slows both alike.
+func TestCostIsLinear(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measures costs")
+	}
+	fx := newFixture(t)
+	admin := fx.root
+	const n = 1000
+	ids := make([]string, 4*n)
+	for i := range ids {
+		ids[i] = fx.create(admin, fmt.Sprintf("k%d", i)).ID
+	}
+	round := 0
+	for _, c := range []struct {
+		name string
+		run  func(size int) error
+	}{
+		{name: "create with metadata leaves", run: func(size int) error {
+			md := make(map[string]any, size)
+			for i := range size {
+				md[fmt.Sprintf("f%d", i)] = map[string]any{"v": i, "tags": []any{"a", "b"}}
+			}
+			_, err := fx.svc.CreateAPIKey(admin, &api.CreateAPIKeyRequest{Name: ptr("leaves"), Metadata: md})
+			return err
+		}},
+		{name: "bulk update of ids", run: func(size int) error {
+			round++
+			_, err := fx.svc.BulkUpdateAPIKeys(admin, &api.BulkUpdateAPIKeysRequest{IDs: ids[:size], Metadata: map[string]any{"round": round}})
+			return err
+		}},
+		{name: "bulk update of repeated ids", run: func(size int) error {
+			round++
+			repeated := make([]string, 0, 4*size)
+			for range 4 {
+				repeated = append(repeated, ids[:size]...)
+			}
+			_, err := fx.svc.BulkUpdateAPIKeys(admin, &api.BulkUpdateAPIKeysRequest{IDs: repeated, Metadata: map[string]any{"round": round}})
+			return err
+		}},
+		{name: "query with terms", run: func(size int) error {
+			body, _ := json.Marshal(map[string]any{"query": map[string]any{"ids": map[string]any{"values": ids[:size]}}, "size": 10})
+			_, err := fx.svc.QueryAPIKeys(admin, &api.QueryAPIKeysRequest{Body: body})
+			return err
+		}},
+		{name: "query with bool clauses", run: func(size int) error {
+			clauses := make([]string, size/2)
+			for i := range clauses {
+				clauses[i] = fmt.Sprintf(`{"prefix":{"name":"k%d"}}`, i)
+			}
+			body := `{"query":{"bool":{"should":[` + strings.Join(clauses, ",") + `]}},"size":10}`
+			_, err := fx.svc.QueryAPIKeys(admin, &api.QueryAPIKeysRequest{Body: json.RawMessage(body)})
+			return err
+		}},
+		{name: "invalidate by ids", run: func(size int) error {
+			_, err := fx.svc.InvalidateAPIKeys(admin, &api.InvalidateAPIKeysRequest{IDs: ids[:size]})
+			return err
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			best := func(size int) time.Duration {
+				b := time.Duration(1<<63 - 1)
+				for range 5 {
+					start := time.Now()
+					if err := c.run(size); err != nil {
+						t.Fatal(err)
+					}
+					b = min(b, time.Since(start))
+				}
+				return b
+			}
+			small, large := best(n), best(4*n)
+			ratio := float64(large) / float64(small)
+			t.Logf("%d: %v, %d: %v, ratio %.2f", n, small, 4*n, large, ratio)
+			if ratio > 8 {
+				t.Errorf("doubling the input twice multiplied the time by %.1f (%v -> %v): not linear", ratio, small, large)
+			}
+		})
+	}
+}
