@@ -211,9 +211,12 @@ func (s *Server) httpServer(ctx context.Context, be *backend, tlsConfig *tls.Con
 		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: min(10*time.Second, s.cfg.HTTP.ReadTimeout),
 		ReadTimeout:       s.cfg.HTTP.ReadTimeout,
-		IdleTimeout:       s.cfg.HTTP.IdleTimeout,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		// Elasticsearch's http.max_header_size is 16kb; room for long
+		// tokens, and a bound on what a connection's headers may hold.
+		MaxHeaderBytes: 64 << 10,
+		IdleTimeout:    s.cfg.HTTP.IdleTimeout,
+		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:    func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 }
 
