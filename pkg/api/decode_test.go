@@ -120,6 +120,7 @@ func TestDecodeRoleDescriptorErrors(t *testing.T) {
 		{"indices without privileges", `{"indices":[{"names":["a"]}]}`, "missing required [privileges] field"},
 		{"unknown indices field", `{"indices":[{"names":["a"],"privileges":["read"],"x":1}]}`, "unexpected field [x]"},
 		{"cluster not strings", `{"cluster":[1]}`, "expected field [cluster] value to be an array of strings"},
+		{"null index names", `{"indices":[{"names":null,"privileges":["read"]}]}`, "expected field [names] value to be a string or an array of strings, but found [VALUE_NULL] instead"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -129,6 +130,15 @@ func TestDecodeRoleDescriptorErrors(t *testing.T) {
 				t.Fatalf("got %v, want parse_exception %q", err, tt.reason)
 			}
 		})
+	}
+}
+
+// TestDecodeRoleDescriptorNullLists pins that null cluster and run_as are
+// absent, as Elasticsearch reads them, and not a list of one empty name.
+func TestDecodeRoleDescriptorNullLists(t *testing.T) {
+	d, err := DecodeRoleDescriptor("r", []byte(`{"cluster":null,"run_as":null}`), true)
+	if err != nil || d.Cluster != nil || d.RunAs != nil {
+		t.Fatalf("got %+v, %v", d, err)
 	}
 }
 
@@ -142,6 +152,7 @@ func TestDecodeInvalidateRequest(t *testing.T) {
 		{"blank id", `{"ids":["a",""]}`, "blank id at index position: [1]"},
 		{"blank ids", `{"ids":[" ","b",""]}`, "blank ids at index positions: [0, 2]"},
 		{"v7 id field", `{"id":"a"}`, "[invalidate_api_key] unknown field [id]"},
+		{"null ids", `{"ids":null}`, "[invalidate_api_key] ids doesn't support values of type: VALUE_NULL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
