@@ -183,23 +183,13 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 }
 
 func FuzzDecodeCreateAPIKeyRequest(f *testing.F) {
-	for _, s := range []string{`{"name":"k"}`, `{"name":"k","expiration":"1d","metadata":{"a":[1,{"b":null}]}}`,
-		`{"role_descriptors":{"r":{"indices":[{"names":"a","privileges":["read"],"query":"{}"}]}}}`, `{`, `[]`, ``} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		req, err := DecodeCreateAPIKeyRequest(body)
-		if err != nil {
-			if _, ok := AsError(err); !ok {
-				t.Fatalf("non-API error %T: %v", err, err)
-			}
-			if ErrorCode(err).Status() != 400 {
-				t.Fatalf("status %d for a bad body", ErrorCode(err).Status())
-			}
-			return
-		}
-		if req == nil {
-			t.Fatal("nil request without error")
+	addSeeds(f, `{"name":"k"}`, `{"name":"k","expiration":"1d","metadata":{"a":[1,{"b":null}]}}`,
+		`{"name":"my-api-key","expiration":"1d","role_descriptors":{"role-a":{"cluster":["all"],"indices":[{"names":["index-a*"],"privileges":["read"]}]},`+
+			`"role-b":{"cluster":["all"],"indices":[{"names":["index-b*"],"privileges":["all"]}]}},"metadata":{"application":"my-application","environment":{"level":1,"trusted":true,"tags":["dev","staging"]}}}`,
+		`{"role_descriptors":{"r":{"indices":[{"names":"a","privileges":["read"],"query":"{}"}]}}}`, `{"name":"k","role_descriptors":{"r":{"description":"x"}}}`)
+	fuzzDecoder(f, DecodeCreateAPIKeyRequest, asJSON[CreateAPIKeyRequest], func(t *testing.T, req *CreateAPIKeyRequest) {
+		if err := req.Check(); err != nil {
+			t.Fatalf("accepted %+v fails its own check: %v", req, err)
 		}
 	})
 }

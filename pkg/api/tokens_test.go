@@ -113,37 +113,18 @@ func TestInvalidateTokenResponseFound(t *testing.T) {
 }
 
 func FuzzDecodeGetTokenRequest(f *testing.F) {
-	for _, s := range []string{`{"grant_type":"password","username":"u","password":"p"}`, `{}`, `{"scope":null}`, `[`, ``} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, body string) {
-		req, err := DecodeGetTokenRequest([]byte(body))
-		if err != nil {
-			if e, ok := AsError(err); !ok || e.Code.Status() != 400 {
-				t.Fatalf("%q: %v is not a 400", body, err)
-			}
-			return
-		}
-		if req == nil {
-			t.Fatalf("%q: nil request without an error", body)
-		}
-	})
+	addSeeds(f, `{"grant_type":"password","username":"test_admin","password":"x-pack-test-password"}`, `{"grant_type":"client_credentials"}`,
+		`{"grant_type":"refresh_token","refresh_token":"vLBPvmAB6KvwvJZr27cS"}`, `{"scope":null}`, `[`)
+	fuzzDecoder(f, DecodeGetTokenRequest, asJSON[GetTokenRequest], nil)
 }
 
 func FuzzDecodeInvalidateTokenRequest(f *testing.F) {
-	for _, s := range []string{`{"token":"t"}`, `{"token":"a","refresh_token":"b"}`, `{"username":1}`, `}`} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, body string) {
-		req, err := DecodeInvalidateTokenRequest([]byte(body))
-		if err != nil {
-			if e, ok := AsError(err); !ok || e.Code.Status() != 400 {
-				t.Fatalf("%q: %v is not a 400", body, err)
-			}
-			return
-		}
-		if req.Token != "" && req.RefreshToken != "" {
-			t.Fatalf("%q: both tokens accepted", body)
+	addSeeds(f, `{"token":"dGhpcyBpcyBub3QgYSByZWFsIHRva2VuIGJ1dCBpdCBpcyBvbmx5IHRlc3QgZGF0YS4gZG8gbm90IHRyeSB0byByZWFkIHRva2VuIQ=="}`,
+		`{"refresh_token":"vLBPvmAB6KvwvJZr27cS"}`, `{"realm_name":"saml1"}`, `{"username":"myuser","realm_name":"saml1"}`,
+		`{"token":"a","refresh_token":"b"}`, `{"username":1}`, `}`)
+	fuzzDecoder(f, DecodeInvalidateTokenRequest, asJSON[InvalidateTokenRequest], func(t *testing.T, req *InvalidateTokenRequest) {
+		if err := req.Check(); err != nil {
+			t.Fatalf("accepted %+v fails its own check: %v", req, err)
 		}
 	})
 }
