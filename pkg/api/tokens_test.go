@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
@@ -125,6 +126,33 @@ func FuzzDecodeInvalidateTokenRequest(f *testing.F) {
 	fuzzDecoder(f, DecodeInvalidateTokenRequest, asJSON[InvalidateTokenRequest], func(t *testing.T, req *InvalidateTokenRequest) {
 		if err := req.Check(); err != nil {
 			t.Fatalf("accepted %+v fails its own check: %v", req, err)
+		}
+	})
+}
+
+// FuzzDecodeTokenError feeds the client's reader of OAuth2 error bodies
+// arbitrary bodies: what it reads has a code, and reads back the same from
+// the body the daemon writes for it.
+func FuzzDecodeTokenError(f *testing.F) {
+	for _, s := range []string{`{"error":"invalid_grant","error_description":"token has already been refreshed"}`,
+		`{"error":"invalid_request"}`, `{"error":"","error_description":"x"}`, `{"error":{"type":"x"},"status":400}`,
+		`{"error":"a","error_description":null}`, `{"error":"a","error":"b","error_description":"c"}`, `[]`, ``} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		te, ok := DecodeTokenError(body)
+		if !ok {
+			return
+		}
+		if te.Code == "" {
+			t.Fatalf("%q: a token error without a code", body)
+		}
+		written, err := json.Marshal(te)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again, ok := DecodeTokenError(written); !ok || *again != *te {
+			t.Fatalf("%q: %+v written as %s reads back as %+v, %v", body, te, written, again, ok)
 		}
 	})
 }
