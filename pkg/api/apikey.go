@@ -8,8 +8,9 @@ const (
 
 // CreateAPIKeyRequest is the body of PUT|POST /_security/api_key.
 type CreateAPIKeyRequest struct {
-	// Name is required; nil means the field was missing.
-	Name *string `json:"name"`
+	// Name is required; nil means the field was missing, and is sent as
+	// missing so that the daemon answers it as the key service does.
+	Name *string `json:"name,omitempty"`
 	// Expiration is an Elasticsearch time value such as "30d"; nil never expires.
 	Expiration      *string         `json:"expiration,omitempty"`
 	RoleDescriptors RoleDescriptors `json:"role_descriptors,omitempty"`

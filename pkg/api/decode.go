@@ -185,9 +185,13 @@ func boolPtrField(dst **bool) fieldFunc {
 }
 
 // stringsField takes an array of strings, or a single string as a one
-// element array, as Elasticsearch's array fields do.
+// element array, as Elasticsearch's array fields do. Null is neither (Go
+// would read it as the empty string).
 func stringsField(dst *[]string) fieldFunc {
 	return func(raw json.RawMessage) error {
+		if isNull(raw) {
+			return wrongType{"VALUE_NULL"}
+		}
 		var one string
 		if json.Unmarshal(raw, &one) == nil {
 			*dst = []string{one}

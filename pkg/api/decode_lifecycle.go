@@ -185,8 +185,10 @@ func decodeAccess(raw json.RawMessage) (*CrossClusterAccess, error) {
 		out := make([]IndicesPrivileges, 0, len(items))
 		for _, item := range items {
 			// The privileges are predefined: an entry may not name any.
+			// An entry that is no object is left for decodeIndexEntry to
+			// refuse.
 			var probe map[string]json.RawMessage
-			if json.Unmarshal(item, &probe) == nil {
+			if jsonKind(item) == "START_OBJECT" && json.Unmarshal(item, &probe) == nil {
 				if _, ok := probe["privileges"]; ok {
 					return nil, indicesErr("cross_cluster", "unexpected field [privileges]")
 				}

@@ -120,6 +120,7 @@ func TestDecodeRoleDescriptorErrors(t *testing.T) {
 		{"indices without privileges", `{"indices":[{"names":["a"]}]}`, "missing required [privileges] field"},
 		{"unknown indices field", `{"indices":[{"names":["a"],"privileges":["read"],"x":1}]}`, "unexpected field [x]"},
 		{"cluster not strings", `{"cluster":[1]}`, "expected field [cluster] value to be an array of strings"},
+		{"null index names", `{"indices":[{"names":null,"privileges":["read"]}]}`, "expected field [names] value to be a string or an array of strings, but found [VALUE_NULL] instead"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -129,6 +130,15 @@ func TestDecodeRoleDescriptorErrors(t *testing.T) {
 				t.Fatalf("got %v, want parse_exception %q", err, tt.reason)
 			}
 		})
+	}
+}
+
+// TestDecodeRoleDescriptorNullLists pins that null cluster and run_as are
+// absent, as Elasticsearch reads them, and not a list of one empty name.
+func TestDecodeRoleDescriptorNullLists(t *testing.T) {
+	d, err := DecodeRoleDescriptor("r", []byte(`{"cluster":null,"run_as":null}`), true)
+	if err != nil || d.Cluster != nil || d.RunAs != nil {
+		t.Fatalf("got %+v, %v", d, err)
 	}
 }
 
@@ -142,6 +152,7 @@ func TestDecodeInvalidateRequest(t *testing.T) {
 		{"blank id", `{"ids":["a",""]}`, "blank id at index position: [1]"},
 		{"blank ids", `{"ids":[" ","b",""]}`, "blank ids at index positions: [0, 2]"},
 		{"v7 id field", `{"id":"a"}`, "[invalidate_api_key] unknown field [id]"},
+		{"null ids", `{"ids":null}`, "[invalidate_api_key] ids doesn't support values of type: VALUE_NULL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -172,23 +183,13 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 }
 
 func FuzzDecodeCreateAPIKeyRequest(f *testing.F) {
-	for _, s := range []string{`{"name":"k"}`, `{"name":"k","expiration":"1d","metadata":{"a":[1,{"b":null}]}}`,
-		`{"role_descriptors":{"r":{"indices":[{"names":"a","privileges":["read"],"query":"{}"}]}}}`, `{`, `[]`, ``} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		req, err := DecodeCreateAPIKeyRequest(body)
-		if err != nil {
-			if _, ok := AsError(err); !ok {
-				t.Fatalf("non-API error %T: %v", err, err)
-			}
-			if ErrorCode(err).Status() != 400 {
-				t.Fatalf("status %d for a bad body", ErrorCode(err).Status())
-			}
-			return
-		}
-		if req == nil {
-			t.Fatal("nil request without error")
+	addSeeds(f, `{"name":"k"}`, `{"name":"k","expiration":"1d","metadata":{"a":[1,{"b":null}]}}`,
+		`{"name":"my-api-key","expiration":"1d","role_descriptors":{"role-a":{"cluster":["all"],"indices":[{"names":["index-a*"],"privileges":["read"]}]},`+
+			`"role-b":{"cluster":["all"],"indices":[{"names":["index-b*"],"privileges":["all"]}]}},"metadata":{"application":"my-application","environment":{"level":1,"trusted":true,"tags":["dev","staging"]}}}`,
+		`{"role_descriptors":{"r":{"indices":[{"names":"a","privileges":["read"],"query":"{}"}]}}}`, `{"name":"k","role_descriptors":{"r":{"description":"x"}}}`)
+	fuzzDecoder(f, DecodeCreateAPIKeyRequest, asJSON[CreateAPIKeyRequest], func(t *testing.T, req *CreateAPIKeyRequest) {
+		if err := req.Check(); err != nil {
+			t.Fatalf("accepted %+v fails its own check: %v", req, err)
 		}
 	})
 }

@@ -38,7 +38,9 @@ type GrantAPIKeyRequest struct {
 // one credential, many keys.
 type BulkGrantAPIKeysRequest struct {
 	GrantCredential
-	APIKeys []CreateAPIKeyRequest `json:"api_keys"`
+	// APIKeys, when empty, is sent as missing: null is no list to the
+	// parser.
+	APIKeys []CreateAPIKeyRequest `json:"api_keys,omitempty"`
 	Refresh string                `json:"-"`
 }
 

@@ -47,8 +47,13 @@ func DecodeRoleDescriptor(name string, raw json.RawMessage, allowDescription boo
 	if jsonKind(raw) != "START_OBJECT" {
 		return d, roleErr(name, "expected an object but found [%s] instead", jsonKind(raw))
 	}
+	// cluster and run_as may be null, which Elasticsearch's role parser
+	// reads as absent.
 	strs := func(field string, dst *[]string) fieldFunc {
 		return func(raw json.RawMessage) error {
+			if isNull(raw) {
+				return nil
+			}
 			if err := stringsField(dst)(raw); err != nil {
 				return roleErr(name, "expected field [%s] value to be an array of strings, but found [%s] instead", field, jsonKind(raw))
 			}

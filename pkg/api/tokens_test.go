@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
@@ -113,37 +114,45 @@ func TestInvalidateTokenResponseFound(t *testing.T) {
 }
 
 func FuzzDecodeGetTokenRequest(f *testing.F) {
-	for _, s := range []string{`{"grant_type":"password","username":"u","password":"p"}`, `{}`, `{"scope":null}`, `[`, ``} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, body string) {
-		req, err := DecodeGetTokenRequest([]byte(body))
-		if err != nil {
-			if e, ok := AsError(err); !ok || e.Code.Status() != 400 {
-				t.Fatalf("%q: %v is not a 400", body, err)
-			}
-			return
-		}
-		if req == nil {
-			t.Fatalf("%q: nil request without an error", body)
+	addSeeds(f, `{"grant_type":"password","username":"test_admin","password":"x-pack-test-password"}`, `{"grant_type":"client_credentials"}`,
+		`{"grant_type":"refresh_token","refresh_token":"vLBPvmAB6KvwvJZr27cS"}`, `{"scope":null}`, `[`)
+	fuzzDecoder(f, DecodeGetTokenRequest, asJSON[GetTokenRequest], nil)
+}
+
+func FuzzDecodeInvalidateTokenRequest(f *testing.F) {
+	addSeeds(f, `{"token":"dGhpcyBpcyBub3QgYSByZWFsIHRva2VuIGJ1dCBpdCBpcyBvbmx5IHRlc3QgZGF0YS4gZG8gbm90IHRyeSB0byByZWFkIHRva2VuIQ=="}`,
+		`{"refresh_token":"vLBPvmAB6KvwvJZr27cS"}`, `{"realm_name":"saml1"}`, `{"username":"myuser","realm_name":"saml1"}`,
+		`{"token":"a","refresh_token":"b"}`, `{"username":1}`, `}`)
+	fuzzDecoder(f, DecodeInvalidateTokenRequest, asJSON[InvalidateTokenRequest], func(t *testing.T, req *InvalidateTokenRequest) {
+		if err := req.Check(); err != nil {
+			t.Fatalf("accepted %+v fails its own check: %v", req, err)
 		}
 	})
 }
 
-func FuzzDecodeInvalidateTokenRequest(f *testing.F) {
-	for _, s := range []string{`{"token":"t"}`, `{"token":"a","refresh_token":"b"}`, `{"username":1}`, `}`} {
-		f.Add(s)
+// FuzzDecodeTokenError feeds the client's reader of OAuth2 error bodies
+// arbitrary bodies: what it reads has a code, and reads back the same from
+// the body the daemon writes for it.
+func FuzzDecodeTokenError(f *testing.F) {
+	for _, s := range []string{`{"error":"invalid_grant","error_description":"token has already been refreshed"}`,
+		`{"error":"invalid_request"}`, `{"error":"","error_description":"x"}`, `{"error":{"type":"x"},"status":400}`,
+		`{"error":"a","error_description":null}`, `{"error":"a","error":"b","error_description":"c"}`, `[]`, ``} {
+		f.Add([]byte(s))
 	}
-	f.Fuzz(func(t *testing.T, body string) {
-		req, err := DecodeInvalidateTokenRequest([]byte(body))
-		if err != nil {
-			if e, ok := AsError(err); !ok || e.Code.Status() != 400 {
-				t.Fatalf("%q: %v is not a 400", body, err)
-			}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		te, ok := DecodeTokenError(body)
+		if !ok {
 			return
 		}
-		if req.Token != "" && req.RefreshToken != "" {
-			t.Fatalf("%q: both tokens accepted", body)
+		if te.Code == "" {
+			t.Fatalf("%q: a token error without a code", body)
+		}
+		written, err := json.Marshal(te)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again, ok := DecodeTokenError(written); !ok || *again != *te {
+			t.Fatalf("%q: %+v written as %s reads back as %+v, %v", body, te, written, again, ok)
 		}
 	})
 }

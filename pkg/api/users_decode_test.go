@@ -25,6 +25,8 @@ func TestDecodeUserRequestErrors(t *testing.T) {
 			"failed to parse add user request. unexpected field [nope]"},
 		{"put user: roles not an array", putUser, `{"roles":{}}`, BadFormat,
 			"failed to parse add user request. expected field [roles] to be of type array but found [START_OBJECT] instead"},
+		{"put user: null roles", putUser, `{"roles":null}`, BadFormat,
+			"failed to parse add user request. expected field [roles] to be of type array but found [VALUE_NULL] instead"},
 		{"put user: metadata not an object", putUser, `{"metadata":[]}`, BadFormat,
 			"failed to parse add user request. expected field [metadata] to be of type object but found [START_ARRAY] instead"},
 		{"put user: enabled not a boolean", putUser, `{"enabled":[]}`, BadFormat,

@@ -91,6 +91,11 @@ func Verify(hash, secret string) bool {
 	case strings.HasPrefix(hash, prefixPBKDF2):
 		return verifyPBKDF2(strings.TrimPrefix(hash, prefixPBKDF2), secret)
 	case strings.HasPrefix(hash, "$2a$"), strings.HasPrefix(hash, "$2b$"), strings.HasPrefix(hash, "$2y$"):
+		// A cost outside bcrypt4..bcrypt14 is no hash Elasticsearch
+		// writes: at 31 one check would take days.
+		if cost, err := bcrypt.Cost([]byte(hash)); err != nil || cost < 4 || cost > 14 {
+			return false
+		}
 		return bcrypt.CompareHashAndPassword([]byte(hash), []byte(secret)) == nil
 	}
 	return false
@@ -140,6 +145,14 @@ func (h bcryptHasher) Hash(secret string) (string, error) {
 	return string(out), nil
 }
 
+// pbkdf2KeyLen is the length in bytes of the PBKDF2 keys, 256 bits as
+// Elasticsearch's.
+const pbkdf2KeyLen = 32
+
+// maxPBKDF2Iterations is the most iterations a configurable PBKDF2
+// algorithm uses (pbkdf2_1000000).
+const maxPBKDF2Iterations = 1_000_000
+
 type pbkdf2Hasher struct {
 	iterations int
 	stretch    bool
@@ -163,7 +176,7 @@ func (h pbkdf2Hasher) Hash(secret string) (string, error) {
 		prefix, input = prefixPBKDF2Stretch, stretch(secret)
 	}
 	saltText := base64.StdEncoding.EncodeToString(salt)
-	key, err := pbkdf2.Key(sha512.New, input, []byte(saltText), h.iterations, 32)
+	key, err := pbkdf2.Key(sha512.New, input, []byte(saltText), h.iterations, pbkdf2KeyLen)
 	if err != nil {
 		return "", err
 	}
@@ -175,12 +188,16 @@ func verifyPBKDF2(body, input string) bool {
 	if len(parts) != 3 {
 		return false
 	}
+	// The work of a check is iterations times key blocks, both read from
+	// the hash, which a put user request may supply: beyond the most
+	// iterations a configurable algorithm uses, or a key longer than one
+	// block, every login attempt would pay what the hash's author chose.
 	n, err := strconv.Atoi(parts[0])
-	if err != nil || n <= 0 {
+	if err != nil || n <= 0 || n > maxPBKDF2Iterations {
 		return false
 	}
 	want, err := base64.StdEncoding.DecodeString(parts[2])
-	if err != nil {
+	if err != nil || len(want) == 0 || len(want) > sha512.Size {
 		return false
 	}
 	got, err := pbkdf2.Key(sha512.New, input, []byte(parts[1]), n, len(want))

@@ -110,5 +110,44 @@ func FuzzParseAuthorization(f *testing.F) {
 		if cred.Scheme == SchemeAPIKey && cred.KeyID == "" {
 			t.Fatalf("%q: API key credential with an empty id", header)
 		}
+		// The header a client writes for the credential reads back as it.
+		var again string
+		switch cred.Scheme {
+		case SchemeNone:
+			return
+		case SchemeBasic:
+			again = "Basic " + base64.StdEncoding.EncodeToString([]byte(cred.Username+":"+cred.Password))
+		case SchemeAPIKey:
+			again = "ApiKey " + base64.StdEncoding.EncodeToString([]byte(cred.KeyID+":"+cred.KeySecret))
+		case SchemeBearer:
+			again = "Bearer " + cred.Token
+		}
+		if back, err := ParseAuthorization(again); err != nil || back != cred {
+			t.Fatalf("%q: %+v written as %q reads back as %+v, %v", header, cred, again, back, err)
+		}
+	})
+}
+
+func FuzzParseAPIKeyCredential(f *testing.F) {
+	for _, s := range []string{"VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==", "aWQ6", "OnM=", "aWQ=", "aWQ6cw", "aWQ6\ncw==", "", "!!"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, encoded string) {
+		id, secret, err := ParseAPIKeyCredential(encoded)
+		if err != nil {
+			if e, ok := api.AsError(err); !ok || e.Code != api.Invalid {
+				t.Fatalf("%q: %v is not an illegal_argument_exception", encoded, err)
+			}
+			return
+		}
+		if id == "" || strings.Contains(id, ":") {
+			t.Fatalf("%q: id %q", encoded, id)
+		}
+		// The id is everything before the first colon: the secret may
+		// hold more.
+		canonical := base64.StdEncoding.EncodeToString([]byte(id + ":" + secret))
+		if id2, secret2, err := ParseAPIKeyCredential(canonical); err != nil || id2 != id || secret2 != secret {
+			t.Fatalf("%q: %q:%q re-encoded as %q reads back as %q:%q, %v", encoded, id, secret, canonical, id2, secret2, err)
+		}
 	})
 }

@@ -278,26 +278,30 @@ func isActionPattern(p string) bool {
 }
 
 // GlobMatch matches s against a pattern whose '*' matches any run of
-// characters, as Elasticsearch's action and name patterns do.
+// characters, as Elasticsearch's action and name patterns do. On a
+// mismatch only the last star is retried, taking one more character: the
+// work is at most len(pattern)*len(s), where retrying every star was
+// exponential in their number (patterns and names both come from callers).
 func GlobMatch(pattern, s string) bool {
-	for {
-		star := strings.IndexByte(pattern, '*')
-		if star < 0 {
-			return pattern == s
-		}
-		if !strings.HasPrefix(s, pattern[:star]) {
+	p, i := 0, 0
+	star, mark := -1, 0
+	for i < len(s) {
+		switch {
+		case p < len(pattern) && pattern[p] == '*':
+			star, mark = p, i
+			p++
+		case p < len(pattern) && pattern[p] == s[i]:
+			p++
+			i++
+		case star >= 0:
+			mark++
+			p, i = star+1, mark
+		default:
 			return false
 		}
-		s = s[star:]
-		pattern = pattern[star+1:]
-		if pattern == "" {
-			return true
-		}
-		for i := 0; i <= len(s); i++ {
-			if GlobMatch(pattern, s[i:]) {
-				return true
-			}
-		}
-		return false
 	}
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
 }

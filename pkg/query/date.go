@@ -2,6 +2,7 @@ package query
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -201,6 +202,12 @@ func (e epochFmt) parse(s string, _ *time.Location, roundUp bool) (int64, bool) 
 	if err != nil {
 		return 0, false
 	}
+	// Milliseconds, and the nanoseconds of the fraction apart: the whole
+	// count in nanoseconds would overflow after the year 2262.
+	if w > (math.MaxInt64-e.unit)/e.unit {
+		return 0, false
+	}
+	ms := w * e.unit
 	// nanos within one unit
 	var nanos int64
 	if hasFrac {
@@ -211,13 +218,12 @@ func (e epochFmt) parse(s string, _ *time.Location, roundUp bool) (int64, bool) 
 	} else if roundUp && e.unit > 1 {
 		nanos = e.unit*1_000_000 - 1
 	}
-	total := w*e.unit*1_000_000 + nanos
+	ms += nanos / 1_000_000
 	if neg {
-		total = -total
-	}
-	ms := total / 1_000_000
-	if total < 0 && total%1_000_000 != 0 {
-		ms--
+		ms = -ms
+		if nanos%1_000_000 != 0 {
+			ms--
+		}
 	}
 	return ms, true
 }

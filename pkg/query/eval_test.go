@@ -30,6 +30,10 @@ func TestDates(t *testing.T) {
 		{"1700000000000", "epoch_millis", "", false, 1700000000000},
 		{"1700000000000.9", "epoch_millis", "", false, 1700000000000},
 		{"1700000000", "epoch_second", "", true, 1700000000999},
+		// Past 2262, where the count in nanoseconds overflows int64.
+		{"-62135596800000", "epoch_millis", "", false, -62135596800000},
+		{"10000000000000.5", "epoch_millis", "", false, 10000000000000},
+		{"-10000000000.5", "epoch_second", "", false, -10000000000500},
 		{"2024-01-31||+1M", "yyyy-MM-dd", "", false, ms("2024-02-29T00:00:00Z")},
 		{"2024-02-29||+1y", "yyyy-MM-dd", "", false, ms("2025-02-28T00:00:00Z")},
 		{"2024-01-01", "strict_date_optional_time", "", false, ms("2024-01-01T00:00:00Z")},

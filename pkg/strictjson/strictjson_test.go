@@ -1,9 +1,12 @@
 package strictjson
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestParse(t *testing.T) {
@@ -87,22 +90,45 @@ func TestDepthLimitIsInclusive(t *testing.T) {
 	}
 }
 
-// FuzzParse checks that Parse never panics and that every value's
-// offsets hold its JSON text, which parses to the same kind.
+// FuzzParse checks that Parse never panics, that an error is a
+// SyntaxError at a position within the input, that what it accepts is JSON,
+// and that every value's offsets hold its JSON text, which parses to the
+// same kind (strings to what encoding/json reads).
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{`{"a":[1,{"b":null}],"c":"\u00e9"}`, `[]`, `"x"`, `-0.5E+3`, `{"a":{}}`, `{"a":1,"a":2}`} {
+		f.Add([]byte(s))
+	}
+	for _, s := range []string{strings.Repeat("[", MaxDepth+1), "{\"a\":\"\xff\"}", "\n\n  {\"a\" 1}", "{\"a\":\"\\ud800\\u0041\"}", "1e99999", "\"\\u12\""} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		root, err := Parse(data)
 		if err != nil {
+			var se *SyntaxError
+			if !errors.As(err, &se) {
+				t.Fatalf("%q: %T %v is not a SyntaxError", data, err, err)
+			}
+			// The position is a character of the input or the end of a
+			// line, lines split at \n, every byte of invalid UTF-8 one
+			// character.
+			lines := bytes.Split(data, []byte("\n"))
+			if se.At.Line < 1 || se.At.Line > len(lines) || se.At.Col < 1 || se.At.Col > utf8.RuneCount(lines[se.At.Line-1])+1 {
+				t.Fatalf("%q: error %v is outside the input", data, err)
+			}
 			return
+		}
+		if !json.Valid(data) {
+			t.Fatalf("%q: accepted, but it is not JSON", data)
 		}
 		var walk func(n *Node)
 		walk = func(n *Node) {
 			sub, err := Parse(data[n.Start:n.End])
 			if err != nil || sub.Kind != n.Kind {
 				t.Fatalf("value at %v: %q does not re-parse as %v: %v", n.Pos, data[n.Start:n.End], n.Kind, err)
+			}
+			var want string
+			if n.Kind == String && (json.Unmarshal(data[n.Start:n.End], &want) != nil || want != n.Text) {
+				t.Fatalf("string at %v: %q read as %q, encoding/json reads %q", n.Pos, data[n.Start:n.End], n.Text, want)
 			}
 			for _, m := range n.Members {
 				walk(m.Value)
