@@ -9,6 +9,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"math/big"
 	"net"
 	"os"
@@ -29,8 +30,6 @@ type testDaemon struct {
 	Addr     string // 127.0.0.1:PORT
 	CAFile   string // PEM of the CA that signed the server's certificate
 	Password string // of the superuser elastic
-	cmd      *exec.Cmd
-	stderr   *syncBuffer
 }
 
 // syncBuffer is a bytes.Buffer safe to read while a process writes to it.
@@ -86,31 +85,69 @@ func shortTempDir(t *testing.T) string {
 func startDaemon(t *testing.T) *testDaemon {
 	t.Helper()
 	dir := shortTempDir(t)
-	d := &testDaemon{Socket: filepath.Join(dir, "d.sock"), Password: "elastic-example-pw", stderr: &syncBuffer{}}
+	d := &testDaemon{Socket: filepath.Join(dir, "d.sock"), Password: "elastic-example-pw"}
 	certFile, keyFile := filepath.Join(dir, "server.pem"), filepath.Join(dir, "server-key.pem")
 	d.CAFile = filepath.Join(dir, "http_ca.crt")
 	writeTestCerts(t, d.CAFile, certFile, keyFile)
-	ready := filepath.Join(dir, "ready.json")
-	d.cmd = exec.Command("apikeyd", "--data-dir", filepath.Join(dir, "data"), "--socket", d.Socket,
-		"--listen", "127.0.0.1:0", "--tls-cert", certFile, "--tls-key", keyFile, "--ready-file", ready, "--log-level", "warn")
-	d.cmd.Env = testEnviron("APIKEYD_BOOTSTRAP_PASSWORD=" + d.Password)
-	d.cmd.Stderr = d.stderr
-	if err := d.cmd.Start(); err != nil {
+	d.Addr = spawnDaemon(t, filepath.Join(dir, "ready.json"), []string{"APIKEYD_BOOTSTRAP_PASSWORD=" + d.Password},
+		"--data-dir", filepath.Join(dir, "data"), "--socket", d.Socket,
+		"--listen", "127.0.0.1:0", "--tls-cert", certFile, "--tls-key", keyFile, "--log-level", "warn").Addr
+	return d
+}
+
+// daemonProc is a running apikeyd process.
+type daemonProc struct {
+	Addr   string // the TCP address of its ready file, when it listens on one
+	cmd    *exec.Cmd
+	stderr *syncBuffer
+	exited chan struct{} // closed once the process has exited
+	err    error         // cmd.Wait's error, once exited is closed
+}
+
+// spawnDaemon starts apikeyd with args, its ready file at ready, and env
+// added to the test's environment, and waits until it is ready. A ready
+// file left behind by an earlier, killed process is removed first. When
+// the test ends, a process still running gets SIGINT, then SIGKILL after
+// 10 seconds.
+func spawnDaemon(t *testing.T, ready string, env []string, args ...string) *daemonProc {
+	t.Helper()
+	if err := os.Remove(ready); err != nil && !os.IsNotExist(err) {
 		t.Fatal(err)
 	}
+	p := &daemonProc{stderr: &syncBuffer{}, exited: make(chan struct{})}
+	p.cmd = exec.Command("apikeyd", append(args, "--ready-file", ready)...)
+	p.cmd.Env = testEnviron(env...)
+	p.cmd.Stderr = p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.exited)
+	}()
 	t.Cleanup(func() {
-		_ = d.cmd.Process.Signal(syscall.SIGINT)
-		done := make(chan struct{})
-		go func() { _ = d.cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = d.cmd.Process.Kill()
-			<-done
+		_ = p.cmd.Process.Signal(syscall.SIGINT)
+		if p.wait(10*time.Second) != nil {
+			_ = p.cmd.Process.Kill()
+			<-p.exited
 		}
 	})
-	d.Addr = waitReadyFile(t, ready, d.stderr)
-	return d
+	p.Addr = waitReadyFile(t, ready, p.stderr)
+	return p
+}
+
+// errStillRunning is wait's answer for a process that did not exit in time.
+var errStillRunning = errors.New("apikeyd is still running")
+
+// wait waits at most limit for the process to exit and returns how it
+// exited (nil for status 0), or errStillRunning.
+func (p *daemonProc) wait(limit time.Duration) error {
+	select {
+	case <-p.exited:
+		return p.err
+	case <-time.After(limit):
+		return errStillRunning
+	}
 }
 
 // waitReadyFile waits for apikeyd's ready file and returns its TCP

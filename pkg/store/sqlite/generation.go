@@ -48,6 +48,9 @@ type generation struct {
 	// header is the mapped WAL-index header; nil when data_version is read.
 	header []byte
 	unmap  func() error
+	// release closes the -shm file mapWALIndexHeader opened, after every
+	// connection (see there).
+	release func() error
 }
 
 // openWatch opens the watch connection, one read-only connection that
@@ -84,12 +87,13 @@ func (db *DB) openWatch(ctx context.Context) error {
 		return err
 	}
 	db.watch, db.dataVersion = watch, dataVersion
-	db.gen.header, db.gen.unmap = mapWALIndexHeader(db.path + "-shm")
+	db.gen.header, db.gen.unmap, db.gen.release = mapWALIndexHeader(db.path + "-shm")
 	db.gen.opened.Store(true)
 	return nil
 }
 
-// closeWatch unmaps the header; the caller closes the connection after.
+// closeWatch unmaps the header; the caller closes the connection after,
+// and calls releaseWatch once every connection is closed.
 func (db *DB) closeWatch() error {
 	if db.gen.unmap == nil {
 		return nil
@@ -97,6 +101,17 @@ func (db *DB) closeWatch() error {
 	db.gen.header = nil
 	err := db.gen.unmap()
 	db.gen.unmap = nil
+	return err
+}
+
+// releaseWatch closes the -shm file the header was mapped from, which
+// must outlive every connection of this process to the database.
+func (db *DB) releaseWatch() error {
+	if db.gen.release == nil {
+		return nil
+	}
+	err := db.gen.release()
+	db.gen.release = nil
 	return err
 }
 

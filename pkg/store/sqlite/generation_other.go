@@ -4,4 +4,4 @@ package sqlite
 
 // mapWALIndexHeader maps nothing where mmap is not available: Generation
 // reads PRAGMA data_version.
-func mapWALIndexHeader(string) ([]byte, func() error) { return nil, nil }
+func mapWALIndexHeader(string) (header []byte, unmap, release func() error) { return nil, nil, nil }

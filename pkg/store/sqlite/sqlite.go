@@ -281,6 +281,7 @@ func (db *DB) closePools() error {
 		errs = append(errs, db.read.Close())
 	}
 	errs = append(errs, db.write.Close())
+	errs = append(errs, db.releaseWatch())
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("close database %s: %w", db.path, err)
 	}
