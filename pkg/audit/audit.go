@@ -21,7 +21,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/apikeyctl/apikeyctl/pkg/api"
 	"github.com/apikeyctl/apikeyctl/pkg/auth"
+	"github.com/apikeyctl/apikeyctl/pkg/filecheck"
 	"github.com/apikeyctl/apikeyctl/pkg/keyservice"
 )
 
@@ -52,6 +54,7 @@ const maxBatch = 1 << 20
 type Logger struct {
 	w      io.Writer
 	c      io.Closer
+	path   string // the file Open opened
 	log    *slog.Logger
 	events Selection
 	// origin is recorded for events whose context carries no origin.
@@ -91,8 +94,19 @@ func Open(path string, origin auth.Origin, events Selection, log *slog.Logger) (
 		return nil, fmt.Errorf("open the audit log: %w", err)
 	}
 	l := New(f, origin, events, log)
-	l.c = f
+	l.c, l.path = f, path
 	return l, nil
+}
+
+var _ api.Checker = (*Logger)(nil)
+
+// Check is doctor's view of the audit log: the mode of the file Open
+// opened (nothing for a Logger that New made).
+func (l *Logger) Check(context.Context) []api.Check {
+	if l.path == "" {
+		return nil
+	}
+	return []api.Check{filecheck.Private("audit log", l.path, filecheck.Required)}
 }
 
 // New returns a Logger writing to w. Close must be called to write the

@@ -26,6 +26,8 @@ var mayImport = map[string][]string{
 	"pkg/orderedjson": {},
 	// Terminal plumbing for the CLI.
 	"pkg/iostreams": {},
+	// The modes of the files doctor looks at, judged alike by both programs.
+	"pkg/filecheck": {"pkg/api"},
 
 	// The key itself, identities and privileges, the query DSL.
 	"pkg/apikey": {"pkg/api"},
@@ -36,12 +38,12 @@ var mayImport = map[string][]string{
 	// Storage knows no rules.
 	"pkg/store":           {"pkg/api", "pkg/query"},
 	"pkg/store/storetest": {"pkg/api", "pkg/query", "pkg/store"},
-	"pkg/store/sqlite":    {"pkg/api", "pkg/query", "pkg/store"},
+	"pkg/store/sqlite":    {"pkg/api", "pkg/filecheck", "pkg/query", "pkg/store"},
 
 	// The rules: every rule of the API, over a store.
 	"pkg/keyservice": {"pkg/api", "pkg/apikey", "pkg/auth", "pkg/query", "pkg/store"},
 	// The audit sink: implements keyservice's Auditor.
-	"pkg/audit": {"pkg/api", "pkg/auth", "pkg/keyservice"},
+	"pkg/audit": {"pkg/api", "pkg/auth", "pkg/filecheck", "pkg/keyservice"},
 	// The one way to open the local backend (store + audit + rules), for
 	// the daemon and for apikeyctl --db.
 	"pkg/backend": {"pkg/api", "pkg/audit", "pkg/auth", "pkg/keyservice", "pkg/store/sqlite"},
@@ -53,7 +55,7 @@ var mayImport = map[string][]string{
 	// The two programs' packages.
 	"pkg/daemon": {"pkg/api", "pkg/audit", "pkg/auth", "pkg/backend", "pkg/esapi", "pkg/keyservice", "pkg/paths"},
 	"pkg/output": {"pkg/api", "pkg/iostreams", "pkg/orderedjson"},
-	"pkg/cli":    {"pkg/api", "pkg/audit", "pkg/auth", "pkg/backend", "pkg/client", "pkg/iostreams", "pkg/keyservice", "pkg/output", "pkg/paths"},
+	"pkg/cli":    {"pkg/api", "pkg/audit", "pkg/auth", "pkg/backend", "pkg/client", "pkg/filecheck", "pkg/iostreams", "pkg/keyservice", "pkg/output", "pkg/paths"},
 
 	// Commands.
 	"cmd/apikeyctl": {"pkg/cli"},
@@ -70,7 +72,7 @@ var mayImport = map[string][]string{
 // rules are the packages that hold the contract, the rules and storage:
 // they know no transport and no terminal.
 var rules = []string{
-	"pkg/api", "pkg/strictjson", "pkg/apikey", "pkg/auth", "pkg/query",
+	"pkg/api", "pkg/strictjson", "pkg/filecheck", "pkg/apikey", "pkg/auth", "pkg/query",
 	"pkg/store", "pkg/store/sqlite", "pkg/keyservice", "pkg/audit", "pkg/backend",
 }
 

@@ -12,6 +12,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+
+	"github.com/apikeyctl/apikeyctl/pkg/api"
 )
 
 // Errors a Store returns. Backends wrap them with context; callers test with
@@ -243,4 +245,12 @@ type Store interface {
 	Generation(ctx context.Context) (uint64, error)
 	// Close releases the store.
 	Close() error
+}
+
+// Backuper is a Store that can copy itself whole, for apikeyd's backups.
+type Backuper interface {
+	// Backup copies every record as of one instant, while writes go on,
+	// into a file of the backend's own format that the backend opens as
+	// a store again, and returns that copy to be read once.
+	Backup(ctx context.Context) (*api.Backup, error)
 }

@@ -1,0 +1,69 @@
+package api
+
+import (
+	"context"
+	"io"
+)
+
+// Admin is apikeyd's own administration API beside the Elasticsearch one,
+// served under /_apikeyd/: a consistent copy of the database, and the
+// daemon's checks of itself. keyservice implements it over a store,
+// client over HTTP; an Elasticsearch cluster has no such endpoints.
+type Admin interface {
+	// Backup makes a consistent copy of the whole database while writes
+	// go on (GET /_apikeyd/backup).
+	Backup(ctx context.Context) (*Backup, error)
+	// Doctor checks the database and the files around it
+	// (GET /_apikeyd/doctor).
+	Doctor(ctx context.Context) (*DoctorReport, error)
+}
+
+// Backup is a copy of the database as of one instant, to be read once.
+type Backup struct {
+	// Size is the copy's length in bytes.
+	Size int64
+	// Body reads the copy, an SQLite database file; Close releases it.
+	Body io.ReadCloser
+}
+
+// CheckStatus is the outcome of one check of apikeyctl doctor.
+type CheckStatus string
+
+// The outcomes of a check, from the best to the worst.
+const (
+	CheckOK   CheckStatus = "ok"
+	CheckWarn CheckStatus = "warn"
+	CheckFail CheckStatus = "fail"
+)
+
+// Check is one thing doctor looked at, and what it found in plain words.
+type Check struct {
+	// Name says what was checked ("database integrity", "socket").
+	Name   string      `json:"name"`
+	Status CheckStatus `json:"status"`
+	// Message is what was found, and what to do about a warning or a
+	// failure.
+	Message string `json:"message"`
+}
+
+// DoctorReport is the body of GET /_apikeyd/doctor, and what apikeyctl
+// doctor prints.
+type DoctorReport struct {
+	Checks []Check `json:"checks"`
+}
+
+// Failed reports whether any check failed.
+func (r *DoctorReport) Failed() bool {
+	for _, c := range r.Checks {
+		if c.Status == CheckFail {
+			return true
+		}
+	}
+	return false
+}
+
+// Checker is a part of the backend (the store, the audit log) that can
+// check itself for doctor.
+type Checker interface {
+	Check(ctx context.Context) []Check
+}
