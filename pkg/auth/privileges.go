@@ -66,6 +66,19 @@ const (
 	ActionInvalidateToken = "cluster:admin/xpack/security/token/invalidate"
 )
 
+// apikeyd's own administration actions, beside ActionPurge.
+const (
+	// ActionBackup copies the whole database, every key, token and
+	// password hash in it. Like the purge it is a security action that
+	// only manage_security (or all) grants: in Elasticsearch nothing short
+	// of those reaches the security index's hashes, and manage_security
+	// can already set any user's password.
+	ActionBackup = "cluster:admin/xpack/security/apikeyd/backup"
+	// ActionDoctor reads the daemon's health, as Elasticsearch's cluster
+	// health does: monitor, manage or all grant it.
+	ActionDoctor = "cluster:monitor/apikeyd/doctor"
+)
+
 // clusterPrivilege is a named cluster privilege: the action patterns it
 // grants, minus excluded ones. ownKeys marks manage_own_api_key, whose
 // grant holds only for the caller's own keys.
