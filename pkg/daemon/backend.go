@@ -21,6 +21,7 @@ import (
 // what to close at the end.
 type backend struct {
 	svc   api.Service
+	admin api.Admin
 	authn esapi.Authenticator
 	close func() error
 	// remover runs in the background while the server serves; nil for
@@ -86,7 +87,7 @@ func openBackend(ctx context.Context, cfg *Config, log *slog.Logger, stderr io.W
 			printBootstrapPassword(stderr, keyservice.BootstrapUser, generated)
 		}
 	}
-	return &backend{svc: svc, authn: svc, close: local.Close, remover: rm}, nil
+	return &backend{svc: svc, admin: svc, authn: svc, close: local.Close, remover: rm}, nil
 }
 
 // printBootstrapPassword shows the generated password once, in a box that

@@ -197,6 +197,7 @@ func (s *Server) listen(ctx context.Context, withTLS bool) (*listeners, error) {
 func (s *Server) httpServer(ctx context.Context, be *backend, tlsConfig *tls.Config) *http.Server {
 	handler := esapi.NewHandler(esapi.Config{
 		Service:        be.svc,
+		Admin:          be.admin,
 		Authenticator:  be.authn,
 		Peer:           newPeerAuth(os.Geteuid()).subject,
 		Logger:         s.log,

@@ -37,6 +37,9 @@ type Authenticator interface {
 type Config struct {
 	// Service answers every API request.
 	Service api.Service
+	// Admin, when set, answers apikeyd's own endpoints under /_apikeyd/
+	// (backup, doctor); without it they are not routed.
+	Admin api.Admin
 	// Authenticator checks Authorization headers.
 	Authenticator Authenticator
 	// Peer identifies a caller that sent no Authorization header, from
@@ -66,6 +69,7 @@ type Config struct {
 // handler is the http.Handler NewHandler returns.
 type handler struct {
 	svc     api.Service
+	admin   api.Admin
 	authn   Authenticator
 	peer    func(r *http.Request) (*auth.Subject, *api.Error)
 	log     *slog.Logger
@@ -81,6 +85,7 @@ type handler struct {
 func NewHandler(cfg Config) http.Handler {
 	h := &handler{
 		svc:     cfg.Service,
+		admin:   cfg.Admin,
 		authn:   cfg.Authenticator,
 		peer:    cfg.Peer,
 		log:     cfg.Logger,
@@ -92,6 +97,12 @@ func NewHandler(cfg Config) http.Handler {
 	}
 	if h.log == nil {
 		h.log = slog.Default()
+	}
+	if h.admin != nil {
+		for _, r := range adminRoutes() {
+			r.segs = splitPath(r.pattern)
+			h.routes = append(h.routes, r)
+		}
 	}
 	if h.maxBody <= 0 {
 		h.maxBody = DefaultMaxBodySize
@@ -175,6 +186,10 @@ func (h *handler) serve(x *exchange) {
 			err = api.Errorf(api.TimedOut, "the request did not finish within [%s] and was cancelled; what it had not committed was rolled back", h.timeout)
 		}
 		h.writeError(x, err)
+		return
+	}
+	if s, ok := v.(*stream); ok {
+		h.writeStream(x, status, s)
 		return
 	}
 	h.writeJSON(x, status, v)

@@ -1,0 +1,63 @@
+package esapi
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+)
+
+// adminRoutes are apikeyd's own endpoints, beside Elasticsearch's under a
+// prefix of their own, /_apikeyd/, that no Elasticsearch endpoint uses (an
+// Elasticsearch node answers them "no handler found"). Both are GET: they
+// change nothing (a backup reads the whole database), so a retry is safe
+// and curl needs no method flag.
+func adminRoutes() []*route {
+	return []*route{
+		{method: http.MethodGet, pattern: "/_apikeyd/backup", serve: serveBackup},
+		{method: http.MethodGet, pattern: "/_apikeyd/doctor", serve: serveDoctor},
+	}
+}
+
+// stream is a route's answer that is not JSON: a body of a known size,
+// copied to the client as it is read.
+type stream struct {
+	contentType string
+	// filename, when set, is suggested by Content-Disposition.
+	filename string
+	size     int64
+	body     io.ReadCloser
+}
+
+// serveBackup streams a consistent copy of the database as an SQLite
+// file (application/octet-stream, with its Content-Length), so that it
+// works over the socket and TCP alike: curl -o apikeys.db.
+func serveBackup(ctx context.Context, h *handler, _ *exchange) (int, any, error) {
+	bk, err := h.admin.Backup(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, &stream{contentType: "application/octet-stream", filename: "apikeys.db", size: bk.Size, body: bk.Body}, nil
+}
+
+func serveDoctor(ctx context.Context, h *handler, _ *exchange) (int, any, error) {
+	return ok(h.admin.Doctor(ctx))
+}
+
+// writeStream sends s. Its headers go first, so a failure while copying
+// can no longer become an error envelope: it is logged, and the client
+// sees a body shorter than its Content-Length.
+func (h *handler) writeStream(x *exchange, status int, s *stream) {
+	defer s.body.Close()
+	hdr := x.w.Header()
+	hdr.Set("Content-Type", s.contentType)
+	hdr.Set("Content-Length", strconv.FormatInt(s.size, 10))
+	if s.filename != "" {
+		hdr.Set("Content-Disposition", `attachment; filename="`+s.filename+`"`)
+	}
+	x.status = status
+	x.w.WriteHeader(status)
+	if n, err := io.Copy(x.w, s.body); err != nil || n != s.size {
+		h.log.Error("stream cut short", "method", x.r.Method, "path", x.r.URL.Path, "sent", n, "size", s.size, "err", err)
+	}
+}

@@ -1,0 +1,92 @@
+package esapi
+
+import (
+	"context"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/apikeyctl/apikeyctl/pkg/api"
+)
+
+// fakeAdmin answers the /_apikeyd/ endpoints with fixed answers.
+type fakeAdmin struct {
+	copy   string
+	err    error
+	closed bool
+}
+
+type closeRecorder struct {
+	io.Reader
+	a *fakeAdmin
+}
+
+func (c closeRecorder) Close() error { c.a.closed = true; return nil }
+
+func (a *fakeAdmin) Backup(context.Context) (*api.Backup, error) {
+	if a.err != nil {
+		return nil, a.err
+	}
+	return &api.Backup{Size: int64(len(a.copy)), Body: closeRecorder{strings.NewReader(a.copy), a}}, nil
+}
+
+func (a *fakeAdmin) Doctor(context.Context) (*api.DoctorReport, error) {
+	if a.err != nil {
+		return nil, a.err
+	}
+	return &api.DoctorReport{Checks: []api.Check{{Name: "database integrity", Status: api.CheckOK, Message: "no problem"}}}, nil
+}
+
+func TestAdminRoutes(t *testing.T) {
+	forbidden := api.Errorf(api.Forbidden, "action [cluster:admin/xpack/security/apikeyd/backup] is unauthorized for user [bob]")
+	for _, tt := range []struct {
+		name        string
+		admin       *fakeAdmin // nil: the handler has no Admin
+		method      string
+		target      string
+		status      int
+		contentType string
+		body        string
+	}{
+		{"backup streams the copy", &fakeAdmin{copy: "SQLite format 3\x00..."}, "GET", "/_apikeyd/backup", 200,
+			"application/octet-stream", "SQLite format 3\x00..."},
+		{"backup refused", &fakeAdmin{err: forbidden}, "GET", "/_apikeyd/backup", 403, "application/json",
+			`{"error":{"root_cause":[{"type":"security_exception","reason":"action [cluster:admin/xpack/security/apikeyd/backup] is unauthorized for user [bob]"}],"type":"security_exception","reason":"action [cluster:admin/xpack/security/apikeyd/backup] is unauthorized for user [bob]"},"status":403}`},
+		{"backup by POST", &fakeAdmin{}, "POST", "/_apikeyd/backup", 405, "application/json",
+			`{"error":"Incorrect HTTP method for uri [/_apikeyd/backup] and method [POST], allowed: [GET]","status":405}`},
+		{"doctor", &fakeAdmin{}, "GET", "/_apikeyd/doctor", 200, "application/json",
+			`{"checks":[{"name":"database integrity","status":"ok","message":"no problem"}]}`},
+		{"not routed without an Admin", nil, "GET", "/_apikeyd/backup", 400, "application/json",
+			`{"error":"no handler found for uri [/_apikeyd/backup] and method [GET]"}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, func(c *Config) {
+				if tt.admin != nil {
+					c.Admin = tt.admin
+				}
+			})
+			r := httptest.NewRequest(tt.method, tt.target, nil)
+			r.Header.Set("Authorization", basicElastic)
+			w := httptest.NewRecorder()
+			h.h.ServeHTTP(w, r)
+			if w.Code != tt.status || w.Body.String() != tt.body {
+				t.Fatalf("got %d %q,\nwant %d %q", w.Code, w.Body, tt.status, tt.body)
+			}
+			if got := w.Header().Get("Content-Type"); got != tt.contentType {
+				t.Errorf("Content-Type %q, want %q", got, tt.contentType)
+			}
+			if got := w.Header().Get("X-Elastic-Product"); got != "Elasticsearch" {
+				t.Errorf("X-Elastic-Product %q", got)
+			}
+			if tt.status == 200 && tt.contentType != "application/json" {
+				if got := w.Header().Get("Content-Length"); got != "19" {
+					t.Errorf("Content-Length %q, want 19", got)
+				}
+				if !tt.admin.closed {
+					t.Error("the backup was not closed")
+				}
+			}
+		})
+	}
+}
