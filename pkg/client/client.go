@@ -270,13 +270,38 @@ type call struct {
 
 // do sends cl and decodes a successful answer into out (unless out is nil).
 func (c *Client) do(ctx context.Context, cl call, out any) error {
+	resp, err := c.send(ctx, cl)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := c.readBody(ctx, cl, resp)
+	if err != nil {
+		return err
+	}
+	if err := c.checkAnswer(cl, resp, data); err != nil {
+		return err
+	}
+	if out == nil {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(out); err != nil {
+		return fmt.Errorf("%s %s at %s: decode the answer: %w", cl.method, cl.path, c.target, err)
+	}
+	return nil
+}
+
+// send sends cl and returns the response, whatever its status.
+func (c *Client) send(ctx context.Context, cl call) (*http.Response, error) {
 	var body io.Reader
 	if cl.raw != nil {
 		body = bytes.NewReader(cl.raw)
 	} else if cl.body != nil {
 		data, err := json.Marshal(cl.body)
 		if err != nil {
-			return fmt.Errorf("%s %s: encode the request: %w", cl.method, cl.path, err)
+			return nil, fmt.Errorf("%s %s: encode the request: %w", cl.method, cl.path, err)
 		}
 		body = bytes.NewReader(data)
 	}
@@ -286,7 +311,7 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 	}
 	req, err := http.NewRequestWithContext(ctx, cl.method, u, body)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", cl.method, cl.path, err)
+		return nil, fmt.Errorf("%s %s: %w", cl.method, cl.path, err)
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
@@ -299,17 +324,27 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return c.transportError(ctx, cl, err)
+		return nil, c.transportError(ctx, cl, err)
 	}
-	defer resp.Body.Close()
+	return resp, nil
+}
+
+// readBody reads a JSON answer, up to maxBody.
+func (c *Client) readBody(ctx context.Context, cl call, resp *http.Response) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
-		return c.transportError(ctx, cl, err)
+		return nil, c.transportError(ctx, cl, err)
 	}
 	if len(data) > maxBody {
-		return fmt.Errorf("%s %s at %s: the answer is larger than %d MiB", cl.method, cl.path, c.target, maxBody>>20)
+		return nil, fmt.Errorf("%s %s at %s: the answer is larger than %d MiB", cl.method, cl.path, c.target, maxBody>>20)
 	}
+	return data, nil
+}
 
+// checkAnswer returns the error an answer stands for: an error status,
+// a redirect, or a success that does not come from Elasticsearch. data is
+// the body, read for an error status.
+func (c *Client) checkAnswer(cl call, resp *http.Response, data []byte) error {
 	switch s := resp.StatusCode; {
 	case s >= 200 && s < 300:
 	case s == http.StatusNotFound && cl.normal404 && isPlainObject(data):
@@ -326,18 +361,7 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 	default:
 		return fmt.Errorf("the server at %s answered %s %s with unexpected HTTP status %d", c.target, cl.method, cl.path, s)
 	}
-	if err := c.checkProduct(resp.Header); err != nil {
-		return err
-	}
-	if out == nil {
-		return nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := dec.Decode(out); err != nil {
-		return fmt.Errorf("%s %s at %s: decode the answer: %w", cl.method, cl.path, c.target, err)
-	}
-	return nil
+	return c.checkProduct(resp.Header)
 }
 
 // ErrNotElasticsearch is wrapped by the error for a successful answer that

@@ -1,0 +1,65 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/apikeyctl/apikeyctl/pkg/api"
+)
+
+var _ api.Admin = (*Client)(nil)
+
+// Backup sends GET /_apikeyd/backup and returns the copy as it streams
+// in; a copy cut short fails its read with io.ErrUnexpectedEOF.
+func (c *Client) Backup(ctx context.Context) (*api.Backup, error) {
+	cl := c.adminCall("/_apikeyd/backup", "backup", "use Elasticsearch's snapshots (the security feature state) to back up a cluster")
+	resp, err := c.send(ctx, cl)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
+		data, err := c.readBody(ctx, cl, resp)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.checkAnswer(cl, resp, data); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("the server at %s answered GET %s with HTTP %d", c.target, cl.path, resp.StatusCode)
+	}
+	if err := c.checkProduct(resp.Header); err != nil {
+		resp.Body.Close()
+		return nil, err
+	}
+	if resp.ContentLength < 0 {
+		resp.Body.Close()
+		return nil, fmt.Errorf("the server at %s sent a backup without its length", c.target)
+	}
+	return &api.Backup{Size: resp.ContentLength, Body: resp.Body}, nil
+}
+
+// Doctor sends GET /_apikeyd/doctor.
+func (c *Client) Doctor(ctx context.Context) (*api.DoctorReport, error) {
+	cl := c.adminCall("/_apikeyd/doctor", "doctor's view of the daemon", "apikeyctl doctor checks apikeyd only")
+	return send[api.DoctorReport](ctx, c, cl)
+}
+
+// adminCall is a GET of one of apikeyd's own endpoints. An Elasticsearch
+// node has none: it answers 400 with its simple error body, whose error is
+// a string ("no handler found ..."), where apikeyd answers with an
+// exception envelope. That answer becomes an error saying that what was
+// asked for is an apikeyd feature, and what to do instead.
+func (c *Client) adminCall(path, feature, instead string) call {
+	return call{method: http.MethodGet, path: path, errorBody: func(status int, body []byte) error {
+		var simple struct {
+			Error json.RawMessage `json:"error"`
+		}
+		if status != http.StatusBadRequest || json.Unmarshal(body, &simple) != nil || len(simple.Error) == 0 || simple.Error[0] != '"' {
+			return nil
+		}
+		return api.Errorf(api.Invalid, "%s is an apikeyd feature and the server at %s has no %s endpoint (it is Elasticsearch, or an older apikeyd): %s", feature, c.target, path, instead)
+	}}
+}
