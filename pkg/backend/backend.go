@@ -7,9 +7,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 
+	"github.com/apikeyctl/apikeyctl/pkg/api"
 	"github.com/apikeyctl/apikeyctl/pkg/audit"
 	"github.com/apikeyctl/apikeyctl/pkg/auth"
+	"github.com/apikeyctl/apikeyctl/pkg/filecheck"
 	"github.com/apikeyctl/apikeyctl/pkg/keyservice"
 	"github.com/apikeyctl/apikeyctl/pkg/store/sqlite"
 )
@@ -80,4 +83,24 @@ func (b *Backend) Close() error {
 	}
 	b.closers = nil
 	return errors.Join(errs...)
+}
+
+// FileReport is what Inspect found in a database file.
+type FileReport = sqlite.FileReport
+
+// Inspect checks the database file at path read-only, never creating or
+// changing it: integrity, schema version, record counts. immutable reads
+// a file nobody writes (a backup's copy) without locks or side files.
+func Inspect(ctx context.Context, path string, immutable bool) (*FileReport, error) {
+	return sqlite.Inspect(ctx, path, immutable)
+}
+
+// CheckFiles is doctor's view of a database file nobody needs to open:
+// its integrity, schema version and records, the modes of the file, its
+// log, index and directory, and of the audit log beside it (apikeyctl
+// --db's, and the daemon's when the database is in its data directory).
+// It changes nothing.
+func CheckFiles(ctx context.Context, path string) []api.Check {
+	return append(sqlite.CheckFile(ctx, path),
+		filecheck.Private("audit log", filepath.Join(filepath.Dir(path), audit.FileName), filecheck.Optional))
 }

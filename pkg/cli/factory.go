@@ -108,6 +108,30 @@ func (f *Factory) Service(ctx context.Context) (api.Service, error) {
 	return c, nil
 }
 
+// Admin returns apikeyd's own administration API (backup, doctor) of the
+// target: the key service over the --db file, which must exist (it is
+// never created for them), or the client of the daemon.
+func (f *Factory) Admin(ctx context.Context) (api.Admin, error) {
+	cfg, err := f.config()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.DB != "" {
+		if _, err := os.Stat(cfg.DB); errors.Is(err, fs.ErrNotExist) {
+			return nil, &NotFoundError{Msg: fmt.Sprintf("no database at %s", cfg.DB)}
+		}
+	}
+	svc, err := f.Service(ctx)
+	if err != nil {
+		return nil, err
+	}
+	admin, ok := svc.(api.Admin)
+	if !ok {
+		return nil, fmt.Errorf("the target (%s) has no administration API", cfg.TargetSource)
+	}
+	return admin, nil
+}
+
 // resolveSecret fills the password or API key of ccfg from the source cfg
 // names: stdin, a credential command, or a no-echo prompt on a terminal.
 // While completing, nothing is read from stdin and nobody is prompted.

@@ -44,7 +44,11 @@ func Inspect(ctx context.Context, path string, immutable bool) (*FileReport, err
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("inspect %s: %w", path, unwrapPathError(err))
 	}
-	conn, err := sql.Open("sqlite", inspectDSN(path, immutable))
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("inspect %s: %w", path, err)
+	}
+	conn, err := sql.Open("sqlite", inspectDSN(abs, immutable))
 	if err != nil {
 		return nil, fmt.Errorf("inspect %s: %w", path, err)
 	}
@@ -124,6 +128,9 @@ func CheckFile(ctx context.Context, path string) []api.Check {
 		filecheck.Private("database index", path+"-shm", filecheck.Optional),
 		filecheck.Directory("database directory", filepath.Dir(path)),
 	}
+	if checks[0].Status == api.CheckFail {
+		return checks // the file itself said why
+	}
 	rep, err := Inspect(ctx, path, false)
 	if err != nil {
 		return append(checks, api.Check{Name: "database", Status: api.CheckFail, Message: err.Error()})
@@ -150,11 +157,19 @@ func reportChecks(path string, rep *FileReport) []api.Check {
 		schema.Status, schema.Message = api.CheckFail, fmt.Sprintf("version %d, newer than this binary's %d: upgrade apikeyd and apikeyctl", rep.SchemaVersion, rep.KnownVersion)
 	}
 	checks = append(checks, schema, api.Check{Name: "records", Status: api.CheckOK, Message: fmt.Sprintf(
-		"%d API keys, %d users, %d roles", rep.APIKeys, rep.Users, rep.Roles)})
+		"%s, %s, %s", count(rep.APIKeys, "API key"), count(rep.Users, "user"), count(rep.Roles, "role"))})
 	return checks
 }
 
 // Check is CheckFile of the open database.
 func (db *DB) Check(ctx context.Context) []api.Check {
 	return CheckFile(ctx, db.path)
+}
+
+// count says how many of a thing there are: "1 role", "2 roles".
+func count(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }

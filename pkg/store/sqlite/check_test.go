@@ -54,7 +54,7 @@ func TestCheckFile(t *testing.T) {
 		failures []string
 	}{
 		{"a database in use", path, nil},
-		{"missing", filepath.Join(t.TempDir(), "missing.db"), []string{"database file", "database"}},
+		{"missing", filepath.Join(t.TempDir(), "missing.db"), []string{"database file"}},
 		{"not a database", notDB, []string{"database"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
