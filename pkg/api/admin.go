@@ -52,14 +52,15 @@ type DoctorReport struct {
 	Checks []Check `json:"checks"`
 }
 
-// Failed reports whether any check failed.
-func (r *DoctorReport) Failed() bool {
+// Failures counts the checks that failed.
+func (r *DoctorReport) Failures() int {
+	n := 0
 	for _, c := range r.Checks {
 		if c.Status == CheckFail {
-			return true
+			n++
 		}
 	}
-	return false
+	return n
 }
 
 // Checker is a part of the backend (the store, the audit log) that can

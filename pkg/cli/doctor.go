@@ -82,14 +82,8 @@ func runDoctor(ctx context.Context, opts *doctorOptions) error {
 	if callErr != nil {
 		return callErr
 	}
-	failed := 0
-	for _, c := range rep.Checks {
-		if c.Status == api.CheckFail {
-			failed++
-		}
-	}
-	if failed > 0 {
-		return &ChecksFailedError{Failed: failed}
+	if n := rep.Failures(); n > 0 {
+		return &ChecksFailedError{Failed: n}
 	}
 	return nil
 }

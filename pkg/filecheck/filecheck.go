@@ -39,6 +39,8 @@ func Private(name, path string, presence Presence) api.Check {
 	}
 	perm := fi.Mode().Perm()
 	switch {
+	case !permissions:
+		return ok(name, "%s exists (its access list is not checked on this system)", path)
 	case perm&0o006 != 0:
 		return fail(name, "%s is mode %04o%s: every user on this machine can read or change it; run chmod 600 %s", path, perm, owner(fi), path)
 	case perm&0o060 != 0:
@@ -59,6 +61,8 @@ func Directory(name, path string) api.Check {
 	}
 	perm := fi.Mode().Perm()
 	switch {
+	case !permissions:
+		return ok(name, "%s exists (its access list is not checked on this system)", path)
 	case perm&0o002 != 0:
 		return fail(name, "%s is mode %04o%s: every user can add, remove or rename files in it; run chmod o-w %s", path, perm, owner(fi), path)
 	case perm&0o020 != 0:
@@ -81,7 +85,7 @@ func Socket(name, path string) api.Check {
 		return fail(name, "%s is not a socket", path)
 	}
 	perm := fi.Mode().Perm()
-	if perm&0o002 != 0 {
+	if permissions && perm&0o002 != 0 {
 		return warn(name, "%s is mode %04o%s: every local user can connect (and must authenticate); run chmod o-w %s to keep them out", path, perm, owner(fi), path)
 	}
 	return ok(name, "%s is mode %04o%s", path, perm, owner(fi))

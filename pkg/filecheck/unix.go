@@ -9,6 +9,9 @@ import (
 	"syscall"
 )
 
+// permissions is true where a file's mode bits say who may read it.
+const permissions = true
+
 // owner names the file's owner and group for a message: ", owner
 // alice:apikeyd".
 func owner(fi fs.FileInfo) string {
