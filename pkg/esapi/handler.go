@@ -175,7 +175,7 @@ func (h *handler) serve(x *exchange) {
 	}
 	x.filter = parseFilterPath(x.q["filter_path"])
 
-	if h.timeout > 0 {
+	if h.timeout > 0 && !rt.untimed {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, h.timeout)
 		defer cancel()

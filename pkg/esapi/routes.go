@@ -21,8 +21,11 @@ type route struct {
 	segs    []string
 	params  []param
 	// body says whether the route reads a request body.
-	body  bool
-	serve serveFunc
+	body bool
+	// untimed exempts the route from RequestTimeout: its work holds no
+	// writer and grows with the whole database (a backup).
+	untimed bool
+	serve   serveFunc
 }
 
 var refresh = param{"refresh", refreshParam}

@@ -14,7 +14,7 @@ import (
 // and curl needs no method flag.
 func adminRoutes() []*route {
 	return []*route{
-		{method: http.MethodGet, pattern: "/_apikeyd/backup", serve: serveBackup},
+		{method: http.MethodGet, pattern: "/_apikeyd/backup", untimed: true, serve: serveBackup},
 		{method: http.MethodGet, pattern: "/_apikeyd/doctor", serve: serveDoctor},
 	}
 }

@@ -80,6 +80,12 @@ func (db *DB) Update(ctx context.Context, fn func(store.Writer) error) error {
 	if req.panicked != nil {
 		panic(req.panicked)
 	}
+	// A transaction whose context ended is rolled back by database/sql
+	// itself, and what runs on it next says only that it is done: the
+	// caller learns why.
+	if errors.Is(err, sql.ErrTxDone) && ctx.Err() != nil {
+		return fmt.Errorf("%w (the write was rolled back)", context.Cause(ctx))
+	}
 	return storageError(err)
 }
 

@@ -131,3 +131,25 @@ func TestCancelledWriteFreesTheWriter(t *testing.T) {
 		t.Fatalf("the next write: %v, %d keys", err, countKeys(t, db))
 	}
 }
+
+// TestCancelledTransactionSaysWhy: once a write's context ends,
+// database/sql rolls its transaction back; what the write does next fails
+// with "transaction has already been committed or rolled back", and
+// Update reports the cancellation instead.
+func TestCancelledTransactionSaysWhy(t *testing.T) {
+	db := mustOpen(t, tempPath(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	err := db.Update(ctx, func(w store.Writer) error {
+		cancel()
+		for {
+			// Statements of their own context: only the transaction's
+			// rollback (asynchronous, in database/sql) ends this loop.
+			if _, err := w.GetAPIKey(context.Background(), "none"); !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Update = %v, want context.Canceled", err)
+	}
+}
