@@ -109,9 +109,10 @@ func (s *Service) AuthenticateCredential(ctx context.Context, cred auth.Credenti
 }
 
 // authenticateWithoutSlowHash authenticates a credential of a throttled
-// client or principal, if that takes no slow hash: a password that authenticated
-// recently (the user cache), an API key with a fast hash or a secret the
-// cache verified. It returns (nil, nil) when it cannot tell.
+// client or principal, if that takes no slow hash: a password verified
+// before (the user cache, or the secret cache against the user's hash), an
+// API key with a fast hash or a secret the cache verified. It returns
+// (nil, nil) when it cannot tell.
 func (s *Service) authenticateWithoutSlowHash(ctx context.Context, cred auth.Credential) (*auth.Subject, error) {
 	switch cred.Scheme {
 	case auth.SchemeBasic:
@@ -127,9 +128,12 @@ func (s *Service) authenticateWithoutSlowHash(ctx context.Context, cred auth.Cre
 		var known bool
 		err = s.store.View(ctx, func(r store.Reader) error {
 			u, err := r.GetUser(ctx, cred.Username)
-			if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
 				known = false
 				return nil
+			}
+			if err != nil {
+				return err
 			}
 			known = s.secrets.known(userCacheID(u.Username), u.PasswordHash)
 			return nil
@@ -294,10 +298,19 @@ func (s *Service) authenticateAPIKey(ctx context.Context, id, secret string) (*a
 	return rec.subject, nil
 }
 
+// maxKeyIDLength bounds the ids a key can have: apikeyd makes 20
+// characters, as Elasticsearch does.
+const maxKeyIDLength = 64
+
 // keyRecord returns the record of the key id, from the cache while the
 // store's generation is the one it was read at, or nil when there is no
 // such key.
 func (s *Service) keyRecord(ctx context.Context, id string) (*keyRecord, error) {
+	if len(id) > maxKeyIDLength {
+		// No key has such an id; remembering it as missing would let
+		// anyone fill the cache with long strings.
+		return nil, nil
+	}
 	gen, err := s.store.Generation(ctx)
 	if err != nil {
 		return nil, err

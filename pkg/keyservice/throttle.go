@@ -2,6 +2,8 @@ package keyservice
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"math"
 	"net"
 	"runtime"
@@ -138,15 +140,24 @@ func clientName(ctx context.Context) string {
 	return "client:" + host
 }
 
-// principalName is the bucket of the principal a credential claims.
+// principalName is the bucket of the principal a credential claims. A
+// long name (a client may send any) is remembered by its digest, so that
+// the brake's memory stays bounded.
 func principalName(cred auth.Credential) string {
+	var name string
 	switch cred.Scheme {
 	case auth.SchemeBasic:
-		return "user:" + cred.Username
+		name = "user:" + cred.Username
 	case auth.SchemeAPIKey:
-		return "api_key:" + cred.KeyID
+		name = "api_key:" + cred.KeyID
+	default:
+		return ""
 	}
-	return ""
+	if len(name) > 64 {
+		sum := sha256.Sum256([]byte(name))
+		name = "digest:" + hex.EncodeToString(sum[:])
+	}
+	return name
 }
 
 // tooManyFailures is the 429 of a throttled attempt.
