@@ -149,6 +149,22 @@ func keyList() api.GetAPIKeysResponse {
 	}}
 }
 
+// longKeys has every status, both types, long names and long owners: the
+// rows a narrow terminal must still show one line each.
+func longKeys() api.GetAPIKeysResponse {
+	long := func(k api.APIKey, name, user, realm string) api.APIKey {
+		k.Name, k.Username, k.Realm = name, user, realm
+		return k
+	}
+	return api.GetAPIKeysResponse{APIKeys: []api.APIKey{
+		long(keyActive(), "ci-deploy-payments-service-production-eu-west-1", "svc-continuous-integration-deployer", "corporate-ldap-directory"),
+		long(keyExpiring(), "nightly-backup-of-every-snapshot-repository", "backup-bot", "file"),
+		long(keyExpired(), "old-ingest-pipeline-for-metrics-and-logs", "data-platform-engineering-team", "saml-okta-production"),
+		long(keyInvalidated(), "revoked-key-after-the-incident-of-march", "alice.liddell@example.com", "native"),
+		keyCrossCluster(),
+	}}
+}
+
 func createResponse() api.CreateAPIKeyResponse {
 	return api.CreateAPIKeyResponse{
 		ID:         "VuaCfGcBCdbkQm-e5aOx",

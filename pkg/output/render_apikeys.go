@@ -20,8 +20,10 @@ func Owner(k api.APIKey) string { return k.Username + "@" + k.Realm }
 // keyTable lists keys: ID, NAME, TYPE, OWNER, STATUS, CREATED, EXPIRES,
 // and with Wide also ROLES (role descriptor names) and METADATA. On a
 // terminal times are relative, and a TYPE column that is the same for every
-// key is left out when the table would not fit; on a pipe times are RFC 3339
-// and every column is there.
+// key is left out when the table would not fit; when names and owners cut
+// to their floors still do not fit, CREATED, then TYPE, then OWNER are left
+// out, and no row is ever wider than the terminal. On a pipe times are
+// RFC 3339 and every column is there.
 func (t *Terminal) keyTable(keys []api.APIKey) error {
 	if len(keys) == 0 {
 		t.Hint(NoKeysHint)
@@ -29,11 +31,11 @@ func (t *Terminal) keyTable(keys []api.APIKey) error {
 	}
 	cols := []column{
 		{header: "ID"},
-		{header: "NAME", flex: true, min: 8},
-		{header: "TYPE", dropUniform: true},
-		{header: "OWNER", flex: true, shrink: 1},
+		{header: "NAME", flex: true, min: 12},
+		{header: "TYPE", dropUniform: true, drop: 2},
+		{header: "OWNER", flex: true, shrink: 1, min: 10, drop: 3},
 		{header: "STATUS"},
-		{header: "CREATED"},
+		{header: "CREATED", drop: 1},
 		{header: "EXPIRES"},
 	}
 	if t.Wide {

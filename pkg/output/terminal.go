@@ -141,13 +141,16 @@ func (t *Terminal) Table(headers []string, rows [][]string) error {
 // column is a table column. Flex columns are the ones shrunk to fit the
 // terminal: the widest first, on a tie the one with the higher shrink
 // value, none below min. A dropUniform column is left out of a terminal
-// table that does not fit when all its cells are the same.
+// table that does not fit when all its cells are the same. A column with a
+// drop rank is left out, lowest rank first, when the table still does not
+// fit with every flex column at its floor (as gh drops columns).
 type column struct {
 	header      string
 	flex        bool
 	shrink      int
 	min         int
 	dropUniform bool
+	drop        int
 }
 
 // cell is one table cell: its text and, optionally, its style.
@@ -190,7 +193,14 @@ func (t *Terminal) writeTable(cols []column, rows [][]cell) error {
 			cols, rows = dropUniform(cols, rows)
 			widths = naturalWidths(cols, rows)
 		}
-		fitColumns(cols, widths, t.Width)
+		for !fitColumns(cols, widths, t.Width) {
+			j := droppable(cols)
+			if j < 0 {
+				break
+			}
+			cols, rows = dropColumn(cols, rows, j)
+			widths = naturalWidths(cols, rows)
+		}
 	}
 	headers := make([]string, len(cols))
 	for j, c := range cols {
@@ -226,8 +236,24 @@ func (t *Terminal) writeTable(cols []column, rows [][]cell) error {
 			}
 			return s
 		})
-	_, err := io.WriteString(t.Out, trimLines(tbl.String())+"\n")
+	out := trimLines(tbl.String())
+	if !t.Wide {
+		out = clipLines(out, t.Width)
+	}
+	_, err := io.WriteString(t.Out, out+"\n")
 	return err
+}
+
+// clipLines cuts every line wider than width with "…": a terminal table
+// never wraps, even when its narrowest layout is wider than the terminal.
+func clipLines(s string, width int) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if ansi.StringWidth(l) > width {
+			lines[i] = ansi.Truncate(l, width, "…")
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 func naturalWidths(cols []column, rows [][]cell) []int {
@@ -251,6 +277,27 @@ func tableWidth(widths []int) int {
 	return total
 }
 
+// droppable is the column with the lowest drop rank, or -1 when no column
+// may be dropped.
+func droppable(cols []column) int {
+	pick := -1
+	for j, c := range cols {
+		if c.drop > 0 && (pick < 0 || c.drop < cols[pick].drop) {
+			pick = j
+		}
+	}
+	return pick
+}
+
+// dropColumn leaves out column j.
+func dropColumn(cols []column, rows [][]cell, j int) ([]column, [][]cell) {
+	keep := make([]bool, len(cols))
+	for i := range keep {
+		keep[i] = i != j
+	}
+	return keepColumns(cols, rows, keep)
+}
+
 // dropUniform leaves out the columns marked dropUniform whose cells all
 // hold the same text: they tell nothing row by row (every key is a rest
 // key), and the room goes to the names.
@@ -270,6 +317,11 @@ func dropUniform(cols []column, rows [][]cell) ([]column, [][]cell) {
 		}
 		keep[j] = !uniform
 	}
+	return keepColumns(cols, rows, keep)
+}
+
+// keepColumns is the table with only the columns keep marks.
+func keepColumns(cols []column, rows [][]cell, keep []bool) ([]column, [][]cell) {
 	var outCols []column
 	for j, c := range cols {
 		if keep[j] {
@@ -290,10 +342,10 @@ func dropUniform(cols []column, rows [][]cell) ([]column, [][]cell) {
 // fitColumns shrinks flex columns, one cell at a time, until the table fits
 // width: the widest first (of equally wide ones, the one with the higher
 // shrink value), each down to its floor (its header's width, at least min
-// or 6).
+// or 6), and says whether it fits.
 // Other columns (ids, statuses, times) are never cut: a table that still
-// does not fit is left to the terminal to wrap.
-func fitColumns(cols []column, widths []int, width int) {
+// does not fit drops columns (see column.drop).
+func fitColumns(cols []column, widths []int, width int) bool {
 	total := tableWidth(widths)
 	floor := func(c column) int { return max(lipgloss.Width(c.header), c.min, 6) }
 	for total > width {
@@ -308,11 +360,12 @@ func fitColumns(cols []column, widths []int, width int) {
 			}
 		}
 		if pick < 0 {
-			return
+			return false
 		}
 		widths[pick]--
 		total--
 	}
+	return true
 }
 
 // paint renders a cell for a pipe: its text cleaned of tabs and newlines,

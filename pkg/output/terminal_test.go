@@ -137,6 +137,31 @@ func TestTableWidth(t *testing.T) {
 			t.Errorf("an id was cut:\n%s", got)
 		}
 	})
+	t.Run("no row wraps at any width", func(t *testing.T) {
+		for width := 20; width <= 160; width++ {
+			got := render(t, width, Auto, longKeys())
+			lines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
+			if len(lines) != len(longKeys().APIKeys)+1 {
+				t.Errorf("width %d: %d lines, want a header and a line per key:\n%s", width, len(lines), got)
+			}
+			for _, l := range lines {
+				if w := lipgloss.Width(l); w > width {
+					t.Errorf("width %d: line is %d columns wide: %q", width, w, l)
+				}
+			}
+			if width >= 60 && !strings.Contains(got, "VuaCfGcBCdbkQm-e5aOx") {
+				t.Errorf("width %d: an id was cut:\n%s", width, got)
+			}
+		}
+	})
+	t.Run("authorization header never cut", func(t *testing.T) {
+		for _, width := range []int{40, 60, 80, 120} {
+			got := ansi.Strip(render(t, width, Auto, createResponse()))
+			if !strings.Contains(got, "\nAuthorization: ApiKey "+createResponse().Encoded+"\n") {
+				t.Errorf("width %d: the header line is not whole:\n%s", width, got)
+			}
+		}
+	})
 	t.Run("nothing cut on a wide terminal", func(t *testing.T) {
 		got := render(t, 200, Auto, keyList())
 		if strings.Contains(got, "…") {
