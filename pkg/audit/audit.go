@@ -12,8 +12,10 @@ package audit
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"strings"
@@ -52,9 +54,12 @@ const maxBatch = 1 << 20
 // than the file takes them, the excess is dropped, counted, and the count
 // written to the log (and to the daemon's log) once there is room.
 type Logger struct {
+	// fileMu guards w and c, which OpenLazy leaves nil until the first
+	// PrepareAudit or write opens path.
+	fileMu sync.Mutex
 	w      io.Writer
 	c      io.Closer
-	path   string // the file Open opened
+	path   string // the file Open or OpenLazy opens
 	log    *slog.Logger
 	events Selection
 	// origin is recorded for events whose context carries no origin.
@@ -83,20 +88,84 @@ var _ keyservice.Auditor = (*Logger)(nil)
 // whose context carries no origin are recorded with origin. Write failures
 // are reported to log. Close must be called to write the last events.
 func Open(path string, origin auth.Origin, events Selection, log *slog.Logger) (*Logger, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := openFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("open the audit log: %w", err)
-	}
-	// The log names users and keys: keep it private even when it was
-	// created by someone else with a looser umask.
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("open the audit log: %w", err)
+		return nil, err
 	}
 	l := New(f, origin, events, log)
 	l.c, l.path = f, path
 	return l, nil
 }
+
+// OpenLazy is Open that opens the file only when it is first needed:
+// at the first PrepareAudit (the key service's, before a write) or the
+// first event. Reads, which record nothing, never touch the file, so a
+// log someone else owns does not stop them.
+func OpenLazy(path string, origin auth.Origin, events Selection, log *slog.Logger) *Logger {
+	l := New(nil, origin, events, log)
+	l.path = path
+	return l
+}
+
+var _ keyservice.AuditPreparer = (*Logger)(nil)
+
+// PrepareAudit opens the file of OpenLazy, when it is not open yet, and
+// returns a *FileError when it cannot.
+func (l *Logger) PrepareAudit() error {
+	_, err := l.file()
+	return err
+}
+
+// file is the writer, the file of OpenLazy opened at the first call.
+func (l *Logger) file() (io.Writer, error) {
+	l.fileMu.Lock()
+	defer l.fileMu.Unlock()
+	if l.w == nil {
+		f, err := openFile(l.path)
+		if err != nil {
+			return nil, err
+		}
+		l.w, l.c = f, f
+	}
+	return l.w, nil
+}
+
+// openFile opens the audit log at path for appending, creating it with
+// mode 0600 when needed.
+func openFile(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, &FileError{Path: path, Err: err}
+	}
+	// The log names users and keys: keep it private even when it was
+	// created by someone else with a looser umask.
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return nil, &FileError{Path: path, Err: err}
+	}
+	return f, nil
+}
+
+// FileError is an audit log that cannot be opened for appending.
+type FileError struct {
+	Path string
+	Err  error
+}
+
+func (e *FileError) Error() string {
+	cause := e.Err
+	var pe *fs.PathError
+	if errors.As(cause, &pe) {
+		cause = pe.Err
+	}
+	msg := fmt.Sprintf("cannot write the audit log %s: %v", e.Path, cause)
+	if errors.Is(e.Err, fs.ErrPermission) {
+		msg += " (this user must own it and be allowed to write it and its directory)"
+	}
+	return msg
+}
+
+func (e *FileError) Unwrap() error { return e.Err }
 
 var _ api.Checker = (*Logger)(nil)
 
@@ -133,6 +202,8 @@ func (l *Logger) Close() error {
 	close(l.queue)
 	l.mu.Unlock()
 	<-l.done
+	l.fileMu.Lock()
+	defer l.fileMu.Unlock()
 	if l.c == nil {
 		return nil
 	}
@@ -235,7 +306,11 @@ func (l *Logger) writeLoop() {
 // interleave. A failure is logged, not returned: the calls that were
 // audited have already happened.
 func (l *Logger) write(lines []byte) {
-	if _, err := l.w.Write(lines); err != nil {
+	w, err := l.file()
+	if err == nil {
+		_, err = w.Write(lines)
+	}
+	if err != nil {
 		if !l.failing {
 			l.log.Error("cannot write the audit log; events are being lost", "err", err)
 		}

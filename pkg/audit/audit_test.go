@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -293,5 +295,36 @@ func TestOpenTightensMode(t *testing.T) {
 	info, err := os.Stat(path)
 	if err != nil || info.Mode().Perm() != 0o600 {
 		t.Fatalf("mode %v, %v; want 0600", info.Mode().Perm(), err)
+	}
+}
+
+func TestFileErrorNamesTheFileAndTheProblem(t *testing.T) {
+	err := error(&audit.FileError{Path: "/srv/keys/audit.json", Err: &fs.PathError{Op: "open", Path: "/srv/keys/audit.json", Err: syscall.EACCES}})
+	want := "cannot write the audit log /srv/keys/audit.json: permission denied (this user must own it and be allowed to write it and its directory)"
+	if err.Error() != want {
+		t.Errorf("got  %q\nwant %q", err, want)
+	}
+	if !errors.Is(err, fs.ErrPermission) {
+		t.Error("not fs.ErrPermission")
+	}
+}
+
+func TestOpenLazyOpensAtTheFirstPrepare(t *testing.T) {
+	path := filepath.Join(t.TempDir(), audit.FileName)
+	l := audit.OpenLazy(path, auth.Origin{}, audit.Selection{}, nil)
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("OpenLazy created the file: %v", err)
+	}
+	if err := l.PrepareAudit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("after PrepareAudit: %v %v", fi, err)
+	}
+	if err := audit.OpenLazy(path, auth.Origin{}, audit.Selection{}, nil).Close(); err != nil {
+		t.Errorf("Close of a log never opened: %v", err)
 	}
 }

@@ -25,6 +25,10 @@ type Options struct {
 	// AuditFile is the audit log, created when missing; no audit log is
 	// kept when it is empty.
 	AuditFile string
+	// AuditAtFirstWrite opens the audit log at the first write rather
+	// than in Open (apikeyctl --db): reads never need it, and a write
+	// that cannot open it fails with the file and the reason.
+	AuditAtFirstWrite bool
 	// AuditEvents selects the events the audit log records
 	// (Elasticsearch's default selection when zero).
 	AuditEvents audit.Selection
@@ -51,8 +55,10 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 	b := &Backend{closers: []func() error{st.Close}}
 	svcOpts := opts.Service
 	if opts.AuditFile != "" {
-		al, err := audit.Open(opts.AuditFile, opts.Origin, opts.AuditEvents, svcOpts.Logger)
-		if err != nil {
+		var al *audit.Logger
+		if opts.AuditAtFirstWrite {
+			al = audit.OpenLazy(opts.AuditFile, opts.Origin, opts.AuditEvents, svcOpts.Logger)
+		} else if al, err = audit.Open(opts.AuditFile, opts.Origin, opts.AuditEvents, svcOpts.Logger); err != nil {
 			b.Close()
 			return nil, &AuditLogError{Err: err}
 		}

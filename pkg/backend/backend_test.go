@@ -73,3 +73,76 @@ func TestOpenFailsWhole(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// An audit log this user cannot open (here a directory in its place, which
+// even root cannot open for writing; a root-owned file in a shared
+// directory for other users) stops no read, and fails every write with
+// the file named, before anything is written.
+func TestAuditAtFirstWrite(t *testing.T) {
+	dir := t.TempDir()
+	opts := Options{
+		DB:                filepath.Join(dir, "keys.db"),
+		AuditFile:         filepath.Join(dir, "audit.json"),
+		AuditAtFirstWrite: true,
+		Origin:            auth.LocalOrigin(os.Getuid()),
+		Service:           keyservice.Options{Caller: auth.OSSubject("alice")},
+	}
+	ctx := context.Background()
+
+	b, err := Open(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Service.GetAPIKeys(ctx, &api.GetAPIKeysRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(opts.AuditFile); !os.IsNotExist(err) {
+		t.Errorf("a read opened the audit log: %v", err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := os.Mkdir(opts.AuditFile, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	b, err = Open(ctx, opts)
+	if err != nil {
+		t.Fatalf("Open with an audit log it cannot write: %v", err)
+	}
+	defer b.Close()
+	if _, err := b.Service.QueryAPIKeys(ctx, &api.QueryAPIKeysRequest{}); err != nil {
+		t.Errorf("query: %v", err)
+	}
+	_, err = b.Service.CreateAPIKey(ctx, &api.CreateAPIKeyRequest{Name: ptr("k")})
+	if api.ErrorCode(err) != api.Unavailable || !strings.Contains(err.Error(), opts.AuditFile) {
+		t.Errorf("create = %v, want a 503 naming %s", err, opts.AuditFile)
+	}
+	got, err := b.Service.GetAPIKeys(ctx, &api.GetAPIKeysRequest{})
+	if err != nil || len(got.APIKeys) != 0 {
+		t.Errorf("after a write that could not be audited: %v %+v", err, got)
+	}
+}
+
+func TestAuditLogPermissionDenied(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root is never denied a file")
+	}
+	dir := t.TempDir()
+	auditFile := filepath.Join(dir, "audit.json")
+	if err := os.WriteFile(auditFile, nil, 0o400); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(context.Background(), Options{
+		DB: filepath.Join(dir, "keys.db"), AuditFile: auditFile, AuditAtFirstWrite: true,
+		Service: keyservice.Options{Caller: auth.OSSubject("alice")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	_, err = b.Service.CreateAPIKey(context.Background(), &api.CreateAPIKeyRequest{Name: ptr("k")})
+	if err == nil || !strings.Contains(err.Error(), auditFile+": permission denied") {
+		t.Errorf("create = %v, want the file and the permission problem", err)
+	}
+}

@@ -235,8 +235,9 @@ func (f *Factory) LocalService(ctx context.Context) (*keyservice.Service, error)
 	if !f.completing {
 		// The audit log of a database is audit.json beside it: the same
 		// file the daemon writes when the database is in its data
-		// directory.
+		// directory. It is opened at the first write: reads never need it.
 		opts.AuditFile = filepath.Join(filepath.Dir(path), audit.FileName)
+		opts.AuditAtFirstWrite = true
 	}
 	f.local, err = backend.Open(ctx, opts)
 	if err != nil {

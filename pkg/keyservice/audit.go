@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/apikeyctl/apikeyctl/pkg/api"
 	"github.com/apikeyctl/apikeyctl/pkg/auth"
 )
 
@@ -54,6 +55,36 @@ type AuditEvent struct {
 // concurrent use and must not block for long.
 type Auditor interface {
 	Audit(ctx context.Context, e AuditEvent)
+}
+
+// AuditPreparer is an Auditor that may not be ready to record: one that
+// opens its file at the first write (apikeyctl --db). Before every action
+// other than a read the service prepares it, and the action fails, with
+// nothing written, when it cannot.
+type AuditPreparer interface {
+	PrepareAudit() error
+}
+
+// readActions are the actions that write nothing and need no audit log.
+var readActions = map[string]bool{
+	auth.ActionGetAPIKey:   true,
+	auth.ActionQueryAPIKey: true,
+	auth.ActionGetUser:     true,
+	auth.ActionGetRole:     true,
+	auth.ActionDoctor:      true,
+}
+
+// prepareAudit prepares the auditor before action, unless it is a read:
+// the 503 when it cannot record the action.
+func (s *Service) prepareAudit(action string) error {
+	p, ok := s.auditor.(AuditPreparer)
+	if !ok || readActions[action] {
+		return nil
+	}
+	if err := p.PrepareAudit(); err != nil {
+		return api.Errorf(api.Unavailable, "%v; nothing was written", err)
+	}
+	return nil
 }
 
 // audit records e when the service has an auditor.

@@ -166,14 +166,15 @@ func (s *Service) granted(ctx context.Context, action string) (*auth.Subject, er
 }
 
 // require returns the 403 unless the subject may run action at least at
-// the given level.
+// the given level, and the 503 when an action that is not a read cannot
+// be audited (see AuditPreparer).
 // A denial is audited as access_denied.
 func (s *Service) require(ctx context.Context, sub *auth.Subject, action string, atLeast auth.Level) (auth.Level, error) {
 	lvl := auth.Authorize(sub, action)
 	if lvl < atLeast {
 		return lvl, s.denied(ctx, sub, action)
 	}
-	return lvl, nil
+	return lvl, s.prepareAudit(action)
 }
 
 // denied audits and returns the 403 for action.
