@@ -1,7 +1,11 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -129,6 +133,7 @@ type crossClusterUpdateOptions struct {
 	metadata      []string
 	mdJSON        string
 	clearMetadata bool
+	yes           bool
 }
 
 func newCrossClusterUpdateCmd(f *Factory) *cobra.Command {
@@ -136,8 +141,17 @@ func newCrossClusterUpdateCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "update ID",
 		Short: "Update a cross-cluster API key",
+		Long: `Update a cross-cluster API key: its access, expiration or metadata.
+
+The access given (--search, --replication, --access-json) replaces the
+key's access whole, as in Elasticsearch: --replication 'b-*' alone takes
+away the search access the key had. To add access, give the old access
+with the new. On a terminal apikeyctl shows the access the update would
+take away and asks before it does (--yes does not ask); on a pipe it
+updates, as Elasticsearch does.`,
 		Example: `  CC_ID=$(apikeyctl cross-cluster create --name eu-west --search 'logs-*' --field id)
-  apikeyctl cross-cluster update "$CC_ID" --search 'logs-*,metrics-*' --metadata owner=team-b`,
+  apikeyctl cross-cluster update "$CC_ID" --search 'logs-*,metrics-*' --metadata owner=team-b
+  apikeyctl cross-cluster update "$CC_ID" --search 'logs-*' --replication 'archive-*' --yes`,
 		Args: exactArgs(1, "the ID of the key"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runCrossClusterUpdate(cmd, opts, args) },
 	}
@@ -146,6 +160,7 @@ func newCrossClusterUpdateCmd(f *Factory) *cobra.Command {
 	fl.StringArrayVar(&opts.metadata, "metadata", nil, "replace the metadata with these `key=value` pairs")
 	fl.StringVar(&opts.mdJSON, "metadata-json", "", "replace the metadata with this JSON `object`")
 	fl.BoolVar(&opts.clearMetadata, "clear-metadata", false, "remove all metadata")
+	fl.BoolVarP(&opts.yes, "yes", "y", false, "do not ask before taking away access the key has")
 	opts.access.register(cmd)
 	opts.out.register(cmd)
 	return cmd
@@ -170,9 +185,83 @@ func runCrossClusterUpdate(cmd *cobra.Command, opts *crossClusterUpdateOptions, 
 	if err != nil {
 		return err
 	}
+	ios := opts.f.IOStreams
+	if a != nil && !opts.yes && ios.IsStdinTTY() && ios.IsStderrTTY() {
+		if err := confirmAccessChange(cmd.Context(), opts.f, svc, req.ID, a); err != nil {
+			return err
+		}
+	}
 	resp, err := svc.UpdateCrossClusterAPIKey(cmd.Context(), req)
 	if err != nil {
 		return err
 	}
 	return opts.out.print(opts.f, resp)
+}
+
+// errNotConfirmed is an update of access the user did not confirm.
+var errNotConfirmed = errors.New("the key was not updated (--yes updates without asking)")
+
+// confirmAccessChange says which access of key id the new access takes
+// away, if any, and asks whether to go on. A key that cannot be read is
+// left to the update to report.
+func confirmAccessChange(ctx context.Context, f *Factory, svc api.Service, id string, next *api.CrossClusterAccess) error {
+	resp, err := svc.GetAPIKeys(ctx, &api.GetAPIKeysRequest{ID: id})
+	if err != nil || len(resp.APIKeys) != 1 {
+		return nil
+	}
+	search, replication := removedAccess(resp.APIKeys[0].Access, next)
+	var lost []string
+	if len(search) > 0 {
+		lost = append(lost, "search on "+strings.Join(search, ", "))
+	}
+	if len(replication) > 0 {
+		lost = append(lost, "replication of "+strings.Join(replication, ", "))
+	}
+	if len(lost) == 0 {
+		return nil
+	}
+	fmt.Fprintf(f.IOStreams.ErrOut, "The access given replaces the key's access whole: key %s would lose %s.\n", id, strings.Join(lost, " and "))
+	ok, err := f.confirm(ctx, "Update it anyway? [y/N] ")
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errNotConfirmed
+	}
+	return nil
+}
+
+// removedAccess is the index patterns cur grants search on or replication
+// of that next does not, in cur's order.
+func removedAccess(cur, next *api.CrossClusterAccess) (search, replication []string) {
+	if cur == nil {
+		return nil, nil
+	}
+	keep := map[string]bool{}
+	for _, s := range next.Search {
+		for _, n := range s.Names {
+			keep[n] = true
+		}
+	}
+	for _, s := range cur.Search {
+		for _, n := range s.Names {
+			if !keep[n] {
+				search = append(search, n)
+			}
+		}
+	}
+	keep = map[string]bool{}
+	for _, r := range next.Replication {
+		for _, n := range r.Names {
+			keep[n] = true
+		}
+	}
+	for _, r := range cur.Replication {
+		for _, n := range r.Names {
+			if !keep[n] {
+				replication = append(replication, n)
+			}
+		}
+	}
+	return search, replication
 }
