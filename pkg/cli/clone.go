@@ -82,7 +82,7 @@ func runClone(cmd *cobra.Command, opts *cloneOptions) error {
 
 // readSourceKey reads the credential of the key to clone.
 func readSourceKey(f *Factory) (string, error) {
-	if v := strings.TrimSpace(f.Getenv("APIKEYCTL_SOURCE_API_KEY")); v != "" {
+	if v := strings.TrimSpace(f.Getenv(envSourceAPIKey)); v != "" {
 		return v, nil
 	}
 	if f.IOStreams.IsStdinTTY() {

@@ -172,8 +172,8 @@ func (l *configLoader) selectContext(fc *FileConfig, path string) error {
 	from := ""
 	if name, ok := l.changed("context"); ok {
 		l.ctxName, from = name, "--context"
-	} else if name := l.getenv("APIKEYCTL_CONTEXT"); name != "" {
-		l.ctxName, from = name, "APIKEYCTL_CONTEXT"
+	} else if name := l.getenv(envContext); name != "" {
+		l.ctxName, from = name, envContext
 	} else if fc.CurrentContext != "" {
 		l.ctxName, from = fc.CurrentContext, "current-context in "+path
 	}
@@ -325,7 +325,7 @@ func checkCredentialFlags(cfg *Config, flags *pflag.FlagSet, userExplicit bool) 
 // written for. A credential from a flag or the environment replaces the
 // file's username and password.
 func resolveSecrets(cfg *Config, userExplicit bool, file *Context, fileName string, getenv func(string) string) {
-	apiKeyEnv := getenv("APIKEYCTL_API_KEY")
+	apiKeyEnv := getenv(envAPIKey)
 	switch {
 	case cfg.PasswordStdin:
 		cfg.SecretSource = "stdin"
@@ -335,12 +335,12 @@ func resolveSecrets(cfg *Config, userExplicit bool, file *Context, fileName stri
 		return
 	case !userExplicit && apiKeyEnv != "":
 		cfg.Username = ""
-		cfg.APIKey, cfg.SecretSource = apiKeyEnv, "APIKEYCTL_API_KEY"
+		cfg.APIKey, cfg.SecretSource = apiKeyEnv, envAPIKey
 		return
 	}
 	if cfg.Username != "" {
-		if pw := getenv("APIKEYCTL_PASSWORD"); pw != "" {
-			cfg.Password, cfg.SecretSource = pw, "APIKEYCTL_PASSWORD"
+		if pw := getenv(envPassword); pw != "" {
+			cfg.Password, cfg.SecretSource = pw, envPassword
 			return
 		}
 		if cfg.Username != file.Username {

@@ -361,7 +361,7 @@ func currentContextName(f *Factory, fc *FileConfig) string {
 	if fl := f.flags.Lookup("context"); fl != nil && fl.Changed {
 		return fl.Value.String()
 	}
-	if name := f.Getenv("APIKEYCTL_CONTEXT"); name != "" {
+	if name := f.Getenv(envContext); name != "" {
 		return name
 	}
 	return fc.CurrentContext

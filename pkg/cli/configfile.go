@@ -151,7 +151,7 @@ type FileConfig struct {
 // else $XDG_CONFIG_HOME/apikeyctl/config.yaml, else
 // ~/.config/apikeyctl/config.yaml.
 func configPath(getenv func(string) string) (string, error) {
-	if p := getenv("APIKEYCTL_CONFIG"); p != "" {
+	if p := getenv(envConfig); p != "" {
 		return p, nil
 	}
 	dir := getenv("XDG_CONFIG_HOME")

@@ -71,13 +71,13 @@ func (opts *grantOptions) credential() (api.GrantCredential, error) {
 		}
 		g.GrantType, g.AccessToken = api.GrantTypeAccessToken, &tok
 	case opts.user != "":
-		pw, err := userPassword(f, "APIKEYCTL_GRANT_PASSWORD", opts.passwordIn, opts.user)
+		pw, err := userPassword(f, envGrantPassword, opts.passwordIn, opts.user)
 		if err != nil {
 			return g, err
 		}
 		g.GrantType, g.Username, g.Password = api.GrantTypePassword, &opts.user, &pw
 	default:
-		if tok := f.Getenv("APIKEYCTL_GRANT_ACCESS_TOKEN"); tok != "" {
+		if tok := f.Getenv(envGrantAccessToken); tok != "" {
 			g.GrantType, g.AccessToken = api.GrantTypeAccessToken, &tok
 			break
 		}

@@ -55,7 +55,7 @@ For example:
   esac
 `
 
-const environmentHelp = `Where apikeyctl sends its calls (the target) and how it authenticates are
+var environmentHelp = `Where apikeyctl sends its calls (the target) and how it authenticates are
 chosen, highest precedence first, from:
 
   1. flags: --db, --socket, --url, --username, --ca-cert, --insecure,
@@ -75,24 +75,7 @@ environment.
 
 Environment variables:
 
-  APIKEYCTL_DB          work directly on this apikeyd database file
-  APIKEYCTL_SOCKET      talk to apikeyd on this Unix socket
-  APIKEYCTL_URL         talk to apikeyd or Elasticsearch at this URL
-  APIKEYCTL_CONTEXT     use this context of the config file
-  APIKEYCTL_CONFIG      the config file (default
-                        $XDG_CONFIG_HOME/apikeyctl/config.yaml, else
-                        ~/.config/apikeyctl/config.yaml)
-  APIKEYCTL_USERNAME    authenticate as this user
-  APIKEYCTL_PASSWORD    the password of that user
-  APIKEYCTL_API_KEY     authenticate with this encoded API key
-  APIKEYCTL_CA_CERT     trust this PEM file of CA certificates for https
-  APIKEYCTL_INSECURE    true: do not verify the server's certificate
-  APIKEYD_SOCKET        apikeyd's default socket, for apikeyd and apikeyctl
-  NO_COLOR              set: no colour (https://no-color.org)
-  CLICOLOR_FORCE        set (not 0): colour even on a pipe
-  CLICOLOR              0: no colour
-  COLUMNS               the terminal width when it cannot be read
-
+` + envVarsHelp() + `
 Secrets are never flags. A password comes from --password-stdin (the first
 line of stdin), APIKEYCTL_PASSWORD, the context, or a no-echo prompt on a
 terminal; an API key from --api-key-stdin, APIKEYCTL_API_KEY or the

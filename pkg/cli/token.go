@@ -83,14 +83,14 @@ func runTokenCreate(cmd *cobra.Command, opts *tokenCreateOptions) error {
 		return usageErrorf("--user-password-stdin needs --user: whose password is it?")
 	case opts.user != "":
 		grant = api.GrantTypePassword
-		pw, err := userPassword(f, "APIKEYCTL_TOKEN_PASSWORD", opts.passwordIn, opts.user)
+		pw, err := userPassword(f, envTokenPassword, opts.passwordIn, opts.user)
 		if err != nil {
 			return err
 		}
 		req.Username, req.Password = &opts.user, &pw
 	case opts.refresh:
 		grant = api.GrantTypeRefreshToken
-		rt, err := readTokenSecret(f, "APIKEYCTL_REFRESH_TOKEN", "Refresh token: ")
+		rt, err := readTokenSecret(f, envRefreshToken, "Refresh token: ")
 		if err != nil {
 			return err
 		}
@@ -175,13 +175,13 @@ func runTokenInvalidate(cmd *cobra.Command, opts *tokenInvalidateOptions) error 
 	case byOwner && opts.refresh:
 		return usageErrorf("--refresh names one token; --realm and --user select tokens by owner: give one or the other")
 	case opts.refresh:
-		rt, err := readTokenSecret(f, "APIKEYCTL_REFRESH_TOKEN", "Refresh token: ")
+		rt, err := readTokenSecret(f, envRefreshToken, "Refresh token: ")
 		if err != nil {
 			return err
 		}
 		req.RefreshToken = rt
 	case !byOwner:
-		at, err := readTokenSecret(f, "APIKEYCTL_ACCESS_TOKEN", "Access token: ")
+		at, err := readTokenSecret(f, envAccessToken, "Access token: ")
 		if err != nil {
 			return err
 		}
