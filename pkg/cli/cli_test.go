@@ -35,7 +35,7 @@ func TestExitCode(t *testing.T) {
 		{"forbidden", api.Errorf(api.Forbidden, "action [x] is unauthorized"), 5},
 		{"partial", &PartialError{Msg: "2 failed"}, 6},
 		{"unreachable", &client.UnreachableError{Target: "/run/x.sock", Err: os.ErrNotExist}, 7},
-		{"no target", &NoTargetError{DefaultSocket: "/run/x.sock"}, 7},
+		{"no target", &NoTargetError{Tried: []string{"/run/x.sock (does not exist)"}}, 7},
 		{"interrupted", fmt.Errorf("get: %w", context.Canceled), 130},
 		{"wrapped api error", fmt.Errorf("call: %w", api.Errorf(api.Forbidden, "no")), 5},
 	}

@@ -3,10 +3,14 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -64,11 +68,6 @@ var targetSettings = []targetSetting{
 	{"socket", func(c *Context) string { return c.Socket }, func(c *Config) *string { return &c.Socket }},
 	{"url", func(c *Context) string { return c.URL }, func(c *Config) *string { return &c.URL }},
 }
-
-// systemSocketPath is where the packaged, socket-activated apikeyd serves
-// (its systemd socket unit). apikeyctl falls back to it when the default
-// socket of its user does not exist.
-var systemSocketPath = paths.SystemSocket
 
 // envKey is the environment variable of a setting: url is APIKEYCTL_URL.
 func envKey(k string) string {
@@ -366,21 +365,40 @@ func resolveSecrets(cfg *Config, userExplicit bool, file *Context, fileName stri
 	}
 }
 
-// defaultSocket is apikeyd's default socket for this user, else the
-// system socket of the packaged daemon; a NoTargetError when neither
-// exists.
+// defaultSocket is the first of apikeyd's default sockets
+// (paths.DefaultSockets: this user's daemon's, in the daemon's order, then
+// the packaged daemon's) that answers; a NoTargetError naming those tried
+// when none does.
 func defaultSocket(getenv func(string) string) (string, error) {
-	sock := paths.DefaultSocket(getenv)
-	if _, err := os.Stat(sock); err == nil {
-		return sock, nil
-	}
-	if getenv(paths.SocketEnv) == "" && systemSocketPath != sock {
-		if _, err := os.Stat(systemSocketPath); err == nil {
-			return systemSocketPath, nil
+	return firstAnswering(paths.DefaultSockets(getenv, os.Geteuid()))
+}
+
+// firstAnswering is the first of socks something listens on. A socket
+// that is missing, or that refuses the connection (left by a daemon that
+// is gone), is passed over; one that fails otherwise (permission denied)
+// is taken, for the call to report.
+func firstAnswering(socks []string) (string, error) {
+	tried := make([]string, len(socks))
+	for i, s := range socks {
+		conn, err := net.DialTimeout("unix", s, socketProbeTimeout)
+		switch {
+		case err == nil:
+			conn.Close()
+			return s, nil
+		case errors.Is(err, fs.ErrNotExist):
+			tried[i] = s + " (does not exist)"
+		case errors.Is(err, syscall.ECONNREFUSED):
+			tried[i] = s + " (refused: nothing listens on it)"
+		default:
+			return s, nil
 		}
 	}
-	return "", &NoTargetError{DefaultSocket: sock}
+	return "", &NoTargetError{Tried: tried}
 }
+
+// socketProbeTimeout bounds the connection that tells whether a default
+// socket answers.
+const socketProbeTimeout = 2 * time.Second
 
 // checkURLHasNoPassword refuses a URL with a password in its user info.
 func checkURLHasNoPassword(raw string) error {
@@ -397,12 +415,12 @@ func checkURLHasNoPassword(raw string) error {
 	return nil
 }
 
-// NoTargetError says that no target was chosen and the default socket does
-// not exist.
-type NoTargetError struct{ DefaultSocket string }
+// NoTargetError says that no target was chosen and no default socket
+// answers. Tried are the sockets tried, each with why it did not answer.
+type NoTargetError struct{ Tried []string }
 
 func (e *NoTargetError) Error() string {
-	return fmt.Sprintf("no target: apikeyd's default socket %s does not exist. Start apikeyd, or choose a target with --db FILE, --socket PATH or --url URL (or APIKEYCTL_DB, APIKEYCTL_SOCKET, APIKEYCTL_URL, or a context: apikeyctl config set-context)", e.DefaultSocket)
+	return fmt.Sprintf("no target: apikeyd answers on none of its default sockets (tried %s). Start apikeyd, or choose a target with --db FILE, --socket PATH or --url URL (or APIKEYCTL_DB, APIKEYCTL_SOCKET, APIKEYCTL_URL, or a context: apikeyctl config set-context)", strings.Join(e.Tried, ", "))
 }
 
 // CredentialError is a secret that could not be had: no password and no

@@ -64,9 +64,14 @@ chosen, highest precedence first, from:
   3. a context of the config file: the one named by --context, else by
      APIKEYCTL_CONTEXT, else the file's current-context (without one, the
      file's top-level db, socket or url keys)
-  4. apikeyd's default socket ($APIKEYD_SOCKET, else
-     $XDG_RUNTIME_DIR/apikeyd/apikeyd.sock, /run/apikeyd/apikeyd.sock as
-     root), then the packaged daemon's /run/apikeyd/apikeyd.sock
+  4. the first of apikeyd's default sockets that answers, in the order
+     the daemon chooses among them: $APIKEYD_SOCKET alone when set; else
+     $XDG_RUNTIME_DIR/apikeyd/apikeyd.sock, then the data directory's
+     apikeyd.sock ($APIKEYD_DATA_DIR, else $XDG_DATA_HOME/apikeyd or
+     ~/.local/share/apikeyd: where a daemon started without
+     XDG_RUNTIME_DIR, by su or cron, listens), then
+     /run/apikeyd/apikeyd.sock (root's, the packaged daemon's). When none
+     answers, the error lists the sockets tried.
 
 The target comes whole from the highest layer that names one. A context
 is used only when it supplies the target: its username, TLS settings and

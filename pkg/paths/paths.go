@@ -11,6 +11,7 @@ package paths
 import (
 	"os"
 	"path/filepath"
+	"slices"
 )
 
 // The environment variables that move apikeyd's files.
@@ -64,17 +65,32 @@ func Socket(getenv func(string) string, euid int, dataDir string) string {
 	return filepath.Join(dataDir, SocketName)
 }
 
-// DefaultSocket is the socket the calling user's apikeyd listens on when
-// started without flags: $APIKEYD_SOCKET when set, else Socket over
-// $APIKEYD_DATA_DIR or DataDir.
-func DefaultSocket(getenv func(string) string) string {
+// DefaultSockets are the sockets the calling user's apikeyd (euid) may
+// listen on when started without flags, in the order the daemon's rules
+// choose among them: $APIKEYD_SOCKET alone when set; else Socket over
+// $APIKEYD_DATA_DIR or DataDir with this environment, then without
+// XDG_RUNTIME_DIR (a daemon started by su, or from cron, has none and
+// listens in its data directory), then SystemSocket, the packaged
+// daemon's. Duplicates are left out.
+func DefaultSockets(getenv func(string) string, euid int) []string {
 	if s := getenv(SocketEnv); s != "" {
-		return s
+		return []string{s}
 	}
-	euid := os.Geteuid()
 	dataDir := getenv(DataDirEnv)
 	if dataDir == "" {
 		dataDir = DataDir(getenv, euid)
 	}
-	return Socket(getenv, euid, dataDir)
+	noRuntimeDir := func(k string) string {
+		if k == "XDG_RUNTIME_DIR" {
+			return ""
+		}
+		return getenv(k)
+	}
+	var socks []string
+	for _, s := range []string{Socket(getenv, euid, dataDir), Socket(noRuntimeDir, euid, dataDir), SystemSocket} {
+		if !slices.Contains(socks, s) {
+			socks = append(socks, s)
+		}
+	}
+	return socks
 }

@@ -1,7 +1,7 @@
 package paths
 
 import (
-	"os"
+	"slices"
 	"testing"
 )
 
@@ -49,16 +49,26 @@ func TestSocket(t *testing.T) {
 	}
 }
 
-func TestDefaultSocket(t *testing.T) {
-	if got := DefaultSocket(env(map[string]string{SocketEnv: "/tmp/x.sock", DataDirEnv: "/srv/akd"})); got != "/tmp/x.sock" {
-		t.Errorf("with $APIKEYD_SOCKET: %q", got)
+func TestDefaultSockets(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		euid int
+		want []string
+	}{
+		{"apikeyd socket alone", map[string]string{SocketEnv: "/tmp/x.sock", "XDG_RUNTIME_DIR": "/run/user/1000"}, 1000, []string{"/tmp/x.sock"}},
+		{"runtime dir, then data dir (su), then packaged", map[string]string{"XDG_RUNTIME_DIR": "/run/user/1000", "HOME": "/home/a"}, 1000,
+			[]string{"/run/user/1000/apikeyd/apikeyd.sock", "/home/a/.local/share/apikeyd/apikeyd.sock", SystemSocket}},
+		{"data dir from the environment", map[string]string{"XDG_RUNTIME_DIR": "/run/user/1000", DataDirEnv: "/srv/akd"}, 1000,
+			[]string{"/run/user/1000/apikeyd/apikeyd.sock", "/srv/akd/apikeyd.sock", SystemSocket}},
+		{"no runtime dir", map[string]string{"XDG_DATA_HOME": "/x"}, 1000, []string{"/x/apikeyd/apikeyd.sock", SystemSocket}},
+		{"root", map[string]string{"XDG_RUNTIME_DIR": "/run/user/0"}, 0, []string{SystemSocket}},
 	}
-	got := DefaultSocket(env(map[string]string{DataDirEnv: "/srv/akd"}))
-	want := "/srv/akd/apikeyd.sock"
-	if os.Geteuid() == 0 {
-		want = SystemSocket
-	}
-	if got != want {
-		t.Errorf("with $APIKEYD_DATA_DIR: %q, want %q", got, want)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := DefaultSockets(env(tt.env), tt.euid); !slices.Equal(got, tt.want) {
+				t.Errorf("DefaultSockets = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
