@@ -54,3 +54,28 @@ func TestEveryCommandHasExamples(t *testing.T) {
 		}
 	}
 }
+
+// A mistyped command is a usage error (exit 2) that suggests the commands
+// it is close to, also when flags follow it.
+func TestUnknownCommandSuggests(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"gt"}, `unknown command "gt" for "apikeyctl". Did you mean get? See 'apikeyctl --help'`},
+		{[]string{"invalidte", "ID"}, `Did you mean invalidate?`},
+		{[]string{"gt", "--id", "x"}, `unknown command "gt" for "apikeyctl". Did you mean get?`},
+		{[]string{"g"}, `Did you mean get or grant?`},
+		{[]string{"user", "ad", "alice"}, `unknown command "ad" for "apikeyctl user". Did you mean add? See 'apikeyctl user --help'`},
+		{[]string{"cross-cluster", "updte", "ID"}, `Did you mean update?`},
+		{[]string{"frobnicate"}, `unknown command "frobnicate" for "apikeyctl". See 'apikeyctl --help'`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, stdout, stderr := run(t, false, "", nil, tt.args...)
+			if code != ExitUsage || stdout != "" || !strings.Contains(stderr, tt.want) || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 and one line with %q", code, stdout, stderr, tt.want)
+			}
+		})
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -97,7 +98,13 @@ JSON, exactly as the REST API returns it.`,
 	root.SetOut(f.IOStreams.Out)
 	root.SetErr(f.IOStreams.ErrOut)
 	root.SetIn(f.IOStreams.In)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: err} })
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		// "apikeyctl gt --id X": the typo, not the flag, is the mistake.
+		if args := cmd.Flags().Args(); cmd.HasSubCommands() && len(args) > 0 {
+			return groupRunE(cmd, args)
+		}
+		return &UsageError{Err: err}
+	})
 
 	pf := root.PersistentFlags()
 	pf.String("db", "", "work directly on this apikeyd database `file`, as your OS user")
@@ -147,16 +154,40 @@ JSON, exactly as the REST API returns it.`,
 		newCompletionCmd(f),
 	)
 	addHelpTopics(root)
+	setSuggestionDistance(root)
 	return root
 }
 
+// setSuggestionDistance makes cmd and its subcommands suggest, for an
+// unknown subcommand, those at most two edits away (cobra's own default,
+// which SuggestionsFor applies only when set).
+func setSuggestionDistance(cmd *cobra.Command) {
+	cmd.SuggestionsMinimumDistance = 2
+	for _, c := range cmd.Commands() {
+		setSuggestionDistance(c)
+	}
+}
+
 // groupRunE runs a command that only groups others: alone it prints its
-// help, with an unknown subcommand it is a usage error (exit 2).
+// help, with an unknown subcommand it is a usage error (exit 2) that
+// suggests the subcommands the typo is close to, as gh and kubectl do.
 func groupRunE(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
-		return usageErrorf("unknown command %q for %q; see '%s --help'", args[0], cmd.CommandPath(), cmd.CommandPath())
+		var hint string
+		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+			hint = " Did you mean " + joinOr(s) + "?"
+		}
+		return usageErrorf("unknown command %q for %q.%s See '%s --help'", args[0], cmd.CommandPath(), hint, cmd.CommandPath())
 	}
 	return cmd.Help()
+}
+
+// joinOr joins words as "a", "a or b", "a, b or c".
+func joinOr(words []string) string {
+	if len(words) == 1 {
+		return words[0]
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
 }
 
 // noArgs rejects positional arguments with a usage error.
