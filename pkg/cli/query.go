@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
-	"github.com/apikeyctl/apikeyctl/pkg/output"
 )
 
 // queryPageSize is the default page size of query --all.
@@ -45,8 +44,10 @@ func newQueryCmd(f *Factory) *cobra.Command {
 
 The flags answer the everyday questions and are compiled to the query DSL;
 they combine with AND. --query-json sends any request body (the flags add
-their filters, sort and limit to it). On a terminal the keys are a table;
-on a pipe, the API's JSON: {"total", "count", "api_keys", "aggregations"}.
+their filters, sort and limit to it). On a terminal the keys are a table,
+followed by the buckets of --aggs (which asks for no keys unless --limit
+does), dates as dates; on a pipe, the API's JSON: {"total", "count",
+"api_keys", "aggregations"}.
 
 --expires-within lists the keys that are still valid and expire within the
 given time: the keys to rotate. Durations take the units of Elasticsearch
@@ -289,10 +290,6 @@ func runQuery(cmd *cobra.Command, opts *queryOptions) error {
 	}
 	if err != nil {
 		return err
-	}
-	if opts.aggs != "" {
-		aggs := resp.Aggregations
-		opts.out.opts.Render = func(t *output.Terminal) error { return t.AggregationsTable(aggs) }
 	}
 	return opts.out.print(opts.f, resp)
 }

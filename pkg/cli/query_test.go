@@ -86,6 +86,14 @@ func TestQueryCommand(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "AGGREGATION") || !strings.Contains(out, "groups") || !strings.Contains(out, "2") {
 		t.Fatalf("aggregations table:\n%s", out)
 	}
+	// --aggs with --limit on a terminal: the keys, then the buckets, a
+	// date_range's bounds as dates.
+	code, out, errOut = run(t, true, "", nil, "--db", db, "query", "--limit", "2", "--no-color",
+		"--aggs", `{"made":{"date_range":{"field":"creation","ranges":[{"to":"now+1d"}]}}}`)
+	if code != 0 || !strings.Contains(out, "ID ") || strings.Count(out, " a-") != 2 || !strings.Contains(out, "AGGREGATION") ||
+		!strings.Contains(out, "made         * to 2026-11-25 12:00:00 UTC  3") {
+		t.Fatalf("aggregations with --limit on a terminal: %d\n%s\n%s", code, out, errOut)
+	}
 	code, out, errOut = run(t, true, "", nil, "--db", db, "query", "--limit", "1", "--no-color")
 	if code != 0 || strings.Count(out, "\n") != 2 || !strings.Contains(errOut, "Showing 1 of 3 matching API keys") {
 		t.Fatalf("limit on a terminal: %d\n%s\n%s", code, out, errOut)

@@ -1,6 +1,8 @@
 package output
 
 import (
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
@@ -163,6 +165,24 @@ func longKeys() api.GetAPIKeysResponse {
 		long(keyInvalidated(), "revoked-key-after-the-incident-of-march", "alice.liddell@example.com", "native"),
 		keyCrossCluster(),
 	}}
+}
+
+// queryWithAggs is a page of keys with aggregations over date fields, as
+// Elasticsearch keys them: in epoch milliseconds.
+func queryWithAggs() api.QueryAPIKeysResponse {
+	day1, day2 := fmt.Sprint(*ms(-day)), fmt.Sprint(*ms(-2 * day))
+	return api.QueryAPIKeysResponse{
+		Total: 3, Count: 3,
+		APIKeys: []api.APIKey{keyActive(), keyExpiring(), keyExpired()},
+		Aggregations: json.RawMessage(`{
+			"created":{"buckets":[
+				{"key":"*-` + day2 + `","to":` + day2 + `.0,"to_as_string":"` + day2 + `","doc_count":1},
+				{"key":"recent","from":` + day2 + `.0,"from_as_string":"` + day2 + `","doc_count":2},
+				{"key":"` + day2 + `-` + day1 + `","from":` + day2 + `.0,"from_as_string":"` + day2 + `","to":` + day1 + `.0,"to_as_string":"` + day1 + `","doc_count":0}]},
+			"by_expiration":{"doc_count_error_upper_bound":0,"sum_other_doc_count":0,"buckets":[
+				{"key":` + day1 + `,"key_as_string":"` + day1 + `","doc_count":1}]},
+			"by_name":{"buckets":[{"key":"ci-deploy","doc_count":1},{"key":"1234","doc_count":1}]}}`),
+	}
 }
 
 func createResponse() api.CreateAPIKeyResponse {

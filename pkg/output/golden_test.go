@@ -93,6 +93,7 @@ func TestRenderGolden(t *testing.T) {
 		{name: "keys-long-80", v: longKeys(), width: 80},
 		{name: "keys-long-120", v: longKeys(), width: 120},
 		{name: "create-60", v: createResponse(), width: 60},
+		{name: "query-aggs", v: queryWithAggs(), width: 100},
 		{name: "keys-wide", v: keyList(), format: Wide},
 		{name: "key-card", v: singleKey(keyActive()), detail: true},
 		{name: "key-cards", v: keyList(), detail: true},

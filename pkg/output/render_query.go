@@ -3,6 +3,7 @@ package output
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
@@ -37,8 +38,11 @@ const NoAggregationsHint = "No aggregations in the answer."
 // AggregationsTable shows an aggregations object as a table: AGGREGATION,
 // KEY and COUNT, one row per bucket (its key and doc count) and per metric
 // (its value). Sub-aggregations follow their bucket, named by the path to
-// them: by_user[alice].expiring. Type prefixes (sterms#) are left out. On
-// a pipe the rows are tab-separated.
+// them: by_user[alice].expiring. Type prefixes (sterms#) are left out.
+// Buckets of date fields keyed in epoch milliseconds (as Elasticsearch
+// keys creation and expiration) are named by their dates: a date_range
+// bucket "* to 2026-12-01 12:00:00 UTC" rather than "*-1796126400000". On
+// a pipe the rows are tab-separated, dates in RFC 3339.
 func (t *Terminal) AggregationsTable(aggs json.RawMessage) error {
 	if len(aggs) == 0 {
 		t.Hint(NoAggregationsHint)
@@ -53,7 +57,7 @@ func (t *Terminal) AggregationsTable(aggs json.RawMessage) error {
 		return fmt.Errorf("aggregations: not an object")
 	}
 	var rows [][]string
-	aggRows("", obj, &rows)
+	aggRows("", obj, t.msDate, &rows)
 	if len(rows) == 0 {
 		t.Hint(NoAggregationsHint)
 		return nil
@@ -66,8 +70,18 @@ func (t *Terminal) AggregationsTable(aggs json.RawMessage) error {
 	return t.writeTable(cols, cells)
 }
 
-// aggRows appends the rows of the aggregations in obj, named under prefix.
-func aggRows(prefix string, obj orderedjson.Object, rows *[][]string) {
+// msDate shows a bucket's time in epoch milliseconds: as a card does on a
+// terminal, in RFC 3339 on a pipe.
+func (t *Terminal) msDate(ms int64) string {
+	if !t.TTY {
+		return pipeTime(Millis(ms))
+	}
+	return absTime(Millis(ms), t.Now)
+}
+
+// aggRows appends the rows of the aggregations in obj, named under prefix,
+// times in epoch milliseconds shown with date.
+func aggRows(prefix string, obj orderedjson.Object, date func(int64) string, rows *[][]string) {
 	for _, m := range obj {
 		body, ok := m.Value.(orderedjson.Object)
 		if !ok {
@@ -87,16 +101,20 @@ func aggRows(prefix string, obj orderedjson.Object, rows *[][]string) {
 			case []any:
 				for i, b := range bs {
 					bo, _ := b.(orderedjson.Object)
-					key := bucketKey(bo)
+					key := bucketKey(bo, date)
 					if key == "" {
 						key = fmt.Sprint(i)
 					}
-					bucketRow(name, key, bo, rows)
+					bucketRow(name, key, bo, date, rows)
 				}
 			case orderedjson.Object:
 				for _, b := range bs {
 					bo, _ := b.Value.(orderedjson.Object)
-					bucketRow(name, b.Key, bo, rows)
+					key := b.Key
+					if r, ok := rangeDates(bo, key, date); ok {
+						key = r
+					}
+					bucketRow(name, key, bo, date, rows)
 				}
 			}
 		case has(body, "value"):
@@ -105,15 +123,15 @@ func aggRows(prefix string, obj orderedjson.Object, rows *[][]string) {
 		case has(body, "doc_count"):
 			v, _ := body.Get("doc_count")
 			*rows = append(*rows, []string{name, "", scalarText(v)})
-			aggRows(name, subAggs(body), rows)
+			aggRows(name, subAggs(body), date, rows)
 		}
 	}
 }
 
-func bucketRow(name, key string, b orderedjson.Object, rows *[][]string) {
+func bucketRow(name, key string, b orderedjson.Object, date func(int64) string, rows *[][]string) {
 	count, _ := b.Get("doc_count")
 	*rows = append(*rows, []string{name, key, scalarText(count)})
-	aggRows(name+"["+key+"]", subAggs(b), rows)
+	aggRows(name+"["+key+"]", subAggs(b), date, rows)
 }
 
 // subAggs are the members of a bucket that are aggregations.
@@ -132,15 +150,26 @@ func subAggs(b orderedjson.Object) orderedjson.Object {
 	return out
 }
 
-// bucketKey is how a bucket is named: key_as_string, key, or for a
-// composite bucket its key's values as name=value pairs.
-func bucketKey(b orderedjson.Object) string {
-	if s, ok := b.Get("key_as_string"); ok {
-		return scalarText(s)
-	}
+// bucketKey is how a bucket is named: key_as_string (a date when it is
+// the key in epoch milliseconds), key (a range of dates for a date_range
+// bucket keyed in epoch milliseconds), or for a composite bucket its key's
+// values as name=value pairs.
+func bucketKey(b orderedjson.Object, date func(int64) string) string {
 	k, ok := b.Get("key")
+	if s, ok := b.Get("key_as_string"); ok {
+		text := scalarText(s)
+		if ms, isMs := epochMillis(text); isMs && text == scalarText(k) {
+			return date(ms)
+		}
+		return text
+	}
 	if !ok {
 		return ""
+	}
+	if ks, isString := k.(string); isString {
+		if r, isRange := rangeDates(b, ks, date); isRange {
+			return r
+		}
 	}
 	if ko, ok := k.(orderedjson.Object); ok {
 		parts := make([]string, len(ko))
@@ -150,6 +179,43 @@ func bucketKey(b orderedjson.Object) string {
 		return strings.Join(parts, ",")
 	}
 	return scalarText(k)
+}
+
+// rangeDates names a range bucket of a date field, "FROM to TO" with *
+// for an open end, when its key is the one Elasticsearch makes from
+// bounds formatted as epoch milliseconds; a key the request named is
+// kept.
+func rangeDates(b orderedjson.Object, key string, date func(int64) string) (string, bool) {
+	bound := func(name string) (text, shown string, ok bool) {
+		v, present := b.Get(name)
+		if !present {
+			return "*", "*", true
+		}
+		text = scalarText(v)
+		ms, isMs := epochMillis(text)
+		if !isMs {
+			return "", "", false
+		}
+		return text, date(ms), true
+	}
+	if !has(b, "from_as_string") && !has(b, "to_as_string") {
+		return "", false
+	}
+	from, fromShown, okFrom := bound("from_as_string")
+	to, toShown, okTo := bound("to_as_string")
+	if !okFrom || !okTo || key != from+"-"+to {
+		return "", false
+	}
+	return fromShown + " to " + toShown, true
+}
+
+// epochMillis is s as epoch milliseconds, when it is a whole number.
+func epochMillis(s string) (int64, bool) {
+	if s == "" || strings.TrimLeft(s, "-0123456789") != "" {
+		return 0, false
+	}
+	ms, err := strconv.ParseInt(s, 10, 64)
+	return ms, err == nil
 }
 
 func has(o orderedjson.Object, key string) bool {
