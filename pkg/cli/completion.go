@@ -36,6 +36,13 @@ completes key ids and names (get, inspect, invalidate), users, roles and
 contexts from the current target; when the target cannot be reached it
 quietly offers nothing.
 
+The bash script needs the bash-completion package (version 2, loaded by
+your ~/.bashrc: apt install bash-completion, dnf install bash-completion,
+or brew install bash-completion@2 with bash 4.1 or later, as macOS's own
+bash 3.2 is too old). Without it, pressing Tab prints
+"_get_comp_words_by_ref: command not found". bash-completion also loads
+the script from ~/.local/share/bash-completion/completions, as below.
+
 The release archives and packages carry these scripts ready-made.`,
 		Example: `  # bash, for the current shell
   source <(apikeyctl completion bash)

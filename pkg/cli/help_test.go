@@ -79,3 +79,14 @@ func TestUnknownCommandSuggests(t *testing.T) {
 		})
 	}
 }
+
+// The bash completion script needs the bash-completion package: the help
+// of completion says so, and what its absence looks like.
+func TestCompletionHelpNamesBashCompletion(t *testing.T) {
+	code, out, _ := run(t, false, "", nil, "completion", "--help")
+	for _, want := range []string{"needs the bash-completion package", "_get_comp_words_by_ref: command not found", "bash-completion@2"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("completion --help (exit %d) does not say %q:\n%s", code, want, out)
+		}
+	}
+}
