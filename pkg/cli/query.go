@@ -58,7 +58,7 @@ date math (now-30d).
 --all pages through every matching key with search_after (sorted by your
 --sort, then index order) instead of returning one page.`,
 		Example: `  # the rotation script: ids of the keys expiring within a week
-  apikeyctl query --expires-within 7d -o json | jq -r '.api_keys[].id'
+  apikeyctl query --expires-within 7d --all -o json | jq -r '.api_keys[].id'
 
   apikeyctl query --owner alice --active --sort creation:desc --limit 20
   apikeyctl query --name 'ci-*' --metadata env=prod --all --field id
@@ -291,7 +291,32 @@ func runQuery(cmd *cobra.Command, opts *queryOptions) error {
 	if err != nil {
 		return err
 	}
-	return opts.out.print(opts.f, resp)
+	if err := opts.out.print(opts.f, resp); err != nil {
+		return err
+	}
+	if !opts.all && !opts.f.IOStreams.IsStdoutTTY() {
+		noteUnprinted(opts.f, raw, resp)
+	}
+	return nil
+}
+
+// noteUnprinted says on stderr how many more keys matched than one page
+// held, when the page had the API's default size: a script reading the
+// ids of a pipe would otherwise miss them silently. A size the request
+// chose (--limit, --aggs, a body's size) is what the user asked for.
+func noteUnprinted(f *Factory, body json.RawMessage, resp *api.QueryAPIKeysResponse) {
+	var b struct {
+		Size *int `json:"size"`
+		From int  `json:"from"`
+	}
+	if len(bytes.TrimSpace(body)) > 0 && json.Unmarshal(body, &b) != nil {
+		return
+	}
+	more := resp.Total - b.From - resp.Count
+	if b.Size != nil || more <= 0 {
+		return
+	}
+	fmt.Fprintf(f.IOStreams.ErrOut, "note: %d more API key(s) matched than the %d printed (the API answers one page unless asked): use --all for every one, or --limit N\n", more, resp.Count)
 }
 
 // queryAll pages through every key the body matches: sorted by its sort
