@@ -27,12 +27,20 @@ func newCloneCmd(f *Factory) *cobra.Command {
 proving possession of its credential. The caller may itself be an API key:
 that is what clone is for (CI pipelines minting short-lived keys).
 
-The source credential is read from APIKEYCTL_SOURCE_API_KEY, or else from
-the first line of stdin (a no-echo prompt on a terminal); never from an
-argument. Without --expiration the clone expires when the source does;
+Two credentials are involved. The source key, the one cloned, is read from
+APIKEYCTL_SOURCE_API_KEY, or else from the first line of stdin (a no-echo
+prompt on a terminal); never from an argument. It only proves possession of
+the key. The call itself is authenticated like any other: over apikeyd's
+socket by your OS user, elsewhere (--url, Elasticsearch) with --username,
+APIKEYCTL_API_KEY or a context; the caller needs clone_api_key. In CI the
+deploy key often is both: APIKEYCTL_API_KEY=$DEPLOY_KEY and the source on
+stdin. Without --expiration the clone expires when the source does;
 --no-expiration makes it never expire. Metadata is copied unless given.`,
 		Example: `  # CI: a 5-minute key from the long-lived one in $DEPLOY_KEY
   printf '%s\n' "$DEPLOY_KEY" | apikeyctl clone --name "ci-$BUILD_ID" --expiration 5m --field encoded
+
+  # over a URL the call needs a caller credential too: here the deploy key itself
+  printf '%s\n' "$DEPLOY_KEY" | APIKEYCTL_API_KEY=$DEPLOY_KEY apikeyctl --url https://localhost:9200 --ca-cert http_ca.crt clone --name "ci-$BUILD_ID" --expiration 5m --field encoded
 
   APIKEYCTL_SOURCE_API_KEY=$DEPLOY_KEY apikeyctl clone --name deploy-2 --metadata rotated=true`,
 		Args: noArgs,
@@ -79,6 +87,9 @@ func runClone(cmd *cobra.Command, opts *cloneOptions) error {
 	}
 	return opts.out.print(opts.f, resp)
 }
+
+// cloneCredentials tells clone's two credentials apart, for its errors.
+const cloneCredentials = "the key to clone (stdin or APIKEYCTL_SOURCE_API_KEY) is not the caller's credential"
 
 // readSourceKey reads the credential of the key to clone.
 func readSourceKey(f *Factory) (string, error) {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/spf13/cobra"
+
 	"github.com/apikeyctl/apikeyctl/pkg/api"
 	"github.com/apikeyctl/apikeyctl/pkg/client"
 	"github.com/apikeyctl/apikeyctl/pkg/iostreams"
@@ -103,4 +105,20 @@ func errorLine(err error) string {
 		return line
 	}
 	return "error: " + err.Error()
+}
+
+// credentialHint says how to give credentials when the target refused a
+// call (401) that carried none: the refusal alone does not say that
+// nothing was sent, nor how to send something. For clone it adds that
+// the key to clone is not the caller's credential.
+func (f *Factory) credentialHint(cmd *cobra.Command, err error) string {
+	var apiErr *api.Error
+	if !f.anonymous || !errors.As(err, &apiErr) || apiErr.Code != api.Unauthenticated {
+		return ""
+	}
+	hint := "no credentials were sent: authenticate with --username NAME (password from APIKEYCTL_PASSWORD, --password-stdin or a prompt), an API key in APIKEYCTL_API_KEY (or --api-key-stdin), or a context that names them (apikeyctl config set-context)"
+	if cmd != nil && cmd.Name() == "clone" {
+		hint += "; " + cloneCredentials
+	}
+	return hint
 }

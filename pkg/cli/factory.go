@@ -45,6 +45,9 @@ type Factory struct {
 	// completing is set while computing shell completions: nothing is
 	// prompted for, read from stdin or created.
 	completing bool
+	// anonymous is set when the remote target is called without a
+	// username or an API key (peer credentials over a socket at most).
+	anonymous bool
 }
 
 // BuildInfo is version information set at build time.
@@ -103,6 +106,7 @@ func (f *Factory) Service(ctx context.Context) (api.Service, error) {
 	if err != nil {
 		return nil, &UsageError{Err: err}
 	}
+	f.anonymous = ccfg.Username == "" && ccfg.APIKey == ""
 	f.closers = append(f.closers, c)
 	f.svc = c
 	return c, nil

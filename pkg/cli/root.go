@@ -64,14 +64,18 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 	root := NewRootCmd(f)
 	root.SetArgs(protectDashIDs(root, args))
 	defer f.Close()
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return ExitOK
 	}
 	if ctx.Err() != nil {
 		err = ctx.Err()
 	}
-	fmt.Fprintln(f.IOStreams.ErrOut, errorLine(err))
+	line := errorLine(err)
+	if hint := f.credentialHint(cmd, err); hint != "" {
+		line += "; " + hint
+	}
+	fmt.Fprintln(f.IOStreams.ErrOut, line)
 	return ExitCode(err)
 }
 
