@@ -284,7 +284,7 @@ func runQuery(cmd *cobra.Command, opts *queryOptions) error {
 		if opts.pageSize < 1 || opts.pageSize > 10000 {
 			return usageErrorf("invalid --page-size %d: it is between 1 and 10000", opts.pageSize)
 		}
-		resp, err = queryAll(cmd, svc, req, b, opts.pageSize)
+		resp, err = queryAll(cmd, opts, svc, req, b)
 	} else {
 		resp, err = svc.QueryAPIKeys(ctx, req)
 	}
@@ -322,8 +322,10 @@ func noteUnprinted(f *Factory, body json.RawMessage, resp *api.QueryAPIKeysRespo
 // queryAll pages through every key the body matches: sorted by its sort
 // and then _doc, each page after the last key of the one before. The
 // answer holds all the keys, the total and the first page's
-// aggregations; _sort values are those of the sort asked for.
-func queryAll(cmd *cobra.Command, svc api.Service, req *api.QueryAPIKeysRequest, b queryBody, pageSize int) (*api.QueryAPIKeysResponse, error) {
+// aggregations; _sort values are those of the sort asked for. A spinner
+// on a terminal's stderr counts the keys read.
+func queryAll(cmd *cobra.Command, opts *queryOptions, svc api.Service, req *api.QueryAPIKeysRequest, b queryBody) (*api.QueryAPIKeysResponse, error) {
+	pageSize := opts.pageSize
 	ctx := cmd.Context()
 	if from, ok := b["from"]; ok && string(from) != "0" {
 		return nil, usageErrorf("--all pages with search_after and cannot start at a from offset")
@@ -359,6 +361,9 @@ func queryAll(cmd *cobra.Command, svc api.Service, req *api.QueryAPIKeysRequest,
 	b.set("sort", sorts)
 	b.set("size", pageSize)
 	out := &api.QueryAPIKeysResponse{APIKeys: []api.APIKey{}}
+	ios := opts.f.IOStreams
+	ios.StartProgress("Querying API keys")
+	defer ios.StopProgress()
 	for page := 0; ; page++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -379,6 +384,7 @@ func queryAll(cmd *cobra.Command, svc api.Service, req *api.QueryAPIKeysRequest,
 			delete(b, "aggregations")
 		}
 		out.APIKeys = append(out.APIKeys, resp.APIKeys...)
+		ios.UpdateProgress(fmt.Sprintf("Querying API keys (%d of %d)", len(out.APIKeys), out.Total))
 		if len(resp.APIKeys) < pageSize {
 			break
 		}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -42,6 +43,50 @@ func TestQueryNotesUnprintedMatches(t *testing.T) {
 			}
 			if tt.note == "" && strings.Contains(stderr, "note:") || !strings.Contains(stderr, tt.note) {
 				t.Fatalf("stderr %q, want %q", stderr, tt.note)
+			}
+		})
+	}
+}
+
+// TestProgressOnTerminal: query --all and a bulk-update of many ids show
+// a spinner on a terminal's stderr, even when stdout is a pipe; nothing
+// when stderr is not a terminal.
+func TestProgressOnTerminal(t *testing.T) {
+	w := newGoldenWorld(t)
+	many := []string{"bulk-update", "--metadata", "x=y"}
+	for i := range bulkProgressMin {
+		many = append(many, fmt.Sprintf("unknown-key-%08d", i))
+	}
+	tests := []struct {
+		name      string
+		args      []string
+		stderrTTY bool
+		want      string
+	}{
+		{"query --all", []string{"query", "--all", "--page-size", "2", "--field", "id"}, true, "Querying API keys (5 of 5)"},
+		{"query --all on a pipe", []string{"query", "--all", "--field", "id"}, false, ""},
+		{"bulk-update of many ids", many, true, fmt.Sprintf("Updating %d API keys", bulkProgressMin)},
+		{"bulk-update of few ids", []string{"bulk-update", "--metadata", "x=y", w.id("reader")}, true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tio := testStreams("", false, w.env)
+			tio.ios.SetStderrTTY(tt.stderrTTY)
+			f := testFactory(tio.ios, w.env)
+			f.svc = w.svc
+			Run(context.Background(), f, tt.args)
+			stderr := tio.stderr.String()
+			if tt.want == "" {
+				if strings.Contains(stderr, "\x1b[K") {
+					t.Fatalf("a spinner was drawn: %q", stderr)
+				}
+				return
+			}
+			if !strings.Contains(stderr, tt.want) || !strings.Contains(stderr, "\r\x1b[K") {
+				t.Fatalf("stderr %q, want a spinner with %q", stderr, tt.want)
+			}
+			if strings.Contains(tio.stdout.String(), "\x1b[K") {
+				t.Fatalf("the spinner reached stdout")
 			}
 		})
 	}

@@ -107,6 +107,10 @@ func runUpdate(cmd *cobra.Command, opts *updateOptions, args []string) error {
 	return opts.out.print(opts.f, resp)
 }
 
+// bulkProgressMin is the number of ids from which bulk-update shows a
+// spinner on a terminal: fewer are answered in a blink.
+const bulkProgressMin = 100
+
 type bulkUpdateOptions struct {
 	f       *Factory
 	out     outputFlags
@@ -173,7 +177,12 @@ func runBulkUpdate(cmd *cobra.Command, opts *bulkUpdateOptions, args []string) e
 	if err != nil {
 		return err
 	}
+	ios := opts.f.IOStreams
+	if len(ids) >= bulkProgressMin {
+		ios.StartProgress(fmt.Sprintf("Updating %d API keys", len(ids)))
+	}
 	resp, err := svc.BulkUpdateAPIKeys(cmd.Context(), &api.BulkUpdateAPIKeysRequest{IDs: ids, RoleDescriptors: rds, Metadata: md, Expiration: exp})
+	ios.StopProgress()
 	if err != nil {
 		return err
 	}
