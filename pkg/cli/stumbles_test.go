@@ -3,8 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestQueryNotesUnprintedMatches: a pipe reading one default page of a
@@ -87,6 +89,78 @@ func TestProgressOnTerminal(t *testing.T) {
 			}
 			if strings.Contains(tio.stdout.String(), "\x1b[K") {
 				t.Fatalf("the spinner reached stdout")
+			}
+		})
+	}
+}
+
+// TestPurgeSummary: on a terminal purge counts the keys by reason; on a
+// pipe, with -o json or --field api_keys it lists their ids.
+func TestPurgeSummary(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "keys.db")
+	env := map[string]string{"XDG_CONFIG_HOME": dir}
+	now := testClock.Add(-10 * 24 * time.Hour)
+	runAt := func(tty bool, args ...string) (int, string, string) {
+		tio := testStreams("", tty, env)
+		f := testFactory(tio.ios, env)
+		f.Now = func() time.Time { return now }
+		code := Run(context.Background(), f, append([]string{"--db", db}, args...))
+		return code, tio.stdout.String(), tio.stderr.String()
+	}
+	var ids []string
+	for _, args := range [][]string{
+		{"create", "--name", "expired-1", "--expiration", "1d", "--field", "id"},
+		{"create", "--name", "expired-2", "--expiration", "2d", "--field", "id"},
+		{"create", "--name", "invalidated", "--field", "id"},
+		{"create", "--name", "active", "--field", "id"},
+	} {
+		code, stdout, stderr := runAt(false, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		ids = append(ids, strings.TrimSpace(stdout))
+	}
+	if code, _, stderr := runAt(false, "invalidate", ids[2]); code != 0 {
+		t.Fatalf("invalidate: exit %d: %s", code, stderr)
+	}
+	now = testClock
+	tests := []struct {
+		name       string
+		tty        bool
+		args       []string
+		want, not  []string
+		wantStderr string
+	}{
+		{"dry run on a terminal", true, []string{"purge", "--dry-run"},
+			[]string{"Would remove 3 API keys expired or invalidated before 2026-11-17T12:00:00Z (retention period 7d): 2 expired, 1 invalidated\n"},
+			ids, "List the ids with --field api_keys or -o json."},
+		{"dry run as JSON on a terminal", true, []string{"purge", "--dry-run", "-o", "json"}, ids[:3], ids[3:], ""},
+		{"dry run ids on a terminal", true, []string{"purge", "--dry-run", "--field", "api_keys"}, ids[:3], []string{"Would"}, ""},
+		{"dry run on a pipe", false, []string{"purge", "--dry-run"}, append([]string{`"count": 3`}, ids[:3]...), ids[3:], ""},
+		{"purge on a terminal", true, []string{"purge"},
+			[]string{"Removed 3 API keys expired or invalidated before 2026-11-17T12:00:00Z (retention period 7d): 2 expired, 1 invalidated\nRemoved 0 expired tokens\n"},
+			ids, ""},
+		{"nothing left", true, []string{"purge"}, []string{"Removed 0 API keys expired or invalidated before 2026-11-17T12:00:00Z (retention period 7d)\n"}, []string{"expired,"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runAt(tt.tty, tt.args...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stdout, w) {
+					t.Errorf("stdout %q lacks %q", stdout, w)
+				}
+			}
+			for _, n := range tt.not {
+				if strings.Contains(stdout, n) {
+					t.Errorf("stdout %q has %q", stdout, n)
+				}
+			}
+			if !strings.Contains(stderr, tt.wantStderr) {
+				t.Errorf("stderr %q lacks %q", stderr, tt.wantStderr)
 			}
 		})
 	}
