@@ -32,7 +32,7 @@ Exits 3 when an id is unknown; the keys that were found are still shown.`,
   apikeyctl inspect 7Q2eJ5gBc8uQ3hY1Zk9w --with-limited-by -o yaml
 
   # the cards of every key named ci-*
-  apikeyctl get --name 'ci-*' --field id | xargs apikeyctl inspect`,
+  apikeyctl get --name 'ci-*' --field id | xargs -r apikeyctl inspect`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageErrorf("inspect needs at least one key ID; list them with 'apikeyctl get --field id'")

@@ -24,11 +24,15 @@ func newInvalidateCmd(f *Factory) *cobra.Command {
 		Long: `Invalidate API keys by id, name or owner, as the Invalidate API key API
 does. Invalidated keys stop authenticating at once.
 
+Without any id or selector it is a usage error on a terminal; from a script
+(stdin not a terminal, as under xargs) it is nothing to do: exit 0 with a
+note on stderr.
+
 Exits 6 when some of the named ids were not invalidated (unknown, already
 invalidated, or refused: see the error details).`,
 		Example: `  apikeyctl invalidate 7Q2eJ5gBc8uQ3hY1Zk9w
   apikeyctl invalidate --name 'ci-*' --owner
-  apikeyctl get --name 'tmp-*' --field id | xargs apikeyctl invalidate`,
+  apikeyctl get --name 'tmp-*' --field id | xargs -r apikeyctl invalidate`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runInvalidate(cmd, opts, args) },
 	}
 	fl := cmd.Flags()
@@ -46,6 +50,16 @@ invalidated, or refused: see the error details).`,
 
 func runInvalidate(cmd *cobra.Command, opts *invalidateOptions, args []string) error {
 	opts.req.IDs = append(opts.req.IDs, args...)
+	r := &opts.req
+	if len(r.IDs) == 0 && r.Name == "" && r.Username == "" && r.RealmName == "" && !r.Owner {
+		// `... --field id | xargs apikeyctl invalidate` (without -r) when
+		// nothing matched: no ids from a script is nothing to do.
+		if !opts.f.IOStreams.IsStdinTTY() {
+			fmt.Fprintln(opts.f.IOStreams.ErrOut, "note: nothing to invalidate: no key ids and no --name, --user, --realm or --owner were given")
+			return nil
+		}
+		return usageErrorf("invalidate needs the keys to invalidate: ids as arguments or --id, or --name, --user, --realm or --owner")
+	}
 	svc, err := opts.f.Service(cmd.Context())
 	if err != nil {
 		return err

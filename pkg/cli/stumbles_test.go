@@ -165,3 +165,33 @@ func TestPurgeSummary(t *testing.T) {
 		})
 	}
 }
+
+// TestNoIDs: without ids, a command run by a person (stdin a terminal) is
+// a usage error; run by a script (stdin a pipe) it has nothing to do.
+func TestNoIDs(t *testing.T) {
+	w := newGoldenWorld(t)
+	tests := []struct {
+		name     string
+		stdinTTY bool
+		args     []string
+		code     int
+		stderr   string
+	}{
+		{"invalidate on a terminal", true, []string{"invalidate"}, ExitUsage, "error: invalidate needs the keys to invalidate: ids as arguments or --id, or --name, --user, --realm or --owner\n"},
+		{"invalidate from a script", false, []string{"invalidate"}, ExitOK, "note: nothing to invalidate: no key ids and no --name, --user, --realm or --owner were given\n"},
+		{"bulk-update on a terminal", true, []string{"bulk-update", "--metadata", "a=b"}, ExitUsage, "error: no key ids: give them as arguments, with --id, --ids-file, or on stdin\n"},
+		{"bulk-update of empty stdin", false, []string{"bulk-update", "--metadata", "a=b"}, ExitOK, "note: nothing to update: no key ids were read\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tio := testStreams("", false, w.env)
+			tio.ios.SetStdinTTY(tt.stdinTTY)
+			f := testFactory(tio.ios, w.env)
+			f.svc = w.svc
+			code := Run(context.Background(), f, tt.args)
+			if code != tt.code || tio.stderr.String() != tt.stderr || tio.stdout.Len() != 0 {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want exit %d, stderr %q", code, tio.stdout, tio.stderr, tt.code, tt.stderr)
+			}
+		})
+	}
+}

@@ -127,6 +127,7 @@ func newBulkUpdateCmd(f *Factory) *cobra.Command {
 		Long: `Apply the same change to many API keys you own, in one transaction, as
 the Bulk update API keys API does. Ids come from arguments, --id, --ids-file,
 or stdin (one per line) when none is given and stdin is not a terminal.
+An empty --ids-file or stdin is nothing to do: exit 0 with a note on stderr.
 
 Keys that cannot be updated (unknown, not yours, expired, invalidated) do
 not stop the others: they are listed on stderr and apikeyctl exits 6.`,
@@ -143,6 +144,7 @@ not stop the others: they are listed on stderr and apikeyctl exits 6.`,
 
 // bulkUpdateIDs are the ids to update: the arguments and --id, then
 // --ids-file, or stdin when none was given and stdin is not a terminal.
+// An empty file or stdin gives none: nothing to do.
 func bulkUpdateIDs(opts *bulkUpdateOptions, args []string) ([]string, error) {
 	all := append(append([]string{}, args...), opts.ids...)
 	if opts.idsFile != "" {
@@ -158,7 +160,7 @@ func bulkUpdateIDs(opts *bulkUpdateOptions, args []string) ([]string, error) {
 		}
 		all = fromStdin
 	}
-	if len(all) == 0 {
+	if len(all) == 0 && opts.idsFile == "" && opts.f.IOStreams.IsStdinTTY() {
 		return nil, usageErrorf("no key ids: give them as arguments, with --id, --ids-file, or on stdin")
 	}
 	return all, nil
@@ -168,6 +170,10 @@ func runBulkUpdate(cmd *cobra.Command, opts *bulkUpdateOptions, args []string) e
 	ids, err := bulkUpdateIDs(opts, args)
 	if err != nil {
 		return err
+	}
+	if len(ids) == 0 {
+		fmt.Fprintln(opts.f.IOStreams.ErrOut, "note: nothing to update: no key ids were read")
+		return nil
 	}
 	rds, md, exp, err := opts.chg.build(opts.f, cmd)
 	if err != nil {
