@@ -2,9 +2,12 @@ package cli
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/apikeyctl/apikeyctl/pkg/api"
 )
 
 // dashIDRE matches an API key id that begins with '-': ids are 20
@@ -91,6 +94,30 @@ func takesValue(cmd *cobra.Command, before []string) bool {
 func changedString(cmd *cobra.Command, name string, v *string) *string {
 	if cmd.Flags().Changed(name) {
 		return v
+	}
+	return nil
+}
+
+// timeValueFlags are the flags, on any command, whose value is an
+// Elasticsearch time value.
+var timeValueFlags = []string{"expiration", "retention-period"}
+
+// checkTimeValueFlags parses the time-value flags cmd was given as
+// Elasticsearch would, so that a bad value is a flag error (exit 2) that
+// names the flag rather than the server's parse error about a field.
+func checkTimeValueFlags(cmd *cobra.Command) error {
+	for _, name := range timeValueFlags {
+		fl := cmd.Flags().Lookup(name)
+		if fl == nil || !fl.Changed {
+			continue
+		}
+		v := fl.Value.String()
+		if _, err := api.ParseTimeValue(v, name); err != nil {
+			if n, nerr := strconv.ParseInt(strings.TrimSpace(v), 10, 64); nerr == nil && n > 0 {
+				return usageErrorf("--%s: %s has no unit; use e.g. %dm, %dd", name, v, n, n)
+			}
+			return usageErrorf("--%s: %v; use a whole number and a unit (ms, s, m, h, d), e.g. 5m, 30d", name, err)
+		}
 	}
 	return nil
 }

@@ -63,10 +63,9 @@ on a pipe, with -o json or yaml, or one a line with --field api_keys.`,
 
 func runPurge(cmd *cobra.Command, opts *purgeOptions) error {
 	f := opts.f
-	retention, err := api.ParseTimeValue(opts.retention, "retention-period")
-	if err != nil {
-		return usageErrorf("--retention-period %q: %v", opts.retention, err)
-	}
+	// Parsed before the command ran (checkTimeValueFlags); the default
+	// parses.
+	retention, _ := api.ParseTimeValue(opts.retention, "retention-period")
 	if retention <= 0 {
 		return usageErrorf("--retention-period %q: must be positive", opts.retention)
 	}

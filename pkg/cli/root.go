@@ -128,7 +128,10 @@ JSON, exactly as the REST API returns it.`,
 		if noColor, _ := cmd.Flags().GetBool("no-color"); noColor {
 			f.IOStreams.SetColorEnabled(false)
 		}
-		return checkNoSecretFlags(cmd, pf)
+		if err := checkNoSecretFlags(cmd, pf); err != nil {
+			return err
+		}
+		return checkTimeValueFlags(cmd)
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
 	registerGlobalCompletions(f, root)

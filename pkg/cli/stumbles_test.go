@@ -195,3 +195,37 @@ func TestNoIDs(t *testing.T) {
 		})
 	}
 }
+
+// TestTimeValueFlags: a bad time value is a flag error (exit 2) before
+// anything is sent, on every command with such a flag.
+func TestTimeValueFlags(t *testing.T) {
+	w := newGoldenWorld(t)
+	id := w.id("reader")
+	tests := []struct {
+		args   []string
+		stderr string
+	}{
+		{[]string{"create", "--name", "x", "--expiration", "5"}, "error: --expiration: 5 has no unit; use e.g. 5m, 5d\n"},
+		{[]string{"create", "--name", "x", "--expiration=30 days"}, "error: --expiration: failed to parse [30 days]; use a whole number and a unit (ms, s, m, h, d), e.g. 5m, 30d\n"},
+		{[]string{"create", "--name", "x", "--expiration", "1.5h"}, "error: --expiration: failed to parse [1.5h], fractional time values are not supported; use"},
+		{[]string{"grant", "--user", "bob", "--user-password-stdin", "--name", "x", "--expiration", "7"}, "error: --expiration: 7 has no unit"},
+		{[]string{"clone", "--expiration", "5"}, "error: --expiration: 5 has no unit"},
+		{[]string{"update", id, "--expiration", "30"}, "error: --expiration: 30 has no unit; use e.g. 30m, 30d\n"},
+		{[]string{"bulk-update", id, "--expiration", "1w"}, "error: --expiration: failed to parse setting [expiration] with value [1w]"},
+		{[]string{"cross-cluster", "create", "--name", "x", "--search", "a", "--expiration", "90"}, "error: --expiration: 90 has no unit"},
+		{[]string{"cross-cluster", "update", id, "--expiration", "90"}, "error: --expiration: 90 has no unit"},
+		{[]string{"purge", "--retention-period", "7"}, "error: --retention-period: 7 has no unit; use e.g. 7m, 7d\n"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, stdout, stderr := w.run(false, "", tt.args...)
+			if code != ExitUsage || stdout != "" || !strings.HasPrefix(stderr, tt.stderr) {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want exit 2 and %q", code, stdout, stderr, tt.stderr)
+			}
+		})
+	}
+	// A good value still works.
+	if code, _, stderr := w.run(false, "", "create", "--name", "ok", "--expiration", "5m"); code != 0 {
+		t.Fatalf("create --expiration 5m: exit %d: %s", code, stderr)
+	}
+}
