@@ -34,7 +34,8 @@ the key. The call itself is authenticated like any other: over apikeyd's
 socket by your OS user, elsewhere (--url, Elasticsearch) with --username,
 APIKEYCTL_API_KEY or a context; the caller needs clone_api_key. In CI the
 deploy key often is both: APIKEYCTL_API_KEY=$DEPLOY_KEY and the source on
-stdin. Without --expiration the clone expires when the source does;
+stdin. A piped stdin holds one secret: with --api-key-stdin or
+--password-stdin the source must be in APIKEYCTL_SOURCE_API_KEY. Without --expiration the clone expires when the source does;
 --no-expiration makes it never expire. Metadata is copied unless given.`,
 		Example: `  # CI: a 5-minute key from the long-lived one in $DEPLOY_KEY
   printf '%s\n' "$DEPLOY_KEY" | apikeyctl clone --name "ci-$BUILD_ID" --expiration 5m --field encoded
@@ -59,6 +60,9 @@ stdin. Without --expiration the clone expires when the source does;
 func runClone(cmd *cobra.Command, opts *cloneOptions) error {
 	if opts.noExpiration && cmd.Flags().Changed("expiration") {
 		return usageErrorf("--expiration and --no-expiration cannot be used together")
+	}
+	if err := checkOneStdinSecret(opts.f); err != nil {
+		return err
 	}
 	source, err := readSourceKey(opts.f)
 	if err != nil {
@@ -90,6 +94,26 @@ func runClone(cmd *cobra.Command, opts *cloneOptions) error {
 
 // cloneCredentials tells clone's two credentials apart, for its errors.
 const cloneCredentials = "the key to clone (stdin or APIKEYCTL_SOURCE_API_KEY) is not the caller's credential"
+
+// checkOneStdinSecret refuses two secrets from one piped stdin: the key
+// to clone and the caller's credential (--api-key-stdin,
+// --password-stdin). A terminal prompts for each in turn.
+func checkOneStdinSecret(f *Factory) error {
+	if strings.TrimSpace(f.Getenv("APIKEYCTL_SOURCE_API_KEY")) != "" || f.IOStreams.IsStdinTTY() {
+		return nil
+	}
+	cfg, err := f.config()
+	if err != nil {
+		return err
+	}
+	switch {
+	case cfg.APIKeyStdin:
+		return usageErrorf("--api-key-stdin and the key to clone cannot both come from stdin: give the key to clone in APIKEYCTL_SOURCE_API_KEY, or the caller's key in APIKEYCTL_API_KEY instead of --api-key-stdin")
+	case cfg.PasswordStdin:
+		return usageErrorf("--password-stdin and the key to clone cannot both come from stdin: give the key to clone in APIKEYCTL_SOURCE_API_KEY, or the password in APIKEYCTL_PASSWORD instead of --password-stdin")
+	}
+	return nil
+}
 
 // readSourceKey reads the credential of the key to clone.
 func readSourceKey(f *Factory) (string, error) {

@@ -229,3 +229,31 @@ func TestTimeValueFlags(t *testing.T) {
 		t.Fatalf("create --expiration 5m: exit %d: %s", code, stderr)
 	}
 }
+
+// TestCloneOneSecretOnStdin: the key to clone and the caller's secret
+// cannot both come from a piped stdin; the error names the alternative.
+func TestCloneOneSecretOnStdin(t *testing.T) {
+	tests := []struct {
+		name   string
+		env    map[string]string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"api key and source", nil, []string{"--url", "http://127.0.0.1:1", "--api-key-stdin", "clone"}, ExitUsage,
+			"error: --api-key-stdin and the key to clone cannot both come from stdin: give the key to clone in APIKEYCTL_SOURCE_API_KEY, or the caller's key in APIKEYCTL_API_KEY instead of --api-key-stdin\n"},
+		{"password and source", nil, []string{"--url", "http://127.0.0.1:1", "--username", "ci", "--password-stdin", "clone"}, ExitUsage,
+			"error: --password-stdin and the key to clone cannot both come from stdin: give the key to clone in APIKEYCTL_SOURCE_API_KEY, or the password in APIKEYCTL_PASSWORD instead of --password-stdin\n"},
+		// The source from the environment leaves stdin to the caller's
+		// key: the call goes on (to a port nobody serves).
+		{"source in the environment", map[string]string{"APIKEYCTL_SOURCE_API_KEY": "c291cmNlOmtleQ=="}, []string{"--url", "http://127.0.0.1:1", "--api-key-stdin", "clone"}, ExitUnreachable, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := run(t, false, "caller-key\n", tt.env, tt.args...)
+			if code != tt.code || tt.stderr != "" && stderr != tt.stderr {
+				t.Fatalf("exit %d, stderr %q; want exit %d, %q", code, stderr, tt.code, tt.stderr)
+			}
+		})
+	}
+}
