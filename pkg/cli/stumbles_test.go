@@ -257,3 +257,21 @@ func TestCloneOneSecretOnStdin(t *testing.T) {
 		})
 	}
 }
+
+// TestUpdateOneID: update takes one id and points to bulk-update for more.
+func TestUpdateOneID(t *testing.T) {
+	w := newGoldenWorld(t)
+	tests := []struct {
+		args   []string
+		stderr string
+	}{
+		{[]string{"update", w.id("reader"), w.id("tmp-debug"), "--metadata", "a=b"}, "error: apikeyctl update takes one key id, got 2: to apply one change to many keys use 'apikeyctl bulk-update ID...' (one transaction)\n"},
+		{[]string{"update"}, "error: apikeyctl update needs the ID of the key to update\n"},
+	}
+	for _, tt := range tests {
+		code, stdout, stderr := w.run(false, "", tt.args...)
+		if code != ExitUsage || stdout != "" || stderr != tt.stderr {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2, %q", tt.args, code, stdout, stderr, tt.stderr)
+		}
+	}
+}

@@ -83,12 +83,24 @@ when nothing changed. Only the owner, authenticated as a user (not with an
 API key), may update a key.`,
 		Example: `  apikeyctl update 7Q2eJ5gBc8uQ3hY1Zk9w --metadata env=prod --expiration 30d
   apikeyctl update 7Q2eJ5gBc8uQ3hY1Zk9w --clear-role-descriptors`,
-		Args: exactArgs(1, "the ID of the key"),
+		Args: oneKeyID,
 		RunE: func(cmd *cobra.Command, args []string) error { return runUpdate(cmd, opts, args) },
 	}
 	opts.chg.register(cmd)
 	opts.out.register(cmd)
 	return cmd
+}
+
+// oneKeyID takes the one id update changes, and points to bulk-update
+// for more.
+func oneKeyID(cmd *cobra.Command, args []string) error {
+	switch len(args) {
+	case 1:
+		return nil
+	case 0:
+		return usageErrorf("%s needs the ID of the key to update", cmd.CommandPath())
+	}
+	return usageErrorf("%s takes one key id, got %d: to apply one change to many keys use 'apikeyctl bulk-update ID...' (one transaction)", cmd.CommandPath(), len(args))
 }
 
 func runUpdate(cmd *cobra.Command, opts *updateOptions, args []string) error {
