@@ -275,3 +275,40 @@ func TestUpdateOneID(t *testing.T) {
 		}
 	}
 }
+
+// TestBulkErrorsSummary: many bulk errors are counted by type on a
+// terminal, and listed one a line on a pipe or with -o json.
+func TestBulkErrorsSummary(t *testing.T) {
+	w := newGoldenWorld(t)
+	if code, _, stderr := w.run(false, "", "invalidate", w.id("tmp-debug")); code != 0 {
+		t.Fatalf("invalidate: exit %d: %s", code, stderr)
+	}
+	args := []string{"bulk-update", "--metadata", "a=b", w.id("reader"), w.id("tmp-debug")}
+	for i := range bulkErrorsListMax + 2 {
+		args = append(args, fmt.Sprintf("unknown-key-%08d", i))
+	}
+	runWith := func(stderrTTY bool, extra ...string) (int, string) {
+		tio := testStreams("", false, w.env)
+		tio.ios.SetStderrTTY(stderrTTY)
+		f := testFactory(tio.ios, w.env)
+		f.svc = w.svc
+		code := Run(context.Background(), f, append(append([]string{}, args...), extra...))
+		return code, tio.stderr.String()
+	}
+
+	code, stderr := runWith(true)
+	want := "12 × resource_not_found_exception, e.g. unknown-key-00000000: no API key owned by requesting user found for ID [unknown-key-00000000]\n" +
+		"1 × illegal_argument_exception, e.g. " + w.id("tmp-debug") + ": "
+	if code != ExitPartial || !strings.HasPrefix(stderr, want) ||
+		!strings.HasSuffix(stderr, "(every failed id with its reason: -o json, or redirect stderr)\nerror: 13 of 14 API keys were not updated\n") {
+		t.Fatalf("terminal: exit %d, stderr:\n%s\nwant it to begin with:\n%s", code, stderr, want)
+	}
+	for _, extra := range [][]string{nil, {"-o", "json"}} {
+		tty := extra != nil
+		code, stderr := runWith(tty, extra...)
+		lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+		if code != ExitPartial || len(lines) != 14 || !strings.Contains("\n"+stderr, "\nunknown-key-00000000: no API key") {
+			t.Fatalf("stderr a terminal %v, %v: exit %d, stderr:\n%s", tty, extra, code, stderr)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
+	"github.com/apikeyctl/apikeyctl/pkg/output"
 )
 
 // changeFlags are the fields an update changes; unset flags leave a field
@@ -210,15 +211,52 @@ func runBulkUpdate(cmd *cobra.Command, opts *bulkUpdateOptions, args []string) e
 	if resp.Errors == nil || resp.Errors.Count == 0 {
 		return nil
 	}
-	failed := make([]string, 0, len(resp.Errors.Details))
-	for id := range resp.Errors.Details {
+	reportBulkErrors(opts, resp.Errors.Details)
+	return &PartialError{Msg: fmt.Sprintf("%d of %d API keys were not updated", resp.Errors.Count, len(ids))}
+}
+
+// bulkErrorsListMax is the number of failed ids bulk-update lists one a
+// line on a terminal; more are summarized by error type.
+const bulkErrorsListMax = 10
+
+// reportBulkErrors writes the ids that were not updated to stderr, one a
+// line with the reason: every one on a pipe or with a machine format
+// (-o json, yaml, jsonl); on a terminal, when there are more than
+// bulkErrorsListMax, a count by error type with an example of each.
+func reportBulkErrors(opts *bulkUpdateOptions, details map[string]*api.Error) {
+	w := opts.f.IOStreams.ErrOut
+	failed := make([]string, 0, len(details))
+	for id := range details {
 		failed = append(failed, id)
 	}
 	sort.Strings(failed)
-	for _, id := range failed {
-		fmt.Fprintf(opts.f.IOStreams.ErrOut, "%s: %s\n", id, resp.Errors.Details[id].Reason)
+	machine := opts.out.opts.Format == output.JSON || opts.out.opts.Format == output.YAML || opts.out.opts.Format == output.JSONL
+	if len(failed) <= bulkErrorsListMax || machine || !opts.f.IOStreams.IsStderrTTY() {
+		for _, id := range failed {
+			fmt.Fprintf(w, "%s: %s\n", id, details[id].Reason)
+		}
+		return
 	}
-	return &PartialError{Msg: fmt.Sprintf("%d of %d API keys were not updated", resp.Errors.Count, len(ids))}
+	var types []string
+	byType := map[string][]string{}
+	for _, id := range failed {
+		t := details[id].ErrType()
+		if _, ok := byType[t]; !ok {
+			types = append(types, t)
+		}
+		byType[t] = append(byType[t], id)
+	}
+	sort.Slice(types, func(i, j int) bool {
+		if len(byType[types[i]]) != len(byType[types[j]]) {
+			return len(byType[types[i]]) > len(byType[types[j]])
+		}
+		return types[i] < types[j]
+	})
+	for _, t := range types {
+		first := byType[t][0]
+		fmt.Fprintf(w, "%d × %s, e.g. %s: %s\n", len(byType[t]), t, first, details[first].Reason)
+	}
+	fmt.Fprintf(w, "(every failed id with its reason: -o json, or redirect stderr)\n")
 }
 
 // readIDs reads key ids, one per line, from a file or stdin ("-").
