@@ -37,6 +37,7 @@ func TestExitCode(t *testing.T) {
 		{"unreachable", &client.UnreachableError{Target: "/run/x.sock", Err: os.ErrNotExist}, 7},
 		{"no target", &NoTargetError{Tried: []string{"/run/x.sock (does not exist)"}}, 7},
 		{"interrupted", fmt.Errorf("get: %w", context.Canceled), 130},
+		{"interrupted, saying what became of the work", &InterruptedError{Msg: "no key was changed"}, 130},
 		{"wrapped api error", fmt.Errorf("call: %w", api.Errorf(api.Forbidden, "no")), 5},
 	}
 	for _, tt := range tests {

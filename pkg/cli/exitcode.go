@@ -43,6 +43,13 @@ type PartialError struct{ Msg string }
 
 func (e *PartialError) Error() string { return e.Msg }
 
+// InterruptedError is work stopped by Ctrl-C or SIGTERM, saying what
+// became of it; it is a context.Canceled.
+type InterruptedError struct{ Msg string }
+
+func (e *InterruptedError) Error() string { return "interrupted: " + e.Msg }
+func (e *InterruptedError) Unwrap() error { return context.Canceled }
+
 // NotFoundError is an answer that found nothing where something was named.
 type NotFoundError struct{ Msg string }
 
@@ -90,6 +97,10 @@ func ExitCode(err error) int {
 
 // errorLine renders err as the one line apikeyctl prints on stderr.
 func errorLine(err error) string {
+	var interrupted *InterruptedError
+	if errors.As(err, &interrupted) {
+		return "error: " + interrupted.Error()
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, iostreams.ErrInterrupted) {
 		return "error: interrupted"
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/apikeyctl/apikeyctl/pkg/api"
 )
 
 // TestQueryNotesUnprintedMatches: a pipe reading one default page of a
@@ -310,5 +312,43 @@ func TestBulkErrorsSummary(t *testing.T) {
 		if code != ExitPartial || len(lines) != 14 || !strings.Contains("\n"+stderr, "\nunknown-key-00000000: no API key") {
 			t.Fatalf("stderr a terminal %v, %v: exit %d, stderr:\n%s", tty, extra, code, stderr)
 		}
+	}
+}
+
+// interruptedBulk is a service whose bulk update is cut by Ctrl-C.
+type interruptedBulk struct {
+	api.Service
+	cancel context.CancelFunc
+}
+
+func (s interruptedBulk) BulkUpdateAPIKeys(ctx context.Context, _ *api.BulkUpdateAPIKeysRequest) (*api.BulkUpdateAPIKeysResponse, error) {
+	s.cancel()
+	return nil, fmt.Errorf("bulk update: %w", ctx.Err())
+}
+
+// TestBulkUpdateInterrupted: Ctrl-C during a bulk update says whether
+// anything was changed, by target, and exits 130.
+func TestBulkUpdateInterrupted(t *testing.T) {
+	tests := []struct {
+		target []string
+		stderr string
+	}{
+		{[]string{"--db", filepath.Join(t.TempDir(), "keys.db")}, "error: interrupted: no key was changed: the bulk update is one transaction, and it was rolled back\n"},
+		{[]string{"--socket", "/run/apikeyd/apikeyd.sock"}, "error: interrupted: no key was changed: apikeyd runs a bulk update as one transaction and rolls it back when the call is cut (unless it had already committed every key)\n"},
+		{[]string{"--url", "https://es.example.invalid:9200"}, "error: interrupted: apikeyd rolls back a cut bulk update (one transaction), but Elasticsearch may have updated some of the keys: check them with 'apikeyctl get'\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.target[0], func(t *testing.T) {
+			env := map[string]string{"XDG_CONFIG_HOME": t.TempDir(), "APIKEYCTL_API_KEY": "aWQ6c2VjcmV0"}
+			tio := testStreams("", false, env)
+			f := testFactory(tio.ios, env)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			f.svc = interruptedBulk{cancel: cancel}
+			code := Run(ctx, f, append(tt.target, "bulk-update", "--metadata", "a=b", "some-key-id"))
+			if code != ExitInterrupted || tio.stderr.String() != tt.stderr {
+				t.Fatalf("exit %d, stderr %q; want exit 130, %q", code, tio.stderr, tt.stderr)
+			}
+		})
 	}
 }

@@ -143,7 +143,13 @@ or stdin (one per line) when none is given and stdin is not a terminal.
 An empty --ids-file or stdin is nothing to do: exit 0 with a note on stderr.
 
 Keys that cannot be updated (unknown, not yours, expired, invalidated) do
-not stop the others: they are listed on stderr and apikeyctl exits 6.`,
+not stop the others: they are listed on stderr (more than 10 are counted by
+error type when stderr is a terminal; -o json lists them all) and
+apikeyctl exits 6.
+
+Interrupted (Ctrl-C), it says what became of the update: apikeyd and --db
+run it as one transaction and roll it back; Elasticsearch may have updated
+some of the keys.`,
 		Example: `  apikeyctl get --name 'ci-*' --active-only --field id | apikeyctl bulk-update --metadata rotated=2026-11
   apikeyctl bulk-update --ids-file ids.txt --expiration 7d`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runBulkUpdate(cmd, opts, args) },
@@ -202,6 +208,9 @@ func runBulkUpdate(cmd *cobra.Command, opts *bulkUpdateOptions, args []string) e
 	}
 	resp, err := svc.BulkUpdateAPIKeys(cmd.Context(), &api.BulkUpdateAPIKeysRequest{IDs: ids, RoleDescriptors: rds, Metadata: md, Expiration: exp})
 	ios.StopProgress()
+	if err != nil && cmd.Context().Err() != nil {
+		return bulkInterrupted(opts.f)
+	}
 	if err != nil {
 		return err
 	}
@@ -213,6 +222,22 @@ func runBulkUpdate(cmd *cobra.Command, opts *bulkUpdateOptions, args []string) e
 	}
 	reportBulkErrors(opts, resp.Errors.Details)
 	return &PartialError{Msg: fmt.Sprintf("%d of %d API keys were not updated", resp.Errors.Count, len(ids))}
+}
+
+// bulkInterrupted says what became of a bulk update cut short: apikeyd
+// and --db run it as one transaction, which is rolled back; Elasticsearch
+// updates key by key.
+func bulkInterrupted(f *Factory) error {
+	cfg, err := f.config()
+	switch {
+	case err != nil:
+		return err
+	case cfg.DB != "":
+		return &InterruptedError{Msg: "no key was changed: the bulk update is one transaction, and it was rolled back"}
+	case cfg.URL == "":
+		return &InterruptedError{Msg: "no key was changed: apikeyd runs a bulk update as one transaction and rolls it back when the call is cut (unless it had already committed every key)"}
+	}
+	return &InterruptedError{Msg: "apikeyd rolls back a cut bulk update (one transaction), but Elasticsearch may have updated some of the keys: check them with 'apikeyctl get'"}
 }
 
 // bulkErrorsListMax is the number of failed ids bulk-update lists one a
