@@ -142,8 +142,16 @@ func TestMainServesAndStops(t *testing.T) {
 		t.Fatalf("no bootstrap password box on stderr:\n%s", d.stderr)
 	}
 	password := m[1]
-	if !strings.Contains(d.stderr.String(), `"msg":"apikeyd listening"`) || !strings.Contains(d.stderr.String(), `"addr":"`+d.addrs.Addr+`"`) {
-		t.Errorf("no JSON listening line with addr %s:\n%s", d.addrs.Addr, d.stderr)
+	// The log is written by its own goroutine: the line may follow the
+	// ready file (the deadline is a failure guard).
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		out := d.stderr.String()
+		if strings.Contains(out, `"msg":"apikeyd listening"`) && strings.Contains(out, `"addr":"`+d.addrs.Addr+`"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no JSON listening line with addr %s:\n%s", d.addrs.Addr, out)
+		}
 	}
 
 	tcp, base := &http.Client{}, "http://"+d.addrs.Addr
