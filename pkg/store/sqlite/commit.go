@@ -81,10 +81,10 @@ func (db *DB) Update(ctx context.Context, fn func(store.Writer) error) error {
 		panic(req.panicked)
 	}
 	// A transaction whose context ended is rolled back by database/sql
-	// itself, and what runs on it next says only that it is done: the
-	// caller learns why.
-	if errors.Is(err, sql.ErrTxDone) && ctx.Err() != nil {
-		return fmt.Errorf("%w (the write was rolled back)", context.Cause(ctx))
+	// itself, and what runs on it next says only that it is done or its
+	// statement closed: the caller learns why.
+	if err != nil && ctx.Err() != nil && !errors.Is(err, context.Cause(ctx)) {
+		return fmt.Errorf("%w (the write was rolled back: %v)", context.Cause(ctx), err)
 	}
 	return storageError(err)
 }
