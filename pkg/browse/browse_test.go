@@ -397,3 +397,15 @@ func TestQuitLeavesNothing(t *testing.T) {
 }
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+func TestMouse(t *testing.T) {
+	h := start(t, setup{keys: 30, width: 100, height: 20})
+	h.send(tea.MouseMsg{X: 5, Y: 4, Action: tea.MouseActionPress, Button: tea.MouseButtonLeft})
+	if h.m.cursor != 2 {
+		t.Errorf("a click on the third row put the cursor on %d", h.m.cursor)
+	}
+	h.send(tea.MouseMsg{Action: tea.MouseActionPress, Button: tea.MouseButtonWheelDown})
+	if h.m.cursor != 5 {
+		t.Errorf("the wheel put the cursor on %d, want 5", h.m.cursor)
+	}
+}

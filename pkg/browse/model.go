@@ -230,6 +230,8 @@ func (m *Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 
 func (m *Model) listKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	rows := m.bodyHeight() - 1
+	// A message stays until the next key.
+	m.setStatus("", nil)
 	switch {
 	case key.Matches(msg, m.km.Quit):
 		return m.quit()
