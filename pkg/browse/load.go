@@ -18,10 +18,10 @@ type pageMsg struct {
 	reset bool
 	// top puts the cursor on the first key (a new order), where a reload
 	// keeps it on the same key.
-	top bool
-	size  int
-	resp  *api.QueryAPIKeysResponse
-	err   error
+	top  bool
+	size int
+	resp *api.QueryAPIKeysResponse
+	err  error
 }
 
 // queryBody is the request: size keys in the chosen order, then in index
