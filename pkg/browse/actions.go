@@ -8,10 +8,10 @@ import (
 	"os"
 	"strings"
 
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/aymanbagabas/go-osc52/v2"
-	"github.com/charmbracelet/bubbles/textinput"
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
 	"github.com/apikeyctl/apikeyctl/pkg/output"
@@ -137,7 +137,7 @@ type invalidatedMsg struct {
 	err  error
 }
 
-func (m *Model) confirmKey(msg tea.KeyMsg) tea.Cmd {
+func (m *Model) confirmKey(msg tea.KeyPressMsg) tea.Cmd {
 	if msg.String() != "y" && msg.String() != "Y" {
 		m.screen = screenList
 		m.confirmIDs = nil
@@ -181,9 +181,9 @@ func (m *Model) gotInvalidated(msg invalidatedMsg) tea.Cmd {
 
 // promptKey edits the clone's name, the source credential or the path the
 // secret is written to.
-func (m *Model) promptKey(msg tea.KeyMsg) tea.Cmd {
-	switch msg.Type {
-	case tea.KeyEsc:
+func (m *Model) promptKey(msg tea.KeyPressMsg) tea.Cmd {
+	switch msg.Code {
+	case tea.KeyEscape:
 		m.input.Blur()
 		m.input.SetValue("")
 		if m.screen == screenSecretPath {
@@ -311,7 +311,7 @@ func (m *Model) secretView() string {
 	return m.dialog(b.String())
 }
 
-func (m *Model) secretKey(msg tea.KeyMsg) tea.Cmd {
+func (m *Model) secretKey(msg tea.KeyPressMsg) tea.Cmd {
 	switch msg.String() {
 	case "y":
 		return copySecret(m.opts.IOStreams.Out, m.opts.Getenv, m.secret.Encoded)

@@ -1,5 +1,5 @@
 // Package browse is the full-screen key browser of apikeyctl browse: a
-// bubbletea model over the API key endpoints of any target (the daemon, a
+// bubbletea (v2) model over the API key endpoints of any target (the daemon, a
 // database file, Elasticsearch). It lists keys page by page with
 // search_after, filters and sorts them, shows a key's card, invalidates
 // keys and clones one, showing the clone's secret once.
@@ -13,7 +13,8 @@ import (
 	"context"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
 	"github.com/apikeyctl/apikeyctl/pkg/iostreams"
@@ -55,19 +56,24 @@ type Options struct {
 
 // Run shows the browser on the alternate screen until the user quits or ctx
 // ends. Nothing it showed, a secret least of all, stays in the normal
-// screen's scrollback.
+// screen's scrollback. The view asks for the alternate screen and, with
+// Options.Mouse, for the mouse (see View).
+//
+// The colour profile is the IOStreams' decision, as for every other
+// command: 16 ANSI colours, or none (attributes such as the input's
+// reverse-video cursor stay).
 func Run(ctx context.Context, opts Options) error {
 	m := New(ctx, opts)
-	popts := []tea.ProgramOption{
+	profile := colorprofile.Ascii
+	if m.term.Color {
+		profile = colorprofile.ANSI
+	}
+	_, err := tea.NewProgram(m,
 		tea.WithContext(ctx),
-		tea.WithAltScreen(),
 		tea.WithInput(opts.IOStreams.In),
 		tea.WithOutput(opts.IOStreams.Out),
-	}
-	if opts.Mouse {
-		popts = append(popts, tea.WithMouseCellMotion())
-	}
-	_, err := tea.NewProgram(m, popts...).Run()
+		tea.WithColorProfile(profile),
+	).Run()
 	m.forgetSecret()
 	return err
 }

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
@@ -121,26 +121,30 @@ func (h *harness) run(cmd tea.Cmd) {
 func (h *harness) keys(ks ...string) {
 	h.t.Helper()
 	for _, k := range ks {
-		var msg tea.KeyMsg
+		var msg tea.KeyPressMsg
 		switch k {
 		case "<enter>":
-			msg = tea.KeyMsg{Type: tea.KeyEnter}
+			msg = tea.KeyPressMsg{Code: tea.KeyEnter}
 		case "<esc>":
-			msg = tea.KeyMsg{Type: tea.KeyEsc}
+			msg = tea.KeyPressMsg{Code: tea.KeyEscape}
 		case "<down>":
-			msg = tea.KeyMsg{Type: tea.KeyDown}
+			msg = tea.KeyPressMsg{Code: tea.KeyDown}
 		case "<end>":
-			msg = tea.KeyMsg{Type: tea.KeyEnd}
+			msg = tea.KeyPressMsg{Code: tea.KeyEnd}
 		case "<space>":
-			msg = tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}}
+			msg = tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
+		case "<ctrl+c>":
+			msg = tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
 		default:
-			msg = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
+			// Text as the terminal reports it: the code of the first
+			// character, the whole text typed.
+			msg = tea.KeyPressMsg{Code: []rune(k)[0], Text: k}
 		}
 		h.send(msg)
 	}
 }
 
-func (h *harness) view() string { return h.m.View() }
+func (h *harness) view() string { return h.m.View().Content }
 
 // plain is the screen without escape sequences.
 func (h *harness) plain() string { return ansi.Strip(h.view()) }
@@ -400,12 +404,59 @@ func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) 
 
 func TestMouse(t *testing.T) {
 	h := start(t, setup{keys: 30, width: 100, height: 20})
-	h.send(tea.MouseMsg{X: 5, Y: 4, Action: tea.MouseActionPress, Button: tea.MouseButtonLeft})
+	h.send(tea.MouseClickMsg{X: 5, Y: 4, Button: tea.MouseLeft})
 	if h.m.cursor != 2 {
 		t.Errorf("a click on the third row put the cursor on %d", h.m.cursor)
 	}
-	h.send(tea.MouseMsg{Action: tea.MouseActionPress, Button: tea.MouseButtonWheelDown})
+	h.send(tea.MouseWheelMsg{Button: tea.MouseWheelDown})
 	if h.m.cursor != 5 {
 		t.Errorf("the wheel put the cursor on %d, want 5", h.m.cursor)
+	}
+}
+
+// TestViewAsksForTheScreen checks what bubbletea v2 takes from the view
+// where v1 took program options: the alternate screen always, the mouse
+// with Options.Mouse only.
+func TestViewAsksForTheScreen(t *testing.T) {
+	h := start(t, setup{keys: 3, width: 100, height: 20})
+	if v := h.m.View(); !v.AltScreen || v.MouseMode != tea.MouseModeNone {
+		t.Errorf("without --mouse: alt screen %v, mouse mode %v; want true, none", v.AltScreen, v.MouseMode)
+	}
+	h.m.opts.Mouse = true
+	if v := h.m.View(); !v.AltScreen || v.MouseMode != tea.MouseModeCellMotion {
+		t.Errorf("with --mouse: alt screen %v, mouse mode %v; want true, cell motion", v.AltScreen, v.MouseMode)
+	}
+}
+
+// TestPasteGoesToTheInput checks that a bracketed paste (a message of its
+// own in bubbletea v2) reaches the filter and the clone's prompts, and
+// nothing else.
+func TestPasteGoesToTheInput(t *testing.T) {
+	h := start(t, setup{keys: 30, width: 120, height: 40})
+	h.send(tea.PasteMsg{Content: "bob"})
+	if rows(h) != 30 || h.m.screen != screenList {
+		t.Fatalf("a paste on the list acted: %d rows, screen %v", rows(h), h.m.screen)
+	}
+	h.keys("/")
+	h.send(tea.PasteMsg{Content: "bob"})
+	if rows(h) != 15 {
+		t.Errorf("pasted filter bob: %d rows, want 15", rows(h))
+	}
+	h.keys("<esc>")
+	src := h.m.keys[0]
+	h.keys("c", "<enter>")
+	cred := b64(src.ID + ":secret")
+	h.send(tea.PasteMsg{Content: cred})
+	h.keys("<enter>")
+	if len(h.svc.clones) != 1 || h.svc.clones[0].APIKey != cred {
+		t.Fatalf("pasted credential: clone requests %+v", h.svc.clones)
+	}
+}
+
+func TestCtrlCQuits(t *testing.T) {
+	h := start(t, setup{keys: 3, width: 100, height: 30})
+	h.keys("/", "<ctrl+c>")
+	if !h.m.quitting || h.view() != "" {
+		t.Errorf("ctrl+c in the filter: quitting %v, view %q", h.m.quitting, h.view())
 	}
 }

@@ -1,6 +1,6 @@
 package browse
 
-import "github.com/charmbracelet/bubbles/key"
+import "charm.land/bubbles/v2/key"
 
 // keyMap holds the key bindings of the list and detail screens; the
 // dialogs answer y, n, enter and esc, which they name themselves.
@@ -35,7 +35,7 @@ func newKeyMap() keyMap {
 		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		Sort:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort by next column")),
 		Reverse:  key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "reverse sort")),
-		Mark:     key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "mark")),
+		Mark:     key.NewBinding(key.WithKeys("space"), key.WithHelp("space", "mark")),
 		Detail:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "details")),
 		Back:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back/clear")),
 		Delete:   key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "invalidate")),

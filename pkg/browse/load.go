@@ -3,7 +3,7 @@ package browse
 import (
 	"encoding/json"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
 )

@@ -7,13 +7,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/cursor"
-	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textinput"
-	"github.com/charmbracelet/bubbles/viewport"
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	"charm.land/bubbles/v2/viewport"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
@@ -112,35 +111,51 @@ func New(ctx context.Context, opts Options) *Model {
 		marked: map[string]bool{},
 		filter: newInput(term, "/"),
 		input:  newInput(term, "> "),
-		detail: viewport.New(term.Width, 20),
+		detail: viewport.New(viewport.WithWidth(term.Width), viewport.WithHeight(20)),
 	}
-	st := term.Styles
+	bold, muted := bubbleStyles(term)
 	m.help.Styles = help.Styles{
-		Ellipsis:       st.Muted,
-		ShortKey:       st.Bold,
-		ShortDesc:      st.Muted,
-		ShortSeparator: st.Muted,
-		FullKey:        st.Bold,
-		FullDesc:       st.Muted,
-		FullSeparator:  st.Muted,
+		Ellipsis:       muted,
+		ShortKey:       bold,
+		ShortDesc:      muted,
+		ShortSeparator: muted,
+		FullKey:        bold,
+		FullDesc:       muted,
+		FullSeparator:  muted,
 	}
 	m.loading = true
 	m.layout()
 	return m
 }
 
-// newInput is a text input styled by term, with a cursor that does not
-// blink.
+// bubbleStyles are term's bold and muted styles for the bubbles (the help
+// and the inputs), which take Lip Gloss v2 styles where pkg/output renders
+// with v1: the same SGR attributes when term has colour, none without, as
+// output's styles do.
+func bubbleStyles(term *output.Terminal) (bold, muted lipgloss.Style) {
+	if !term.Color {
+		return lipgloss.NewStyle(), lipgloss.NewStyle()
+	}
+	return lipgloss.NewStyle().Bold(true), lipgloss.NewStyle().Foreground(lipgloss.Color("8"))
+}
+
+// newInput is a text input styled by term, with a (virtual, reverse-video)
+// cursor that does not blink.
 func newInput(term *output.Terminal, prompt string) textinput.Model {
 	in := textinput.New()
 	in.Prompt = prompt
-	st := term.Styles
-	in.PromptStyle = st.Bold
-	in.TextStyle = st.Bold.UnsetBold()
-	in.PlaceholderStyle = st.Muted
-	in.Cursor.Style = st.Bold.Reverse(true)
-	in.Cursor.TextStyle = st.Bold.UnsetBold()
-	in.Cursor.SetMode(cursor.CursorStatic)
+	bold, muted := bubbleStyles(term)
+	state := textinput.StyleState{
+		Text:        lipgloss.NewStyle(),
+		Placeholder: muted,
+		Suggestion:  muted,
+		Prompt:      bold,
+	}
+	in.SetStyles(textinput.Styles{
+		Focused: state,
+		Blurred: state,
+		Cursor:  textinput.CursorStyle{Blink: false},
+	})
 	return in
 }
 
@@ -164,7 +179,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
-		m.help.Width = msg.Width
+		m.help.SetWidth(msg.Width)
 		m.layout()
 		return m, nil
 	case refreshMsg:
@@ -187,8 +202,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tea.MouseMsg:
 		return m, m.mouse(msg)
-	case tea.KeyMsg:
-		if msg.Type == tea.KeyCtrlC {
+	case tea.PasteMsg:
+		return m, m.paste(msg)
+	case tea.KeyPressMsg:
+		if msg.String() == "ctrl+c" {
 			return m.quit()
 		}
 		return m.key(msg)
@@ -212,7 +229,7 @@ func (m *Model) setStatus(text string, err error) {
 	}
 }
 
-func (m *Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+func (m *Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	switch m.screen {
 	case screenFilter:
 		return m, m.filterKey(msg)
@@ -228,7 +245,7 @@ func (m *Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	return m.listKey(msg)
 }
 
-func (m *Model) listKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+func (m *Model) listKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	rows := m.bodyHeight() - 1
 	// A message stays until the next key.
 	m.setStatus("", nil)
@@ -324,14 +341,29 @@ func (m *Model) scroll() {
 	m.offset = max(0, min(m.offset, len(m.visible)-rows))
 }
 
-func (m *Model) filterKey(msg tea.KeyMsg) tea.Cmd {
-	switch msg.Type {
+// paste types pasted text (a bracketed paste) into the filter or the
+// prompt on screen; elsewhere it is dropped, as it is no key.
+func (m *Model) paste(msg tea.PasteMsg) tea.Cmd {
+	var cmd tea.Cmd
+	switch m.screen {
+	case screenFilter:
+		m.filter, cmd = m.filter.Update(msg)
+		m.applyFilter()
+		return tea.Batch(cmd, m.maybeNextPage())
+	case screenCloneName, screenCloneCredential, screenSecretPath:
+		m.input, cmd = m.input.Update(msg)
+	}
+	return cmd
+}
+
+func (m *Model) filterKey(msg tea.KeyPressMsg) tea.Cmd {
+	switch msg.Code {
 	case tea.KeyEnter:
 		m.filter.Blur()
 		m.screen = screenList
 		m.layout()
 		return nil
-	case tea.KeyEsc:
+	case tea.KeyEscape:
 		m.filter.Blur()
 		m.filter.SetValue("")
 		m.screen = screenList
@@ -416,8 +448,8 @@ func (m *Model) layout() {
 		m.header, m.lines = lines[0], lines[1:]
 	}
 	m.cursor = max(0, min(m.cursor, len(m.visible)-1))
-	m.detail.Width = m.width
-	m.detail.Height = max(1, m.bodyHeight())
+	m.detail.SetWidth(m.width)
+	m.detail.SetHeight(max(1, m.bodyHeight()))
 	m.scroll()
 }
 
@@ -433,8 +465,19 @@ func gutter(cursor, mark string) string {
 	return fmt.Sprintf("%1s%1s", cursor, mark)
 }
 
-// View draws the screen.
-func (m *Model) View() string {
+// View is the screen on the alternate screen, with the mouse when
+// Options.Mouse asks for it.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	if m.opts.Mouse {
+		v.MouseMode = tea.MouseModeCellMotion
+	}
+	return v
+}
+
+// render draws the screen: nothing once the user quit.
+func (m *Model) render() string {
 	if m.quitting {
 		return ""
 	}
@@ -472,7 +515,7 @@ func (m *Model) title() string {
 
 // spread puts left and right at the ends of a line of width columns.
 func spread(left, right string, width int) string {
-	gap := width - lipgloss.Width(left) - lipgloss.Width(right)
+	gap := width - ansi.StringWidth(left) - ansi.StringWidth(right)
 	if gap < 1 {
 		return left
 	}
@@ -564,11 +607,11 @@ func (m *Model) statusLine() string {
 	return st.Muted.Render(strings.Join(parts, " · "))
 }
 
-func (m *Model) detailKeyMsg(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+func (m *Model) detailKeyMsg(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	switch {
 	case key.Matches(msg, m.km.Quit):
 		return m.quit()
-	case key.Matches(msg, m.km.Back), msg.Type == tea.KeyEnter:
+	case key.Matches(msg, m.km.Back), msg.Code == tea.KeyEnter:
 		m.screen = screenList
 		return m, nil
 	case key.Matches(msg, m.km.Help):
@@ -588,17 +631,20 @@ func (m *Model) mouse(msg tea.MouseMsg) tea.Cmd {
 		m.detail, cmd = m.detail.Update(msg)
 		return cmd
 	}
-	if m.screen != screenList || msg.Action != tea.MouseActionPress {
+	if m.screen != screenList {
 		return nil
 	}
-	switch msg.Button {
-	case tea.MouseButtonWheelUp:
-		return m.move(-3)
-	case tea.MouseButtonWheelDown:
-		return m.move(3)
-	case tea.MouseButtonLeft:
+	switch msg := msg.(type) {
+	case tea.MouseWheelMsg:
+		switch msg.Button {
+		case tea.MouseWheelUp:
+			return m.move(-3)
+		case tea.MouseWheelDown:
+			return m.move(3)
+		}
+	case tea.MouseClickMsg:
 		// Row 0 is the title, row 1 the table's header.
-		if row := m.offset + msg.Y - 2; msg.Y >= 2 && row < len(m.visible) && msg.Y < 1+m.bodyHeight() {
+		if row := m.offset + msg.Y - 2; msg.Button == tea.MouseLeft && msg.Y >= 2 && row < len(m.visible) && msg.Y < 1+m.bodyHeight() {
 			return m.move(row - m.cursor)
 		}
 	}

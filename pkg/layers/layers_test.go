@@ -196,3 +196,29 @@ func TestProgramsLinkOnlyTheirSide(t *testing.T) {
 		}
 	}
 }
+
+// queryAtInit are packages whose init queries the terminal: bubbletea v1's
+// tea_init.go asks lipgloss for the background colour, so every command of
+// a program that links it writes OSC 11 and a cursor position request at
+// start-up and waits up to 5 s for a terminal that never answers (docker
+// run -t, expect, script). The browser uses bubbletea v2
+// (charm.land/bubbletea/v2), which asks nothing before a program runs.
+// cmd/apikeyctl's TestStartupAsksTheTerminalNothing checks the behaviour
+// itself on a pseudo-terminal.
+var queryAtInit = []string{"github.com/charmbracelet/bubbletea", "github.com/charmbracelet/bubbles"}
+
+func TestProgramsQueryNoTerminalAtInit(t *testing.T) {
+	pkgs := listPackages(t)
+	for _, prog := range []string{"cmd/apikeyctl", "cmd/apikeyd"} {
+		p, ok := pkgs[prog]
+		if !ok {
+			t.Errorf("%s: no such package", prog)
+			continue
+		}
+		for _, dep := range p.Deps {
+			if slices.ContainsFunc(queryAtInit, func(bad string) bool { return within(dep, bad) }) {
+				t.Errorf("%s links %s, whose init queries the terminal", prog, dep)
+			}
+		}
+	}
+}
