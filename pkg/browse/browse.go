@@ -1,6 +1,6 @@
 // Package browse is the full-screen key browser of apikeyctl browse: a
-// bubbletea (v2) model over the API key endpoints of any target (the daemon, a
-// database file, Elasticsearch). It lists keys page by page with
+// bubbletea v2 model over the API key endpoints of any target (the daemon,
+// a database file, Elasticsearch). It lists keys page by page with
 // search_after, filters and sorts them, shows a key's card, invalidates
 // keys and clones one, showing the clone's secret once.
 //
