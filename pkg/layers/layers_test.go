@@ -55,7 +55,9 @@ var mayImport = map[string][]string{
 	// The two programs' packages.
 	"pkg/daemon": {"pkg/api", "pkg/audit", "pkg/auth", "pkg/backend", "pkg/esapi", "pkg/keyservice", "pkg/paths"},
 	"pkg/output": {"pkg/api", "pkg/iostreams", "pkg/orderedjson"},
-	"pkg/cli":    {"pkg/api", "pkg/audit", "pkg/auth", "pkg/backend", "pkg/client", "pkg/filecheck", "pkg/iostreams", "pkg/keyservice", "pkg/output", "pkg/paths"},
+	// The key browser: the terminal renderings, in a full-screen view.
+	"pkg/browse": {"pkg/api", "pkg/iostreams", "pkg/output"},
+	"pkg/cli":    {"pkg/api", "pkg/audit", "pkg/auth", "pkg/backend", "pkg/browse", "pkg/client", "pkg/filecheck", "pkg/iostreams", "pkg/keyservice", "pkg/output", "pkg/paths"},
 
 	// Commands.
 	"cmd/apikeyctl": {"pkg/cli"},
@@ -88,7 +90,7 @@ var transportOrTerminal = []string{
 // mustNotLink lists, for each program, the packages it must not link.
 var mustNotLink = map[string][]string{
 	"cmd/apikeyctl": {"pkg/daemon", "pkg/esapi"},
-	"cmd/apikeyd":   {"pkg/cli", "pkg/output", "pkg/iostreams", "pkg/client"},
+	"cmd/apikeyd":   {"pkg/cli", "pkg/browse", "pkg/output", "pkg/iostreams", "pkg/client"},
 }
 
 // within reports whether the package path is prefix or below it.
@@ -190,6 +192,32 @@ func TestProgramsLinkOnlyTheirSide(t *testing.T) {
 		for _, b := range banned {
 			if slices.Contains(deps, b) {
 				t.Errorf("%s links %s", prog, b)
+			}
+		}
+	}
+}
+
+// queryAtInit are packages whose init queries the terminal: bubbletea v1's
+// tea_init.go asks lipgloss for the background colour, so every command of
+// a program that links it writes OSC 11 and a cursor position request at
+// start-up and waits up to 5 s for a terminal that never answers (docker
+// run -t, expect, script). The browser uses bubbletea v2
+// (charm.land/bubbletea/v2), which asks nothing before a program runs.
+// cmd/apikeyctl's TestStartupAsksTheTerminalNothing checks the behaviour
+// itself on a pseudo-terminal.
+var queryAtInit = []string{"github.com/charmbracelet/bubbletea", "github.com/charmbracelet/bubbles"}
+
+func TestProgramsQueryNoTerminalAtInit(t *testing.T) {
+	pkgs := listPackages(t)
+	for _, prog := range []string{"cmd/apikeyctl", "cmd/apikeyd"} {
+		p, ok := pkgs[prog]
+		if !ok {
+			t.Errorf("%s: no such package", prog)
+			continue
+		}
+		for _, dep := range p.Deps {
+			if slices.ContainsFunc(queryAtInit, func(bad string) bool { return within(dep, bad) }) {
+				t.Errorf("%s links %s, whose init queries the terminal", prog, dep)
 			}
 		}
 	}

@@ -29,6 +29,24 @@ func (t *Terminal) keyTable(keys []api.APIKey) error {
 		t.Hint(NoKeysHint)
 		return nil
 	}
+	cols, rows := t.keyCells(keys)
+	return t.writeTable(cols, rows)
+}
+
+// KeyTableLines lays out keys as keyTable does on a terminal, fitted to
+// Width: the header line, then one line per key, in order. Interactive
+// views (apikeyctl browse) show a window of these lines. No keys give no
+// lines.
+func (t *Terminal) KeyTableLines(keys []api.APIKey) []string {
+	if len(keys) == 0 {
+		return nil
+	}
+	cols, rows := t.keyCells(keys)
+	return strings.Split(t.tableString(cols, rows), "\n")
+}
+
+// keyCells are the columns and cells of the key table.
+func (t *Terminal) keyCells(keys []api.APIKey) ([]column, [][]cell) {
 	cols := []column{
 		{header: "ID"},
 		{header: "NAME", flex: true, min: 12},
@@ -62,7 +80,7 @@ func (t *Terminal) keyTable(keys []api.APIKey) error {
 		}
 		rows = append(rows, row)
 	}
-	return t.writeTable(cols, rows)
+	return cols, rows
 }
 
 func expiresCell(t *Terminal, k api.APIKey, status string) cell {
@@ -135,6 +153,13 @@ func (t *Terminal) keyCards(keys []api.APIKey) error {
 	}
 	_, err := io.WriteString(t.Out, b.String())
 	return err
+}
+
+// KeyCard is the card of one key as `apikeyctl get --id ID` shows it.
+func (t *Terminal) KeyCard(k api.APIKey) (string, error) {
+	var b strings.Builder
+	err := t.keyCard(&b, k)
+	return b.String(), err
 }
 
 // keyCard shows one key: its name and status, then id, type, owner and

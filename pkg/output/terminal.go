@@ -182,6 +182,15 @@ func (t *Terminal) writeTable(cols []column, rows [][]cell) error {
 		return err
 	}
 
+	_, err := io.WriteString(t.Out, t.tableString(cols, rows)+"\n")
+	return err
+}
+
+// tableString lays out a terminal table: a header row and the rows, with
+// the columns fitted to the width (the widest ones truncated with "…",
+// then any line still wider cut with "…", unless Wide), without a final
+// newline.
+func (t *Terminal) tableString(cols []column, rows [][]cell) string {
 	for _, row := range rows {
 		for j := range row {
 			row[j].text = clean(row[j].text)
@@ -240,8 +249,7 @@ func (t *Terminal) writeTable(cols []column, rows [][]cell) error {
 	if !t.Wide {
 		out = clipLines(out, t.Width)
 	}
-	_, err := io.WriteString(t.Out, out+"\n")
-	return err
+	return out
 }
 
 // clipLines cuts every line wider than width with "…": a terminal table
@@ -377,6 +385,11 @@ func (t *Terminal) paint(c cell) string {
 	}
 	return text
 }
+
+// Clean makes data from a server safe to show on a terminal, as the
+// renderings do: tabs and line breaks become spaces, other control
+// characters U+FFFD.
+func Clean(s string) string { return clean(s) }
 
 // clean makes data safe to show: tabs and line breaks become spaces and other
 // control characters (which could drive the terminal) become U+FFFD.
