@@ -199,26 +199,21 @@ func (c *Config) applyDefaults(getenv func(string) string, euid int, socketUnset
 	if c.AuditFile == "" {
 		c.AuditFile = filepath.Join(c.DataDir, auditFileName)
 	}
-	if c.RetentionPeriod == "" {
-		c.RetentionPeriod = defaultRetentionPeriod
-	}
-	if c.RetentionInterval == "" {
-		c.RetentionInterval = defaultRetentionInterval
-	}
-	if c.MaxContentLength == "" {
-		c.MaxContentLength = defaultMaxContentLength
-	}
-	if c.ReadTimeout == "" {
-		c.ReadTimeout = defaultReadTimeout
-	}
-	if c.IdleTimeout == "" {
-		c.IdleTimeout = defaultIdleTimeout
-	}
-	if c.RequestTimeout == "" {
-		c.RequestTimeout = defaultRequestTimeout
-	}
-	if c.FailedAuthWindow == "" {
-		c.FailedAuthWindow = defaultFailedAuthWindow
+	for _, d := range []struct {
+		setting *string
+		value   string
+	}{
+		{&c.RetentionPeriod, defaultRetentionPeriod},
+		{&c.RetentionInterval, defaultRetentionInterval},
+		{&c.MaxContentLength, defaultMaxContentLength},
+		{&c.ReadTimeout, defaultReadTimeout},
+		{&c.IdleTimeout, defaultIdleTimeout},
+		{&c.RequestTimeout, defaultRequestTimeout},
+		{&c.FailedAuthWindow, defaultFailedAuthWindow},
+	} {
+		if *d.setting == "" {
+			*d.setting = d.value
+		}
 	}
 	if socketUnset {
 		c.Socket = paths.Socket(getenv, euid, c.DataDir)

@@ -74,10 +74,9 @@ func unsuccessful(detail string) *api.Error {
 // Failures are braked per client address and per principal (see
 // FailureLimit).
 func (s *Service) AuthenticateCredential(ctx context.Context, cred auth.Credential) (*auth.Subject, error) {
-	client, principal := clientName(ctx), principalName(cred)
 	var sub *auth.Subject
 	var err error
-	if wait := s.throttle.wait(client, principal); wait > 0 {
+	if wait := s.throttle.wait(ctx, cred); wait > 0 {
 		sub, err = s.authenticateWithoutSlowHash(ctx, cred)
 		if sub == nil && (err == nil || api.ErrorCode(err) == api.Unauthenticated) {
 			err = tooManyFailures(wait)
@@ -89,7 +88,7 @@ func (s *Service) AuthenticateCredential(ctx context.Context, cred auth.Credenti
 	case err == nil:
 		s.audit(ctx, AuditEvent{Action: AuditAuthSuccess, Subject: sub})
 	case ok && (e.Code == api.Unauthenticated || e.Code == api.TooManyRequests):
-		s.throttle.fail(client, principal)
+		s.throttle.fail(clientName(ctx), principalName(cred))
 		var who string
 		switch cred.Scheme {
 		case auth.SchemeBasic:
