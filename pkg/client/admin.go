@@ -14,7 +14,7 @@ var _ api.Admin = (*Client)(nil)
 // Backup sends GET /_apikeyd/backup and returns the copy as it streams
 // in; a copy cut short fails its read with io.ErrUnexpectedEOF.
 func (c *Client) Backup(ctx context.Context) (*api.Backup, error) {
-	cl := c.adminCall("/_apikeyd/backup", "backup", "use Elasticsearch's snapshots (the security feature state) to back up a cluster")
+	cl := c.adminCall(http.MethodGet, "/_apikeyd/backup", nil, "backup", "use Elasticsearch's snapshots (the security feature state) to back up a cluster")
 	resp, err := c.send(ctx, cl)
 	if err != nil {
 		return nil, err
@@ -43,17 +43,18 @@ func (c *Client) Backup(ctx context.Context) (*api.Backup, error) {
 
 // Doctor sends GET /_apikeyd/doctor.
 func (c *Client) Doctor(ctx context.Context) (*api.DoctorReport, error) {
-	cl := c.adminCall("/_apikeyd/doctor", "doctor's view of the daemon", "apikeyctl doctor checks apikeyd only")
+	cl := c.adminCall(http.MethodGet, "/_apikeyd/doctor", nil, "doctor's view of the daemon", "apikeyctl doctor checks apikeyd only")
 	return send[api.DoctorReport](ctx, c, cl)
 }
 
-// adminCall is a GET of one of apikeyd's own endpoints. An Elasticsearch
+// adminCall is a call (method, path, body or nil) to one of apikeyd's own
+// endpoints, which are all under /_apikeyd/. An Elasticsearch
 // node has none: it answers 400 with its simple error body, whose error is
 // a string ("no handler found ..."), where apikeyd answers with an
 // exception envelope. That answer becomes an error saying that what was
 // asked for is an apikeyd feature, and what to do instead.
-func (c *Client) adminCall(path, feature, instead string) call {
-	return call{method: http.MethodGet, path: path, errorBody: func(status int, body []byte) error {
+func (c *Client) adminCall(method, path string, body any, feature, instead string) call {
+	return call{method: method, path: path, body: body, errorBody: func(status int, body []byte) error {
 		var simple struct {
 			Error json.RawMessage `json:"error"`
 		}
