@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -11,6 +12,7 @@ import (
 type cloneOptions struct {
 	f            *Factory
 	out          outputFlags
+	secret       secretFlags
 	name         string
 	expiration   string
 	noExpiration bool
@@ -53,6 +55,7 @@ stdin. A piped stdin holds one secret: with --api-key-stdin or
 	fl.BoolVar(&opts.noExpiration, "no-expiration", false, "the clone never expires")
 	fl.StringArrayVar(&opts.metadata, "metadata", nil, "metadata `key=value` of the clone (repeatable; default: the source's)")
 	fl.StringVar(&opts.metadataJSON, "metadata-json", "", "metadata of the clone as a JSON `object`")
+	opts.secret.register(cmd)
 	opts.out.register(cmd)
 	return cmd
 }
@@ -85,11 +88,7 @@ func runClone(cmd *cobra.Command, opts *cloneOptions) error {
 	if err != nil {
 		return err
 	}
-	resp, err := svc.CloneAPIKey(cmd.Context(), req)
-	if err != nil {
-		return err
-	}
-	return opts.out.print(opts.f, resp)
+	return opts.secret.deliver(cmd.Context(), opts.f, &opts.out, func(ctx context.Context) (*api.CreateAPIKeyResponse, error) { return svc.CloneAPIKey(ctx, req) })
 }
 
 // cloneCredentials tells clone's two credentials apart, for its errors.

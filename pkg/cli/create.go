@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 type createOptions struct {
 	f               *Factory
 	out             outputFlags
+	secret          secretFlags
 	name            string
 	expiration      string
 	metadata        []string
@@ -31,12 +33,21 @@ func newCreateCmd(f *Factory) *cobra.Command {
 
 The secret is shown once: on a terminal in a card with the ready
 Authorization header, on a pipe as the API's JSON. --field encoded prints
-just the credential a client sends.`,
+just the credential a client sends.
+
+--secret-out fd:N or file:PATH sends the secret elsewhere, in the format of
+--secret-format (encoded, id:key, header, env, json): a CI job hands the key
+to its next step without printing it. stdout then gets only the id, name
+and expiration.`,
 		Example: `  # a key for CI that expires in 30 days, printed as the credential only
   apikeyctl create --name ci-deploy --expiration 30d --field encoded
 
   # metadata, and role descriptors from a file
-  apikeyctl create --name reader --metadata team=search --role-descriptors roles.json`,
+  apikeyctl create --name reader --metadata team=search --role-descriptors roles.json
+
+  # CI: the credential to a file of mode 0600 as KEY=value lines, the id on stdout
+  apikeyctl create --name ci-step --expiration 1h --secret-out file:key.env --secret-format env --field id
+  . ./key.env && rm key.env`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runCreate(cmd, opts) },
 	}
@@ -45,6 +56,7 @@ just the credential a client sends.`,
 	cmd.Flags().StringArrayVar(&opts.metadata, "metadata", nil, "metadata `key=value` (repeatable; values are strings)")
 	cmd.Flags().StringVar(&opts.metadataJSON, "metadata-json", "", "metadata as a JSON `object`")
 	cmd.Flags().StringVar(&opts.roleDescriptors, "role-descriptors", "", "role descriptors JSON object from `FILE` (- for stdin)")
+	opts.secret.register(cmd)
 	opts.out.register(cmd)
 	return cmd
 }
@@ -74,11 +86,7 @@ func runCreate(cmd *cobra.Command, opts *createOptions) error {
 	if err != nil {
 		return err
 	}
-	resp, err := svc.CreateAPIKey(cmd.Context(), req)
-	if err != nil {
-		return err
-	}
-	return opts.out.print(opts.f, resp)
+	return opts.secret.deliver(cmd.Context(), opts.f, &opts.out, func(ctx context.Context) (*api.CreateAPIKeyResponse, error) { return svc.CreateAPIKey(ctx, req) })
 }
 
 // parseMetadata merges --metadata-json with the key=value pairs of

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -13,6 +14,7 @@ import (
 type grantOptions struct {
 	f          *Factory
 	out        outputFlags
+	secret     secretFlags
 	create     createOptions
 	user       string
 	runAs      string
@@ -54,6 +56,7 @@ transaction: a JSON array of key objects ({"name", "expiration",
 	fl.StringArrayVar(&opts.create.metadata, "metadata", nil, "metadata `key=value` (repeatable)")
 	fl.StringVar(&opts.create.metadataJSON, "metadata-json", "", "metadata as a JSON `object`")
 	fl.StringVar(&opts.create.roleDescriptors, "role-descriptors", "", "role descriptors JSON object from `FILE`")
+	opts.secret.register(cmd)
 	opts.out.register(cmd)
 	return cmd
 }
@@ -96,6 +99,9 @@ func runGrant(cmd *cobra.Command, opts *grantOptions) error {
 	if opts.fromFile == "" && !cmd.Flags().Changed("name") {
 		return usageErrorf("--name is required (or --from-file for many keys)")
 	}
+	if opts.fromFile != "" && opts.secret.asked() {
+		return usageErrorf("--secret-out and --secret-format take the secret of one key: --from-file grants many (their secrets are in the JSON answer)")
+	}
 	if opts.fromFile == "-" && (opts.passwordIn || opts.tokenIn) {
 		return usageErrorf("stdin cannot carry both the keys file and the secret")
 	}
@@ -137,11 +143,8 @@ func runGrant(cmd *cobra.Command, opts *grantOptions) error {
 			return usageErrorf("--role-descriptors %s: %v", opts.create.roleDescriptors, err)
 		}
 	}
-	resp, err := svc.GrantAPIKey(cmd.Context(), &api.GrantAPIKeyRequest{GrantCredential: g, APIKey: key})
-	if err != nil {
-		return err
-	}
-	return opts.out.print(opts.f, resp)
+	grant := &api.GrantAPIKeyRequest{GrantCredential: g, APIKey: key}
+	return opts.secret.deliver(cmd.Context(), opts.f, &opts.out, func(ctx context.Context) (*api.CreateAPIKeyResponse, error) { return svc.GrantAPIKey(ctx, grant) })
 }
 
 // userPassword reads the password of another user (the one a key or a
