@@ -16,6 +16,11 @@ type Admin interface {
 	// Doctor checks the database and the files around it
 	// (GET /_apikeyd/doctor).
 	Doctor(ctx context.Context) (*DoctorReport, error)
+	// InvalidateAPIKeysByQuery invalidates, in one transaction, the keys
+	// a query matches when they are still the ones expected, or, as a
+	// dry run, lists them with the digest of that plan
+	// (POST /_apikeyd/api_key/_invalidate_by_query).
+	InvalidateAPIKeysByQuery(ctx context.Context, req *InvalidateByQueryRequest) (*InvalidateByQueryResponse, error)
 }
 
 // Backup is a copy of the database as of one instant, to be read once.

@@ -64,3 +64,10 @@ func (c *Client) adminCall(method, path string, body any, feature, instead strin
 		return api.Errorf(api.Invalid, "%s is an apikeyd feature and the server at %s has no %s endpoint (it is Elasticsearch, or an older apikeyd): %s", feature, c.target, path, instead)
 	}}
 }
+
+// InvalidateAPIKeysByQuery sends POST /_apikeyd/api_key/_invalidate_by_query.
+func (c *Client) InvalidateAPIKeysByQuery(ctx context.Context, req *api.InvalidateByQueryRequest) (*api.InvalidateByQueryResponse, error) {
+	cl := c.adminCall(http.MethodPost, "/_apikeyd/api_key/_invalidate_by_query", req, "invalidate by query",
+		"find the keys with 'apikeyctl query' and invalidate them by id with 'apikeyctl invalidate ID...' (Elasticsearch's invalidate API)")
+	return send[api.InvalidateByQueryResponse](ctx, c, cl)
+}

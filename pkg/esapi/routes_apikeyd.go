@@ -5,17 +5,21 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+
+	"github.com/apikeyctl/apikeyctl/pkg/api"
 )
 
 // adminRoutes are apikeyd's own endpoints, beside Elasticsearch's under a
 // prefix of their own, /_apikeyd/, that no Elasticsearch endpoint uses (an
-// Elasticsearch node answers them "no handler found"). Both are GET: they
-// change nothing (a backup reads the whole database), so a retry is safe
-// and curl needs no method flag.
+// Elasticsearch node answers them "no handler found"). Backup and doctor
+// are GET: they change nothing (a backup reads the whole database), so a
+// retry is safe and curl needs no method flag. Invalidate by query is a
+// POST with a body, as Elasticsearch's _delete_by_query.
 func adminRoutes() []*route {
 	return []*route{
 		{method: http.MethodGet, pattern: "/_apikeyd/backup", untimed: true, serve: serveBackup},
 		{method: http.MethodGet, pattern: "/_apikeyd/doctor", serve: serveDoctor},
+		{method: http.MethodPost, pattern: "/_apikeyd/api_key/_invalidate_by_query", body: true, serve: serveInvalidateByQuery},
 	}
 }
 
@@ -42,6 +46,14 @@ func serveBackup(ctx context.Context, h *handler, _ *exchange) (int, any, error)
 
 func serveDoctor(ctx context.Context, h *handler, _ *exchange) (int, any, error) {
 	return ok(h.admin.Doctor(ctx))
+}
+
+func serveInvalidateByQuery(ctx context.Context, h *handler, x *exchange) (int, any, error) {
+	req, err := api.DecodeInvalidateByQueryRequest(x.body)
+	if err != nil {
+		return 0, nil, err
+	}
+	return ok(h.admin.InvalidateAPIKeysByQuery(ctx, req))
 }
 
 // writeStream sends s. Its headers go first, so a failure while copying

@@ -15,6 +15,8 @@ type fakeAdmin struct {
 	copy   string
 	err    error
 	closed bool
+	// invalidated is the last invalidate by query request.
+	invalidated *api.InvalidateByQueryRequest
 }
 
 type closeRecorder struct {
@@ -38,6 +40,20 @@ func (a *fakeAdmin) Doctor(context.Context) (*api.DoctorReport, error) {
 	return &api.DoctorReport{Checks: []api.Check{{Name: "database integrity", Status: api.CheckOK, Message: "no problem"}}}, nil
 }
 
+func (a *fakeAdmin) InvalidateAPIKeysByQuery(_ context.Context, req *api.InvalidateByQueryRequest) (*api.InvalidateByQueryResponse, error) {
+	a.invalidated = req
+	if a.err != nil {
+		return nil, a.err
+	}
+	resp := &api.InvalidateByQueryResponse{DryRun: req.DryRun, Count: 1, Plan: "sha256:" + strings.Repeat("ab", 32)}
+	if req.DryRun {
+		resp.APIKeys = []api.PlannedKey{{ID: "7Q2eJ5gBc8uQ3hY1Zk9w", Name: "fleet-1", Type: "rest", Username: "elastic", Realm: "reserved", Creation: 1}}
+	} else {
+		resp.InvalidateAPIKeysResponse = &api.InvalidateAPIKeysResponse{InvalidatedAPIKeys: []string{"7Q2eJ5gBc8uQ3hY1Zk9w"}, PreviouslyInvalidatedAPIKeys: []string{}}
+	}
+	return resp, nil
+}
+
 func TestAdminRoutes(t *testing.T) {
 	forbidden := api.Errorf(api.Forbidden, "action [cluster:admin/xpack/security/apikeyd/backup] is unauthorized for user [bob]")
 	for _, tt := range []struct {
@@ -45,19 +61,37 @@ func TestAdminRoutes(t *testing.T) {
 		admin       *fakeAdmin // nil: the handler has no Admin
 		method      string
 		target      string
+		reqBody     string
 		status      int
 		contentType string
 		body        string
 	}{
-		{"backup streams the copy", &fakeAdmin{copy: "SQLite format 3\x00..."}, "GET", "/_apikeyd/backup", 200,
+		{"backup streams the copy", &fakeAdmin{copy: "SQLite format 3\x00..."}, "GET", "/_apikeyd/backup", "", 200,
 			"application/octet-stream", "SQLite format 3\x00..."},
-		{"backup refused", &fakeAdmin{err: forbidden}, "GET", "/_apikeyd/backup", 403, "application/json",
+		{"backup refused", &fakeAdmin{err: forbidden}, "GET", "/_apikeyd/backup", "", 403, "application/json",
 			`{"error":{"root_cause":[{"type":"security_exception","reason":"action [cluster:admin/xpack/security/apikeyd/backup] is unauthorized for user [bob]"}],"type":"security_exception","reason":"action [cluster:admin/xpack/security/apikeyd/backup] is unauthorized for user [bob]"},"status":403}`},
-		{"backup by POST", &fakeAdmin{}, "POST", "/_apikeyd/backup", 405, "application/json",
+		{"backup by POST", &fakeAdmin{}, "POST", "/_apikeyd/backup", "", 405, "application/json",
 			`{"error":"Incorrect HTTP method for uri [/_apikeyd/backup] and method [POST], allowed: [GET]","status":405}`},
-		{"doctor", &fakeAdmin{}, "GET", "/_apikeyd/doctor", 200, "application/json",
+		{"doctor", &fakeAdmin{}, "GET", "/_apikeyd/doctor", "", 200, "application/json",
 			`{"checks":[{"name":"database integrity","status":"ok","message":"no problem"}]}`},
-		{"not routed without an Admin", nil, "GET", "/_apikeyd/backup", 400, "application/json",
+		{"invalidate by query, dry run", &fakeAdmin{}, "POST", "/_apikeyd/api_key/_invalidate_by_query",
+			`{"query":{"prefix":{"name":"fleet-"}},"dry_run":true}`, 200, "application/json",
+			`{"dry_run":true,"count":1,"plan":"sha256:` + strings.Repeat("ab", 32) + `","api_keys":[{"id":"7Q2eJ5gBc8uQ3hY1Zk9w","name":"fleet-1","type":"rest","username":"elastic","realm":"reserved","creation":1}]}`},
+		{"invalidate by query", &fakeAdmin{}, "POST", "/_apikeyd/api_key/_invalidate_by_query",
+			`{"query":{"prefix":{"name":"fleet-"}},"expect_count":1}`, 200, "application/json",
+			`{"dry_run":false,"count":1,"plan":"sha256:` + strings.Repeat("ab", 32) + `","invalidated_api_keys":["7Q2eJ5gBc8uQ3hY1Zk9w"],"previously_invalidated_api_keys":[],"error_count":0}`},
+		{"invalidate by query, plan changed", &fakeAdmin{err: api.Errorf(api.Conflict, "the API keys the query matches are not those expected")}, "POST", "/_apikeyd/api_key/_invalidate_by_query",
+			`{"plan":"sha256:` + strings.Repeat("00", 32) + `"}`, 409, "application/json",
+			`{"error":{"root_cause":[{"type":"version_conflict_engine_exception","reason":"the API keys the query matches are not those expected"}],"type":"version_conflict_engine_exception","reason":"the API keys the query matches are not those expected"},"status":409}`},
+		{"invalidate by query, unknown field", &fakeAdmin{}, "POST", "/_apikeyd/api_key/_invalidate_by_query",
+			`{"dryrun":true}`, 400, "application/json",
+			`{"error":{"root_cause":[{"type":"x_content_parse_exception","reason":"[1:2] [invalidate_api_key_by_query] unknown field [dryrun]"}],"type":"x_content_parse_exception","reason":"[1:2] [invalidate_api_key_by_query] unknown field [dryrun]"},"status":400}`},
+		{"invalidate by query, query not an object", &fakeAdmin{}, "POST", "/_apikeyd/api_key/_invalidate_by_query",
+			`{"query":"name:x","dry_run":true}`, 400, "application/json",
+			`{"error":{"root_cause":[{"type":"x_content_parse_exception","reason":"[1:2] [invalidate_api_key_by_query] query doesn't support values of type: VALUE_STRING"}],"type":"x_content_parse_exception","reason":"[1:2] [invalidate_api_key_by_query] query doesn't support values of type: VALUE_STRING"},"status":400}`},
+		{"invalidate by query by GET", &fakeAdmin{}, "GET", "/_apikeyd/api_key/_invalidate_by_query", "", 405, "application/json",
+			`{"error":"Incorrect HTTP method for uri [/_apikeyd/api_key/_invalidate_by_query] and method [GET], allowed: [POST]","status":405}`},
+		{"not routed without an Admin", nil, "GET", "/_apikeyd/backup", "", 400, "application/json",
 			`{"error":"no handler found for uri [/_apikeyd/backup] and method [GET]"}`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,7 +100,14 @@ func TestAdminRoutes(t *testing.T) {
 					c.Admin = tt.admin
 				}
 			})
-			r := httptest.NewRequest(tt.method, tt.target, nil)
+			var body io.Reader
+			if tt.reqBody != "" {
+				body = strings.NewReader(tt.reqBody)
+			}
+			r := httptest.NewRequest(tt.method, tt.target, body)
+			if body != nil {
+				r.Header.Set("Content-Type", "application/json")
+			}
 			r.Header.Set("Authorization", basicElastic)
 			w := httptest.NewRecorder()
 			h.h.ServeHTTP(w, r)
