@@ -23,8 +23,9 @@ const (
 	ExitForbidden    = 5
 	ExitPartial      = 6
 	ExitUnreachable  = 7
+	ExitConflict     = 8
 	ExitInterrupted  = 130
-	exitCodesSummary = `0 ok (also an empty result), 1 error, 2 usage, 3 not found, 4 authentication, 5 forbidden, 6 partial failure, 7 target unreachable, 130 interrupted`
+	exitCodesSummary = `0 ok (also an empty result), 1 error, 2 usage, 3 not found, 4 authentication, 5 forbidden, 6 partial failure, 7 target unreachable, 8 conflict (the keys changed since they were read: a plan that no longer holds), 130 interrupted`
 )
 
 // UsageError is a command line the user got wrong.
@@ -90,6 +91,8 @@ func ExitCode(err error) int {
 			return ExitAuth
 		case api.Forbidden:
 			return ExitForbidden
+		case api.Conflict:
+			return ExitConflict
 		}
 	}
 	return ExitError

@@ -14,6 +14,8 @@ type invalidateOptions struct {
 	f   *Factory
 	out outputFlags
 	req api.InvalidateAPIKeysRequest
+	// byQuery are the flags of invalidate --query.
+	byQuery byQueryFlags
 }
 
 func newInvalidateCmd(f *Factory) *cobra.Command {
@@ -29,10 +31,25 @@ Without any id or selector it is a usage error on a terminal; from a script
 note on stderr.
 
 Exits 6 when some of the named ids were not invalidated (unknown, already
-invalidated, or refused: see the error details).`,
+invalidated, or refused: see the error details).
+
+--query (apikeyd only) selects the keys as apikeyctl query does: --name is
+a pattern (* and ? are wildcards), --user and --realm name the owner, and
+the filter flags (--expires-within, --metadata, --query-json ...) are
+query's. --dry-run lists the keys it matches that are not invalidated yet,
+with the digest of that plan and the command that carries it out. The run
+itself is one transaction, guarded: --plan DIGEST or --expect-count N
+refuse it, invalidating nothing (exit 8), when the keys the query matches
+changed since. Without either, a terminal asks y/N with the count, and a
+script needs --yes; both make a dry run first and hold the run to its plan.
+--max-keys caps the keys one call may invalidate (default 100000).`,
 		Example: `  apikeyctl invalidate 7Q2eJ5gBc8uQ3hY1Zk9w
   apikeyctl invalidate --name 'ci-*' --owner
-  apikeyctl get --name 'tmp-*' --field id | xargs -r apikeyctl invalidate`,
+  apikeyctl get --name 'tmp-*' --field id | xargs -r apikeyctl invalidate
+
+  # a clean-up by query: look, then invalidate exactly what was listed
+  apikeyctl invalidate --query --name 'tmp-*' --dry-run
+  apikeyctl invalidate --query --name 'tmp-*' --plan "$(apikeyctl invalidate --query --name 'tmp-*' --dry-run --field plan)"`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runInvalidate(cmd, opts, args) },
 	}
 	fl := cmd.Flags()
@@ -41,6 +58,7 @@ invalidated, or refused: see the error details).`,
 	fl.StringVar(&opts.req.Username, "user", "", "invalidate keys owned by this user (the API's username)")
 	fl.StringVar(&opts.req.RealmName, "realm", "", "invalidate keys owned in this realm (the API's realm_name)")
 	fl.BoolVar(&opts.req.Owner, "owner", false, "only your own keys")
+	opts.byQuery.register(cmd)
 	opts.out.register(cmd)
 	cmd.ValidArgsFunction = completeKeyIDs(f, true)
 	_ = cmd.RegisterFlagCompletionFunc("id", completeKeyIDs(f, true))
@@ -49,6 +67,12 @@ invalidated, or refused: see the error details).`,
 }
 
 func runInvalidate(cmd *cobra.Command, opts *invalidateOptions, args []string) error {
+	if err := opts.byQuery.checkFlags(cmd, args, opts.req.Owner); err != nil {
+		return err
+	}
+	if opts.byQuery.on {
+		return runInvalidateByQuery(cmd, opts)
+	}
 	opts.req.IDs = append(opts.req.IDs, args...)
 	r := &opts.req
 	if len(r.IDs) == 0 && r.Name == "" && r.Username == "" && r.RealmName == "" && !r.Owner {

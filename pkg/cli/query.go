@@ -71,28 +71,51 @@ date math (now-30d).
 	fl.StringVar(&opts.name, "name", "", "keys whose name matches `PATTERN` (* and ? are wildcards)")
 	fl.StringVar(&opts.owner, "owner", "", "keys owned by `USER` (the API's username)")
 	fl.StringVar(&opts.realm, "realm", "", "keys owned in `REALM` (the API's realm_name)")
-	fl.StringVar(&opts.keyType, "type", "", "keys of this `TYPE`: rest or cross_cluster")
-	fl.BoolVar(&opts.active, "active", false, "only keys neither invalidated nor expired")
-	fl.BoolVar(&opts.expired, "expired", false, "only expired keys (not invalidated)")
+	opts.registerFilters(cmd)
 	fl.BoolVar(&opts.invalidated, "invalidated", false, "only invalidated keys")
-	fl.StringVar(&opts.expiresWithin, "expires-within", "", "only valid keys that expire within `DURATION` (7d, 12h, 2w)")
-	fl.StringVar(&opts.createdBefore, "created-before", "", "only keys created before `DATE`")
-	fl.StringVar(&opts.createdAfter, "created-after", "", "only keys created at or after `DATE`")
-	fl.StringArrayVar(&opts.metadata, "metadata", nil, "only keys with metadata `key=value` (repeatable; nested keys with dots)")
 	fl.StringArrayVar(&opts.sorts, "sort", nil, "sort by `field[:asc|desc]` (repeatable)")
 	fl.IntVar(&opts.limit, "limit", 0, "return at most `N` keys (default 10, as the API)")
 	fl.BoolVar(&opts.all, "all", false, "return every matching key, paging with search_after")
 	fl.IntVar(&opts.pageSize, "page-size", queryPageSize, "keys per request with --all (at most 10000)")
-	fl.StringVar(&opts.queryJSON, "query-json", "", "request body from `FILE` (- for stdin)")
 	fl.StringVar(&opts.aggs, "aggs", "", "aggregations `JSON` object (@FILE to read it from a file); a table on a terminal")
 	fl.BoolVar(&opts.withLimitedBy, "with-limited-by", false, "include the owner's permissions the keys are limited by")
 	fl.BoolVar(&opts.withProfileUID, "with-profile-uid", false, "include the owners' profile uids")
 	opts.out.register(cmd)
-	_ = cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions([]string{"rest", "cross_cluster"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("sort", cobra.FixedCompletions([]string{
 		"name", "username", "realm_name", "type", "creation", "expiration", "invalidated", "invalidation", "_doc",
 	}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
+}
+
+// registerFilters registers the flags that select keys besides the name
+// and the owner: those of query, and of invalidate --query, which
+// compiles them with the same code.
+func (opts *queryOptions) registerFilters(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&opts.keyType, "type", "", "keys of this `TYPE`: rest or cross_cluster")
+	fl.BoolVar(&opts.active, "active", false, "only keys neither invalidated nor expired")
+	fl.BoolVar(&opts.expired, "expired", false, "only expired keys (not invalidated)")
+	fl.StringVar(&opts.expiresWithin, "expires-within", "", "only valid keys that expire within `DURATION` (7d, 12h, 2w)")
+	fl.StringVar(&opts.createdBefore, "created-before", "", "only keys created before `DATE`")
+	fl.StringVar(&opts.createdAfter, "created-after", "", "only keys created at or after `DATE`")
+	fl.StringArrayVar(&opts.metadata, "metadata", nil, "only keys with metadata `key=value` (repeatable; nested keys with dots)")
+	fl.StringVar(&opts.queryJSON, "query-json", "", "request body from `FILE` (- for stdin)")
+	_ = cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions([]string{"rest", "cross_cluster"}, cobra.ShellCompDirectiveNoFileComp))
+}
+
+// checkStates refuses more than one of --active, --expired and
+// --invalidated.
+func (opts *queryOptions) checkStates() error {
+	states := 0
+	for _, on := range []bool{opts.active, opts.expired, opts.invalidated} {
+		if on {
+			states++
+		}
+	}
+	if states > 1 {
+		return usageErrorf("--active, --expired and --invalidated cannot be used together")
+	}
+	return nil
 }
 
 // queryBody is a request body being built: its members as raw JSON.
@@ -258,14 +281,8 @@ func (opts *queryOptions) body() (json.RawMessage, queryBody, error) {
 
 func runQuery(cmd *cobra.Command, opts *queryOptions) error {
 	ctx := cmd.Context()
-	states := 0
-	for _, on := range []bool{opts.active, opts.expired, opts.invalidated} {
-		if on {
-			states++
-		}
-	}
-	if states > 1 {
-		return usageErrorf("--active, --expired and --invalidated cannot be used together")
+	if err := opts.checkStates(); err != nil {
+		return err
 	}
 	if opts.all && opts.limit != 0 {
 		return usageErrorf("--all returns every key: use --page-size rather than --limit")

@@ -69,3 +69,33 @@ func TestDoctor(t *testing.T) {
 		t.Fatalf("against Elasticsearch: %v", err)
 	}
 }
+
+func TestInvalidateAPIKeysByQuery(t *testing.T) {
+	plan := "sha256:" + strings.Repeat("ab", 32)
+	f, srv := newFake(t, reply{body: `{"dry_run":false,"count":1,"plan":"` + plan + `","invalidated_api_keys":["7Q2eJ5gBc8uQ3hY1Zk9w"],"previously_invalidated_api_keys":[],"error_count":0}`})
+	resp, err := mustNew(t, Config{URL: srv.URL}).InvalidateAPIKeysByQuery(context.Background(),
+		&api.InvalidateByQueryRequest{Query: []byte(`{"prefix":{"name":"fleet-"}}`), ExpectCount: new(int), Plan: plan})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Count != 1 || resp.Plan != plan || resp.InvalidateAPIKeysResponse == nil || resp.InvalidatedAPIKeys[0] != "7Q2eJ5gBc8uQ3hY1Zk9w" {
+		t.Fatalf("got %+v", resp)
+	}
+	got := f.last(t)
+	if got.Method != "POST" || got.Path != "/_apikeyd/api_key/_invalidate_by_query" ||
+		got.Body != `{"query":{"prefix":{"name":"fleet-"}},"expect_count":0,"plan":"`+plan+`"}` {
+		t.Fatalf("sent %s %s %s", got.Method, got.Path, got.Body)
+	}
+
+	_, conflict := newFake(t, reply{status: 409, body: `{"error":{"root_cause":[{"type":"version_conflict_engine_exception","reason":"not those expected"}],"type":"version_conflict_engine_exception","reason":"not those expected"},"status":409}`})
+	_, err = mustNew(t, Config{URL: conflict.URL}).InvalidateAPIKeysByQuery(context.Background(), &api.InvalidateByQueryRequest{Plan: plan})
+	if e, ok := api.AsError(err); !ok || e.Code != api.Conflict {
+		t.Fatalf("a changed plan: %v", err)
+	}
+
+	_, es := newFake(t, reply{status: 400, body: `{"error":"no handler found for uri [/_apikeyd/api_key/_invalidate_by_query] and method [POST]"}`})
+	_, err = mustNew(t, Config{URL: es.URL}).InvalidateAPIKeysByQuery(context.Background(), &api.InvalidateByQueryRequest{DryRun: true})
+	if e, ok := api.AsError(err); !ok || !strings.Contains(e.Reason, "invalidate by query is an apikeyd feature") || !strings.Contains(e.Reason, "apikeyctl invalidate ID") {
+		t.Fatalf("against Elasticsearch: %v", err)
+	}
+}
