@@ -21,6 +21,9 @@ type Admin interface {
 	// dry run, lists them with the digest of that plan
 	// (POST /_apikeyd/api_key/_invalidate_by_query).
 	InvalidateAPIKeysByQuery(ctx context.Context, req *InvalidateByQueryRequest) (*InvalidateByQueryResponse, error)
+	// UpdateAPIKeyExtended is the Update API key API with what it leaves
+	// out: a rename, and clearing the expiration (PUT /_apikeyd/api_key/{id}).
+	UpdateAPIKeyExtended(ctx context.Context, req *ExtendedUpdateAPIKeyRequest) (*UpdateAPIKeyResponse, error)
 }
 
 // Backup is a copy of the database as of one instant, to be read once.

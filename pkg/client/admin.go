@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
 )
@@ -70,4 +71,14 @@ func (c *Client) InvalidateAPIKeysByQuery(ctx context.Context, req *api.Invalida
 	cl := c.adminCall(http.MethodPost, "/_apikeyd/api_key/_invalidate_by_query", req, "invalidate by query",
 		"find the keys with 'apikeyctl query' and invalidate them by id with 'apikeyctl invalidate ID...' (Elasticsearch's invalidate API)")
 	return send[api.InvalidateByQueryResponse](ctx, c, cl)
+}
+
+// UpdateAPIKeyExtended sends PUT /_apikeyd/api_key/{id}.
+func (c *Client) UpdateAPIKeyExtended(ctx context.Context, req *api.ExtendedUpdateAPIKeyRequest) (*api.UpdateAPIKeyResponse, error) {
+	if req == nil || req.ID == "" {
+		return nil, api.Errorf(api.Invalid, "an API key id is required")
+	}
+	cl := c.adminCall(http.MethodPut, "/_apikeyd/api_key/"+url.PathEscape(req.ID), req, "renaming a key or clearing its expiration",
+		"Elasticsearch's update keeps a key's name and cannot clear an expiration: create a new key ('apikeyctl create') and invalidate the old one")
+	return send[api.UpdateAPIKeyResponse](ctx, c, cl)
 }

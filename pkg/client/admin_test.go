@@ -99,3 +99,22 @@ func TestInvalidateAPIKeysByQuery(t *testing.T) {
 		t.Fatalf("against Elasticsearch: %v", err)
 	}
 }
+
+func TestUpdateAPIKeyExtended(t *testing.T) {
+	f, srv := newFake(t, reply{body: `{"updated":true}`})
+	name := "renamed"
+	resp, err := mustNew(t, Config{URL: srv.URL}).UpdateAPIKeyExtended(context.Background(),
+		&api.ExtendedUpdateAPIKeyRequest{ID: "7Q2eJ5gBc8uQ3hY1Zk9w", Name: &name, Expiration: &api.Clearable{Null: true}, Metadata: map[string]any{"env": "prod"}})
+	if err != nil || !resp.Updated {
+		t.Fatalf("got %+v %v", resp, err)
+	}
+	got := f.last(t)
+	if got.Method != "PUT" || got.Path != "/_apikeyd/api_key/7Q2eJ5gBc8uQ3hY1Zk9w" || got.Body != `{"expiration":null,"name":"renamed","metadata":{"env":"prod"}}` {
+		t.Fatalf("sent %s %s %s", got.Method, got.Path, got.Body)
+	}
+	_, es := newFake(t, reply{status: 400, body: `{"error":"no handler found for uri [/_apikeyd/api_key/7Q2eJ5gBc8uQ3hY1Zk9w] and method [PUT]"}`})
+	_, err = mustNew(t, Config{URL: es.URL}).UpdateAPIKeyExtended(context.Background(), &api.ExtendedUpdateAPIKeyRequest{ID: "7Q2eJ5gBc8uQ3hY1Zk9w", Name: &name})
+	if e, ok := api.AsError(err); !ok || !strings.Contains(e.Reason, "renaming a key or clearing its expiration is an apikeyd feature") {
+		t.Fatalf("against Elasticsearch: %v", err)
+	}
+}

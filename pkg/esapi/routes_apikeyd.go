@@ -14,12 +14,14 @@ import (
 // Elasticsearch node answers them "no handler found"). Backup and doctor
 // are GET: they change nothing (a backup reads the whole database), so a
 // retry is safe and curl needs no method flag. Invalidate by query is a
-// POST with a body, as Elasticsearch's _delete_by_query.
+// POST with a body, as Elasticsearch's _delete_by_query; the extended
+// update a PUT on the key, as Elasticsearch's update.
 func adminRoutes() []*route {
 	return []*route{
 		{method: http.MethodGet, pattern: "/_apikeyd/backup", untimed: true, serve: serveBackup},
 		{method: http.MethodGet, pattern: "/_apikeyd/doctor", serve: serveDoctor},
 		{method: http.MethodPost, pattern: "/_apikeyd/api_key/_invalidate_by_query", body: true, serve: serveInvalidateByQuery},
+		{method: http.MethodPut, pattern: "/_apikeyd/api_key/{id}", body: true, serve: serveUpdateAPIKeyExtended},
 	}
 }
 
@@ -54,6 +56,14 @@ func serveInvalidateByQuery(ctx context.Context, h *handler, x *exchange) (int, 
 		return 0, nil, err
 	}
 	return ok(h.admin.InvalidateAPIKeysByQuery(ctx, req))
+}
+
+func serveUpdateAPIKeyExtended(ctx context.Context, h *handler, x *exchange) (int, any, error) {
+	req, err := api.DecodeExtendedUpdateAPIKeyRequest(x.path["id"], x.body)
+	if err != nil {
+		return 0, nil, err
+	}
+	return ok(h.admin.UpdateAPIKeyExtended(ctx, req))
 }
 
 // writeStream sends s. Its headers go first, so a failure while copying

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -15,8 +16,18 @@ type fakeAdmin struct {
 	copy   string
 	err    error
 	closed bool
-	// invalidated is the last invalidate by query request.
+	// invalidated is the last invalidate by query request, updated the
+	// last extended update.
 	invalidated *api.InvalidateByQueryRequest
+	updated     *api.ExtendedUpdateAPIKeyRequest
+}
+
+func (a *fakeAdmin) UpdateAPIKeyExtended(_ context.Context, req *api.ExtendedUpdateAPIKeyRequest) (*api.UpdateAPIKeyResponse, error) {
+	a.updated = req
+	if a.err != nil {
+		return nil, a.err
+	}
+	return &api.UpdateAPIKeyResponse{Updated: true}, nil
 }
 
 type closeRecorder struct {
@@ -90,7 +101,15 @@ func TestAdminRoutes(t *testing.T) {
 			`{"query":"name:x","dry_run":true}`, 400, "application/json",
 			`{"error":{"root_cause":[{"type":"x_content_parse_exception","reason":"[1:2] [invalidate_api_key_by_query] query doesn't support values of type: VALUE_STRING"}],"type":"x_content_parse_exception","reason":"[1:2] [invalidate_api_key_by_query] query doesn't support values of type: VALUE_STRING"},"status":400}`},
 		{"invalidate by query by GET", &fakeAdmin{}, "GET", "/_apikeyd/api_key/_invalidate_by_query", "", 405, "application/json",
-			`{"error":"Incorrect HTTP method for uri [/_apikeyd/api_key/_invalidate_by_query] and method [GET], allowed: [POST]","status":405}`},
+			`{"error":"Incorrect HTTP method for uri [/_apikeyd/api_key/_invalidate_by_query] and method [GET], allowed: [POST, PUT]","status":405}`},
+		{"extended update", &fakeAdmin{}, "PUT", "/_apikeyd/api_key/7Q2eJ5gBc8uQ3hY1Zk9w",
+			`{"name":"renamed","expiration":null,"metadata":{"env":"prod"}}`, 200, "application/json", `{"updated":true}`},
+		{"extended update, expiration not a time value", &fakeAdmin{}, "PUT", "/_apikeyd/api_key/7Q2eJ5gBc8uQ3hY1Zk9w",
+			`{"expiration":"soon"}`, 400, "application/json",
+			`{"error":{"root_cause":[{"type":"x_content_parse_exception","reason":"[1:2] [apikeyd_update_api_key_request_payload] failed to parse field [expiration]"}],"type":"x_content_parse_exception","reason":"[1:2] [apikeyd_update_api_key_request_payload] failed to parse field [expiration]","caused_by":{"type":"illegal_argument_exception","reason":"failed to parse setting [expiration] with value [soon] as a time value: unit is missing or unrecognized"}},"status":400}`},
+		{"extended update, name not a string", &fakeAdmin{}, "PUT", "/_apikeyd/api_key/7Q2eJ5gBc8uQ3hY1Zk9w",
+			`{"name":null}`, 400, "application/json",
+			`{"error":{"root_cause":[{"type":"x_content_parse_exception","reason":"[1:2] [apikeyd_update_api_key_request_payload] name doesn't support values of type: VALUE_NULL"}],"type":"x_content_parse_exception","reason":"[1:2] [apikeyd_update_api_key_request_payload] name doesn't support values of type: VALUE_NULL"},"status":400}`},
 		{"not routed without an Admin", nil, "GET", "/_apikeyd/backup", "", 400, "application/json",
 			`{"error":"no handler found for uri [/_apikeyd/backup] and method [GET]"}`},
 	} {
@@ -127,6 +146,37 @@ func TestAdminRoutes(t *testing.T) {
 				if !tt.admin.closed {
 					t.Error("the backup was not closed")
 				}
+			}
+		})
+	}
+}
+
+// TestExtendedUpdateRequest: the route hands the service the key's id and
+// what the body says, null telling "never expires" from absent.
+func TestExtendedUpdateRequest(t *testing.T) {
+	for _, tt := range []struct {
+		name, body string
+		want       api.ExtendedUpdateAPIKeyRequest
+	}{
+		{"rename and never expire", `{"name":"renamed","expiration":null}`,
+			api.ExtendedUpdateAPIKeyRequest{ID: "k1", Name: ptr("renamed"), Expiration: &api.Clearable{Null: true}}},
+		{"a new expiration", `{"expiration":"30d"}`, api.ExtendedUpdateAPIKeyRequest{ID: "k1", Expiration: &api.Clearable{Value: "30d"}}},
+		{"no body", ``, api.ExtendedUpdateAPIKeyRequest{ID: "k1"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a := &fakeAdmin{}
+			h := newHarness(t, func(c *Config) { c.Admin = a })
+			r := httptest.NewRequest("PUT", "/_apikeyd/api_key/k1", strings.NewReader(tt.body))
+			r.Header.Set("Authorization", basicElastic)
+			r.Header.Set("Content-Type", "application/json")
+			w := httptest.NewRecorder()
+			h.h.ServeHTTP(w, r)
+			if w.Code != 200 || a.updated == nil {
+				t.Fatalf("got %d %s", w.Code, w.Body)
+			}
+			got := *a.updated
+			if got.ID != tt.want.ID || !reflect.DeepEqual(got.Name, tt.want.Name) || !reflect.DeepEqual(got.Expiration, tt.want.Expiration) {
+				t.Fatalf("got %+v, want %+v", got, tt.want)
 			}
 		})
 	}

@@ -20,6 +20,10 @@ type keyChange struct {
 	roleDescriptors api.RoleDescriptors // nil: unchanged
 	metadata        map[string]any      // nil: unchanged
 	expiration      *int64              // nil: unchanged
+	// neverExpires clears the expiration (apikeyd's extended update).
+	neverExpires bool
+	// name renames the key (apikeyd's extended update); nil: unchanged.
+	name *string
 	// crossCluster marks a change of a cross-cluster key (its access
 	// arrives as role descriptors).
 	crossCluster bool
@@ -110,6 +114,14 @@ func (s *Service) applyChange(ctx context.Context, w store.Writer, sub *auth.Sub
 	if c.expiration != nil {
 		next.Expiration = c.expiration
 	}
+	if c.neverExpires {
+		next.Expiration = nil
+		changed = changed || k.Expiration != nil
+	}
+	if c.name != nil {
+		next.Name = *c.name
+		changed = changed || k.Name != next.Name
+	}
 	if c.roleDescriptors != nil {
 		next.RoleDescriptors = c.roleDescriptors
 		changed = changed || !sameDescriptors(k.RoleDescriptors, next.RoleDescriptors)
@@ -194,6 +206,38 @@ func (s *Service) UpdateAPIKey(ctx context.Context, req *api.UpdateAPIKeyRequest
 	if err != nil {
 		return nil, err
 	}
+	if err := checkRestrictions(nil, ownerSnapshot(sub)); err != nil {
+		return nil, err
+	}
+	return s.updateOne(ctx, sub, req.ID, c, auth.ActionUpdateAPIKey)
+}
+
+// UpdateAPIKeyExtended is UpdateAPIKey (the same caller, ownership and
+// validation rules, the same audit) with what Elasticsearch's update
+// leaves out: a new name, validated as create validates one, and an
+// expiration of null, which makes the key never expire. apikeyd serves it
+// at PUT /_apikeyd/api_key/{id}.
+func (s *Service) UpdateAPIKeyExtended(ctx context.Context, req *api.ExtendedUpdateAPIKeyRequest) (*api.UpdateAPIKeyResponse, error) {
+	sub, err := s.updateCaller(ctx, req.Check, auth.ActionUpdateAPIKey, auth.OwnKeys)
+	if err != nil {
+		return nil, err
+	}
+	var exp *string
+	if req.Expiration != nil && !req.Expiration.Null {
+		exp = &req.Expiration.Value
+	}
+	c, err := s.validateChange(api.ParserExtendedUpdateAPIKey, req.RoleDescriptors, req.Metadata, exp)
+	if err != nil {
+		return nil, err
+	}
+	if req.Name != nil {
+		var v api.Validation
+		apikey.ValidateName(req.Name, &v)
+		if err := v.Err(); err != nil {
+			return nil, err
+		}
+	}
+	c.name, c.neverExpires = req.Name, req.Expiration != nil && req.Expiration.Null
 	if err := checkRestrictions(nil, ownerSnapshot(sub)); err != nil {
 		return nil, err
 	}

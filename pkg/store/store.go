@@ -188,8 +188,9 @@ type Writer interface {
 	Reader
 	// InsertAPIKey stores a new key with Version 1; a duplicate id is ErrConflict.
 	InsertAPIKey(ctx context.Context, k *APIKey) error
-	// UpdateAPIKey replaces the mutable fields of k (expiration, invalidated,
-	// invalidation, role descriptors, limited-by, metadata, creator) when
+	// UpdateAPIKey replaces the mutable fields of k (name, expiration,
+	// invalidated, invalidation, role descriptors, limited-by, metadata,
+	// creator) when
 	// the stored version equals k.Version, and sets k.Version to the new
 	// version. ErrNotFound or ErrConflict otherwise.
 	UpdateAPIKey(ctx context.Context, k *APIKey) error

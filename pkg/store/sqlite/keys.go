@@ -264,6 +264,7 @@ func changedColumns(old, k *store.APIKey) (sets []string, args []any) {
 			args = append(args, value)
 		}
 	}
+	set(old.Name != k.Name, "name", k.Name)
 	set(!equalPtr(old.Expiration, k.Expiration), "expiration", k.Expiration)
 	set(old.Invalidated != k.Invalidated, "invalidated", k.Invalidated)
 	set(!equalPtr(old.Invalidation, k.Invalidation), "invalidation", k.Invalidation)

@@ -31,6 +31,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apikeyctl/apikeyctl/pkg/query"
 	"github.com/apikeyctl/apikeyctl/pkg/store"
 )
 
@@ -334,6 +335,7 @@ func (s *suite) testKeyUpdate(t *testing.T) {
 
 	k := mustGetKey(t, st, "k1")
 	// Mutable fields.
+	k.Name = "renamed"
 	k.Expiration = ptr(int64(1_900_000_000_000))
 	k.Invalidated = true
 	k.Invalidation = ptr(int64(1_850_000_000_000))
@@ -346,7 +348,6 @@ func (s *suite) testKeyUpdate(t *testing.T) {
 	}
 	want := *k
 	// Immutable fields: ignored by UpdateAPIKey.
-	k.Name = "renamed"
 	k.Type = "cross_cluster"
 	k.Creation = 5
 	k.Hash = "{SSHA256}changed"
@@ -369,6 +370,31 @@ func (s *suite) testKeyUpdate(t *testing.T) {
 	if got := mustGetKey(t, st, "k1"); got.Version != 3 || string(got.Metadata) != `{}` {
 		t.Errorf("after second update: version %d metadata %s, want 3 {}", got.Version, got.Metadata)
 	}
+
+	// A key found by its new name, and no longer by the old, by a filter
+	// and by a query; an expiration cleared is none.
+	k.Expiration = nil
+	update(t, st, func(w store.Writer) error { return w.UpdateAPIKey(t.Context(), k) })
+	if got := mustGetKey(t, st, "k1"); got.Expiration != nil {
+		t.Errorf("expiration %d after it was cleared", *got.Expiration)
+	}
+	view(t, st, func(r store.Reader) error {
+		for name, want := range map[string]int{"renamed": 1, orig.Name: 0} {
+			found, err := r.FindAPIKeys(t.Context(), store.KeyFilter{Name: name})
+			if err != nil {
+				return err
+			}
+			page, err := r.QueryAPIKeys(t.Context(), &store.KeySearch{Search: query.Search{
+				Query: &query.Term{Field: query.F(query.FieldName), Values: []any{name}}, Size: 10}})
+			if err != nil {
+				return err
+			}
+			if len(found) != want || page.Total != want {
+				t.Errorf("name %q: FindAPIKeys %d keys, QueryAPIKeys %d, want %d", name, len(found), page.Total, want)
+			}
+		}
+		return nil
+	})
 }
 
 func (s *suite) testKeyUpdateClearsFields(t *testing.T) {
