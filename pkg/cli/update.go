@@ -70,6 +70,10 @@ type updateOptions struct {
 	f   *Factory
 	out outputFlags
 	chg changeFlags
+	// rename and noExpiration are what Elasticsearch's update leaves out:
+	// apikeyd's extended update carries them.
+	rename       string
+	noExpiration bool
 }
 
 func newUpdateCmd(f *Factory) *cobra.Command {
@@ -81,13 +85,24 @@ func newUpdateCmd(f *Factory) *cobra.Command {
 as the Update API key API does. Each call also refreshes the snapshot of
 your own permissions the key is limited by. Prints {"updated": false}
 when nothing changed. Only the owner, authenticated as a user (not with an
-API key), may update a key.`,
+API key), may update a key.
+
+--rename and --no-expiration do what Elasticsearch's update cannot: give
+the key a new name (the rules of create's names), and make it never
+expire. They go to apikeyd's own update endpoint (PUT /_apikeyd/api_key/ID),
+which takes the other changes too; without them the update is
+Elasticsearch's API.`,
 		Example: `  apikeyctl update 7Q2eJ5gBc8uQ3hY1Zk9w --metadata env=prod --expiration 30d
-  apikeyctl update 7Q2eJ5gBc8uQ3hY1Zk9w --clear-role-descriptors`,
+  apikeyctl update 7Q2eJ5gBc8uQ3hY1Zk9w --clear-role-descriptors
+
+  # apikeyd only: a new name, and no expiration
+  apikeyctl update 7Q2eJ5gBc8uQ3hY1Zk9w --rename ci-deploy-legacy --no-expiration`,
 		Args: oneKeyID,
 		RunE: func(cmd *cobra.Command, args []string) error { return runUpdate(cmd, opts, args) },
 	}
 	opts.chg.register(cmd)
+	cmd.Flags().StringVar(&opts.rename, "rename", "", "give the key a new `NAME` (apikeyd only)")
+	cmd.Flags().BoolVar(&opts.noExpiration, "no-expiration", false, "make the key never expire (apikeyd only)")
 	opts.out.register(cmd)
 	return cmd
 }
@@ -105,15 +120,44 @@ func oneKeyID(cmd *cobra.Command, args []string) error {
 }
 
 func runUpdate(cmd *cobra.Command, opts *updateOptions, args []string) error {
+	if opts.noExpiration && cmd.Flags().Changed("expiration") {
+		return usageErrorf("--expiration and --no-expiration cannot be used together")
+	}
 	rds, md, exp, err := opts.chg.build(opts.f, cmd)
 	if err != nil {
 		return err
+	}
+	if opts.noExpiration || cmd.Flags().Changed("rename") {
+		return runExtendedUpdate(cmd, opts, &api.ExtendedUpdateAPIKeyRequest{ID: args[0], RoleDescriptors: rds, Metadata: md}, exp)
 	}
 	svc, err := opts.f.Service(cmd.Context())
 	if err != nil {
 		return err
 	}
 	resp, err := svc.UpdateAPIKey(cmd.Context(), &api.UpdateAPIKeyRequest{ID: args[0], RoleDescriptors: rds, Metadata: md, Expiration: exp})
+	if err != nil {
+		return err
+	}
+	return opts.out.print(opts.f, resp)
+}
+
+// runExtendedUpdate sends an update with --rename or --no-expiration to
+// apikeyd's extended update, exp being --expiration when given.
+func runExtendedUpdate(cmd *cobra.Command, opts *updateOptions, req *api.ExtendedUpdateAPIKeyRequest, exp *string) error {
+	switch {
+	case opts.noExpiration:
+		req.Expiration = &api.Clearable{Null: true}
+	case exp != nil:
+		req.Expiration = &api.Clearable{Value: *exp}
+	}
+	if cmd.Flags().Changed("rename") {
+		req.Name = &opts.rename
+	}
+	admin, err := opts.f.Admin(cmd.Context())
+	if err != nil {
+		return err
+	}
+	resp, err := admin.UpdateAPIKeyExtended(cmd.Context(), req)
 	if err != nil {
 		return err
 	}
