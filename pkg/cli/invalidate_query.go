@@ -181,8 +181,9 @@ func countKeys(n int) string {
 }
 
 // printPlan writes a dry run: on a terminal the keys as a table, the plan
-// line and the command that carries it out; elsewhere the answer's JSON
-// (the plan line and the command go to stderr).
+// line and the command that carries it out; elsewhere the answer's JSON,
+// the plan line and the command going to stderr (unless --field, --jq or
+// --template picked what to print).
 func printPlan(cmd *cobra.Command, opts *invalidateOptions, resp *api.InvalidateByQueryResponse) error {
 	apply := applyCommand(cmd, resp.Plan)
 	o := opts.out.opts
@@ -207,7 +208,7 @@ func printPlan(cmd *cobra.Command, opts *invalidateOptions, resp *api.Invalidate
 	if err := output.Write(opts.f.IOStreams, o, resp); err != nil {
 		return err
 	}
-	if !usesTerminalRendering(opts.f, o) {
+	if !usesTerminalRendering(opts.f, o) && o.Field == "" && o.JQ == "" && o.Template == "" {
 		fmt.Fprintf(opts.f.IOStreams.ErrOut, "plan: %s, digest %s\nto invalidate them: %s\n", countKeys(resp.Count), resp.Plan, apply)
 	}
 	if resp.InvalidateAPIKeysResponse != nil {
