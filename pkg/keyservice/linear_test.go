@@ -74,6 +74,14 @@ func TestCostIsLinear(t *testing.T) {
 			_, err := fx.svc.QueryAPIKeys(admin, &api.QueryAPIKeysRequest{Body: json.RawMessage(body)})
 			return err
 		}},
+		{name: "invalidate by query, dry run of a plan of that many keys", run: func(size int) error {
+			q, _ := json.Marshal(map[string]any{"ids": map[string]any{"values": ids[:size]}})
+			resp, err := fx.svc.InvalidateAPIKeysByQuery(admin, &api.InvalidateByQueryRequest{Query: q, DryRun: true})
+			if err == nil && resp.Count != min(size, 4*n) {
+				err = fmt.Errorf("a plan of %d keys, want %d", resp.Count, min(size, 4*n))
+			}
+			return err
+		}},
 		{name: "invalidate by ids", scale: 4, run: func(size int) error {
 			_, err := fx.svc.InvalidateAPIKeys(admin, &api.InvalidateAPIKeysRequest{IDs: ids[:size]})
 			return err
