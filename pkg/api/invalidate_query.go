@@ -61,7 +61,9 @@ type InvalidateByQueryResponse struct {
 	APIKeys []PlannedKey `json:"api_keys,omitempty"`
 	// InvalidateAPIKeysResponse is the outcome of a real run; matching
 	// cross-cluster keys the caller may not invalidate are its errors
-	// (in a dry run too).
+	// (in a dry run too). Keys the query matches that were invalidated
+	// already are not part of the plan: previously_invalidated_api_keys
+	// is always empty.
 	*InvalidateAPIKeysResponse
 }
 

@@ -97,7 +97,8 @@ func (s *secretFlags) deliver(ctx context.Context, f *Factory, out *outputFlags,
 		sink.abort()
 		return err
 	}
-	if err := writeSecret(sink.w, format, resp); err == nil {
+	err = writeSecret(sink.w, format, resp)
+	if err == nil {
 		err = sink.close()
 	} else {
 		sink.abort()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -158,5 +159,27 @@ func TestSecretOutRemovedOnFailure(t *testing.T) {
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Fatalf("the secret file of a failed call is still there: %v", err)
+	}
+}
+
+// TestSecretOutWriteFails: a descriptor the secret cannot be written to
+// (open for reading only) is an error that names the key made, so that it
+// can be invalidated; the secret is printed nowhere.
+func TestSecretOutWriteFails(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "keys.db")
+	path := filepath.Join(dir, "read-only")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	code, out, stderr := run(t, false, "", nil, "--db", db, "create", "--name", "lost", "--secret-out", fmt.Sprintf("fd:%d", ro.Fd()))
+	if code != ExitError || !strings.Contains(stderr, "was created but its secret could not be written to fd:") ||
+		!strings.Contains(stderr, "invalidate it with 'apikeyctl invalidate ") || out != "" {
+		t.Fatalf("exit %d\nstdout %q\nstderr %q", code, out, stderr)
 	}
 }
