@@ -33,7 +33,7 @@ note on stderr.
 Exits 6 when some of the named ids were not invalidated (unknown, already
 invalidated, or refused: see the error details).
 
---query (apikeyd only) selects the keys as apikeyctl query does: --name is
+--query (apikeyd or --db) selects the keys as apikeyctl query does: --name is
 a pattern (* and ? are wildcards), --user and --realm name the owner, and
 the filter flags (--expires-within, --metadata, --query-json ...) are
 query's. --dry-run lists the keys it matches that are not invalidated yet,

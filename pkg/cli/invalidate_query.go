@@ -33,7 +33,7 @@ var byQueryOnly = []string{"dry-run", "expect-count", "plan", "yes", "max-keys",
 
 func (q *byQueryFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.BoolVar(&q.on, "query", false, "select the keys with a query, as apikeyctl query does (apikeyd only): --name, --user, --realm and the filter flags below")
+	fl.BoolVar(&q.on, "query", false, "select the keys with a query, as apikeyctl query does (apikeyd or --db): --name, --user, --realm and query's filters (--active, --created-*, --expired, --expires-within, --metadata, --type, --query-json)")
 	q.sel.registerFilters(cmd)
 	fl.BoolVar(&q.dryRun, "dry-run", false, "with --query: list the keys the query would invalidate and the plan's digest; change nothing")
 	fl.IntVar(&q.expectCount, "expect-count", 0, "with --query: invalidate only if the query still matches `N` keys")
