@@ -3,13 +3,28 @@ package api
 import (
 	"strings"
 	"testing"
+
+	"github.com/apikeyctl/apikeyctl/pkg/strictjson"
 )
 
 func FuzzDecodeInvalidateByQueryRequest(f *testing.F) {
 	addSeeds(f, `{"query":{"prefix":{"name":"fleet-"}},"dry_run":true}`,
 		`{"query":{"bool":{"filter":[{"term":{"metadata.policy":"old"}}]}},"plan":"sha256:`+"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"+`","expect_count":2,"max_keys":10}`,
 		`{"query":"x"}`, `{"expect_count":1.5}`, `{"expect_count":"2"}`, `{"max_keys":-1,"dry_run":"true"}`, `{"plan":null}`)
-	fuzzDecoder(f, DecodeInvalidateByQueryRequest, asJSON, nil)
+	fuzzDecoder(f, DecodeInvalidateByQueryRequest, asJSON, func(t *testing.T, req *InvalidateByQueryRequest) {
+		body := req.QueryBody()
+		if req.Query == nil {
+			if body != nil {
+				t.Fatalf("no query, a query body %q", body)
+			}
+			return
+		}
+		root, err := strictjson.Parse(body)
+		if err != nil || root.Kind != strictjson.Object || len(root.Members) != 1 || root.Members[0].Key != "query" ||
+			string(body[root.Members[0].Value.Start:root.Members[0].Value.End]) != string(req.Query) {
+			t.Fatalf("query %s: the query body %q is not {\"query\": it} (%v)", req.Query, body, err)
+		}
+	})
 }
 
 func FuzzDecodeExtendedUpdateAPIKeyRequest(f *testing.F) {
@@ -55,3 +70,28 @@ func TestInvalidateByQueryRequestCheck(t *testing.T) {
 	}
 }
 
+
+// TestInvalidateByQueryLayout: the query API reads the query where the
+// caller wrote it, so that its errors give the caller's positions.
+func TestInvalidateByQueryLayout(t *testing.T) {
+	for _, tt := range []struct{ name, body, want string }{
+		{"query first", `{"query":{"term":{"name":"a"}},"dry_run":true}`,
+			`{"query":{"term":{"name":"a"}}               }`},
+		{"query last, over lines", "{\n  \"plan\": \"sha256:é\",\n  \"query\" : {\"ids\":{\"values\":[\"x\"]}}\n}",
+			"{\n"+strings.Repeat(" ", 21)+"\n  \"query\" : {\"ids\":{\"values\":[\"x\"]}}\n}"},
+		{"an escaped key", `{"\u0071uery":{"match_all":{}},"dry_run":true}`, `{"query":{"match_all":{}}}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := DecodeInvalidateByQueryRequest([]byte(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := string(req.QueryBody()); got != tt.want {
+				t.Fatalf("got %q,\nwant %q", got, tt.want)
+			}
+		})
+	}
+	if got := (&InvalidateByQueryRequest{}).QueryBody(); got != nil {
+		t.Fatalf("no query: %q, want an empty body", got)
+	}
+}

@@ -1,8 +1,12 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
+
+	"github.com/apikeyctl/apikeyctl/pkg/strictjson"
 )
 
 // ParserInvalidateByQuery names the parser of the body of
@@ -32,6 +36,67 @@ type InvalidateByQueryRequest struct {
 	// MaxKeys caps the keys one call may invalidate (0: the service's
 	// default); a query that matches more is refused.
 	MaxKeys int `json:"max_keys,omitempty"`
+
+	// layout is the body the request was decoded from, every member but
+	// query blanked out (see QueryBody).
+	layout []byte
+}
+
+// QueryBody is the body of a query API keys request that selects the keys
+// of Query. When the request was decoded from a body, it is that body with
+// every member but query blanked out (newlines kept, a space for every
+// other character), so that the query API's errors point where the caller
+// wrote the query; otherwise {"query": Query}, or empty (every key).
+func (r *InvalidateByQueryRequest) QueryBody() []byte {
+	if r.layout != nil {
+		return r.layout
+	}
+	if len(bytes.TrimSpace(r.Query)) == 0 {
+		return nil
+	}
+	return slices.Concat([]byte(`{"query":`), r.Query, []byte(`}`))
+}
+
+// queryLayout blanks out every member of the object body but query,
+// whose value is at body[start:end]; nil when the key before it is not
+// written plainly as "query".
+func queryLayout(body []byte, root *strictjson.Node, start, end int) []byte {
+	// Back from the value, over the colon, to the key's opening quote.
+	i := start - 1
+	skip := func() {
+		for i >= 0 && strings.IndexByte(" \t\r\n", body[i]) >= 0 {
+			i--
+		}
+	}
+	skip()
+	if i < 0 || body[i] != ':' {
+		return nil
+	}
+	i--
+	skip()
+	const key = `"query"`
+	if i < len(key)-1 || string(body[i-len(key)+1:i+1]) != key {
+		return nil
+	}
+	keyStart := i - len(key) + 1
+	out := make([]byte, 0, len(body))
+	blank := func(part []byte) {
+		for _, c := range string(part) {
+			if c == '\n' || c == '\r' {
+				out = append(out, byte(c))
+			} else {
+				out = append(out, ' ')
+			}
+		}
+	}
+	blank(body[:root.Start])
+	out = append(out, '{')
+	blank(body[root.Start+1 : keyStart])
+	out = append(out, body[keyStart:end]...)
+	blank(body[end : root.End-1])
+	out = append(out, '}')
+	blank(body[root.End:])
+	return out
 }
 
 // PlannedKey is a key of a plan, as a dry run lists it.
@@ -71,7 +136,7 @@ type InvalidateByQueryResponse struct {
 // query request.
 func DecodeInvalidateByQueryRequest(body []byte) (*InvalidateByQueryRequest, error) {
 	req := &InvalidateByQueryRequest{}
-	return decodeRequest(body, ParserInvalidateByQuery, req, map[string]fieldFunc{
+	_, err := decodeRequest(body, ParserInvalidateByQuery, req, map[string]fieldFunc{
 		"query": func(raw json.RawMessage) error {
 			if jsonKind(raw) != "START_OBJECT" {
 				return wrongType{jsonKind(raw)}
@@ -91,6 +156,16 @@ func DecodeInvalidateByQueryRequest(body []byte) (*InvalidateByQueryRequest, err
 		"plan":     plainString(&req.Plan),
 		"max_keys": intField(&req.MaxKeys),
 	}, nil)
+	if err != nil || req.Query == nil {
+		return req, err
+	}
+	root, err := strictjson.Parse(body)
+	if err != nil {
+		return nil, err
+	}
+	q := root.Get("query")
+	req.layout = queryLayout(body, root, q.Start, q.End)
+	return req, nil
 }
 
 // intField takes a JSON integer.

@@ -1,7 +1,6 @@
 package keyservice
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -47,7 +46,7 @@ func (s *Service) InvalidateAPIKeysByQuery(ctx context.Context, req *api.Invalid
 	if err != nil {
 		return nil, err
 	}
-	body, err := query.Read(queryBody(req.Query))
+	body, err := query.Read(req.QueryBody())
 	if err != nil {
 		return nil, err
 	}
@@ -135,15 +134,6 @@ func (s *Service) InvalidateAPIKeysByQuery(ctx context.Context, req *api.Invalid
 	s.audit(ctx, AuditEvent{Action: AuditInvalidateAPIKeys, Request: auth.ActionInvalidateAPIKey, Subject: sub, APIKeyIDs: resp.InvalidatedAPIKeys})
 	s.afterInvalidation()
 	return resp, nil
-}
-
-// queryBody is the query API body of a query clause: {"query": q}, or
-// the empty body (every key) without one.
-func queryBody(q []byte) []byte {
-	if len(bytes.TrimSpace(q)) == 0 {
-		return nil
-	}
-	return slices.Concat([]byte(`{"query":`), q, []byte(`}`))
 }
 
 // planKeys reads the keys q matches that are not invalidated: those of

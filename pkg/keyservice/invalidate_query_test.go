@@ -227,3 +227,28 @@ func TestInvalidateByQuerySameQueryErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestInvalidateByQueryErrorPositions: a query read from the endpoint's
+// body is refused at the position the caller wrote it, as the query API
+// refuses the same query at the same place of its body.
+func TestInvalidateByQueryErrorPositions(t *testing.T) {
+	fx := newFixture(t)
+	for _, tt := range []struct{ name, body, queryAPIBody string }{
+		{"after another member", `{"dry_run":true,"query":{"bogus":{}}}`, `{"size":10,     "query":{"bogus":{}}}`},
+		{"over lines", "{\n  \"plan\": \"sha256:" + strings.Repeat("0", 64) + "\",\n  \"query\": {\"term\": {\"name\": {\"valeu\": 1}}}\n}",
+			"{\n  \"size\": 10" + strings.Repeat(" ", 65) + ",\n  \"query\": {\"term\": {\"name\": {\"valeu\": 1}}}\n}"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := api.DecodeInvalidateByQueryRequest([]byte(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.DryRun = true
+			_, got := fx.svc.InvalidateAPIKeysByQuery(fx.root, req)
+			_, want := fx.svc.QueryAPIKeys(fx.root, &api.QueryAPIKeysRequest{Body: []byte(tt.queryAPIBody)})
+			if got == nil || want == nil || got.Error() != want.Error() || !strings.Contains(got.Error(), "[") {
+				t.Fatalf("invalidate by query: %v\nquery API:           %v", got, want)
+			}
+		})
+	}
+}
