@@ -30,7 +30,9 @@ func FuzzDecodeInvalidateByQueryRequest(f *testing.F) {
 func FuzzDecodeExtendedUpdateAPIKeyRequest(f *testing.F) {
 	addSeeds(f, `{"name":"renamed","expiration":null}`, `{"expiration":"30d","metadata":{"env":"prod"},"role_descriptors":{}}`,
 		`{"name":null}`, `{"name":""}`, `{"expiration":"soon"}`, `{"name":1}`)
-	decode := func(body []byte) (*ExtendedUpdateAPIKeyRequest, error) { return DecodeExtendedUpdateAPIKeyRequest("k1", body) }
+	decode := func(body []byte) (*ExtendedUpdateAPIKeyRequest, error) {
+		return DecodeExtendedUpdateAPIKeyRequest("k1", body)
+	}
 	fuzzDecoder(f, decode, asJSON, func(t *testing.T, req *ExtendedUpdateAPIKeyRequest) {
 		if req.ID != "k1" {
 			t.Fatalf("id %q", req.ID)
@@ -70,7 +72,6 @@ func TestInvalidateByQueryRequestCheck(t *testing.T) {
 	}
 }
 
-
 // TestInvalidateByQueryLayout: the query API reads the query where the
 // caller wrote it, so that its errors give the caller's positions.
 func TestInvalidateByQueryLayout(t *testing.T) {
@@ -78,7 +79,7 @@ func TestInvalidateByQueryLayout(t *testing.T) {
 		{"query first", `{"query":{"term":{"name":"a"}},"dry_run":true}`,
 			`{"query":{"term":{"name":"a"}}               }`},
 		{"query last, over lines", "{\n  \"plan\": \"sha256:é\",\n  \"query\" : {\"ids\":{\"values\":[\"x\"]}}\n}",
-			"{\n"+strings.Repeat(" ", 21)+"\n  \"query\" : {\"ids\":{\"values\":[\"x\"]}}\n}"},
+			"{\n" + strings.Repeat(" ", 21) + "\n  \"query\" : {\"ids\":{\"values\":[\"x\"]}}\n}"},
 		{"an escaped key", `{"\u0071uery":{"match_all":{}},"dry_run":true}`, `{"query":{"match_all":{}}}`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
