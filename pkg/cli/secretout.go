@@ -106,7 +106,22 @@ func (s *secretFlags) deliver(ctx context.Context, f *Factory, out *outputFlags,
 	if err != nil {
 		return fmt.Errorf("API key %s was created but its secret could not be written to %s (%v): invalidate it with 'apikeyctl invalidate %s'", resp.ID, s.out.spec, err, resp.ID)
 	}
-	return out.print(f, &createdKey{ID: resp.ID, Name: resp.Name, Expiration: resp.Expiration})
+	created := &createdKey{ID: resp.ID, Name: resp.Name, Expiration: resp.Expiration}
+	o := out.opts
+	o.Now = f.Now
+	o.Render = func(t *output.Terminal) error {
+		expires := "never expires"
+		if created.Expiration != nil {
+			expires = "expires " + output.RelativeTime(output.Millis(*created.Expiration), t.Now)
+		}
+		if !t.TTY {
+			return t.Table([]string{"ID", "NAME", "EXPIRATION"}, [][]string{{created.ID, created.Name, expires}})
+		}
+		_, err := fmt.Fprintf(t.Out, "%s Created API key %s (id %s), %s; its secret went to %s\n",
+			t.Styles.Success.Render("✓"), created.Name, created.ID, expires, s.out.spec)
+		return err
+	}
+	return output.Write(f.IOStreams, o, created)
 }
 
 // createdKey is what stdout shows of a new key whose secret went to
