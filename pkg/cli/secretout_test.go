@@ -183,3 +183,17 @@ func TestSecretOutWriteFails(t *testing.T) {
 		t.Fatalf("exit %d\nstdout %q\nstderr %q", code, out, stderr)
 	}
 }
+
+func TestSecretOutOnATerminal(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "secret")
+	code, out, stderr := runTTY(t, "", "--db", filepath.Join(dir, "keys.db"), "create", "--name", "ci", "--expiration", "1d", "--secret-out", "file:"+path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	secret, _ := os.ReadFile(path)
+	if !strings.Contains(out, "Created API key ci (id ") || !strings.Contains(out, "expires in 1 day; its secret went to file:"+path) ||
+		strings.Contains(out+stderr, strings.TrimSpace(string(secret))) {
+		t.Fatalf("stdout %q stderr %q", out, stderr)
+	}
+}
