@@ -63,8 +63,8 @@ type Options struct {
 // Options.Mouse, for the mouse (see View).
 //
 // The colour profile is the IOStreams' decision, as for every other
-// command: 16 ANSI colours, or none (attributes such as the input's
-// reverse-video cursor stay).
+// command: 16 ANSI colours, or none; the inputs' cursor is the terminal's
+// own, so a screen without colour holds no escape sequence at all.
 func Run(ctx context.Context, opts Options) error {
 	m := New(ctx, opts)
 	profile := colorprofile.Ascii

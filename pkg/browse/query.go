@@ -23,7 +23,7 @@ type userQuery struct {
 }
 
 // historyMax is how many queries the box remembers in a session.
-const historyMax = 50
+const historyMax = 20
 
 // notInBox are apikeyctl query's flags that are no filter, with what the
 // browser does instead; the box knows them to say so.
