@@ -211,7 +211,7 @@ func TestGoldenScreens(t *testing.T) {
 func TestFitsTheWindow(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {120, 40}, {200, 60}} {
 		h := start(t, setup{keys: 30, width: size[0], height: size[1]})
-		for _, ks := range [][]string{nil, {"?"}, {"?", "<enter>"}, {"?", "<esc>", "d"}, {":", "x", "<enter>"}, {"e", "<enter>"}, {"e", "<tab>", "1", "d", "<enter>"}} {
+		for _, ks := range [][]string{nil, {"?"}, {"?", "<enter>"}, {"?", "<esc>", "d"}, {":", "x", "<enter>"}, {"e", "<enter>"}, {"e", "<tab>", "1", "d", "<enter>"}, {":", strings.Repeat("x", 300)}} {
 			h.keys(ks...)
 			lines := strings.Split(h.view(), "\n")
 			if len(lines) != size[1] {

@@ -495,6 +495,8 @@ func (m *Model) layout() {
 	m.cursor = max(0, min(m.cursor, len(m.visible)-1))
 	m.detail.SetWidth(m.width)
 	m.detail.SetHeight(max(1, m.bodyHeight()))
+	// The box scrolls a query longer than the line.
+	m.queryBox.SetWidth(max(1, m.width-lipgloss.Width(m.queryBox.Prompt)-1))
 	m.scroll()
 }
 
