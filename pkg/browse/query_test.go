@@ -133,6 +133,8 @@ func TestQueryErrors(t *testing.T) {
 		{name: "unknown flag", text: "--bogus", want: "unknown flag: --bogus"},
 		{name: "missing value", text: "--owner", want: "flag needs an argument: --owner"},
 		{name: "not a filter", text: "--sort name", want: "--sort is not a filter: s and S choose the sort"},
+		{name: "help", text: "--help", want: "the query box takes apikeyctl query's filter flags, or query DSL starting with {: ? shows them"},
+		{name: "after --", text: "-- --owner bob", want: `the query box takes flags, not arguments: ["--owner" "bob"] (quote a value with spaces)`},
 		{name: "argument", text: "alice", want: `the query box takes flags, not arguments: ["alice"] (quote a value with spaces)`},
 		{name: "open quote", text: "--name 'ci", want: "a ' quote is not closed"},
 		{name: "bad duration", text: "--expires-within 7", want: `invalid --expires-within "7": give a number and a unit (s, m, h, d, w, M, y), such as 7d`},
