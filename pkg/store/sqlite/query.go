@@ -185,7 +185,7 @@ func (r *reader) queryMatches(ctx context.Context, q searchSQL) ([]*query.Doc, e
 // flattened.
 func scanDoc(s scanner) (*query.Doc, error) {
 	var (
-		d                        query.Doc
+		d                                  query.Doc
 		expiration, invalidation, lastUsed sql.NullInt64
 		metadata                           sql.NullString
 	)
