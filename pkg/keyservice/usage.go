@@ -36,20 +36,27 @@ type usageBuffer struct {
 
 type usageShard struct {
 	mu sync.Mutex
-	m  map[string]usageNote
+	m  map[string]*usageNote
 }
 
-// usageNote is what a shard knows of a key's uses since the last flush.
+// usageNote is what a shard knows of a key's uses since the last flush;
+// from is the origin's address as the request carried it (see
+// usageFrom).
 type usageNote struct {
 	first, last int64
 	from        string
 	count       int64
 }
 
+// report is the note as a store report.
+func (n *usageNote) report(id string) store.KeyUsage {
+	return store.KeyUsage{ID: id, FirstUsed: n.first, LastUsed: n.last, LastFrom: usageFrom(n.from), Count: n.count}
+}
+
 func newUsageBuffer() *usageBuffer {
 	b := &usageBuffer{seed: maphash.MakeSeed()}
 	for i := range b.shards {
-		b.shards[i].m = map[string]usageNote{}
+		b.shards[i].m = map[string]*usageNote{}
 	}
 	return b
 }
@@ -58,19 +65,20 @@ func (b *usageBuffer) shard(id string) *usageShard {
 	return &b.shards[maphash.String(b.seed, id)%usageShards]
 }
 
-// note records a use of the key id at the instant at (epoch ms) from.
-func (b *usageBuffer) note(id, from string, at int64) {
+// note records a use of the key id at the instant at (epoch ms) from the
+// origin address addr.
+func (b *usageBuffer) note(id, addr string, at int64) {
 	sh := b.shard(id)
 	sh.mu.Lock()
-	n, ok := sh.m[id]
-	if !ok {
-		n.first = at
+	n := sh.m[id]
+	if n == nil {
+		n = &usageNote{first: at}
+		sh.m[id] = n
 	}
 	if at >= n.last {
-		n.last, n.from = at, from
+		n.last, n.from = at, addr
 	}
 	n.count++
-	sh.m[id] = n
 	sh.mu.Unlock()
 }
 
@@ -82,11 +90,11 @@ func (b *usageBuffer) take() []store.KeyUsage {
 		sh.mu.Lock()
 		m := sh.m
 		if len(m) > 0 {
-			sh.m = make(map[string]usageNote, len(m))
+			sh.m = make(map[string]*usageNote, len(m))
 		}
 		sh.mu.Unlock()
 		for id, n := range m {
-			out = append(out, store.KeyUsage{ID: id, FirstUsed: n.first, LastUsed: n.last, LastFrom: n.from, Count: n.count})
+			out = append(out, n.report(id))
 		}
 	}
 	return out
@@ -98,13 +106,10 @@ func (b *usageBuffer) restore(usage []store.KeyUsage) {
 	for _, u := range usage {
 		sh := b.shard(u.ID)
 		sh.mu.Lock()
-		n, ok := sh.m[u.ID]
-		if ok {
-			merged := u
-			merged.Merge(store.KeyUsage{FirstUsed: n.first, LastUsed: n.last, LastFrom: n.from, Count: n.count})
-			u = merged
+		if n := sh.m[u.ID]; n != nil {
+			u.Merge(n.report(u.ID))
 		}
-		sh.m[u.ID] = usageNote{first: u.FirstUsed, last: u.LastUsed, from: u.LastFrom, count: u.Count}
+		sh.m[u.ID] = &usageNote{first: u.FirstUsed, last: u.LastUsed, from: u.LastFrom, count: u.Count}
 		sh.mu.Unlock()
 	}
 }
@@ -115,41 +120,37 @@ func (b *usageBuffer) pending(ids []string) map[string]store.KeyUsage {
 	for _, id := range ids {
 		sh := b.shard(id)
 		sh.mu.Lock()
-		n, ok := sh.m[id]
-		sh.mu.Unlock()
-		if ok {
-			out[id] = store.KeyUsage{ID: id, FirstUsed: n.first, LastUsed: n.last, LastFrom: n.from, Count: n.count}
+		if n := sh.m[id]; n != nil {
+			out[id] = n.report(id)
 		}
+		sh.mu.Unlock()
 	}
 	return out
 }
 
-// usageFrom is where a use comes from, as the audit log's origin names
-// it: the client's IP address for TCP (without the port, which changes
-// with every connection), "unix:uid=N" for a peer of the Unix socket,
-// "uid=N" for a call in process. It slices the origin's address and
-// allocates nothing.
-func usageFrom(ctx context.Context) string {
-	o, ok := auth.OriginFrom(ctx)
-	if !ok {
-		return ""
+// usageFrom is where a use comes from, given the address of its origin
+// as the audit log names it: the client's IP address for TCP (without the
+// port, which changes with every connection), "unix:uid=N" for a peer of
+// the Unix socket, "uid=N" for a call in process.
+func usageFrom(addr string) string {
+	if strings.HasPrefix(addr, "unix:") {
+		return addr
 	}
-	if o.Type != auth.OriginREST || strings.HasPrefix(o.Address, "unix:") {
-		return o.Address
-	}
-	if host, _, err := net.SplitHostPort(o.Address); err == nil {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
 		return host
 	}
-	return o.Address
+	return addr
 }
 
 // noteUse records a successful authentication of sub when it is an API
-// key and usage is recorded.
+// key and usage is recorded. The origin's address is kept as it is, made
+// a usageFrom only when written or read.
 func (s *Service) noteUse(ctx context.Context, sub *auth.Subject) {
 	if s.usage == nil || sub.APIKey == nil {
 		return
 	}
-	s.usage.note(sub.APIKey.ID, usageFrom(ctx), s.nowMillis())
+	o, _ := auth.OriginFrom(ctx)
+	s.usage.note(sub.APIKey.ID, o.Address, s.nowMillis())
 }
 
 // FlushUsage writes the uses of API keys noted since the last flush, one
