@@ -227,3 +227,8 @@ func (s *Service) addUsage(ctx context.Context, keys []api.APIKey) error {
 	}
 	return nil
 }
+
+var _ api.Dialect = (*Service)(nil)
+
+// IsApikeyd reports that the key service takes apikeyd's extensions.
+func (s *Service) IsApikeyd(context.Context) (bool, error) { return true, nil }
