@@ -184,7 +184,7 @@ func (b *bench) smallRows(ctx context.Context, dir string) ([]result, []createdK
 				created/raw, "≥ 1.5×", created/raw >= 1.5), err
 		}},
 		{"auth-hot", func() (result, error) { return b.authHot(ctx, d, keys[:b.o.hotKeys]) }},
-		{"auth-last-used", func() (result, error) { return b.authLastUsed(ctx, d, keys[:b.o.hotKeys], dir) }},
+		{"auth-last-used", func() (result, error) { return b.authLastUsed(ctx, keys[:b.o.hotKeys], dir) }},
 		{"auth-cold", func() (result, error) { return b.authCold(ctx, d, keys, dbFile) }},
 		{"term-name", func() (result, error) { return b.termName(ctx, d, admin, keys, dbFile) }},
 	})
