@@ -119,7 +119,9 @@ func TestLastUsedAgainstElasticsearch(t *testing.T) {
 		stdoutOK func(string) bool
 	}{
 		{"get", []string{"get", "--with-last-used", "-o", "json"}, 0, "does not record when API keys are used",
-			func(s string) bool { return strings.Contains(s, `"7Q2eJ5gBc8uQ3hY1Zk9w"`) && !strings.Contains(s, "usage_count") }},
+			func(s string) bool {
+				return strings.Contains(s, `"7Q2eJ5gBc8uQ3hY1Zk9w"`) && !strings.Contains(s, "usage_count")
+			}},
 		{"query", []string{"query", "--with-last-used", "-o", "json"}, 0, "does not record when API keys are used",
 			func(s string) bool { return strings.Contains(s, `"total"`) }},
 		{"unused-for", []string{"query", "--unused-for", "90d"}, 1, "--unused-for needs apikeyd",
