@@ -2,6 +2,7 @@ package keyservice_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -290,5 +291,52 @@ func TestUsageConcurrent(t *testing.T) {
 	}
 	if total != workers*uses {
 		t.Errorf("recorded %d uses, want %d", total, workers*uses)
+	}
+}
+
+// failingStore fails every Update while fail is set.
+type failingStore struct {
+	store.Store
+	fail bool
+}
+
+var errWriteFailed = errors.New("disk on fire")
+
+func (s *failingStore) Update(ctx context.Context, fn func(store.Writer) error) error {
+	if s.fail {
+		return errWriteFailed
+	}
+	return s.Store.Update(ctx, fn)
+}
+
+// A flush that cannot write keeps what it took, merged with what comes
+// after, for the next flush.
+func TestUsageFlushFailureKeepsUses(t *testing.T) {
+	fx := newUsageFixture(t, true)
+	k := fx.create("k")
+	failing := &failingStore{Store: fx.st}
+	svc, err := keyservice.New(failing, keyservice.Options{Now: fx.clock.now, RecordUsage: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx.svc = svc
+	start := fx.clock.t
+	if err := fx.use(k, "10.0.0.1:1"); err != nil {
+		t.Fatal(err)
+	}
+	failing.fail = true
+	if err := svc.FlushUsage(context.Background()); !errors.Is(err, errWriteFailed) {
+		t.Fatalf("FlushUsage = %v, want the store's error", err)
+	}
+	fx.clock.t = start.Add(time.Minute)
+	if err := fx.use(k, "10.0.0.2:1"); err != nil {
+		t.Fatal(err)
+	}
+	wantUsage(t, fx.usage()[k.ID], 2, start.Add(time.Minute), "10.0.0.2")
+	failing.fail = false
+	fx.flush()
+	wantUsage(t, fx.usage()[k.ID], 2, start.Add(time.Minute), "10.0.0.2")
+	if w, r := fx.st.counts(); w != 1 || r != 1 {
+		t.Errorf("%d writes of %d rows, want the one that succeeded, of one row", w, r)
 	}
 }
