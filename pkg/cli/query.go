@@ -29,6 +29,7 @@ type queryOptions struct {
 	aggs           string
 	withLimitedBy  bool
 	withProfileUID bool
+	withLastUsed   bool
 }
 
 func newQueryCmd(f *Factory) *cobra.Command {
@@ -52,13 +53,20 @@ are ISO 8601 (2025-01-31, 2025-01-31T12:00:00Z), epoch milliseconds, or
 date math (now-30d).
 
 --all pages through every matching key with search_after (sorted by your
---sort, then index order) instead of returning one page.`,
+--sort, then index order) instead of returning one page.
+
+apikeyd records when each key last authenticated: --with-last-used shows
+it (a LAST USED column; last_used, last_used_from and usage_count in the
+JSON), --sort last_used orders by it, and --unused-for 90d lists the keys
+nobody used for 90 days: last used more than 90 days ago, or never used
+and created more than 90 days ago. Elasticsearch records none of this.`,
 		Example: `  # the rotation script: ids of the keys expiring within a week
   apikeyctl query --expires-within 7d --all -o json | jq -r '.api_keys[].id'
 
   apikeyctl query --owner alice --active --sort creation:desc --limit 20
   apikeyctl query --name 'ci-*' --metadata env=prod --all --field id
   apikeyctl query --aggs '{"by_owner":{"terms":{"field":"username"}}}'
+  apikeyctl query --unused-for 90d --all
   echo '{"query":{"prefix":{"name":"app-"}}}' | apikeyctl query --query-json -`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runQuery(cmd, opts) },
@@ -73,10 +81,11 @@ date math (now-30d).
 	fl.StringVar(&opts.aggs, "aggs", "", "aggregations `JSON` object (@FILE to read it from a file); a table on a terminal")
 	fl.BoolVar(&opts.withLimitedBy, "with-limited-by", false, "include the owner's permissions the keys are limited by")
 	fl.BoolVar(&opts.withProfileUID, "with-profile-uid", false, "include the owners' profile uids")
+	fl.BoolVar(&opts.withLastUsed, "with-last-used", false, "include when each key was last used, from where and how often (apikeyd)")
 	opts.out.register(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions([]string{"rest", "cross_cluster"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("sort", cobra.FixedCompletions([]string{
-		"name", "username", "realm_name", "type", "creation", "expiration", "invalidated", "invalidation", "_doc",
+		"name", "username", "realm_name", "type", "creation", "expiration", "invalidated", "invalidation", "last_used", "_doc",
 	}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -188,6 +197,21 @@ func runQuery(cmd *cobra.Command, opts *queryOptions) error {
 		return err
 	}
 	req := &api.QueryAPIKeysRequest{Body: raw, WithLimitedBy: opts.withLimitedBy, WithProfileUID: opts.withProfileUID}
+	switch {
+	case opts.filters.UnusedFor != "":
+		ok, err := isApikeyd(ctx, svc)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return api.Errorf(api.Invalid, "--unused-for needs apikeyd, which records when API keys are used; the target is Elasticsearch, which does not")
+		}
+		req.WithLastUsed = true
+	case opts.withLastUsed:
+		if req.WithLastUsed, err = askLastUsed(ctx, opts.f, svc); err != nil {
+			return err
+		}
+	}
 	var resp *api.QueryAPIKeysResponse
 	if opts.all {
 		if opts.pageSize < 1 || opts.pageSize > 10000 {

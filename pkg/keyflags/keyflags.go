@@ -27,6 +27,9 @@ type Filters struct {
 	ExpiresWithin                string
 	CreatedBefore, CreatedAfter  string
 	Metadata                     []string
+	// UnusedFor selects the keys apikeyd has not seen used for that long;
+	// Elasticsearch does not record when keys are used.
+	UnusedFor string
 }
 
 // Register defines the filter flags on fs.
@@ -42,6 +45,7 @@ func (f *Filters) Register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.CreatedBefore, "created-before", "", "only keys created before `DATE`")
 	fs.StringVar(&f.CreatedAfter, "created-after", "", "only keys created at or after `DATE`")
 	fs.StringArrayVar(&f.Metadata, "metadata", nil, "only keys with metadata `key=value` (repeatable; nested keys with dots)")
+	fs.StringVar(&f.UnusedFor, "unused-for", "", "only keys not used for `DURATION` (90d): last used before, or never used and created before (apikeyd)")
 }
 
 // durationRE matches the durations --expires-within takes: the units of
@@ -103,6 +107,12 @@ func (f *Filters) Clauses() ([]any, error) {
 		}
 		term("invalidated", false)
 		fs = append(fs, map[string]any{"range": map[string]any{"expiration": map[string]any{"gt": "now", "lte": "now+" + f.ExpiresWithin}}})
+	}
+	if f.UnusedFor != "" {
+		if !durationRE.MatchString(f.UnusedFor) {
+			return nil, fmt.Errorf("invalid --unused-for %q: give a number and a unit (s, m, h, d, w, M, y), such as 90d", f.UnusedFor)
+		}
+		fs = append(fs, unusedFilter(f.UnusedFor))
 	}
 	for _, c := range []struct{ value, op string }{{f.CreatedBefore, "lt"}, {f.CreatedAfter, "gte"}} {
 		if c.value != "" {
@@ -172,4 +182,21 @@ func CheckTimeValue(name, value string) error {
 		return fmt.Errorf("--%s: %v; use a whole number and a unit (ms, s, m, h, d), e.g. 5m, 30d", name, err)
 	}
 	return nil
+}
+
+// unusedFilter is the query clause of --unused-for D: the keys last used
+// before now-D, and the keys never used that were created before now-D
+// (a key created since has not had the time to be used).
+func unusedFilter(d string) any {
+	before := map[string]any{"lt": "now-" + d}
+	return map[string]any{"bool": map[string]any{
+		"should": []any{
+			map[string]any{"range": map[string]any{"last_used": before}},
+			map[string]any{"bool": map[string]any{
+				"must_not": map[string]any{"exists": map[string]any{"field": "last_used"}},
+				"filter":   map[string]any{"range": map[string]any{"creation": before}},
+			}},
+		},
+		"minimum_should_match": 1,
+	}}
 }
