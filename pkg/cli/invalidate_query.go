@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
+	"github.com/apikeyctl/apikeyctl/pkg/keyflags"
 	"github.com/apikeyctl/apikeyctl/pkg/output"
 )
 
@@ -19,7 +21,8 @@ import (
 // of apikeyctl query (compiled by its code) and the plan's guards.
 type byQueryFlags struct {
 	on          bool
-	sel         queryOptions
+	filters     keyflags.Filters
+	queryJSON   string
 	dryRun      bool
 	expectCount int
 	plan        string
@@ -29,12 +32,25 @@ type byQueryFlags struct {
 
 // byQueryOnly are the flags that mean something only with --query.
 var byQueryOnly = []string{"dry-run", "expect-count", "plan", "yes", "max-keys",
-	"type", "active", "expired", "expires-within", "created-before", "created-after", "metadata", "query-json"}
+	"type", "active", "expired", "expires-within", "created-before", "created-after", "metadata", "unused-for", "query-json"}
+
+// byQueryShared are the filter flags of query that invalidate has of its
+// own: --name, --realm and, as --user, --owner (a bool for invalidate).
+// --invalidated selects nothing a plan holds.
+var byQueryShared = map[string]bool{"name": true, "owner": true, "realm": true, "invalidated": true}
 
 func (q *byQueryFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.BoolVar(&q.on, "query", false, "select the keys with a query, as apikeyctl query does (apikeyd or --db): --name, --user, --realm and query's filters (--active, --created-*, --expired, --expires-within, --metadata, --type, --query-json)")
-	q.sel.registerFilters(cmd)
+	fl.BoolVar(&q.on, "query", false, "select the keys with a query, as apikeyctl query does (apikeyd or --db): --name, --user, --realm and query's filters (--active, --created-*, --expired, --expires-within, --metadata, --type, --unused-for, --query-json)")
+	filters := pflag.NewFlagSet("filters", pflag.ContinueOnError)
+	q.filters.Register(filters)
+	filters.VisitAll(func(f *pflag.Flag) {
+		if !byQueryShared[f.Name] {
+			fl.AddFlag(f)
+		}
+	})
+	fl.StringVar(&q.queryJSON, "query-json", "", "with --query: a body from `FILE` (- for stdin) whose query selects the keys, as query's --query-json")
+	_ = cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions([]string{"rest", "cross_cluster"}, cobra.ShellCompDirectiveNoFileComp))
 	fl.BoolVar(&q.dryRun, "dry-run", false, "with --query: list the keys the query would invalidate and the plan's digest; change nothing")
 	fl.IntVar(&q.expectCount, "expect-count", 0, "with --query: invalidate only if the query still matches `N` keys")
 	fl.StringVar(&q.plan, "plan", "", "with --query: invalidate only if the keys are still those of the plan `DIGEST` a --dry-run printed")
@@ -69,31 +85,41 @@ func (q *byQueryFlags) checkFlags(cmd *cobra.Command, args []string, owner bool)
 	case q.maxKeys < 0:
 		return usageErrorf("invalid --max-keys %d: it cannot be negative", q.maxKeys)
 	}
-	return q.sel.checkStates()
+	return nil
 }
 
 // clause compiles the selection to the query clause sent: the filter
-// flags, with --query-json's query, by query's own code.
-func (q *byQueryFlags) clause(req *api.InvalidateAPIKeysRequest) (json.RawMessage, error) {
-	q.sel.name, q.sel.owner, q.sel.realm = req.Name, req.Username, req.RealmName
-	raw, b, err := q.sel.body()
-	if err != nil {
-		return nil, err
-	}
-	if b == nil {
-		b = queryBody{}
-		if len(strings.TrimSpace(string(raw))) > 0 {
-			if err := json.Unmarshal(raw, &b); err != nil {
+// flags, by query's own code (keyflags), narrowing the query of
+// --query-json.
+func (q *byQueryFlags) clause(f *Factory, req *api.InvalidateAPIKeysRequest) (json.RawMessage, error) {
+	q.filters.Name, q.filters.Owner, q.filters.Realm = req.Name, req.Username, req.RealmName
+	var must json.RawMessage
+	if q.queryJSON != "" {
+		data, err := readFileOrStdin(f, q.queryJSON)
+		if err != nil {
+			return nil, err
+		}
+		var b map[string]json.RawMessage
+		if len(bytes.TrimSpace(data)) > 0 {
+			if err := json.Unmarshal(data, &b); err != nil {
 				return nil, usageErrorf("--query-json: the body is not a JSON object (%v)", err)
 			}
 		}
-	}
-	for k := range b {
-		if k != "query" {
-			return nil, usageErrorf("--query-json: invalidate --query takes a body with a query alone, and %q selects no keys", k)
+		for k := range b {
+			if k != "query" {
+				return nil, usageErrorf("--query-json: invalidate --query takes a body with a query alone, and %q selects no keys", k)
+			}
 		}
+		must = b["query"]
 	}
-	return b["query"], nil
+	built, err := q.filters.Query(must)
+	if err != nil {
+		return nil, &UsageError{Err: err}
+	}
+	if built == nil {
+		return must, nil
+	}
+	return json.Marshal(built)
 }
 
 // runInvalidateByQuery invalidates the keys a query matches, through
@@ -105,7 +131,7 @@ func (q *byQueryFlags) clause(req *api.InvalidateAPIKeysRequest) (json.RawMessag
 func runInvalidateByQuery(cmd *cobra.Command, opts *invalidateOptions) error {
 	q := &opts.byQuery
 	ctx := cmd.Context()
-	clause, err := q.clause(&opts.req)
+	clause, err := q.clause(opts.f, &opts.req)
 	if err != nil {
 		return err
 	}
