@@ -9,14 +9,14 @@ import (
 
 // adminRoutes are apikeyd's own endpoints, beside Elasticsearch's under a
 // prefix of their own, /_apikeyd/, that no Elasticsearch endpoint uses (an
-// Elasticsearch node answers them "no handler found"). Both are GET: they
-// change nothing (a backup reads the whole database), so a retry is safe
-// and curl needs no method flag.
+// Elasticsearch node answers them "no handler found"). Backup and doctor
+// are GET: they change nothing (a backup reads the whole database), so a
+// retry is safe and curl needs no method flag.
 func adminRoutes() []*route {
-	return []*route{
+	return append([]*route{
 		{method: http.MethodGet, pattern: "/_apikeyd/backup", untimed: true, serve: serveBackup},
 		{method: http.MethodGet, pattern: "/_apikeyd/doctor", serve: serveDoctor},
-	}
+	}, lineageRoutes()...)
 }
 
 // stream is a route's answer that is not JSON: a body of a known size,
