@@ -36,7 +36,7 @@ const DefaultGrace = "24h"
 
 // Parser names of apikeyd's own request bodies, used in their errors.
 const (
-	ParserRotateAPIKey     = "rotate_api_key_request"
+	ParserRotateAPIKey      = "rotate_api_key_request"
 	ParserCascadeInvalidate = "invalidate_api_key"
 )
 
