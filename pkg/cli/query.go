@@ -68,6 +68,27 @@ date math (now-30d).
 		RunE: func(cmd *cobra.Command, _ []string) error { return runQuery(cmd, opts) },
 	}
 	fl := cmd.Flags()
+	opts.addFilterFlags(cmd)
+	fl.StringArrayVar(&opts.sorts, "sort", nil, "sort by `field[:asc|desc]` (repeatable)")
+	fl.IntVar(&opts.limit, "limit", 0, "return at most `N` keys (default 10, as the API)")
+	fl.BoolVar(&opts.all, "all", false, "return every matching key, paging with search_after")
+	fl.IntVar(&opts.pageSize, "page-size", queryPageSize, "keys per request with --all (at most 10000)")
+	fl.StringVar(&opts.queryJSON, "query-json", "", "request body from `FILE` (- for stdin)")
+	fl.StringVar(&opts.aggs, "aggs", "", "aggregations `JSON` object (@FILE to read it from a file); a table on a terminal")
+	fl.BoolVar(&opts.withLimitedBy, "with-limited-by", false, "include the owner's permissions the keys are limited by")
+	fl.BoolVar(&opts.withProfileUID, "with-profile-uid", false, "include the owners' profile uids")
+	opts.out.register(cmd)
+	_ = cmd.RegisterFlagCompletionFunc("sort", cobra.FixedCompletions([]string{
+		"name", "username", "realm_name", "type", "creation", "expiration", "invalidated", "invalidation", "_doc",
+	}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+// addFilterFlags registers the flags that select keys (compiled to
+// query clauses by filters) on cmd: query's, and those of the commands
+// that act on the keys a query selects.
+func (opts *queryOptions) addFilterFlags(cmd *cobra.Command) {
+	fl := cmd.Flags()
 	fl.StringVar(&opts.name, "name", "", "keys whose name matches `PATTERN` (* and ? are wildcards)")
 	fl.StringVar(&opts.owner, "owner", "", "keys owned by `USER` (the API's username)")
 	fl.StringVar(&opts.realm, "realm", "", "keys owned in `REALM` (the API's realm_name)")
@@ -79,20 +100,22 @@ date math (now-30d).
 	fl.StringVar(&opts.createdBefore, "created-before", "", "only keys created before `DATE`")
 	fl.StringVar(&opts.createdAfter, "created-after", "", "only keys created at or after `DATE`")
 	fl.StringArrayVar(&opts.metadata, "metadata", nil, "only keys with metadata `key=value` (repeatable; nested keys with dots)")
-	fl.StringArrayVar(&opts.sorts, "sort", nil, "sort by `field[:asc|desc]` (repeatable)")
-	fl.IntVar(&opts.limit, "limit", 0, "return at most `N` keys (default 10, as the API)")
-	fl.BoolVar(&opts.all, "all", false, "return every matching key, paging with search_after")
-	fl.IntVar(&opts.pageSize, "page-size", queryPageSize, "keys per request with --all (at most 10000)")
-	fl.StringVar(&opts.queryJSON, "query-json", "", "request body from `FILE` (- for stdin)")
-	fl.StringVar(&opts.aggs, "aggs", "", "aggregations `JSON` object (@FILE to read it from a file); a table on a terminal")
-	fl.BoolVar(&opts.withLimitedBy, "with-limited-by", false, "include the owner's permissions the keys are limited by")
-	fl.BoolVar(&opts.withProfileUID, "with-profile-uid", false, "include the owners' profile uids")
-	opts.out.register(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions([]string{"rest", "cross_cluster"}, cobra.ShellCompDirectiveNoFileComp))
-	_ = cmd.RegisterFlagCompletionFunc("sort", cobra.FixedCompletions([]string{
-		"name", "username", "realm_name", "type", "creation", "expiration", "invalidated", "invalidation", "_doc",
-	}, cobra.ShellCompDirectiveNoFileComp))
-	return cmd
+}
+
+// checkStates refuses more than one of --active, --expired and
+// --invalidated.
+func (opts *queryOptions) checkStates() error {
+	states := 0
+	for _, on := range []bool{opts.active, opts.expired, opts.invalidated} {
+		if on {
+			states++
+		}
+	}
+	if states > 1 {
+		return usageErrorf("--active, --expired and --invalidated cannot be used together")
+	}
+	return nil
 }
 
 // queryBody is a request body being built: its members as raw JSON.
@@ -258,14 +281,8 @@ func (opts *queryOptions) body() (json.RawMessage, queryBody, error) {
 
 func runQuery(cmd *cobra.Command, opts *queryOptions) error {
 	ctx := cmd.Context()
-	states := 0
-	for _, on := range []bool{opts.active, opts.expired, opts.invalidated} {
-		if on {
-			states++
-		}
-	}
-	if states > 1 {
-		return usageErrorf("--active, --expired and --invalidated cannot be used together")
+	if err := opts.checkStates(); err != nil {
+		return err
 	}
 	if opts.all && opts.limit != 0 {
 		return usageErrorf("--all returns every key: use --page-size rather than --limit")
