@@ -39,6 +39,9 @@ invalidated, or refused: see the error details).`,
 		Example: `  apikeyctl invalidate 7Q2eJ5gBc8uQ3hY1Zk9w
   apikeyctl invalidate --name 'ci-*' --owner
   apikeyctl get --name 'tmp-*' --field id | xargs -r apikeyctl invalidate
+
+  # a key with every key made from it: its rotation's successor, their clones
+  apikeyctl rotate 7Q2eJ5gBc8uQ3hY1Zk9w --grace 1h --field id
   apikeyctl invalidate --cascade 7Q2eJ5gBc8uQ3hY1Zk9w`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runInvalidate(cmd, opts, args) },
 	}
