@@ -33,7 +33,7 @@ func validateRotation(req *api.RotateAPIKeyRequest) (rotation, error) {
 	if req.Grace != nil {
 		grace = *req.Grace
 	}
-	g, err := api.ParseTimeValue(grace, "grace")
+	g, err := parseRotationField(grace, "grace")
 	if err != nil {
 		return rotation{}, err
 	}
@@ -43,7 +43,7 @@ func validateRotation(req *api.RotateAPIKeyRequest) (rotation, error) {
 	}
 	r := rotation{grace: g.Milliseconds()}
 	if req.UntilUnused != nil {
-		u, err := api.ParseTimeValue(*req.UntilUnused, "until_unused")
+		u, err := parseRotationField(*req.UntilUnused, "until_unused")
 		if err != nil {
 			return rotation{}, err
 		}
@@ -56,6 +56,18 @@ func validateRotation(req *api.RotateAPIKeyRequest) (rotation, error) {
 		r.untilUnused = u.Milliseconds()
 	}
 	return r, v.Err()
+}
+
+// parseRotationField parses a time value of a rotate request, failing as
+// the request's decoder fails on it (so that apikeyctl --db and the daemon
+// refuse alike).
+func parseRotationField(value, field string) (time.Duration, error) {
+	d, err := api.ParseTimeValue(value, field)
+	if err != nil {
+		cause, _ := api.AsError(err)
+		return 0, api.FieldError(api.ParserRotateAPIKey, field, cause)
+	}
+	return d, nil
 }
 
 // errNoKey is the 404 for a key that does not exist or that a caller

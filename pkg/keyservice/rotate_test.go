@@ -199,7 +199,7 @@ func TestRotateRefusals(t *testing.T) {
 		{"pending rotation", owner, rotated.ID, nil, nil, 400, "illegal_argument_exception", "API key [" + rotated.ID + "] was already rotated to [" + successor.ID + "], which is still active: rotate [" + successor.ID + "] instead"},
 		{"cross-cluster needs manage_security", fx.as("admin"), cc.ID, nil, nil, 403, "security_exception", "Cannot rotate cross-cluster API key [" + cc.ID + "]. This requires [manage_security] cluster privilege or higher"},
 		{"negative grace", owner, mine.ID, ptr("-1"), nil, 400, "action_request_validation_exception", "[grace] must not be negative, got [-1]"},
-		{"grace without unit", owner, mine.ID, ptr("5"), nil, 400, "illegal_argument_exception", "failed to parse setting [grace] with value [5] as a time value: unit is missing or unrecognized"},
+		{"grace without unit", owner, mine.ID, ptr("5"), nil, 400, "x_content_parse_exception", "[rotate_api_key_request] failed to parse field [grace] | illegal_argument_exception: failed to parse setting [grace] with value [5] as a time value: unit is missing or unrecognized"},
 		{"until_unused zero", owner, mine.ID, nil, ptr("0s"), 400, "action_request_validation_exception", "[until_unused] must be a positive time value, got [0s]"},
 		{"until_unused longer than grace", owner, mine.ID, ptr("1h"), ptr("2h"), 400, "action_request_validation_exception", "[until_unused] [2h] must not be longer than [grace] [1h]"},
 		{"no id", owner, "", nil, nil, 400, "illegal_argument_exception", "the id of the API key to rotate is required"},
