@@ -15,8 +15,8 @@ import (
 // the successor, then the rotated key.
 const AuditRotateAPIKey = "rotate_apikey"
 
-// maxFamily bounds the descendants one request reads: a rotation's check
-// for a pending successor, a lineage, a cascade.
+// maxFamily bounds the descendants one request reads: a lineage, a
+// cascade.
 const maxFamily = 10_000
 
 // rotation is a validated rotate request: the grace period and the
@@ -174,12 +174,12 @@ func (s *Service) checkRotatable(ctx context.Context, r store.Reader, sub *auth.
 	case old.Expiration != nil && *old.Expiration <= now:
 		return api.Errorf(api.Invalid, "cannot rotate expired API key [%s]", old.ID)
 	}
-	family, err := r.Descendants(ctx, []string{old.ID}, maxFamily)
+	successors, err := r.Children(ctx, old.ID, store.RelationRotation)
 	if err != nil {
 		return err
 	}
-	for _, d := range family {
-		if d.Lineage.Parent == old.ID && d.Lineage.Relation == store.RelationRotation && active(d, now) {
+	for _, d := range successors {
+		if active(d, now) {
 			return api.Errorf(api.Invalid, "API key [%s] was already rotated to [%s], which is still active: rotate [%s] instead, or invalidate it first", old.ID, d.ID, d.ID)
 		}
 	}

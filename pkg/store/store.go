@@ -191,6 +191,10 @@ type Reader interface {
 	// MaxLineageDepth of them. A parent that no longer exists ends the
 	// line.
 	Ancestors(ctx context.Context, id string) ([]*APIKey, error)
+	// Children returns the keys whose parent is id by relation, each with
+	// its Lineage, ordered by creation then id; its cost is that of the
+	// id's children, not of its whole family.
+	Children(ctx context.Context, id, relation string) ([]*APIKey, error)
 	// Descendants returns the keys that descend from any of ids, every
 	// generation, each with its Lineage, ordered by creation then id, at
 	// most limit of them, the nearest generations first when there are

@@ -30,6 +30,10 @@ const (
 		FROM up JOIN api_keys ON api_keys.id = up.id
 		LEFT JOIN api_key_lineage AS l ON l.key_id = up.id
 		ORDER BY up.depth`
+	childrenSQL = `SELECT ` + keyColumns + `, ` + lineageColumns + `
+		FROM api_key_lineage AS l JOIN api_keys ON api_keys.id = l.key_id
+		WHERE l.parent_id = ? AND l.relation = ?
+		ORDER BY creation, api_keys.id`
 	// descendantsSQL walks down from the ids of the JSON array ?1 through
 	// the parent index, at most ?2 rows (seeds included), and returns the
 	// keys reached by a step, at most ?3 of them. A seed reached from
@@ -119,6 +123,11 @@ func (r *reader) GetLineage(ctx context.Context, id string) (*store.Lineage, err
 // Ancestors returns the keys id descends from, its parent first.
 func (r *reader) Ancestors(ctx context.Context, id string) ([]*store.APIKey, error) {
 	return queryAll(ctx, r.q, fmt.Sprintf("ancestors of api key %q", id), scanKeyLineage, ancestorsSQL, id, store.MaxLineageDepth)
+}
+
+// Children returns the keys whose parent is id by relation.
+func (r *reader) Children(ctx context.Context, id, relation string) ([]*store.APIKey, error) {
+	return queryAll(ctx, r.q, fmt.Sprintf("children of api key %q", id), scanKeyLineage, childrenSQL, id, relation)
 }
 
 // Descendants returns the keys that descend from any of ids, ordered by

@@ -12,6 +12,7 @@ import (
 func (s *suite) runLineageSuite(t *testing.T) {
 	t.Run("RecordedAtInsert", s.testLineageRecorded)
 	t.Run("Ancestors", s.testLineageAncestors)
+	t.Run("Children", s.testLineageChildren)
 	t.Run("Descendants", s.testLineageDescendants)
 	t.Run("DeletedKeyLeavesTheFamily", s.testLineageDeleted)
 }
@@ -99,6 +100,40 @@ func (s *suite) testLineageAncestors(t *testing.T) {
 				}
 				if got[1].Lineage != nil {
 					t.Errorf("Ancestors(grandchild)[1].Lineage = %+v, want nil (root)", got[1].Lineage)
+				}
+			}
+		})
+	}
+}
+
+// testLineageChildren: the keys one step below, of one relation.
+func (s *suite) testLineageChildren(t *testing.T) {
+	st := s.open(t)
+	family(t, st)
+	tests := []struct {
+		id, relation string
+		want         []string
+	}{
+		{"root", store.RelationRotation, []string{"child"}},
+		{"root", store.RelationClone, []string{"sibling"}},
+		{"child", store.RelationClone, []string{"grandchild"}},
+		{"child", store.RelationRotation, []string{}},
+		{"nobody", store.RelationClone, []string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id+"/"+tt.relation, func(t *testing.T) {
+			var got []*store.APIKey
+			view(t, st, func(r store.Reader) error {
+				var err error
+				got, err = r.Children(t.Context(), tt.id, tt.relation)
+				return err
+			})
+			if ids := keyIDs(got); !slices.Equal(ids, tt.want) {
+				t.Fatalf("Children(%s, %s) = %v, want %v", tt.id, tt.relation, ids, tt.want)
+			}
+			for _, k := range got {
+				if k.Lineage == nil || k.Lineage.Parent != tt.id || k.Lineage.Relation != tt.relation {
+					t.Errorf("Children: %s has lineage %+v", k.ID, k.Lineage)
 				}
 			}
 		})
