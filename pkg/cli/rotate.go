@@ -94,12 +94,22 @@ func runRotate(cmd *cobra.Command, opts *rotateOptions, args []string) error {
 	case !opts.query && len(args) == 0:
 		return usageErrorf("rotate needs the id of the key to rotate, or --query and filter flags")
 	}
+	var b queryBody
+	if opts.query {
+		if err := opts.sel.checkStates(); err != nil {
+			return err
+		}
+		var err error
+		if _, b, err = opts.sel.body(); err != nil {
+			return err
+		}
+	}
 	admin, err := opts.f.Admin(cmd.Context())
 	if err != nil {
 		return err
 	}
 	if opts.query {
-		return rotateQuery(cmd, opts, admin)
+		return rotateQuery(cmd, opts, admin, b)
 	}
 	resp, err := admin.RotateAPIKey(cmd.Context(), opts.request(args[0]))
 	if err != nil {
@@ -129,18 +139,11 @@ type rotateResult struct {
 // errNotRotated is a rotate --query the user did not confirm.
 var errNotRotated = errors.New("no key was rotated (--yes rotates without asking)")
 
-// rotateQuery rotates every key the filter flags select, one request per
-// key, and prints one result per key: on a terminal each successor's card
+// rotateQuery rotates every key the query body b (built from the filter
+// flags) selects, one request per key, and prints one result per key: on a terminal each successor's card
 // (or the error), elsewhere the list of results.
-func rotateQuery(cmd *cobra.Command, opts *rotateOptions, admin api.Admin) error {
+func rotateQuery(cmd *cobra.Command, opts *rotateOptions, admin api.Admin, b queryBody) error {
 	ctx := cmd.Context()
-	if err := opts.sel.checkStates(); err != nil {
-		return err
-	}
-	_, b, err := opts.sel.body()
-	if err != nil {
-		return err
-	}
 	svc, err := opts.f.Service(ctx)
 	if err != nil {
 		return err
