@@ -64,8 +64,8 @@ per key, exit 6 if any failed. On a terminal it asks first (--yes does not).`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runRotate(cmd, opts, args) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.grace, "grace", api.DefaultGrace, "how long the old key keeps working beside its successor (0 ends it now)")
-	fl.StringVar(&opts.untilUnused, "until-unused", "", "end the old key once unused this long after the successor's first use (e.g. 30m)")
+	fl.StringVar(&opts.grace, "grace", api.DefaultGrace, "how long (`DURATION`) the old key keeps working beside its successor; 0 ends it now")
+	fl.StringVar(&opts.untilUnused, "until-unused", "", "end the old key once unused for `DURATION` after the successor's first use (e.g. 30m)")
 	fl.BoolVar(&opts.query, "query", false, "rotate every key the filter flags select")
 	fl.BoolVarP(&opts.yes, "yes", "y", false, "with --query, do not ask before rotating")
 	opts.sel.addFilterFlags(cmd)
