@@ -68,14 +68,14 @@ per key, exit 6 if any failed. On a terminal it asks first (--yes does not).`,
 	fl.StringVar(&opts.untilUnused, "until-unused", "", "end the old key once unused for `DURATION` after the successor's first use (e.g. 30m)")
 	fl.BoolVar(&opts.query, "query", false, "rotate every key the filter flags select")
 	fl.BoolVarP(&opts.yes, "yes", "y", false, "with --query, do not ask before rotating")
-	opts.sel.addFilterFlags(cmd)
+	opts.sel.filters.Register(fl)
 	opts.out.register(cmd)
 	cmd.ValidArgsFunction = completeKeyIDs(f, true)
 	return cmd
 }
 
 // filterFlags are the flags that select keys for --query.
-var filterFlags = []string{"name", "owner", "realm", "type", "active", "expired", "invalidated", "expires-within", "created-before", "created-after", "metadata"}
+var filterFlags = []string{"name", "owner", "realm", "type", "active", "expired", "invalidated", "expires-within", "created-before", "created-after", "metadata", "unused-for"}
 
 func runRotate(cmd *cobra.Command, opts *rotateOptions, args []string) error {
 	var filters []string
@@ -96,9 +96,6 @@ func runRotate(cmd *cobra.Command, opts *rotateOptions, args []string) error {
 	}
 	var b queryBody
 	if opts.query {
-		if err := opts.sel.checkStates(); err != nil {
-			return err
-		}
 		var err error
 		if _, b, err = opts.sel.body(); err != nil {
 			return err
@@ -148,7 +145,10 @@ func rotateQuery(cmd *cobra.Command, opts *rotateOptions, admin api.Admin, b que
 	if err != nil {
 		return err
 	}
-	found, err := queryAll(cmd, &opts.sel, svc, &api.QueryAPIKeysRequest{}, b)
+	// --unused-for filters on the last use apikeyd records, which a
+	// query shows only when asked.
+	req := &api.QueryAPIKeysRequest{WithLastUsed: opts.sel.filters.UnusedFor != ""}
+	found, err := queryAll(cmd, &opts.sel, svc, req, b)
 	if err != nil {
 		return err
 	}

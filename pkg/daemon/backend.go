@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
 	"github.com/apikeyctl/apikeyctl/pkg/auth"
@@ -27,6 +28,10 @@ type backend struct {
 	// remover runs in the background while the server serves; nil for
 	// none.
 	remover *remover
+	// usage writes the uses of API keys every lastUsed; nil when they are
+	// not recorded.
+	usage    usageFlusher
+	lastUsed time.Duration
 }
 
 // startRemover runs the remover until the returned stop is called (or
@@ -56,7 +61,7 @@ func openBackend(ctx context.Context, cfg *Config, log *slog.Logger, stderr io.W
 	}
 	self := os.Geteuid()
 	origin := auth.LocalOrigin(self)
-	opts := localbackend.Options{DB: cfg.DB, Origin: origin, Service: keyservice.Options{Logger: log, FailureLimit: cfg.FailureLimit}}
+	opts := localbackend.Options{DB: cfg.DB, Origin: origin, Service: keyservice.Options{Logger: log, FailureLimit: cfg.FailureLimit, RecordUsage: cfg.LastUsed > 0}}
 	if !cfg.NoAudit {
 		if err := os.MkdirAll(filepath.Dir(cfg.AuditFile), 0o700); err != nil {
 			return nil, fmt.Errorf("create the directory of the audit log: %w", err)
@@ -87,7 +92,11 @@ func openBackend(ctx context.Context, cfg *Config, log *slog.Logger, stderr io.W
 			printBootstrapPassword(stderr, keyservice.BootstrapUser, generated)
 		}
 	}
-	return &backend{svc: svc, admin: svc, authn: svc, close: local.Close, remover: rm}, nil
+	be := &backend{svc: svc, admin: svc, authn: svc, close: local.Close, remover: rm, lastUsed: cfg.LastUsed}
+	if cfg.LastUsed > 0 {
+		be.usage = svc
+	}
+	return be, nil
 }
 
 // printBootstrapPassword shows the generated password once, in a box that

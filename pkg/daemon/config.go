@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
@@ -64,6 +65,11 @@ type Config struct {
 	RetentionPeriod   string    `mapstructure:"retention-period"`
 	RetentionInterval string    `mapstructure:"retention-interval"`
 	Retention         Retention `mapstructure:"-"`
+	// LastUsedInterval is how often the uses of API keys noted in memory
+	// are written (a time value; 0 or off records none); validate parses
+	// it into LastUsed.
+	LastUsedInterval string        `mapstructure:"last-used-interval"`
+	LastUsed         time.Duration `mapstructure:"-"`
 	// MaxContentLength, ReadTimeout, IdleTimeout, RequestTimeout (an
 	// Elasticsearch byte size and time values) and MaxConnectionsPerClient bound what one
 	// client can make the daemon hold; validate parses them into HTTP.
@@ -125,6 +131,7 @@ func addFlags(fs *pflag.FlagSet) {
 	fs.StringSlice("audit-events-exclude", nil, "do not audit these events (Elasticsearch's names, or _all)")
 	fs.String("retention-period", defaultRetentionPeriod, "keep expired and invalidated API keys this long before removing them (Elasticsearch time value)")
 	fs.String("retention-interval", defaultRetentionInterval, "run the remover of expired and invalidated keys this often (Elasticsearch time value)")
+	fs.String("last-used-interval", defaultLastUsedInterval, `write when each API key was last used, from where and how often, this often (time value): at most one write per key per interval, and one when the daemon stops; 0 or "off" records nothing`)
 	fs.String("max-content-length", defaultMaxContentLength, "largest request body, like Elasticsearch's http.max_content_length (byte size value); larger ones are answered 413")
 	fs.String("read-timeout", defaultReadTimeout, "cut off a client that takes longer to send one request, headers and body (time value)")
 	fs.String("request-timeout", defaultRequestTimeout, "cancel a request still working after this long, rolling back what it had not committed (time value)")
@@ -140,7 +147,7 @@ var flagKeys = []string{"config", "data-dir", "db", "socket", "listen", "tls-cer
 	"insecure-listen", "log-level", "log-format", "ready-file",
 	"audit-file", "no-audit", "audit-events-include", "audit-events-exclude", "retention-period", "retention-interval",
 	"max-content-length", "read-timeout", "idle-timeout", "request-timeout", "max-connections-per-client", "allowed-hosts",
-	"failed-auth-limit", "failed-auth-window"}
+	"failed-auth-limit", "failed-auth-window", "last-used-interval"}
 
 // loadConfig resolves and validates the configuration. It is the only
 // function that touches viper.
@@ -210,6 +217,7 @@ func (c *Config) applyDefaults(getenv func(string) string, euid int, socketUnset
 		{&c.IdleTimeout, defaultIdleTimeout},
 		{&c.RequestTimeout, defaultRequestTimeout},
 		{&c.FailedAuthWindow, defaultFailedAuthWindow},
+		{&c.LastUsedInterval, defaultLastUsedInterval},
 	} {
 		if *d.setting == "" {
 			*d.setting = d.value
@@ -239,6 +247,9 @@ func (c *Config) validate() error {
 		return err
 	}
 	if err := c.parseLimits(); err != nil {
+		return err
+	}
+	if err := c.parseLastUsed(); err != nil {
 		return err
 	}
 	events, err := audit.ParseSelection(nonEmpty(c.AuditEventsInclude), nonEmpty(c.AuditEventsExclude))
