@@ -40,6 +40,9 @@ encoded as well), with when the old key stops working.
 
 --until-unused D ends the old key earlier: once it has gone unused for D
 after the successor's first use (D positive, not longer than --grace).
+apikeyd applies it as it writes the uses of keys (--last-used-interval),
+by setting the old key's expiration; with that recording off, the old key
+ends at the end of the grace.
 
 A key that was already rotated, while its successor is still active, is
 refused: rotate the successor. An invalidated or expired key is refused.

@@ -201,7 +201,8 @@ func active(k *store.APIKey, now int64) bool {
 //
 // The clock of the rule starts at the successor's first use, or at the
 // old key's last use when that is later: traffic still reaching the old
-// key keeps it alive, up to the end of the grace.
+// key keeps it alive, up to the end of the grace. FlushUsage applies it
+// (untilunused.go).
 func rotationDeadline(graceEnd, untilUnused, oldLastUsed, successorFirstUsed int64) int64 {
 	if untilUnused <= 0 || successorFirstUsed <= 0 {
 		return graceEnd

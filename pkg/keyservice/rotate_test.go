@@ -379,3 +379,66 @@ func TestInvalidateCascade(t *testing.T) {
 		wantErr(t, err, 400, "action_request_validation_exception", "One of [api key id(s), api key name, username, realm name] must be specified")
 	})
 }
+
+// The until-unused rule, enforced where uses are written: the old key
+// ends once it has gone unused that long after the successor's first use,
+// its own later uses keep it, never past the grace, and never revived.
+func TestRotateUntilUnused(t *testing.T) {
+	fx := newFixture(t, func(o *keyservice.Options) { o.RecordUsage = true })
+	owner := fx.as("owner")
+	start := fx.clock.t
+	at := func(d time.Duration) int64 { return start.Add(d).UnixMilli() }
+	old := fx.create(owner, "svc")
+	resp := fx.rotate(owner, old.ID, "2h", ptr("30m"))
+	plain := fx.create(owner, "plain")
+	plainNext := fx.rotate(owner, plain.ID, "2h", nil)
+	expiration := func(id string) int64 {
+		t.Helper()
+		return *fx.getKey(id).Expiration
+	}
+	use := func(enc string, after time.Duration) {
+		t.Helper()
+		fx.clock.t = start.Add(after)
+		if _, err := fx.authKey(enc); err != nil {
+			t.Fatalf("use at +%v: %v", after, err)
+		}
+		if err := fx.svc.FlushUsage(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	use(old.Encoded, 5*time.Minute)
+	if got := expiration(old.ID); got != at(2*time.Hour) {
+		t.Fatalf("before the successor is used: old key ends at %d, want the grace end %d", got, at(2*time.Hour))
+	}
+	use(resp.Encoded, 10*time.Minute)
+	if got := expiration(old.ID); got != at(40*time.Minute) {
+		t.Fatalf("successor used at +10m: old key ends at %d, want +40m (%d)", got, at(40*time.Minute))
+	}
+	use(old.Encoded, 30*time.Minute)
+	if got := expiration(old.ID); got != at(time.Hour) {
+		t.Fatalf("old key used again at +30m: it ends at %d, want +60m (%d)", got, at(time.Hour))
+	}
+	for _, m := range []time.Duration{55, 80} {
+		use(old.Encoded, m*time.Minute)
+		if got := expiration(old.ID); got != at((m+30)*time.Minute) {
+			t.Fatalf("old key used at +%dm: it ends at %d, want +%dm", m, got, m+30)
+		}
+	}
+	use(old.Encoded, 105*time.Minute)
+	if got := expiration(old.ID); got != at(2*time.Hour) {
+		t.Fatalf("old key used at +105m: it ends at %d, want the grace end %d", got, at(2*time.Hour))
+	}
+	use(plainNext.Encoded, 100*time.Minute)
+	if got := expiration(plain.ID); got != at(2*time.Hour) {
+		t.Errorf("a rotation without the rule: old key ends at %d, want the grace end %d", got, at(2*time.Hour))
+	}
+	fx.clock.t = start.Add(2*time.Hour + time.Minute)
+	if _, err := fx.authKey(old.Encoded); err == nil {
+		t.Error("the old key authenticates after its end")
+	}
+	use(resp.Encoded, 2*time.Hour+2*time.Minute)
+	if got := expiration(old.ID); got != at(2*time.Hour) {
+		t.Errorf("an ended old key was revived: it ends at %d", got)
+	}
+}

@@ -228,6 +228,11 @@ type Reader interface {
 	// returns; an id that descends from another of ids is returned as a
 	// descendant.
 	Descendants(ctx context.Context, ids []string, limit int) ([]*APIKey, error)
+	// UntilUnusedRotations returns the rotations with an until-unused
+	// rule whose old key or successor is one of ids, as the successors'
+	// lineages by successor id. Its cost is that of the rotations with
+	// such a rule, not of the keys.
+	UntilUnusedRotations(ctx context.Context, ids []string) (map[string]*Lineage, error)
 	// GetKeyUsage returns the recorded usage of the keys ids, by id; a key
 	// never used (or that does not exist) has no entry.
 	GetKeyUsage(ctx context.Context, ids []string) (map[string]KeyUsage, error)

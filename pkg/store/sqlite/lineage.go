@@ -52,6 +52,46 @@ const (
 		LIMIT ?3`
 )
 
+// untilUnusedSQL reads the rotations with an until-unused rule touching
+// the ids of the JSON array ?1, through the partial index that holds only
+// them.
+const untilUnusedSQL = `SELECT l.key_id, ` + lineageColumns + `
+	FROM api_key_lineage AS l INDEXED BY api_key_lineage_until_unused
+	WHERE l.relation = 'rotation' AND l.until_unused IS NOT NULL
+		AND (l.key_id IN (SELECT value FROM json_each(?1)) OR l.parent_id IN (SELECT value FROM json_each(?1)))`
+
+// UntilUnusedRotations returns the rotations with an until-unused rule
+// whose old key or successor is one of ids, by successor id.
+func (r *reader) UntilUnusedRotations(ctx context.Context, ids []string) (map[string]*store.Lineage, error) {
+	out := map[string]*store.Lineage{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	arg, err := jsonStrings(ids)
+	if err != nil {
+		return nil, fmt.Errorf("until-unused rotations: %w", err)
+	}
+	type row struct {
+		id string
+		l  *store.Lineage
+	}
+	rows, err := queryAll(ctx, r.q, "until-unused rotations", func(s scanner) (row, error) {
+		var ls lineageScan
+		var id string
+		if err := s.Scan(append([]any{&id}, ls.dest()...)...); err != nil {
+			return row{}, err
+		}
+		return row{id, ls.lineage()}, nil
+	}, untilUnusedSQL, arg)
+	if err != nil {
+		return nil, err
+	}
+	for _, rw := range rows {
+		out[rw.id] = rw.l
+	}
+	return out, nil
+}
+
 // insertLineage records the parent of the key id.
 func (w *writer) insertLineage(ctx context.Context, id string, l *store.Lineage) error {
 	var untilUnused any

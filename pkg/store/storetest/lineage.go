@@ -15,6 +15,7 @@ func (s *suite) runLineageSuite(t *testing.T) {
 	t.Run("Children", s.testLineageChildren)
 	t.Run("Descendants", s.testLineageDescendants)
 	t.Run("DeletedKeyLeavesTheFamily", s.testLineageDeleted)
+	t.Run("UntilUnusedRotations", s.testLineageUntilUnused)
 }
 
 // family inserts, oldest first, root <- child (rotation) <- grandchild
@@ -214,5 +215,47 @@ func (s *suite) testLineageDeleted(t *testing.T) {
 	})
 	if ids := keyIDs(got); !slices.Equal(ids, []string{"grandchild", "sibling"}) {
 		t.Errorf("Descendants(root) = %v, want [grandchild sibling]", ids)
+	}
+}
+
+// testLineageUntilUnused: the rotations with an until-unused rule that
+// touch the given keys, as old key or successor; a rotation without the
+// rule and a clone are not among them.
+func (s *suite) testLineageUntilUnused(t *testing.T) {
+	st := s.open(t)
+	family(t, st)
+	plain := newKey("plain")
+	plain.Lineage = &store.Lineage{Parent: "sibling", Relation: store.RelationRotation, GraceEnd: ptr(int64(1_700_000_900_000))}
+	insert(t, st, plain)
+	tests := []struct {
+		name string
+		ids  []string
+		want []string
+	}{
+		{"the old key", []string{"root"}, []string{"child"}},
+		{"the successor", []string{"child"}, []string{"child"}},
+		{"both, and others", []string{"grandchild", "root", "child", "nobody"}, []string{"child"}},
+		{"a rotation without the rule", []string{"sibling", "plain"}, nil},
+		{"none", nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got map[string]*store.Lineage
+			view(t, st, func(r store.Reader) error {
+				var err error
+				got, err = r.UntilUnusedRotations(t.Context(), tt.ids)
+				return err
+			})
+			var ids []string
+			for id, l := range got {
+				ids = append(ids, id)
+				if l.Parent != "root" || l.UntilUnused != 1_800_000 || l.GraceEnd == nil || *l.GraceEnd != 1_700_000_500_000 {
+					t.Errorf("lineage of %s: %+v", id, l)
+				}
+			}
+			if !slices.Equal(ids, tt.want) {
+				t.Errorf("UntilUnusedRotations(%v) = %v, want %v", tt.ids, ids, tt.want)
+			}
+		})
 	}
 }

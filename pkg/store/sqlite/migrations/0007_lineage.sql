@@ -19,6 +19,11 @@ CREATE TABLE api_key_lineage (
 
 CREATE INDEX api_key_lineage_parent ON api_key_lineage (parent_id, key_id);
 
+-- The rotations with an until-unused rule, which every write of the uses
+-- of keys looks through: few, whatever the number of keys.
+CREATE INDEX api_key_lineage_until_unused ON api_key_lineage (parent_id, key_id)
+	WHERE relation = 'rotation' AND until_unused IS NOT NULL;
+
 -- A deleted key leaves the family: its children are handed to its own
 -- parent (when it has one), so that a family stays one tree when retention
 -- deletes a key in the middle, and its own row goes.
