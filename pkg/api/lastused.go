@@ -9,10 +9,6 @@ import "context"
 // Elasticsearch, which refuses the parameter with a 400: a client asks
 // only a server it knows is apikeyd.
 
-// ApikeydHeader is the header apikeyd sets on every answer, whatever its
-// status, so that a client can tell it from Elasticsearch.
-const ApikeydHeader = "X-Apikeyd"
-
 // Dialect is a Service that can tell whether it is apikeyd (or the key
 // service itself, in --db mode), and so takes apikeyd's extensions.
 type Dialect interface {

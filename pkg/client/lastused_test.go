@@ -5,33 +5,28 @@ import (
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
-
-	"github.com/apikeyctl/apikeyctl/pkg/api"
 )
 
 func TestIsApikeyd(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		header bool
 		status int
 		want   bool
 	}{
-		{"apikeyd", true, http.StatusOK, true},
-		{"apikeyd refusing the caller", true, http.StatusUnauthorized, true},
-		{"elasticsearch", false, http.StatusOK, false},
-		{"elasticsearch refusing the caller", false, http.StatusForbidden, false},
+		{"apikeyd", http.StatusOK, true},
+		{"apikeyd not knowing the caller", http.StatusUnauthorized, true},
+		{"apikeyd refusing the caller", http.StatusForbidden, true},
+		{"elasticsearch (no handler)", http.StatusBadRequest, false},
+		{"a proxy with no such page", http.StatusNotFound, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var asked atomic.Int32
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				asked.Add(1)
-				if r.Method != http.MethodHead || r.URL.Path != "/" {
-					t.Errorf("asked %s %s, want HEAD /", r.Method, r.URL.Path)
+				if r.Method != http.MethodHead || r.URL.Path != "/_apikeyd" {
+					t.Errorf("asked %s %s, want HEAD /_apikeyd", r.Method, r.URL.Path)
 				}
 				w.Header().Set("X-Elastic-Product", "Elasticsearch")
-				if tc.header {
-					w.Header().Set(api.ApikeydHeader, "1")
-				}
 				w.WriteHeader(tc.status)
 			}))
 			defer srv.Close()

@@ -153,7 +153,6 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *handler) serve(x *exchange) {
 	hdr := x.w.Header()
 	hdr.Set("X-Elastic-Product", "Elasticsearch")
-	hdr.Set(api.ApikeydHeader, "1")
 	hdr.Set("Content-Type", "application/json")
 	if !h.readQuery(x) {
 		return

@@ -9,14 +9,24 @@ import (
 
 // adminRoutes are apikeyd's own endpoints, beside Elasticsearch's under a
 // prefix of their own, /_apikeyd/, that no Elasticsearch endpoint uses (an
-// Elasticsearch node answers them "no handler found"). Backup and doctor
-// are GET: they change nothing (a backup reads the whole database), so a
-// retry is safe and curl needs no method flag.
+// Elasticsearch node answers them "no handler found"). /_apikeyd itself
+// names the server, so that a client can tell apikeyd from Elasticsearch
+// without apikeyd marking its Elasticsearch answers. Backup and doctor are
+// GET: they change nothing, so a retry is safe; the lineage routes are
+// routes_lineage.go's.
 func adminRoutes() []*route {
 	return append([]*route{
+		{method: http.MethodGet, pattern: "/_apikeyd", serve: serveApikeyd},
+		{method: http.MethodHead, pattern: "/_apikeyd", serve: serveApikeyd},
 		{method: http.MethodGet, pattern: "/_apikeyd/backup", untimed: true, serve: serveBackup},
 		{method: http.MethodGet, pattern: "/_apikeyd/doctor", serve: serveDoctor},
 	}, lineageRoutes()...)
+}
+
+// serveApikeyd answers GET and HEAD /_apikeyd, to any authenticated
+// caller: the server is apikeyd.
+func serveApikeyd(context.Context, *handler, *exchange) (int, any, error) {
+	return http.StatusOK, map[string]string{"name": "apikeyd"}, nil
 }
 
 // stream is a route's answer that is not JSON: a body of a known size,

@@ -66,9 +66,10 @@ func TestWireLastUsed(t *testing.T) {
 		return resp.StatusCode, resp.Header, string(data)
 	}
 	elastic := "Basic ZWxhc3RpYzp3aXJlLXBhc3N3b3Jk" // elastic:wire-password
-	if status, hdr, _ := call(srv.URL, http.MethodGet, "/_security/_authenticate", "ApiKey "+used.Encoded, ""); status != 200 || hdr.Get(api.ApikeydHeader) == "" {
-		t.Fatalf("authenticate with the key: %d, %s header %q", status, api.ApikeydHeader, hdr.Get(api.ApikeydHeader))
+	if status, _, _ := call(srv.URL, http.MethodGet, "/_security/_authenticate", "ApiKey "+used.Encoded, ""); status != 200 {
+		t.Fatalf("authenticate with the key: %d", status)
 	}
+
 
 	for _, tc := range []struct{ name, method, path, body string }{
 		{"get", http.MethodGet, "/_security/api_key", ""},
