@@ -148,6 +148,12 @@ func rotateQuery(cmd *cobra.Command, opts *rotateOptions, admin api.Admin, b que
 	if err != nil {
 		return err
 	}
+	// Elasticsearch would refuse every key alike: say it once.
+	if ok, err := isApikeyd(ctx, svc); err != nil {
+		return err
+	} else if !ok {
+		return api.Errorf(api.Invalid, "rotation is an apikeyd feature and the target is Elasticsearch: create the successors with apikeyctl clone or create, then set the old keys' expiration with apikeyctl bulk-update --expiration")
+	}
 	// --unused-for filters on the last use apikeyd records, which a
 	// query shows only when asked.
 	req := &api.QueryAPIKeysRequest{WithLastUsed: opts.sel.filters.UnusedFor != ""}

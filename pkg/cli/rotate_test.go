@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/apikeyctl/apikeyctl/pkg/client"
 )
 
 // rotate's usage errors: an id or --query with filters, never both,
@@ -105,5 +107,24 @@ func TestRotateQuery(t *testing.T) {
 	}
 	if refused != 2 {
 		t.Errorf("%d refusals, want 2", refused)
+	}
+}
+
+// Against Elasticsearch, rotate --query fails once, saying why, before it
+// selects any key.
+func TestRotateQueryAgainstElasticsearch(t *testing.T) {
+	url := fakeElasticsearch(t)
+	c, err := client.New(client.Config{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	env := map[string]string{"XDG_CONFIG_HOME": t.TempDir()}
+	tio := testStreams("", false, env)
+	f := testFactory(tio.ios, env)
+	f.svc = c
+	code := Run(context.Background(), f, []string{"--url", url, "rotate", "--query", "--name", "ci-*", "--yes"})
+	if code != ExitError || !strings.Contains(tio.stderr.String(), "rotation is an apikeyd feature and the target is Elasticsearch") || tio.stdout.Len() != 0 {
+		t.Errorf("exit %d\nstdout: %s\nstderr: %s", code, tio.stdout.String(), tio.stderr.String())
 	}
 }
