@@ -16,6 +16,8 @@ type Admin interface {
 	// Doctor checks the database and the files around it
 	// (GET /_apikeyd/doctor).
 	Doctor(ctx context.Context) (*DoctorReport, error)
+	// Lineage is key rotation and key families (lineage.go).
+	Lineage
 }
 
 // Backup is a copy of the database as of one instant, to be read once.

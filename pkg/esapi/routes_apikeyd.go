@@ -11,14 +11,16 @@ import (
 // prefix of their own, /_apikeyd/, that no Elasticsearch endpoint uses (an
 // Elasticsearch node answers them "no handler found"). /_apikeyd itself
 // names the server, so that a client can tell apikeyd from Elasticsearch
-// without apikeyd marking its Elasticsearch answers.
+// without apikeyd marking its Elasticsearch answers. Backup and doctor are
+// GET: they change nothing, so a retry is safe; the lineage routes are
+// routes_lineage.go's.
 func adminRoutes() []*route {
-	return []*route{
+	return append([]*route{
 		{method: http.MethodGet, pattern: "/_apikeyd", serve: serveApikeyd},
 		{method: http.MethodHead, pattern: "/_apikeyd", serve: serveApikeyd},
 		{method: http.MethodGet, pattern: "/_apikeyd/backup", untimed: true, serve: serveBackup},
 		{method: http.MethodGet, pattern: "/_apikeyd/doctor", serve: serveDoctor},
-	}
+	}, lineageRoutes()...)
 }
 
 // serveApikeyd answers GET and HEAD /_apikeyd, to any authenticated
