@@ -24,6 +24,8 @@ type Admin interface {
 	// UpdateAPIKeyExtended is the Update API key API with what it leaves
 	// out: a rename, and clearing the expiration (PUT /_apikeyd/api_key/{id}).
 	UpdateAPIKeyExtended(ctx context.Context, req *ExtendedUpdateAPIKeyRequest) (*UpdateAPIKeyResponse, error)
+	// Lineage is key rotation and key families (lineage.go).
+	Lineage
 }
 
 // Backup is a copy of the database as of one instant, to be read once.

@@ -77,6 +77,15 @@ const (
 	// ActionDoctor reads the daemon's health, as Elasticsearch's cluster
 	// health does: monitor, manage or all grant it.
 	ActionDoctor = "cluster:monitor/apikeyd/doctor"
+	// ActionRotateAPIKey makes a key's successor and ends the key after a
+	// grace period. An API key action, granted as update is:
+	// manage_own_api_key on the caller's own keys, manage_api_key (or
+	// higher) on any.
+	ActionRotateAPIKey = "cluster:admin/xpack/security/api_key/rotate"
+	// ActionRotateCrossClusterAPIKey is the rotation of a cross-cluster
+	// key, which like every cross-cluster key action needs
+	// manage_security (or all).
+	ActionRotateCrossClusterAPIKey = "cluster:admin/xpack/security/cross_cluster/api_key/rotate"
 )
 
 // clusterPrivilege is a named cluster privilege: the action patterns it

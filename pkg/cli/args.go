@@ -99,7 +99,7 @@ func changedString(cmd *cobra.Command, name string, v *string) *string {
 
 // timeValueFlags are the flags, on any command, whose value is an
 // Elasticsearch time value.
-var timeValueFlags = []string{"expiration", "retention-period"}
+var timeValueFlags = []string{"expiration", "retention-period", "grace", "until-unused"}
 
 // checkTimeValueFlags parses the time-value flags cmd was given as
 // Elasticsearch would, so that a bad value is a flag error (exit 2) that

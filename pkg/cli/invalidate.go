@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,9 +12,10 @@ import (
 )
 
 type invalidateOptions struct {
-	f   *Factory
-	out outputFlags
-	req api.InvalidateAPIKeysRequest
+	f       *Factory
+	out     outputFlags
+	req     api.InvalidateAPIKeysRequest
+	cascade bool
 	// byQuery are the flags of invalidate --query.
 	byQuery byQueryFlags
 }
@@ -29,6 +31,10 @@ does. Invalidated keys stop authenticating at once.
 Without any id or selector it is a usage error on a terminal; from a script
 (stdin not a terminal, as under xargs) it is nothing to do: exit 0 with a
 note on stderr.
+
+--cascade also invalidates every descendant of the selected keys (their
+clones and rotation successors, every generation: see apikeyctl tree), in
+the same transaction; an apikeyd feature.
 
 Exits 6 when some of the named ids were not invalidated (unknown, already
 invalidated, or refused: see the error details).
@@ -47,6 +53,10 @@ script needs --yes; both make a dry run first and hold the run to its plan.
   apikeyctl invalidate --name 'ci-*' --owner
   apikeyctl get --name 'tmp-*' --field id | xargs -r apikeyctl invalidate
 
+  # a key with every key made from it: its rotation's successor, their clones
+  apikeyctl rotate 7Q2eJ5gBc8uQ3hY1Zk9w --grace 1h --field id
+  apikeyctl invalidate --cascade 7Q2eJ5gBc8uQ3hY1Zk9w
+
   # a clean-up by query: look, then invalidate exactly what was listed
   apikeyctl invalidate --query --name 'tmp-*' --dry-run
   apikeyctl invalidate --query --name 'tmp-*' --plan "$(apikeyctl invalidate --query --name 'tmp-*' --dry-run --field plan)"`,
@@ -58,6 +68,7 @@ script needs --yes; both make a dry run first and hold the run to its plan.
 	fl.StringVar(&opts.req.Username, "user", "", "invalidate keys owned by this user (the API's username)")
 	fl.StringVar(&opts.req.RealmName, "realm", "", "invalidate keys owned in this realm (the API's realm_name)")
 	fl.BoolVar(&opts.req.Owner, "owner", false, "only your own keys")
+	fl.BoolVar(&opts.cascade, "cascade", false, "also invalidate the keys' descendants (clones, rotation successors)")
 	opts.byQuery.register(cmd)
 	opts.out.register(cmd)
 	cmd.ValidArgsFunction = completeKeyIDs(f, true)
@@ -88,7 +99,7 @@ func runInvalidate(cmd *cobra.Command, opts *invalidateOptions, args []string) e
 	if err != nil {
 		return err
 	}
-	resp, err := svc.InvalidateAPIKeys(cmd.Context(), &opts.req)
+	resp, err := invalidate(cmd.Context(), opts, svc)
 	if err != nil {
 		return err
 	}
@@ -108,4 +119,17 @@ func runInvalidate(cmd *cobra.Command, opts *invalidateOptions, args []string) e
 		return &PartialError{Msg: fmt.Sprintf("not invalidated (unknown, not yours, or already invalidated): %s", strings.Join(missed, ", "))}
 	}
 	return nil
+}
+
+// invalidate sends the request, through apikeyd's cascading invalidate
+// with --cascade.
+func invalidate(ctx context.Context, opts *invalidateOptions, svc api.Service) (*api.InvalidateAPIKeysResponse, error) {
+	if !opts.cascade {
+		return svc.InvalidateAPIKeys(ctx, &opts.req)
+	}
+	admin, err := opts.f.Admin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return admin.InvalidateAPIKeysCascade(ctx, &api.CascadeInvalidateRequest{InvalidateAPIKeysRequest: opts.req, Cascade: true})
 }

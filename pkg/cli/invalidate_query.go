@@ -76,6 +76,8 @@ func (q *byQueryFlags) checkFlags(cmd *cobra.Command, args []string, owner bool)
 	switch {
 	case len(args) > 0 || fl.Changed("id"):
 		return usageErrorf("--query selects the keys itself: give no key ids (drop --query to invalidate by id)")
+	case fl.Changed("cascade"):
+		return usageErrorf("--cascade does not combine with --query: invalidate by query takes the keys the query matches, and no others")
 	case owner:
 		return usageErrorf("--owner is not a query filter: select your own keys with --user NAME (and --realm), as apikeyctl query --owner does")
 	case fl.Changed("expect-count") && q.expectCount < 0:

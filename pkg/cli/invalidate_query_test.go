@@ -73,6 +73,7 @@ func TestInvalidateByQueryUsage(t *testing.T) {
 		args   []string
 		stderr string
 	}{
+		{"--cascade", []string{"--query", "--cascade", "--dry-run"}, "--cascade does not combine with --query"},
 		{"--owner is not a filter", []string{"--query", "--owner", "--dry-run"}, "select your own keys with --user NAME"},
 		{"a plan that is not a digest", []string{"--query", "--plan", "abc"}, `invalid --plan "abc"`},
 		{"a negative count", []string{"--query", "--expect-count", "-1"}, "invalid --expect-count -1"},

@@ -40,6 +40,7 @@ func TestHostileRequests(t *testing.T) {
 		{"PUT", "/_security/user/mallory"}, {"POST", "/_security/user/_password"}, {"PUT", "/_security/user/mallory/_password"},
 		{"PUT", "/_security/role/evil"}, {"POST", "/_security/user/_has_privileges"},
 		{"POST", "/_security/oauth2/token"}, {"DELETE", "/_security/oauth2/token"},
+		{"POST", "/_apikeyd/api_key/someid/_rotate"}, {"POST", "/_apikeyd/api_key/_invalidate"},
 	}
 	deep := strings.Repeat("[", 5000) + strings.Repeat("]", 5000)
 	hugeIDs := `{"ids":[` + strings.TrimSuffix(strings.Repeat(`"abcdefghijklmnopqrst",`, 40000), ",") + `]}`
@@ -60,7 +61,8 @@ func TestHostileRequests(t *testing.T) {
 		"lone surrogate":    `{"name":"\ud800"}`,
 	}
 	for _, field := range []string{"name", "metadata", "role_descriptors", "expiration", "ids", "access", "query", "sort",
-		"password", "roles", "api_key", "grant_type", "username", "cluster", "indices", "size", "search_after", "aggs", "realm_name"} {
+		"password", "roles", "api_key", "grant_type", "username", "cluster", "indices", "size", "search_after", "aggs", "realm_name",
+		"grace", "until_unused", "cascade"} {
 		for _, v := range []string{`1`, `"x"`, `[]`, `{}`, `true`, `[{"a":[1,{"b":null}]}]`} {
 			bodies[fmt.Sprintf("%s=%s", field, v)] = fmt.Sprintf(`{%q:%s}`, field, v)
 		}

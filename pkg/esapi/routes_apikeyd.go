@@ -13,18 +13,20 @@ import (
 // prefix of their own, /_apikeyd/, that no Elasticsearch endpoint uses (an
 // Elasticsearch node answers them "no handler found"). /_apikeyd itself
 // names the server, so that a client can tell apikeyd from Elasticsearch
-// without apikeyd marking its Elasticsearch answers. Invalidate by query
-// is a POST with a body, as Elasticsearch's _delete_by_query; the
-// extended update a PUT on the key, as Elasticsearch's update.
+// without apikeyd marking its Elasticsearch answers. Backup and doctor are
+// GET: they change nothing, so a retry is safe; invalidate by query is a
+// POST with a body, as Elasticsearch's _delete_by_query; the extended
+// update a PUT on the key, as Elasticsearch's update; the lineage routes
+// are routes_lineage.go's.
 func adminRoutes() []*route {
-	return []*route{
+	return append([]*route{
 		{method: http.MethodGet, pattern: "/_apikeyd", serve: serveApikeyd},
 		{method: http.MethodHead, pattern: "/_apikeyd", serve: serveApikeyd},
 		{method: http.MethodGet, pattern: "/_apikeyd/backup", untimed: true, serve: serveBackup},
 		{method: http.MethodGet, pattern: "/_apikeyd/doctor", serve: serveDoctor},
 		{method: http.MethodPost, pattern: "/_apikeyd/api_key/_invalidate_by_query", body: true, serve: serveInvalidateByQuery},
 		{method: http.MethodPut, pattern: "/_apikeyd/api_key/{id}", body: true, serve: serveUpdateAPIKeyExtended},
-	}
+	}, lineageRoutes()...)
 }
 
 // serveApikeyd answers GET and HEAD /_apikeyd, to any authenticated

@@ -14,6 +14,8 @@ import (
 
 // fakeAdmin answers the /_apikeyd/ endpoints with fixed answers.
 type fakeAdmin struct {
+	// Lineage answers the lineage routes (routes_lineage_test.go).
+	api.Lineage
 	copy   string
 	err    error
 	closed bool

@@ -70,7 +70,6 @@ func TestWireLastUsed(t *testing.T) {
 		t.Fatalf("authenticate with the key: %d", status)
 	}
 
-
 	for _, tc := range []struct{ name, method, path, body string }{
 		{"get", http.MethodGet, "/_security/api_key", ""},
 		{"query", http.MethodPost, "/_security/_query/api_key", `{"sort":["name"]}`},

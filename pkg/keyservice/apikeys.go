@@ -267,6 +267,12 @@ func (s *Service) GetAPIKeys(ctx context.Context, req *api.GetAPIKeysRequest) (*
 
 // InvalidateAPIKeys invalidates the selected keys in one transaction.
 func (s *Service) InvalidateAPIKeys(ctx context.Context, req *api.InvalidateAPIKeysRequest) (*api.InvalidateAPIKeysResponse, error) {
+	return s.invalidateAPIKeys(ctx, req, false)
+}
+
+// invalidateAPIKeys invalidates the selected keys and, with cascade,
+// their descendants (lineage.go), in one transaction.
+func (s *Service) invalidateAPIKeys(ctx context.Context, req *api.InvalidateAPIKeysRequest, cascade bool) (*api.InvalidateAPIKeysResponse, error) {
 	sub, err := s.subject(ctx)
 	if err != nil {
 		return nil, err
@@ -304,8 +310,16 @@ func (s *Service) InvalidateAPIKeys(ctx context.Context, req *api.InvalidateAPIK
 	mayInvalidateCrossCluster := auth.HasPrivilege(sub, auth.ActionInvalidateCrossClusterAPIKey)
 	resp := &api.InvalidateAPIKeysResponse{InvalidatedAPIKeys: []string{}, PreviouslyInvalidatedAPIKeys: []string{}}
 	at := s.nowMillis()
+	selected := f
 	err = s.store.Update(ctx, func(w store.Writer) error {
 		resp.ErrorDetails = nil
+		f := selected
+		if cascade {
+			var err error
+			if f, resp.ErrorDetails, err = s.withDescendants(ctx, w, sub, lvl, f); err != nil {
+				return err
+			}
+		}
 		if !mayInvalidateCrossCluster {
 			// Cross-cluster keys are refused one by one, and left out of
 			// the set invalidated in one statement.

@@ -73,6 +73,7 @@ func (s *Service) CloneAPIKey(ctx context.Context, req *api.CloneAPIKeyRequest) 
 		}
 		k.Name, k.Expiration, k.Metadata = src.Name, src.Expiration, src.Metadata
 		k.RoleDescriptors, k.LimitedBy, k.Creator = src.RoleDescriptors, src.LimitedBy, src.Creator
+		k.Lineage = &store.Lineage{Parent: src.ID, Relation: store.RelationClone}
 		if req.Name != nil {
 			k.Name = *req.Name
 		}

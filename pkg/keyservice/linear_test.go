@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +23,7 @@ func TestCostIsLinear(t *testing.T) {
 	fx := newFixture(t)
 	admin := fx.root
 	const n = 1000
+	const cloners = 32
 	// 4n keys, then ids of keys that do not exist, for the cases so cheap
 	// per item that they run at 4 times the size to be measured well.
 	ids := make([]string, 16*n)
@@ -31,6 +33,31 @@ func TestCostIsLinear(t *testing.T) {
 		} else {
 			ids[i] = fmt.Sprintf("missing%013d", i)
 		}
+	}
+	// Two families for the lineage reads: a root with n clones, and one
+	// with 4n, cloned by concurrent callers so that their writes share
+	// commits.
+	families := map[int]string{}
+	for _, size := range []int{n, 4 * n} {
+		root := fx.create(admin, fmt.Sprintf("root%d", size))
+		var wg sync.WaitGroup
+		errs := make(chan error, cloners)
+		for w := range cloners {
+			wg.Go(func() {
+				for i := w; i < size; i += cloners {
+					if _, err := fx.svc.CloneAPIKey(admin, &api.CloneAPIKeyRequest{APIKey: root.Encoded}); err != nil {
+						errs <- err
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+		families[size] = root.ID
 	}
 	round := 0
 	for _, c := range []struct {
@@ -81,6 +108,19 @@ func TestCostIsLinear(t *testing.T) {
 				err = fmt.Errorf("a plan of %d keys, want %d", resp.Count, min(size, 4*n))
 			}
 			return err
+		}},
+		{name: "lineage of a family", run: func(size int) error {
+			// Three reads, so that the small size is measured well too.
+			for range 3 {
+				l, err := fx.svc.GetAPIKeyLineage(admin, families[size])
+				if err != nil {
+					return err
+				}
+				if len(l.Descendants) != size {
+					return fmt.Errorf("%d descendants, want %d", len(l.Descendants), size)
+				}
+			}
+			return nil
 		}},
 		{name: "invalidate by ids", scale: 4, run: func(size int) error {
 			_, err := fx.svc.InvalidateAPIKeys(admin, &api.InvalidateAPIKeysRequest{IDs: ids[:size]})

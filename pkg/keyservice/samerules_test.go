@@ -178,6 +178,24 @@ func TestDaemonAndDBRefuseAlike(t *testing.T) {
 			db: direct(svc.PutRole, &api.PutRoleRequest{Name: "r", Descriptor: api.RoleDescriptor{Cluster: []string{"nope"}}}),
 		},
 		{
+			name: "rotate with a grace that is not a time value",
+			daemon: decoded(func(b []byte) (*api.RotateAPIKeyRequest, error) { return api.DecodeRotateAPIKeyRequest("a", b) },
+				svc.RotateAPIKey, `{"grace":"5"}`),
+			db: direct(svc.RotateAPIKey, &api.RotateAPIKeyRequest{ID: "a", Grace: ptr("5")}),
+		},
+		{
+			name: "rotate with a negative until_unused",
+			daemon: decoded(func(b []byte) (*api.RotateAPIKeyRequest, error) { return api.DecodeRotateAPIKeyRequest("a", b) },
+				svc.RotateAPIKey, `{"until_unused":"-5m"}`),
+			db: direct(svc.RotateAPIKey, &api.RotateAPIKeyRequest{ID: "a", UntilUnused: ptr("-5m")}),
+		},
+		{
+			name:   "cascading invalidate with an empty ids array",
+			daemon: decoded(api.DecodeCascadeInvalidateRequest, svc.InvalidateAPIKeysCascade, `{"ids":[],"cascade":true}`),
+			db: direct(svc.InvalidateAPIKeysCascade, &api.CascadeInvalidateRequest{
+				InvalidateAPIKeysRequest: api.InvalidateAPIKeysRequest{IDs: []string{}}, Cascade: true}),
+		},
+		{
 			name:   "bulk update with a bad expiration",
 			daemon: decoded(api.DecodeBulkUpdateAPIKeysRequest, svc.BulkUpdateAPIKeys, `{"ids":["a"],"expiration":"soon"}`),
 			db:     direct(svc.BulkUpdateAPIKeys, &api.BulkUpdateAPIKeysRequest{IDs: []string{"a"}, Expiration: ptr("soon")}),

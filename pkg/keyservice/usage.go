@@ -154,8 +154,10 @@ func (s *Service) noteUse(ctx context.Context, sub *auth.Subject) {
 }
 
 // FlushUsage writes the uses of API keys noted since the last flush, one
-// row per key, in one transaction. What it cannot write stays noted for
-// the next flush. It does nothing when usage is not recorded.
+// row per key, in one transaction, with the expirations they set under
+// rotations' until-unused rules (untilunused.go). What it cannot write
+// stays noted for the next flush. It does nothing when usage is not
+// recorded.
 func (s *Service) FlushUsage(ctx context.Context) error {
 	if s.usage == nil {
 		return nil
@@ -166,11 +168,20 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 	if len(usage) == 0 {
 		return nil
 	}
-	err := s.store.Update(ctx, func(w store.Writer) error { return w.RecordKeyUsage(ctx, usage) })
+	var ended []string
+	err := s.store.Update(ctx, func(w store.Writer) error {
+		if err := w.RecordKeyUsage(ctx, usage); err != nil {
+			return err
+		}
+		var err error
+		ended, err = s.applyUntilUnused(ctx, w, usage)
+		return err
+	})
 	if err != nil {
 		s.usage.restore(usage)
 		return s.internal("record the use of api keys", err)
 	}
+	s.secrets.evict(ended)
 	return nil
 }
 

@@ -69,6 +69,10 @@ func (t *Terminal) Render(v any) error {
 		return t.keyCards([]api.APIKey{r})
 	case api.CreateAPIKeyResponse:
 		return t.createCard(r)
+	case api.RotateAPIKeyResponse:
+		return t.rotateCard(r)
+	case api.APIKeyLineage:
+		return t.lineageTree(r)
 	case api.InvalidateAPIKeysResponse:
 		return t.invalidateSummary(r)
 	case api.AuthenticateResponse:

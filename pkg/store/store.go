@@ -63,6 +63,9 @@ type APIKey struct {
 	// Version counts the writes to the key; UpdateAPIKey succeeds only when
 	// the stored version still equals it.
 	Version int64
+	// Lineage, when set at InsertAPIKey, records the key's parent (see
+	// Lineage for which reads fill it).
+	Lineage *Lineage
 }
 
 // KeyFilter selects API keys; all set fields must match.
@@ -205,6 +208,31 @@ type Reader interface {
 	GetTokenByRefreshHash(ctx context.Context, hash string) (*Token, error)
 	// FindTokens returns the tokens matching f, ordered by creation then id.
 	FindTokens(ctx context.Context, f TokenFilter) ([]*Token, error)
+	// GetLineage returns the lineage of the key id, or ErrNotFound when
+	// it has no parent.
+	GetLineage(ctx context.Context, id string) (*Lineage, error)
+	// Ancestors returns the keys the key id descends from, its parent
+	// first, each with its own Lineage (nil for the eldest), at most
+	// MaxLineageDepth of them. A parent that no longer exists ends the
+	// line.
+	Ancestors(ctx context.Context, id string) ([]*APIKey, error)
+	// Children returns the keys whose parent is id by relation, each with
+	// its Lineage, ordered by creation then id; its cost is that of the
+	// id's children, not of its whole family.
+	Children(ctx context.Context, id, relation string) ([]*APIKey, error)
+	// Descendants returns the keys that descend from any of ids, every
+	// generation, each with its Lineage, ordered by creation then id, at
+	// most limit of them, the nearest generations first when there are
+	// more (a caller that asks for one more than it takes learns there
+	// were too many). Its cost is linear in the number it
+	// returns; an id that descends from another of ids is returned as a
+	// descendant.
+	Descendants(ctx context.Context, ids []string, limit int) ([]*APIKey, error)
+	// UntilUnusedRotations returns the rotations with an until-unused
+	// rule whose old key or successor is one of ids, as the successors'
+	// lineages by successor id. Its cost is that of the rotations with
+	// such a rule, not of the keys.
+	UntilUnusedRotations(ctx context.Context, ids []string) (map[string]*Lineage, error)
 	// GetKeyUsage returns the recorded usage of the keys ids, by id; a key
 	// never used (or that does not exist) has no entry.
 	GetKeyUsage(ctx context.Context, ids []string) (map[string]KeyUsage, error)
@@ -238,7 +266,9 @@ type Writer interface {
 	DeleteRole(ctx context.Context, name string) error
 	// DeleteInactiveAPIKeys deletes up to limit of the keys
 	// InactiveAPIKeyIDs(cutoff) lists, the first ones by id, and returns
-	// their ids. A limit of zero or less deletes nothing.
+	// their ids. A limit of zero or less deletes nothing. The children of
+	// a deleted key that had a parent take that parent as theirs, so that
+	// a family stays one tree.
 	DeleteInactiveAPIKeys(ctx context.Context, cutoff int64, limit int) ([]string, error)
 	// InsertToken stores a new token with Version 1; a duplicate id or
 	// hash is ErrConflict.

@@ -198,6 +198,11 @@ func (w *writer) InsertAPIKey(ctx context.Context, k *store.APIKey) error {
 	}
 	k.Version = 1
 	w.remember(k)
+	if k.Lineage != nil {
+		if err := w.insertLineage(ctx, k.ID, k.Lineage); err != nil {
+			return err
+		}
+	}
 	return w.writeLeaves(ctx, k.ID, seq, k.Metadata)
 }
 

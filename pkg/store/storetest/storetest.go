@@ -77,6 +77,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Run("DeleteOld", s.testTokenDeleteOld)
 	})
 	t.Run("QueryAPIKeys", s.runQuerySuite)
+	t.Run("Lineage", s.runLineageSuite)
 	t.Run("User", func(t *testing.T) {
 		t.Run("RoundTrip", s.testUserRoundTrip)
 		t.Run("PutCreatedThenReplaced", s.testUserPut)
