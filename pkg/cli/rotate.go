@@ -14,6 +14,7 @@ import (
 type rotateOptions struct {
 	f           *Factory
 	out         outputFlags
+	secret      secretFlags
 	grace       string
 	untilUnused string
 	query       bool
@@ -36,7 +37,8 @@ it already would). Both keys work during the grace: deploy the new
 credential, then let the old one lapse.
 
 The new secret is shown once, as create shows it (-o json and --field
-encoded as well), with when the old key stops working.
+encoded as well), with when the old key stops working; --secret-out and
+--secret-format send it elsewhere, as for create.
 
 --until-unused D ends the old key earlier: once it has gone unused for D
 after the successor's first use (D positive, not longer than --grace).
@@ -72,6 +74,7 @@ per key, exit 6 if any failed. On a terminal it asks first (--yes does not).`,
 	fl.BoolVar(&opts.query, "query", false, "rotate every key the filter flags select")
 	fl.BoolVarP(&opts.yes, "yes", "y", false, "with --query, do not ask before rotating")
 	opts.sel.filters.Register(fl)
+	opts.secret.register(cmd)
 	opts.out.register(cmd)
 	cmd.ValidArgsFunction = completeKeyIDs(f, true)
 	return cmd
@@ -96,6 +99,8 @@ func runRotate(cmd *cobra.Command, opts *rotateOptions, args []string) error {
 		return usageErrorf("%s selects keys with --query: rotate --query %s ...", filters[0], filters[0])
 	case !opts.query && len(args) == 0:
 		return usageErrorf("rotate needs the id of the key to rotate, or --query and filter flags")
+	case opts.query && opts.secret.asked():
+		return usageErrorf("--secret-out and --secret-format take the secret of one key: --query rotates many (their secrets are in the answer)")
 	}
 	var b queryBody
 	if opts.query {
@@ -111,11 +116,13 @@ func runRotate(cmd *cobra.Command, opts *rotateOptions, args []string) error {
 	if opts.query {
 		return rotateQuery(cmd, opts, admin, b)
 	}
-	resp, err := admin.RotateAPIKey(cmd.Context(), opts.request(args[0]))
-	if err != nil {
-		return err
-	}
-	return opts.out.print(opts.f, resp)
+	return opts.secret.deliverWith(cmd.Context(), opts.f, &opts.out, func(ctx context.Context) (any, *api.CreateAPIKeyResponse, error) {
+		resp, err := admin.RotateAPIKey(ctx, opts.request(args[0]))
+		if err != nil {
+			return nil, nil, err
+		}
+		return resp, &resp.CreateAPIKeyResponse, nil
+	})
 }
 
 // request is the rotate request of the key id.

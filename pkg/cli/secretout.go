@@ -64,12 +64,23 @@ func (s *secretFlags) asked() bool { return s.out.spec != "" || s.format != "" }
 // (through -o, --field, --jq and --template as usual). A
 // file created for the secret is removed when anything fails after.
 func (s *secretFlags) deliver(ctx context.Context, f *Factory, out *outputFlags, call func(context.Context) (*api.CreateAPIKeyResponse, error)) error {
-	if !s.asked() {
+	return s.deliverWith(ctx, f, out, func(ctx context.Context) (any, *api.CreateAPIKeyResponse, error) {
 		resp, err := call(ctx)
+		return resp, resp, err
+	})
+}
+
+// deliverWith is deliver for a call whose answer holds more than the new
+// key (a rotation's also says what became of the old one): call returns
+// the whole answer, printed when no secret flag is given, and the new
+// key within it.
+func (s *secretFlags) deliverWith(ctx context.Context, f *Factory, out *outputFlags, call func(context.Context) (any, *api.CreateAPIKeyResponse, error)) error {
+	if !s.asked() {
+		answer, _, err := call(ctx)
 		if err != nil {
 			return err
 		}
-		return out.print(f, resp)
+		return out.print(f, answer)
 	}
 	format := s.format
 	if format == "" {
@@ -82,7 +93,7 @@ func (s *secretFlags) deliver(ctx context.Context, f *Factory, out *outputFlags,
 		return usageErrorf("--secret-format without --secret-out prints the secret alone on stdout: it cannot be combined with -o, --field, --jq or --template (add --secret-out to send the secret elsewhere and format the rest)")
 	}
 	if s.out.spec == "" {
-		resp, err := call(ctx)
+		_, resp, err := call(ctx)
 		if err != nil {
 			return err
 		}
@@ -92,7 +103,7 @@ func (s *secretFlags) deliver(ctx context.Context, f *Factory, out *outputFlags,
 	if err != nil {
 		return err
 	}
-	resp, err := call(ctx)
+	_, resp, err := call(ctx)
 	if err != nil {
 		sink.abort()
 		return err
