@@ -77,6 +77,16 @@ const (
 	// ActionDoctor reads the daemon's health, as Elasticsearch's cluster
 	// health does: monitor, manage or all grant it.
 	ActionDoctor = "cluster:monitor/apikeyd/doctor"
+	// ActionPutExpiryPolicy and ActionDeleteExpiryPolicy change the
+	// expiry policies of every owner's keys: security actions, granted by
+	// manage_security (or all), as roles are. ActionGetExpiryPolicy reads
+	// them, which read_security also grants.
+	ActionPutExpiryPolicy    = "cluster:admin/xpack/security/apikeyd/policy/put"
+	ActionGetExpiryPolicy    = "cluster:admin/xpack/security/apikeyd/policy/get"
+	ActionDeleteExpiryPolicy = "cluster:admin/xpack/security/apikeyd/policy/delete"
+	// ActionExpiryNotices is the daemon's own: reading the keys about to
+	// expire and recording their notifications (manage_security or all).
+	ActionExpiryNotices = "cluster:admin/xpack/security/apikeyd/expiry_notices"
 )
 
 // clusterPrivilege is a named cluster privilege: the action patterns it

@@ -5,18 +5,41 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+
+	"github.com/apikeyctl/apikeyctl/pkg/api"
 )
 
 // adminRoutes are apikeyd's own endpoints, beside Elasticsearch's under a
 // prefix of their own, /_apikeyd/, that no Elasticsearch endpoint uses (an
 // Elasticsearch node answers them "no handler found"). Both are GET: they
 // change nothing (a backup reads the whole database), so a retry is safe
-// and curl needs no method flag.
+// and curl needs no method flag. The expiry policies are a resource:
+// PUT, GET and DELETE, as roles are.
 func adminRoutes() []*route {
 	return []*route{
 		{method: http.MethodGet, pattern: "/_apikeyd/backup", untimed: true, serve: serveBackup},
 		{method: http.MethodGet, pattern: "/_apikeyd/doctor", serve: serveDoctor},
+		{method: http.MethodGet, pattern: "/_apikeyd/policy/expiry", serve: serveGetExpiryPolicies},
+		{method: http.MethodGet, pattern: "/_apikeyd/policy/expiry/{name}", serve: serveGetExpiryPolicies},
+		{method: http.MethodPut, pattern: "/_apikeyd/policy/expiry/{name}", body: true, serve: servePutExpiryPolicy},
+		{method: http.MethodDelete, pattern: "/_apikeyd/policy/expiry/{name}", serve: serveDeleteExpiryPolicy},
 	}
+}
+
+func servePutExpiryPolicy(ctx context.Context, h *handler, x *exchange) (int, any, error) {
+	p, err := api.DecodeExpiryPolicy(x.path["name"], x.body)
+	if err != nil {
+		return 0, nil, err
+	}
+	return ok(h.admin.PutExpiryPolicy(ctx, p))
+}
+
+func serveGetExpiryPolicies(ctx context.Context, h *handler, x *exchange) (int, any, error) {
+	return ok(h.admin.GetExpiryPolicies(ctx, x.path["name"]))
+}
+
+func serveDeleteExpiryPolicy(ctx context.Context, h *handler, x *exchange) (int, any, error) {
+	return ok(h.admin.DeleteExpiryPolicy(ctx, x.path["name"]))
 }
 
 // stream is a route's answer that is not JSON: a body of a known size,
