@@ -103,6 +103,8 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	// before the database closes.
 	stopRemover := be.startRemover(ctx)
 	defer stopRemover()
+	stopHooks := be.startHooks(ctx)
+	defer stopHooks()
 
 	if lns.tcp != nil {
 		lns.tcp = limitPerClient(lns.tcp, s.cfg.HTTP.MaxConnectionsPerClient, s.log)
