@@ -46,8 +46,8 @@ func newPolicySetCmd(f *Factory) *cobra.Command {
 		Use:   "set NAME (--realm REALM | --user USER | --role ROLE) [--default DURATION] [--max DURATION]",
 		Short: "Create or replace an expiry policy",
 		Example: `  apikeyctl policy set prod-keys --role deployer --default 30d --max 90d
-  apikeyctl policy set ci-bot-keys --user ci-bot --max 1d
-  apikeyctl policy set native-default --realm native --default 90d`,
+  apikeyctl policy set build-bots --user build-bot --max 1d
+  apikeyctl policy set ldap-default --realm ldap1 --default 90d`,
 		Args: exactArgs(1, "a policy NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runPolicySet(cmd, opts, args[0]) },
 	}
