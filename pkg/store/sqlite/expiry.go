@@ -116,9 +116,12 @@ func (r *reader) GetExpiryPolicy(ctx context.Context, name string) (*api.ExpiryP
 
 // ListExpiryPolicies returns every expiry policy ordered by name.
 func (r *reader) ListExpiryPolicies(ctx context.Context) ([]*api.ExpiryPolicy, error) {
-	return queryAll(ctx, r.q, "list expiry policies", scanPolicy,
-		"SELECT "+policyColumns+" FROM expiry_policies ORDER BY name")
+	return queryAll(ctx, r.q, "list expiry policies", scanPolicy, listPoliciesSQL)
 }
+
+// listPoliciesSQL reads every policy: it runs in every write of a new
+// key, so it is prepared once per connection (statements.go).
+const listPoliciesSQL = "SELECT " + policyColumns + " FROM expiry_policies ORDER BY name"
 
 // nullIfEmpty is s, or SQL NULL for "".
 func nullIfEmpty(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
