@@ -296,8 +296,10 @@ func (rule expiryRule) apply(asked *string, expiration *int64, now time.Time) (*
 	return expiration, v.Err()
 }
 
-// formatLifetime writes d as a time value in its largest whole unit.
+// formatLifetime writes d, to the second, as a time value in its largest
+// whole unit.
 func formatLifetime(d time.Duration) string {
+	d = d.Truncate(time.Second)
 	for _, u := range []struct {
 		suffix string
 		unit   time.Duration
@@ -306,12 +308,14 @@ func formatLifetime(d time.Duration) string {
 			return fmt.Sprintf("%d%s", d/u.unit, u.suffix)
 		}
 	}
-	return fmt.Sprintf("%dms", d.Milliseconds())
+	return "0s"
 }
 
 // enforceExpiryPolicy is the one rule of expiry policies, applied inside
-// the transaction that writes a key (create, grant, clone, cross-cluster
-// create, an update that sets an expiration, and rotation): it returns
+// the transaction that writes a key (create, clone, cross-cluster create,
+// an update that sets an expiration, and rotation; grant, which writes
+// many keys of one owner, reads the rule once and applies it to each): it
+// returns
 // the expiration the key of owner gets, given the expiration the request
 // asked (asked, its time value, nil when none was given; expiration, the
 // instant, nil for none). Without a policy naming the owner it returns

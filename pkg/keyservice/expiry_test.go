@@ -170,6 +170,7 @@ func TestExpiryPolicyEveryWrite(t *testing.T) {
 	}
 	owner := fx.as("owner")
 	noPolicy := fx.create(owner, "before-the-policy")
+	longLived := fx.create(owner, "long-lived", func(r *api.CreateAPIKeyRequest) { r.Expiration = ptr("480h") })
 	fx.putPolicies(
 		api.ExpiryPolicy{Name: "owners", User: "owner", Default: "3d", Max: "10d"},
 		api.ExpiryPolicy{Name: "os-users", Realm: "os", Max: "1d"},
@@ -213,6 +214,10 @@ func TestExpiryPolicyEveryWrite(t *testing.T) {
 			r, err := fx.svc.CloneAPIKey(fx.as("granter"), &api.CloneAPIKeyRequest{APIKey: noPolicy.Encoded})
 			return expOf(r, err)
 		}, 3 * day, ""},
+		{"clone inheriting an expiration beyond the maximum", func() (*int64, error) {
+			r, err := fx.svc.CloneAPIKey(fx.as("granter"), &api.CloneAPIKeyRequest{APIKey: longLived.Encoded})
+			return expOf(r, err)
+		}, 0, "expiration [20d] exceeds the maximum [10d] of expiry policy [owners] (user [owner])"},
 		{"clone keeps an expiration within the maximum", func() (*int64, error) {
 			r, err := fx.svc.CloneAPIKey(fx.as("granter"), &api.CloneAPIKeyRequest{APIKey: keyOfOwner.Encoded})
 			return expOf(r, err)

@@ -169,8 +169,12 @@ func (s *Service) grant(ctx context.Context, action string, g *api.GrantCredenti
 	// The keys' lifetimes are the granted user's, by the expiry policies
 	// that name that user.
 	err = s.store.Update(ctx, func(w store.Writer) error {
+		rule, err := expiryRuleFor(ctx, w, subjectOwner(owner))
+		if err != nil {
+			return err
+		}
 		for i, k := range stored {
-			exp, err := enforceExpiryPolicy(ctx, w, subjectOwner(owner), keys[i].Expiration, asked[i], now)
+			exp, err := rule.apply(keys[i].Expiration, asked[i], now)
 			if err != nil {
 				return err
 			}
