@@ -2,6 +2,7 @@ package keyservice
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -157,7 +158,16 @@ func (s *Service) RecordExpiryNotice(ctx context.Context, p NoticePolicy, n Expi
 		}
 		gaveUp = n.Attempt >= p.MaxAttempts
 	}
-	if err := s.store.Update(ctx, func(w store.Writer) error { return w.PutExpiryNotice(ctx, rec) }); err != nil {
+	err = s.store.Update(ctx, func(w store.Writer) error {
+		// A key removed meanwhile keeps no record: its notices went with it.
+		if _, err := w.GetAPIKey(ctx, n.KeyID); errors.Is(err, store.ErrNotFound) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		return w.PutExpiryNotice(ctx, rec)
+	})
+	if err != nil {
 		return false, s.internal("record expiry notice", err)
 	}
 	return gaveUp, nil
