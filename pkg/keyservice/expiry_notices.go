@@ -160,9 +160,11 @@ func (s *Service) RecordExpiryNotice(ctx context.Context, p NoticePolicy, n Expi
 	}
 	err = s.store.Update(ctx, func(w store.Writer) error {
 		// A key removed meanwhile keeps no record: its notices went with it.
-		if _, err := w.GetAPIKey(ctx, n.KeyID); errors.Is(err, store.ErrNotFound) {
+		_, err := w.GetAPIKey(ctx, n.KeyID)
+		if errors.Is(err, store.ErrNotFound) {
 			return nil
-		} else if err != nil {
+		}
+		if err != nil {
 			return err
 		}
 		return w.PutExpiryNotice(ctx, rec)
