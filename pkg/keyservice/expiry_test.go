@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
+	"github.com/apikeyctl/apikeyctl/pkg/keyservice"
 )
 
 const day = 24 * time.Hour
@@ -384,4 +385,18 @@ func policyNames(r *api.GetExpiryPoliciesResponse) []string {
 		names = append(names, p.Name)
 	}
 	return names
+}
+
+// TestExpiryNoticesNeedManageSecurity: the daemon's scan and record are
+// not for manage_api_key (they see every owner's keys).
+func TestExpiryNoticesNeedManageSecurity(t *testing.T) {
+	fx := newFixture(t)
+	p := keyservice.NoticePolicy{Leads: []time.Duration{day}, MaxAttempts: 1}
+	_, err := fx.svc.DueExpiryNotices(fx.as("admin"), p, 10)
+	wantErr(t, err, 403, "security_exception", "apikeyd/expiry_notices] is unauthorized for user [admin]")
+	_, err = fx.svc.RecordExpiryNotice(fx.as("admin"), p, keyservice.ExpiryNotice{KeyID: "k"}, nil)
+	wantErr(t, err, 403, "security_exception", "apikeyd/expiry_notices] is unauthorized for user [admin]")
+	if _, err := fx.svc.DueExpiryNotices(fx.as("secadmin"), p, 10); err != nil {
+		t.Fatal(err)
+	}
 }
