@@ -18,7 +18,7 @@ import (
 )
 
 // rowNames are the rows of the table, in order.
-var rowNames = []string{"auth-hot", "auth-cold", "create", "term-name", "bulk-update", "invalidate", "terms-agg", "ctl-get", "db-size", "peak-rss"}
+var rowNames = []string{"auth-hot", "auth-last-used", "auth-cold", "create", "term-name", "bulk-update", "invalidate", "terms-agg", "ctl-get", "db-size", "peak-rss"}
 
 // benchPassword is the bootstrap password of elastic and the password of
 // the benchmark's users.
@@ -184,6 +184,7 @@ func (b *bench) smallRows(ctx context.Context, dir string) ([]result, []createdK
 				created/raw, "≥ 1.5×", created/raw >= 1.5), err
 		}},
 		{"auth-hot", func() (result, error) { return b.authHot(ctx, d, keys[:b.o.hotKeys]) }},
+		{"auth-last-used", func() (result, error) { return b.authLastUsed(ctx, keys[:b.o.hotKeys], dir) }},
 		{"auth-cold", func() (result, error) { return b.authCold(ctx, d, keys, dbFile) }},
 		{"term-name", func() (result, error) { return b.termName(ctx, d, admin, keys, dbFile) }},
 	})

@@ -35,12 +35,21 @@ type daemon struct {
 
 // startDaemon starts apikeyd on dataDir and waits until it listens.
 func (b *bench) startDaemon(ctx context.Context, dataDir string) (*daemon, error) {
-	ready := filepath.Join(dataDir, "ready.json")
+	return b.startNamedDaemon(ctx, dataDir, "apikeyd")
+}
+
+// startNamedDaemon starts an apikeyd whose socket and ready file are
+// named name, with settings beyond the defaults (extra flags), and waits
+// until it listens. Two daemons of different names can serve one
+// database.
+func (b *bench) startNamedDaemon(ctx context.Context, dataDir, name string, extra ...string) (*daemon, error) {
+	ready := filepath.Join(dataDir, name+".ready.json")
 	os.Remove(ready)
-	d := &daemon{socket: filepath.Join(b.dir, "apikeyd.sock"), done: make(chan error, 1)}
+	d := &daemon{socket: filepath.Join(b.dir, name+".sock"), done: make(chan error, 1)}
 	// Default settings: the request log too, to a file of the run.
-	d.cmd = exec.CommandContext(ctx, b.apikeyd, "--data-dir", dataDir, "--socket", d.socket,
-		"--listen", "127.0.0.1:0", "--ready-file", ready)
+	args := append([]string{"--data-dir", dataDir, "--socket", d.socket,
+		"--listen", "127.0.0.1:0", "--ready-file", ready}, extra...)
+	d.cmd = exec.CommandContext(ctx, b.apikeyd, args...)
 	d.cmd.Env = append(os.Environ(), "APIKEYD_BOOTSTRAP_PASSWORD="+benchPassword)
 	logFile, err := os.OpenFile(filepath.Join(b.dir, "apikeyd.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {

@@ -30,6 +30,7 @@ type testDaemon struct {
 	Addr     string // 127.0.0.1:PORT
 	CAFile   string // PEM of the CA that signed the server's certificate
 	Password string // of the superuser elastic
+	DataDir  string
 }
 
 // syncBuffer is a bytes.Buffer safe to read while a process writes to it.
@@ -85,12 +86,12 @@ func shortTempDir(t *testing.T) string {
 func startDaemon(t *testing.T) *testDaemon {
 	t.Helper()
 	dir := shortTempDir(t)
-	d := &testDaemon{Socket: filepath.Join(dir, "d.sock"), Password: "elastic-example-pw"}
+	d := &testDaemon{Socket: filepath.Join(dir, "d.sock"), Password: "elastic-example-pw", DataDir: filepath.Join(dir, "data")}
 	certFile, keyFile := filepath.Join(dir, "server.pem"), filepath.Join(dir, "server-key.pem")
 	d.CAFile = filepath.Join(dir, "http_ca.crt")
 	writeTestCerts(t, d.CAFile, certFile, keyFile)
 	d.Addr = spawnDaemon(t, filepath.Join(dir, "ready.json"), []string{"APIKEYD_BOOTSTRAP_PASSWORD=" + d.Password},
-		"--data-dir", filepath.Join(dir, "data"), "--socket", d.Socket,
+		"--data-dir", d.DataDir, "--socket", d.Socket,
 		"--listen", "127.0.0.1:0", "--tls-cert", certFile, "--tls-key", keyFile, "--log-level", "warn").Addr
 	return d
 }

@@ -102,33 +102,43 @@ func TestExamples(t *testing.T) {
 	}
 	for _, ex := range examples {
 		t.Run(ex.name, func(t *testing.T) {
-			// Examples may delete the fixtures, so each example gets
-			// them anew.
-			if seededRE.MatchString(ex.text) {
-				seedExamples(t, sockEnv)
-			}
-			var key exampleKey
-			out := apikeyctl(t, sockEnv, "", "create", "--name", "example-key", "-o", "json")
-			if err := json.Unmarshal([]byte(out), &key); err != nil {
-				t.Fatal(err)
-			}
-			work := exampleWorkDir(t, d, key)
-			_, port, _ := strings.Cut(d.Addr, ":")
-			script := strings.ReplaceAll(ex.text, sampleID, key.ID)
-			script = strings.ReplaceAll(script, "localhost:9200", "localhost:"+port)
-			script = strings.ReplaceAll(script, "/var/lib/apikeyd", filepath.Join(work, "var", "lib", "apikeyd"))
-
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, "bash", "-c", "set -eo pipefail\n"+script)
-			cmd.Dir = work
-			cmd.Env = exampleEnv(script, work, d, key)
-			cmd.Stdin = strings.NewReader("")
-			outErr, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Fatalf("the example fails: %v\n--- example:\n%s\n--- output:\n%s", err, ex.text, outErr)
-			}
+			runExample(t, d, sockEnv, ex.text, func(work, script string) string {
+				return strings.ReplaceAll(script, "/var/lib/apikeyd", filepath.Join(work, "var", "lib", "apikeyd"))
+			})
 		})
+	}
+}
+
+// runExample runs text as bash under `set -eo pipefail` in a fresh work
+// directory, with the fixtures and variables the conventions above
+// promise and the paths local rewrites (given the work directory), and
+// fails the test when it exits non-zero.
+func runExample(t *testing.T, d *testDaemon, sockEnv []string, text string, local func(work, script string) string) {
+	t.Helper()
+	// Examples may delete the fixtures, so each example gets them anew.
+	if seededRE.MatchString(text) {
+		seedExamples(t, sockEnv)
+	}
+	var key exampleKey
+	out := apikeyctl(t, sockEnv, "", "create", "--name", "example-key", "-o", "json")
+	if err := json.Unmarshal([]byte(out), &key); err != nil {
+		t.Fatal(err)
+	}
+	work := exampleWorkDir(t, d, key)
+	_, port, _ := strings.Cut(d.Addr, ":")
+	script := strings.ReplaceAll(text, sampleID, key.ID)
+	script = strings.ReplaceAll(script, "localhost:9200", "localhost:"+port)
+	script = local(work, script)
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "-c", "set -eo pipefail\n"+script)
+	cmd.Dir = work
+	cmd.Env = exampleEnv(script, work, d, key)
+	cmd.Stdin = strings.NewReader("")
+	outErr, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the example fails: %v\n--- example:\n%s\n--- output:\n%s", err, text, outErr)
 	}
 }
 

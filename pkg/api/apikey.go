@@ -39,6 +39,9 @@ type GetAPIKeysRequest struct {
 	ActiveOnly     bool
 	WithLimitedBy  bool
 	WithProfileUID bool
+	// WithLastUsed adds apikeyd's usage fields (last_used, last_used_from,
+	// usage_count) to every key: the query parameter with_last_used.
+	WithLastUsed bool
 }
 
 // GetAPIKeysResponse is the answer of GET /_security/api_key.
@@ -64,7 +67,14 @@ type APIKey struct {
 	Access          *CrossClusterAccess `json:"access,omitempty"`
 	LimitedBy       []RoleDescriptors   `json:"limited_by,omitempty"`
 	ProfileUID      string              `json:"profile_uid,omitempty"`
-	Sort            []any               `json:"_sort,omitempty"`
+	// LastUsed (epoch milliseconds), LastUsedFrom and UsageCount are
+	// apikeyd's, present only when the request asked with_last_used:
+	// UsageCount is then always present (0 for a key never used), the
+	// other two only once the key was used.
+	LastUsed     *int64 `json:"last_used,omitempty"`
+	LastUsedFrom string `json:"last_used_from,omitempty"`
+	UsageCount   *int64 `json:"usage_count,omitempty"`
+	Sort         []any  `json:"_sort,omitempty"`
 }
 
 // Status says whether a key is usable at the instant nowMillis.

@@ -12,6 +12,8 @@ type QueryAPIKeysRequest struct {
 	WithLimitedBy bool
 	// WithProfileUID adds the owner's profile uid, as in Get.
 	WithProfileUID bool
+	// WithLastUsed adds apikeyd's usage fields, as in Get.
+	WithLastUsed bool
 	// TypedKeys prefixes aggregation names with their type (sterms#...).
 	TypedKeys bool
 }

@@ -70,6 +70,10 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 		b.Close()
 		return nil, fmt.Errorf("start the key service: %w", err)
 	}
+	// Closed first: the uses of API keys noted and not yet written are
+	// written before the database closes.
+	svc := b.Service
+	b.closers = append(b.closers, func() error { return svc.FlushUsage(context.WithoutCancel(ctx)) })
 	return b, nil
 }
 
@@ -80,8 +84,8 @@ func (e *AuditLogError) Error() string { return e.Err.Error() }
 
 func (e *AuditLogError) Unwrap() error { return e.Err }
 
-// Close closes the audit log and the database, in the reverse order of
-// their opening.
+// Close writes the uses of API keys not yet written, then closes the audit
+// log and the database, in the reverse order of their opening.
 func (b *Backend) Close() error {
 	var errs []error
 	for i := len(b.closers) - 1; i >= 0; i-- {

@@ -268,7 +268,7 @@ func (m *Model) cloneView() string {
 	if m.screen == screenCloneCredential {
 		text += "Name of the clone: " + output.Clean(m.cloneName) + "\n"
 	}
-	text += m.input.View() + "\n\n" + st.Muted.Render("enter next · esc cancel")
+	text += inputView(m.input) + "\n\n" + st.Muted.Render("enter next · esc cancel")
 	if m.status != "" && m.statusErr {
 		text += "\n" + st.Error.Render(m.status)
 	}
@@ -297,7 +297,7 @@ func (m *Model) secretView() string {
 	b.WriteString(st.Muted.Render("Encoded  ") + r.Encoded + "\n")
 	b.WriteString(st.Muted.Render("API key  ") + r.APIKey + "\n\n")
 	if m.screen == screenSecretPath {
-		b.WriteString(m.input.View() + "\n" + st.Muted.Render("enter write (0600) · esc back"))
+		b.WriteString(inputView(m.input) + "\n" + st.Muted.Render("enter write (0600) · esc back"))
 	} else {
 		b.WriteString(st.Muted.Render("y copy (OSC 52) · w write to a file · esc close"))
 	}

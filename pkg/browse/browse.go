@@ -1,8 +1,10 @@
 // Package browse is the full-screen key browser of apikeyctl browse: a
 // bubbletea v2 model over the API key endpoints of any target (the daemon,
 // a database file, Elasticsearch). It lists keys page by page with
-// search_after, filters and sorts them, shows a key's card, invalidates
-// keys and clones one, showing the clone's secret once.
+// search_after, narrows them with a query (apikeyctl query's filter flags
+// or query DSL), filters and sorts them, shows a key's card, updates a
+// key's metadata and expiration, invalidates keys and clones one, showing
+// the clone's secret once.
 //
 // The table, the card and their colours are pkg/output's: the browser lays
 // out the lines output.Terminal renders, so it looks as apikeyctl get does
@@ -27,6 +29,7 @@ type Service interface {
 	QueryAPIKeys(ctx context.Context, req *api.QueryAPIKeysRequest) (*api.QueryAPIKeysResponse, error)
 	InvalidateAPIKeys(ctx context.Context, req *api.InvalidateAPIKeysRequest) (*api.InvalidateAPIKeysResponse, error)
 	CloneAPIKey(ctx context.Context, req *api.CloneAPIKeyRequest) (*api.CreateAPIKeyResponse, error)
+	UpdateAPIKey(ctx context.Context, req *api.UpdateAPIKeyRequest) (*api.UpdateAPIKeyResponse, error)
 }
 
 // DefaultPageSize is how many keys one query asks for.
@@ -60,8 +63,8 @@ type Options struct {
 // Options.Mouse, for the mouse (see View).
 //
 // The colour profile is the IOStreams' decision, as for every other
-// command: 16 ANSI colours, or none (attributes such as the input's
-// reverse-video cursor stay).
+// command: 16 ANSI colours, or none; the inputs' cursor is the terminal's
+// own, so a screen without colour holds no escape sequence at all.
 func Run(ctx context.Context, opts Options) error {
 	m := New(ctx, opts)
 	profile := colorprofile.Ascii

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -129,6 +130,10 @@ func (h *harness) keys(ks ...string) {
 			msg = tea.KeyPressMsg{Code: tea.KeyEscape}
 		case "<down>":
 			msg = tea.KeyPressMsg{Code: tea.KeyDown}
+		case "<up>":
+			msg = tea.KeyPressMsg{Code: tea.KeyUp}
+		case "<tab>":
+			msg = tea.KeyPressMsg{Code: tea.KeyTab}
 		case "<end>":
 			msg = tea.KeyPressMsg{Code: tea.KeyEnd}
 		case "<space>":
@@ -176,6 +181,29 @@ func TestGoldenScreens(t *testing.T) {
 		h.keys("?")
 		assertGolden(t, "80x24-help", h.view())
 	})
+	// The query box and the update form, at 80x24 and wider.
+	for _, size := range [][2]int{{80, 24}, {120, 30}} {
+		suffix := fmt.Sprintf("-%dx%d", size[0], size[1])
+		t.Run("query"+suffix, func(t *testing.T) {
+			h := start(t, setup{keys: 30, width: size[0], height: size[1]})
+			h.typeQuery("--owner bob")
+			h.keys(":")
+			h.send(tea.PasteMsg{Content: "--name 'svc-*' --expires-within 7"})
+			assertGolden(t, "query"+suffix, h.view())
+			h.keys("<enter>")
+			assertGolden(t, "query-error"+suffix, h.view())
+		})
+		t.Run("update"+suffix, func(t *testing.T) {
+			h := start(t, setup{keys: 30, width: size[0], height: size[1]})
+			h.keys("S", "<down>", "<down>", "<down>") // svc-003, with metadata
+			h.fillEdit("env=staging team=search", "30")
+			h.keys("<enter>")
+			assertGolden(t, "update"+suffix, h.view())
+			h.m.edit.expires.SetValue("30d")
+			h.keys("<enter>")
+			assertGolden(t, "update-confirm"+suffix, h.view())
+		})
+	}
 }
 
 // TestFitsTheWindow checks that every screen has as many lines as the
@@ -183,7 +211,7 @@ func TestGoldenScreens(t *testing.T) {
 func TestFitsTheWindow(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {120, 40}, {200, 60}} {
 		h := start(t, setup{keys: 30, width: size[0], height: size[1]})
-		for _, ks := range [][]string{nil, {"?"}, {"?", "<enter>"}, {"?", "<esc>", "d"}} {
+		for _, ks := range [][]string{nil, {"?"}, {"?", "<enter>"}, {"?", "<esc>", "d"}, {":", "x", "<enter>"}, {"e", "<enter>"}, {"e", "<tab>", "1", "d", "<enter>"}, {":", strings.Repeat("x", 300)}} {
 			h.keys(ks...)
 			lines := strings.Split(h.view(), "\n")
 			if len(lines) != size[1] {

@@ -27,6 +27,11 @@ type fakeService struct {
 	invalidated [][]string
 	clones      []api.CloneAPIKeyRequest
 	gets        []api.GetAPIKeysRequest
+	updates     []api.UpdateAPIKeyRequest
+	// updateErr, when set, is the answer to every update.
+	updateErr error
+	// queryErr, when set, is the answer to every query with a "query".
+	queryErr error
 }
 
 // newFake returns n keys: alternately owned by alice and bob, some with
@@ -88,6 +93,9 @@ func (f *fakeService) QueryAPIKeys(_ context.Context, req *api.QueryAPIKeysReque
 		return nil, err
 	}
 	f.queries = append(f.queries, body)
+	if _, ok := body["query"]; ok && f.queryErr != nil {
+		return nil, f.queryErr
+	}
 	var sorts []any
 	if err := json.Unmarshal(body["sort"], &sorts); err != nil {
 		return nil, err
@@ -136,9 +144,12 @@ func (f *fakeService) QueryAPIKeys(_ context.Context, req *api.QueryAPIKeysReque
 		}
 		return cmp.Or(c, cmp.Compare(a, b))
 	}
-	order := make([]int, len(f.keys))
-	for i := range order {
-		order[i] = i
+	owner := ownerOf(body["query"])
+	order := make([]int, 0, len(f.keys))
+	for i, k := range f.keys {
+		if owner == "" || k.Username == owner {
+			order = append(order, i)
+		}
 	}
 	slices.SortFunc(order, compare)
 	start := 0
@@ -154,7 +165,7 @@ func (f *fakeService) QueryAPIKeys(_ context.Context, req *api.QueryAPIKeysReque
 	if raw, ok := body["size"]; ok {
 		_ = json.Unmarshal(raw, &size)
 	}
-	resp := &api.QueryAPIKeysResponse{Total: len(f.keys), APIKeys: []api.APIKey{}}
+	resp := &api.QueryAPIKeysResponse{Total: len(order), APIKeys: []api.APIKey{}}
 	for _, i := range order[start:min(start+size, len(order))] {
 		k := f.keys[i]
 		k.Sort = []any{value(i), float64(i)}
@@ -189,4 +200,58 @@ func (f *fakeService) CloneAPIKey(_ context.Context, req *api.CloneAPIKeyRequest
 		APIKey:  "s3cr3t-s3cr3t-s3cr3t-s",
 		Encoded: "YzAwMDAwMDAwMDAwMDAwMDAwMDE6czNjcjN0LXMzY3IzdC1zM2NyM3Qtcw==",
 	}, nil
+}
+
+func (f *fakeService) UpdateAPIKey(_ context.Context, req *api.UpdateAPIKeyRequest) (*api.UpdateAPIKeyResponse, error) {
+	f.updates = append(f.updates, *req)
+	if f.updateErr != nil {
+		return nil, f.updateErr
+	}
+	for i := range f.keys {
+		if f.keys[i].ID == req.ID {
+			if req.Metadata != nil {
+				f.keys[i].Metadata = req.Metadata
+			}
+			if req.Expiration != nil {
+				d, err := api.ParseTimeValue(*req.Expiration, "expiration")
+				if err != nil {
+					return nil, err
+				}
+				f.keys[i].Expiration = ptr(ms(now.Add(d)))
+			}
+			return &api.UpdateAPIKeyResponse{Updated: true}, nil
+		}
+	}
+	return nil, api.Errorf(api.NotFound, "no API key owned by requesting user found for ID [%s]", req.ID)
+}
+
+// ownerOf is the username a query's term clause asks for, anywhere in it:
+// the one filter the fake applies.
+func ownerOf(q json.RawMessage) string {
+	var walk func(v any) string
+	walk = func(v any) string {
+		switch x := v.(type) {
+		case map[string]any:
+			if t, ok := x["term"].(map[string]any); ok {
+				if u, ok := t["username"].(string); ok {
+					return u
+				}
+			}
+			for _, e := range x {
+				if u := walk(e); u != "" {
+					return u
+				}
+			}
+		case []any:
+			for _, e := range x {
+				if u := walk(e); u != "" {
+					return u
+				}
+			}
+		}
+		return ""
+	}
+	var v any
+	_ = json.Unmarshal(q, &v)
+	return walk(v)
 }

@@ -20,14 +20,17 @@ type pageMsg struct {
 	// keeps it on the same key.
 	top  bool
 	size int
+	// q is the query asked (nil: every key).
+	q    *userQuery
 	resp *api.QueryAPIKeysResponse
 	err  error
 }
 
-// queryBody is the request: size keys in the chosen order, then in index
-// order (so that search_after pages without gaps), after the sort values
-// of the last key loaded.
-func (m *Model) queryBody(size int, after []any) ([]byte, error) {
+// queryBody is the request: the keys q matches (every key when q is
+// nil), size of them in the chosen order, then in index order (so that
+// search_after pages without gaps), after the sort values of the last key
+// loaded.
+func (m *Model) queryBody(q *userQuery, size int, after []any) ([]byte, error) {
 	order := "asc"
 	if m.desc {
 		order = "desc"
@@ -39,21 +42,33 @@ func (m *Model) queryBody(size int, after []any) ([]byte, error) {
 	if after != nil {
 		body["search_after"] = after
 	}
+	if q != nil && q.dsl != nil {
+		body["query"] = q.dsl
+	}
 	return json.Marshal(body)
 }
 
-// query asks for size keys after the sort values after; reset replaces the
-// loaded keys with the answer.
-func (m *Model) query(size int, after []any, reset, top bool) tea.Cmd {
-	body, err := m.queryBody(size, after)
+// current is the query the list is being loaded with: the one just typed
+// until its answer comes, else the active one.
+func (m *Model) current() *userQuery {
+	if m.pending != nil {
+		return m.pending
+	}
+	return m.active
+}
+
+// query asks for size keys of q after the sort values after; reset
+// replaces the loaded keys with the answer.
+func (m *Model) query(q *userQuery, size int, after []any, reset, top bool) tea.Cmd {
+	body, err := m.queryBody(q, size, after)
 	gen := m.gen
 	ctx, svc := m.ctx, m.opts.Service
 	return func() tea.Msg {
 		if err != nil {
-			return pageMsg{gen: gen, reset: reset, top: top, err: err}
+			return pageMsg{gen: gen, reset: reset, top: top, q: q, err: err}
 		}
 		resp, err := svc.QueryAPIKeys(ctx, &api.QueryAPIKeysRequest{Body: body})
-		return pageMsg{gen: gen, reset: reset, top: top, size: size, resp: resp, err: err}
+		return pageMsg{gen: gen, reset: reset, top: top, size: size, q: q, resp: resp, err: err}
 	}
 }
 
@@ -62,14 +77,15 @@ func (m *Model) query(size int, after []any, reset, top bool) tea.Cmd {
 func (m *Model) reload() tea.Cmd {
 	m.gen++
 	m.loading = true
-	return m.query(min(max(m.opts.PageSize, len(m.keys)), maxWindow), nil, true, false)
+	return m.query(m.current(), min(max(m.opts.PageSize, len(m.keys)), maxWindow), nil, true, false)
 }
 
-// resort starts over in the new order, from the first page.
+// resort starts over in the new order or with a new query, from the
+// first page.
 func (m *Model) resort() tea.Cmd {
 	m.gen++
 	m.loading = true
-	return m.query(m.opts.PageSize, nil, true, true)
+	return m.query(m.current(), m.opts.PageSize, nil, true, true)
 }
 
 // maybeNextPage asks for the next page when the cursor is near the end of
@@ -79,7 +95,7 @@ func (m *Model) maybeNextPage() tea.Cmd {
 		return nil
 	}
 	m.loading = true
-	return m.query(m.opts.PageSize, m.keys[len(m.keys)-1].Sort, false, false)
+	return m.query(m.active, m.opts.PageSize, m.keys[len(m.keys)-1].Sort, false, false)
 }
 
 func (m *Model) gotPage(msg pageMsg) tea.Cmd {
@@ -87,6 +103,21 @@ func (m *Model) gotPage(msg pageMsg) tea.Cmd {
 		return nil
 	}
 	m.loading = false
+	if msg.q != nil && msg.q == m.pending {
+		// The answer to a query typed in the box: it becomes the active
+		// one, or the box opens again with it and the error, the list
+		// as it was.
+		m.pending = nil
+		if msg.err != nil {
+			if m.screen == screenList || m.screen == screenQuery {
+				m.openQuery(msg.q.text, "Query API keys: "+msg.err.Error())
+				return nil
+			}
+			m.setStatus("Query API keys: ", msg.err)
+			return nil
+		}
+		m.active = msg.q
+	}
 	if msg.err != nil {
 		m.setStatus("Query API keys: ", msg.err)
 		return nil

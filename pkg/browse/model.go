@@ -31,6 +31,9 @@ const (
 	screenCloneCredential
 	screenSecret
 	screenSecretPath
+	screenQuery
+	screenEdit
+	screenEditConfirm
 )
 
 // sortFields are the fields s cycles through, as the Query API keys API
@@ -77,6 +80,21 @@ type Model struct {
 	detailKey  api.APIKey
 	detailNote string
 
+	// active is the query of the query box the list shows (nil: every
+	// key); pending is one typed whose answer has not come yet.
+	active, pending *userQuery
+	queryBox        textinput.Model
+	// queryErr is what was wrong with the query in the box.
+	queryErr string
+	// history are the queries typed in this session, oldest first;
+	// histPos is the one shown in the box (len(history): draft, the
+	// text being typed).
+	history []string
+	histPos int
+	draft   string
+
+	edit *edit
+
 	input      textinput.Model
 	confirmIDs []string
 	cloneName  string
@@ -100,18 +118,19 @@ func New(ctx context.Context, opts Options) *Model {
 	}
 	term := newTerminal(opts.IOStreams, opts.Now())
 	m := &Model{
-		ctx:    ctx,
-		opts:   opts,
-		term:   term,
-		km:     newKeyMap(),
-		help:   help.New(),
-		width:  term.Width,
-		height: 24,
-		desc:   true,
-		marked: map[string]bool{},
-		filter: newInput(term, "/"),
-		input:  newInput(term, "> "),
-		detail: viewport.New(viewport.WithWidth(term.Width), viewport.WithHeight(20)),
+		ctx:      ctx,
+		opts:     opts,
+		term:     term,
+		km:       newKeyMap(),
+		help:     help.New(),
+		width:    term.Width,
+		height:   24,
+		desc:     true,
+		marked:   map[string]bool{},
+		filter:   newInput(term, "/"),
+		input:    newInput(term, "> "),
+		queryBox: newInput(term, ":"),
+		detail:   viewport.New(viewport.WithWidth(term.Width), viewport.WithHeight(20)),
 	}
 	bold, muted := bubbleStyles(term)
 	m.help.Styles = help.Styles{
@@ -139,11 +158,13 @@ func bubbleStyles(term *output.Terminal) (bold, muted lipgloss.Style) {
 	return lipgloss.NewStyle().Bold(true), lipgloss.NewStyle().Foreground(lipgloss.Color("8"))
 }
 
-// newInput is a text input styled by term, with a (virtual, reverse-video)
-// cursor that does not blink.
+// newInput is a text input styled by term. Its cursor is the terminal's
+// own (View places it), so that the screen holds no attribute NO_COLOR
+// would not want.
 func newInput(term *output.Terminal, prompt string) textinput.Model {
 	in := textinput.New()
 	in.Prompt = prompt
+	in.SetVirtualCursor(false)
 	bold, muted := bubbleStyles(term)
 	state := textinput.StyleState{
 		Text:        lipgloss.NewStyle(),
@@ -161,7 +182,7 @@ func newInput(term *output.Terminal, prompt string) textinput.Model {
 
 // Init loads the first page and starts the refresh clock.
 func (m *Model) Init() tea.Cmd {
-	return tea.Batch(m.query(m.opts.PageSize, nil, true, true), m.tick())
+	return tea.Batch(m.query(nil, m.opts.PageSize, nil, true, true), m.tick())
 }
 
 // refreshMsg is the refresh clock's beat.
@@ -197,6 +218,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.gotInvalidated(msg)
 	case clonedMsg:
 		return m, m.gotClone(msg)
+	case updatedMsg:
+		return m, m.gotUpdate(msg)
 	case doneMsg:
 		m.setStatus(msg.text, msg.err)
 		return m, nil
@@ -233,6 +256,12 @@ func (m *Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	switch m.screen {
 	case screenFilter:
 		return m, m.filterKey(msg)
+	case screenQuery:
+		return m, m.queryBoxKey(msg)
+	case screenEdit:
+		return m, m.editKey(msg)
+	case screenEditConfirm:
+		return m, m.editConfirmKey(msg)
 	case screenDetail:
 		return m.detailKeyMsg(msg)
 	case screenConfirm:
@@ -268,6 +297,8 @@ func (m *Model) listKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.screen = screenFilter
 		m.filter.Focus()
 		m.layout()
+	case key.Matches(msg, m.km.Query):
+		m.openQuery("", "")
 	case key.Matches(msg, m.km.Back):
 		switch {
 		case m.filter.Value() != "":
@@ -275,6 +306,10 @@ func (m *Model) listKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			m.applyFilter()
 		case len(m.marked) > 0:
 			m.marked = map[string]bool{}
+		case m.queryText() != "":
+			m.pending = &userQuery{}
+			m.setStatus("Every key again (: and ↑ bring the query back).", nil)
+			return m, m.resort()
 		}
 	case key.Matches(msg, m.km.Sort):
 		m.sortIdx = (m.sortIdx + 1) % len(sortFields)
@@ -300,6 +335,8 @@ func (m *Model) listKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, m.openDetail()
 	case key.Matches(msg, m.km.Delete):
 		m.askInvalidate()
+	case key.Matches(msg, m.km.Edit):
+		m.openEdit()
 	case key.Matches(msg, m.km.Clone):
 		if k, ok := m.selected(); ok {
 			m.screen = screenCloneName
@@ -352,6 +389,14 @@ func (m *Model) paste(msg tea.PasteMsg) tea.Cmd {
 		return tea.Batch(cmd, m.maybeNextPage())
 	case screenCloneName, screenCloneCredential, screenSecretPath:
 		m.input, cmd = m.input.Update(msg)
+	case screenQuery:
+		m.queryBox, cmd = m.queryBox.Update(msg)
+	case screenEdit:
+		if m.edit.field == 0 {
+			m.edit.metadata, cmd = m.edit.metadata.Update(msg)
+		} else {
+			m.edit.expires, cmd = m.edit.expires.Update(msg)
+		}
 	}
 	return cmd
 }
@@ -450,12 +495,37 @@ func (m *Model) layout() {
 	m.cursor = max(0, min(m.cursor, len(m.visible)-1))
 	m.detail.SetWidth(m.width)
 	m.detail.SetHeight(max(1, m.bodyHeight()))
+	// The box scrolls a query longer than the line.
+	m.queryBox.SetWidth(max(1, m.width-lipgloss.Width(m.queryBox.Prompt)-1))
 	m.scroll()
 }
 
-// bodyHeight is the number of lines between the title and the status line.
+// bodyHeight is the number of lines between the title and the status
+// line.
 func (m *Model) bodyHeight() int {
-	return max(2, m.height-2-lineCount(m.helpView()))
+	return max(2, m.height-1-m.statusHeight()-lineCount(m.helpView()))
+}
+
+// statusHeight is the number of lines of the status line: more when the
+// query box shows an error above it.
+func (m *Model) statusHeight() int {
+	if m.screen == screenQuery && m.queryErr != "" {
+		return 1 + lineCount(m.queryErrView())
+	}
+	return 1
+}
+
+// queryErrLines is the most lines the error of the query box takes.
+const queryErrLines = 3
+
+// queryErrView is the error of the query box, wrapped to the width.
+func (m *Model) queryErrView() string {
+	lines := strings.Split(ansi.Wrap(m.queryErr, max(1, m.width), " "), "\n")
+	if len(lines) > queryErrLines {
+		lines = lines[:queryErrLines]
+		lines[queryErrLines-1] = ansi.Truncate(lines[queryErrLines-1]+"…", m.width, "…")
+	}
+	return m.term.Styles.Error.Render(strings.Join(lines, "\n"))
 }
 
 func lineCount(s string) int { return strings.Count(s, "\n") + 1 }
@@ -468,12 +538,64 @@ func gutter(cursor, mark string) string {
 // View is the screen on the alternate screen, with the mouse when
 // Options.Mouse asks for it.
 func (m *Model) View() tea.View {
-	v := tea.NewView(m.render())
+	content, cursor := m.placeCursor(m.render())
+	v := tea.NewView(content)
+	v.Cursor = cursor
 	v.AltScreen = true
 	if m.opts.Mouse {
 		v.MouseMode = tea.MouseModeCellMotion
 	}
 	return v
+}
+
+// cursorMark marks in the rendered screen where the focused input starts:
+// a zero-width space, so that it moves nothing in the layout.
+const cursorMark = "\u200b"
+
+// inputView is in as the screen shows it, marked when it has the cursor.
+func inputView(in textinput.Model) string {
+	if !in.Focused() {
+		return in.View()
+	}
+	return cursorMark + in.View()
+}
+
+// focusedInput is the input that has the cursor, if any.
+func (m *Model) focusedInput() *textinput.Model {
+	switch m.screen {
+	case screenFilter:
+		return &m.filter
+	case screenQuery:
+		return &m.queryBox
+	case screenCloneName, screenCloneCredential, screenSecretPath:
+		return &m.input
+	case screenEdit:
+		if m.edit.field == 0 {
+			return &m.edit.metadata
+		}
+		return &m.edit.expires
+	}
+	return nil
+}
+
+// placeCursor takes the mark out of the screen and puts the terminal's
+// cursor where it was, plus the input's own cursor position.
+func (m *Model) placeCursor(screen string) (string, *tea.Cursor) {
+	i := strings.Index(screen, cursorMark)
+	if i < 0 {
+		return screen, nil
+	}
+	in := m.focusedInput()
+	var c *tea.Cursor
+	if in != nil {
+		c = in.Cursor()
+	}
+	if c != nil {
+		lineStart := strings.LastIndex(screen[:i], "\n") + 1
+		c.X += ansi.StringWidth(screen[lineStart:i])
+		c.Y = strings.Count(screen[:i], "\n")
+	}
+	return strings.Replace(screen, cursorMark, "", 1), c
 }
 
 // render draws the screen: nothing once the user quit.
@@ -492,7 +614,14 @@ func (m *Model) render() string {
 // helpView is the help, its lines cut to the width (bubbles' help lets
 // the short one overflow).
 func (m *Model) helpView() string {
-	lines := strings.Split(m.help.View(m.km), "\n")
+	view := m.help.View(m.km)
+	switch {
+	case m.screen == screenQuery:
+		view = m.help.ShortHelpView(queryBoxHelp())
+	case m.help.ShowAll:
+		view += "\n" + m.term.Styles.Muted.Render(queryNote)
+	}
+	lines := strings.Split(view, "\n")
 	for i, l := range lines {
 		lines[i] = ansi.Truncate(l, m.width, "…")
 	}
@@ -534,6 +663,10 @@ func (m *Model) body() string {
 		content = m.cloneView()
 	case screenSecret, screenSecretPath:
 		content = m.secretView()
+	case screenEdit:
+		content = m.editView()
+	case screenEditConfirm:
+		content = m.editConfirmView()
 	default:
 		content = m.listView(h)
 	}
@@ -581,7 +714,12 @@ func (m *Model) statusLine() string {
 	st := m.term.Styles
 	switch m.screen {
 	case screenFilter:
-		return m.filter.View()
+		return inputView(m.filter)
+	case screenQuery:
+		if m.queryErr != "" {
+			return m.queryErrView() + "\n" + inputView(m.queryBox)
+		}
+		return inputView(m.queryBox)
 	case screenDetail:
 		return st.Muted.Render(fmt.Sprintf("%3.f%%  ↑/↓ scroll · esc back", m.detail.ScrollPercent()*100))
 	}
@@ -595,6 +733,9 @@ func (m *Model) statusLine() string {
 	if len(m.keys) < m.total {
 		parts[0] = fmt.Sprintf("%d shown, %d of %d loaded", len(m.visible), len(m.keys), m.total)
 	}
+	if q := m.queryText(); q != "" {
+		parts = append(parts, "query "+output.Clean(q))
+	}
 	if f := m.filter.Value(); f != "" {
 		parts = append(parts, "filter "+f)
 	}
@@ -604,7 +745,7 @@ func (m *Model) statusLine() string {
 	if m.loading {
 		parts = append(parts, "loading…")
 	}
-	return st.Muted.Render(strings.Join(parts, " · "))
+	return ansi.Truncate(st.Muted.Render(strings.Join(parts, " · ")), m.width, "…")
 }
 
 func (m *Model) detailKeyMsg(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {

@@ -2,12 +2,11 @@ package cli
 
 import (
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/apikeyctl/apikeyctl/pkg/api"
+	"github.com/apikeyctl/apikeyctl/pkg/keyflags"
 )
 
 // dashIDRE matches an API key id that begins with '-': ids are 20
@@ -111,12 +110,8 @@ func checkTimeValueFlags(cmd *cobra.Command) error {
 		if fl == nil || !fl.Changed {
 			continue
 		}
-		v := fl.Value.String()
-		if _, err := api.ParseTimeValue(v, name); err != nil {
-			if n, nerr := strconv.ParseInt(strings.TrimSpace(v), 10, 64); nerr == nil && n > 0 {
-				return usageErrorf("--%s: %s has no unit; use e.g. %dm, %dd", name, v, n, n)
-			}
-			return usageErrorf("--%s: %v; use a whole number and a unit (ms, s, m, h, d), e.g. 5m, 30d", name, err)
+		if err := keyflags.CheckTimeValue(name, fl.Value.String()); err != nil {
+			return &UsageError{Err: err}
 		}
 	}
 	return nil

@@ -25,13 +25,21 @@ full-screen view: the key table as apikeyctl get shows it, loaded a page at
 a time with search_after as you scroll, and reloaded every --refresh.
 
 Keys: / filters as you type (name, owner, metadata values; esc clears);
-s cycles the sort column, S reverses it; r reloads; enter shows the key's
-card with the permissions it is limited by; space marks keys; d
-invalidates the marked keys (or the selected one) after a y/N question;
-c clones the selected key, asking for the clone's name and the source key's
-encoded credential (not echoed), and shows the new secret once, with y to
-copy it to the clipboard (OSC 52) and w to write it to a new file (0600);
-? shows every key; q quits.
+: opens the query box, which takes the filter flags of apikeyctl query
+(--name 'ci-*' --owner alice --expires-within 7d --metadata env=prod
+--active, quoted as in a shell) or, starting with {, query DSL: a query
+object, or a request body of which only "query" is used; enter runs it on
+the server, esc closes the box, up and down walk this session's queries,
+and an empty query shows every key again. s cycles the sort column, S
+reverses it; r reloads; enter shows the key's card with the permissions it
+is limited by; e updates the selected key's metadata (key=value pairs or a
+JSON object, replacing the metadata as a whole) and expiration (a time
+value such as 30d) after a y/N screen of what changes, as apikeyctl update
+does; space marks keys; d invalidates the marked keys (or the selected
+one) after a y/N question; c clones the selected key, asking for the
+clone's name and the source key's encoded credential (not echoed), and
+shows the new secret once, with y to copy it to the clipboard (OSC 52) and
+w to write it to a new file (0600); ? shows every key; q quits.
 
 The view uses the terminal's alternate screen, so nothing it showed stays
 in the scrollback. It needs a terminal: on a pipe use get or query.`,

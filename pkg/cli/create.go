@@ -1,15 +1,14 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
+	"github.com/apikeyctl/apikeyctl/pkg/keyflags"
 )
 
 type createOptions struct {
@@ -84,23 +83,9 @@ func runCreate(cmd *cobra.Command, opts *createOptions) error {
 // parseMetadata merges --metadata-json with the key=value pairs of
 // --metadata, which win.
 func parseMetadata(pairs []string, jsonText string) (map[string]any, error) {
-	var md map[string]any
-	if jsonText != "" {
-		dec := json.NewDecoder(strings.NewReader(jsonText))
-		dec.UseNumber()
-		if err := dec.Decode(&md); err != nil || md == nil {
-			return nil, usageErrorf("--metadata-json must be a JSON object, e.g. '{\"team\":\"search\"}'")
-		}
-	}
-	for _, p := range pairs {
-		k, v, ok := strings.Cut(p, "=")
-		if !ok || k == "" {
-			return nil, usageErrorf("--metadata %q: expected key=value", p)
-		}
-		if md == nil {
-			md = map[string]any{}
-		}
-		md[k] = v
+	md, err := keyflags.Metadata(pairs, jsonText)
+	if err != nil {
+		return nil, &UsageError{Err: err}
 	}
 	return md, nil
 }

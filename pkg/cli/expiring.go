@@ -2,10 +2,12 @@ package cli
 
 import (
 	"fmt"
+	"regexp"
 
 	"github.com/spf13/cobra"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
+	"github.com/apikeyctl/apikeyctl/pkg/keyflags"
 	"github.com/apikeyctl/apikeyctl/pkg/output"
 )
 
@@ -23,6 +25,10 @@ func (e *ExpiringError) Error() string {
 	}
 	return fmt.Sprintf("%d API keys expire within %s", e.Count, e.Within)
 }
+
+// withinRE matches the windows --within takes: a duration of
+// Elasticsearch date math, as query's --expires-within.
+var withinRE = regexp.MustCompile(`^[0-9]+[smhHdwMy]$`)
 
 type expiringOptions struct {
 	f   *Factory
@@ -68,12 +74,13 @@ Elasticsearch date math: s, m, h, d, w, M, y.`,
 }
 
 func runExpiring(cmd *cobra.Command, opts *expiringOptions) error {
-	if !durationRE.MatchString(opts.within) {
+	if !withinRE.MatchString(opts.within) {
 		return usageErrorf("invalid --within %q: give a number and a unit (s, m, h, d, w, M, y), such as 14d", opts.within)
 	}
 	q := &queryOptions{
-		f: opts.f, name: opts.name, owner: opts.owner, realm: opts.realm,
-		expiresWithin: opts.within, sorts: []string{"expiration:asc"}, all: true, pageSize: queryPageSize,
+		f:       opts.f,
+		filters: keyflags.Filters{Name: opts.name, Owner: opts.owner, Realm: opts.realm, ExpiresWithin: opts.within},
+		sorts:   []string{"expiration:asc"}, all: true, pageSize: queryPageSize,
 	}
 	raw, b, err := q.body()
 	if err != nil {

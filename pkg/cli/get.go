@@ -12,6 +12,9 @@ type getOptions struct {
 	f   *Factory
 	out outputFlags
 	req api.GetAPIKeysRequest
+	// withLastUsed asks apikeyd when each key was last used (req's
+	// WithLastUsed once the target is known to be apikeyd).
+	withLastUsed bool
 }
 
 func newGetCmd(f *Factory) *cobra.Command {
@@ -23,10 +26,16 @@ func newGetCmd(f *Factory) *cobra.Command {
 
 Without filters it lists every key you may see. A name ending in * matches
 a prefix. On a terminal the answer is a table (a card for one id); on a
-pipe, the API's JSON.`,
+pipe, the API's JSON.
+
+--with-last-used adds when each key last authenticated, from where and how
+often (a LAST USED column, a Usage line on the card, and apikeyd's fields
+last_used, last_used_from and usage_count in the JSON). apikeyd records
+it; against Elasticsearch the flag shows nothing.`,
 		Example: `  apikeyctl get --name 'ci-*' --active-only
   apikeyctl get --owner --field id
-  apikeyctl get 7Q2eJ5gBc8uQ3hY1Zk9w -o yaml`,
+  apikeyctl get 7Q2eJ5gBc8uQ3hY1Zk9w -o yaml
+  apikeyctl get --with-last-used`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {
 				return usageErrorf("get takes at most one key id")
@@ -44,6 +53,7 @@ pipe, the API's JSON.`,
 	fl.BoolVar(&opts.req.ActiveOnly, "active-only", false, "leave out invalidated and expired keys")
 	fl.BoolVar(&opts.req.WithLimitedBy, "with-limited-by", false, "include the owner's permissions the key is limited by")
 	fl.BoolVar(&opts.req.WithProfileUID, "with-profile-uid", false, "include the owner's profile uid")
+	fl.BoolVar(&opts.withLastUsed, "with-last-used", false, "include when each key was last used, from where and how often (apikeyd)")
 	opts.out.register(cmd)
 	cmd.ValidArgsFunction = completeKeyIDs(f, false)
 	_ = cmd.RegisterFlagCompletionFunc("id", completeKeyIDs(f, false))
@@ -61,6 +71,11 @@ func runGet(cmd *cobra.Command, opts *getOptions, args []string) error {
 	svc, err := opts.f.Service(cmd.Context())
 	if err != nil {
 		return err
+	}
+	if opts.withLastUsed {
+		if opts.req.WithLastUsed, err = askLastUsed(cmd.Context(), opts.f, svc); err != nil {
+			return err
+		}
 	}
 	resp, err := svc.GetAPIKeys(cmd.Context(), &opts.req)
 	if err != nil {

@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
+	"github.com/apikeyctl/apikeyctl/pkg/keyflags"
 )
 
 // queryPageSize is the default page size of query --all.
@@ -20,19 +20,16 @@ type queryOptions struct {
 	f   *Factory
 	out outputFlags
 
-	name, owner, realm, keyType  string
-	active, expired, invalidated bool
-	expiresWithin                string
-	createdBefore, createdAfter  string
-	metadata                     []string
-	sorts                        []string
-	limit                        int
-	all                          bool
-	pageSize                     int
-	queryJSON                    string
-	aggs                         string
-	withLimitedBy                bool
-	withProfileUID               bool
+	filters        keyflags.Filters
+	sorts          []string
+	limit          int
+	all            bool
+	pageSize       int
+	queryJSON      string
+	aggs           string
+	withLimitedBy  bool
+	withProfileUID bool
+	withLastUsed   bool
 }
 
 func newQueryCmd(f *Factory) *cobra.Command {
@@ -56,29 +53,26 @@ are ISO 8601 (2025-01-31, 2025-01-31T12:00:00Z), epoch milliseconds, or
 date math (now-30d).
 
 --all pages through every matching key with search_after (sorted by your
---sort, then index order) instead of returning one page.`,
+--sort, then index order) instead of returning one page.
+
+apikeyd records when each key last authenticated: --with-last-used shows
+it (a LAST USED column; last_used, last_used_from and usage_count in the
+JSON), --sort last_used orders by it, and --unused-for 90d lists the keys
+nobody used for 90 days: last used more than 90 days ago, or never used
+and created more than 90 days ago. Elasticsearch records none of this.`,
 		Example: `  # the rotation script: ids of the keys expiring within a week
   apikeyctl query --expires-within 7d --all -o json | jq -r '.api_keys[].id'
 
   apikeyctl query --owner alice --active --sort creation:desc --limit 20
   apikeyctl query --name 'ci-*' --metadata env=prod --all --field id
   apikeyctl query --aggs '{"by_owner":{"terms":{"field":"username"}}}'
+  apikeyctl query --unused-for 90d --all
   echo '{"query":{"prefix":{"name":"app-"}}}' | apikeyctl query --query-json -`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runQuery(cmd, opts) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.name, "name", "", "keys whose name matches `PATTERN` (* and ? are wildcards)")
-	fl.StringVar(&opts.owner, "owner", "", "keys owned by `USER` (the API's username)")
-	fl.StringVar(&opts.realm, "realm", "", "keys owned in `REALM` (the API's realm_name)")
-	fl.StringVar(&opts.keyType, "type", "", "keys of this `TYPE`: rest or cross_cluster")
-	fl.BoolVar(&opts.active, "active", false, "only keys neither invalidated nor expired")
-	fl.BoolVar(&opts.expired, "expired", false, "only expired keys (not invalidated)")
-	fl.BoolVar(&opts.invalidated, "invalidated", false, "only invalidated keys")
-	fl.StringVar(&opts.expiresWithin, "expires-within", "", "only valid keys that expire within `DURATION` (7d, 12h, 2w)")
-	fl.StringVar(&opts.createdBefore, "created-before", "", "only keys created before `DATE`")
-	fl.StringVar(&opts.createdAfter, "created-after", "", "only keys created at or after `DATE`")
-	fl.StringArrayVar(&opts.metadata, "metadata", nil, "only keys with metadata `key=value` (repeatable; nested keys with dots)")
+	opts.filters.Register(fl)
 	fl.StringArrayVar(&opts.sorts, "sort", nil, "sort by `field[:asc|desc]` (repeatable)")
 	fl.IntVar(&opts.limit, "limit", 0, "return at most `N` keys (default 10, as the API)")
 	fl.BoolVar(&opts.all, "all", false, "return every matching key, paging with search_after")
@@ -87,10 +81,11 @@ date math (now-30d).
 	fl.StringVar(&opts.aggs, "aggs", "", "aggregations `JSON` object (@FILE to read it from a file); a table on a terminal")
 	fl.BoolVar(&opts.withLimitedBy, "with-limited-by", false, "include the owner's permissions the keys are limited by")
 	fl.BoolVar(&opts.withProfileUID, "with-profile-uid", false, "include the owners' profile uids")
+	fl.BoolVar(&opts.withLastUsed, "with-last-used", false, "include when each key was last used, from where and how often (apikeyd)")
 	opts.out.register(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions([]string{"rest", "cross_cluster"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("sort", cobra.FixedCompletions([]string{
-		"name", "username", "realm_name", "type", "creation", "expiration", "invalidated", "invalidation", "_doc",
+		"name", "username", "realm_name", "type", "creation", "expiration", "invalidated", "invalidation", "last_used", "_doc",
 	}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -101,72 +96,6 @@ type queryBody map[string]json.RawMessage
 func (b queryBody) set(key string, v any) {
 	data, _ := json.Marshal(v)
 	b[key] = data
-}
-
-// durationRE matches the durations --expires-within takes.
-var durationRE = regexp.MustCompile(`^[0-9]+[smhHdwMy]$`)
-
-// filters compiles the filter flags to query clauses.
-func (opts *queryOptions) filters() ([]any, error) {
-	var fs []any
-	term := func(field string, v any) { fs = append(fs, map[string]any{"term": map[string]any{field: v}}) }
-	if opts.name != "" {
-		if strings.ContainsAny(opts.name, "*?") {
-			fs = append(fs, map[string]any{"wildcard": map[string]any{"name": opts.name}})
-		} else {
-			term("name", opts.name)
-		}
-	}
-	if opts.owner != "" {
-		term("username", opts.owner)
-	}
-	if opts.realm != "" {
-		term("realm_name", opts.realm)
-	}
-	if opts.keyType != "" {
-		if opts.keyType != api.TypeRest && opts.keyType != api.TypeCrossCluster {
-			return nil, usageErrorf("invalid --type %q: use rest or cross_cluster", opts.keyType)
-		}
-		term("type", opts.keyType)
-	}
-	switch {
-	case opts.active:
-		term("invalidated", false)
-		fs = append(fs, map[string]any{"bool": map[string]any{
-			"should": []any{
-				map[string]any{"range": map[string]any{"expiration": map[string]any{"gt": "now"}}},
-				map[string]any{"bool": map[string]any{"must_not": map[string]any{"exists": map[string]any{"field": "expiration"}}}},
-			},
-			"minimum_should_match": 1,
-		}})
-	case opts.expired:
-		term("invalidated", false)
-		fs = append(fs, map[string]any{"range": map[string]any{"expiration": map[string]any{"lte": "now"}}})
-	case opts.invalidated:
-		term("invalidated", true)
-	}
-	if opts.expiresWithin != "" {
-		if !durationRE.MatchString(opts.expiresWithin) {
-			return nil, usageErrorf("invalid --expires-within %q: give a number and a unit (s, m, h, d, w, M, y), such as 7d", opts.expiresWithin)
-		}
-		term("invalidated", false)
-		fs = append(fs, map[string]any{"range": map[string]any{"expiration": map[string]any{"gt": "now", "lte": "now+" + opts.expiresWithin}}})
-	}
-	for _, c := range []struct{ value, op string }{{opts.createdBefore, "lt"}, {opts.createdAfter, "gte"}} {
-		if c.value != "" {
-			fs = append(fs, map[string]any{"range": map[string]any{"creation": map[string]any{
-				c.op: c.value, "format": "strict_date_optional_time||epoch_millis",
-			}}})
-		}
-	}
-	for _, kv := range opts.metadata {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return nil, usageErrorf("invalid --metadata %q: use key=value", kv)
-		}
-		term("metadata."+k, v)
-	}
-	return fs, nil
 }
 
 // sortClauses compiles --sort flags.
@@ -201,9 +130,9 @@ func (opts *queryOptions) body() (json.RawMessage, queryBody, error) {
 		}
 		raw = data
 	}
-	filters, err := opts.filters()
+	clauses, err := opts.filters.Clauses()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, &UsageError{Err: err}
 	}
 	sorts, err := opts.sortClauses()
 	if err != nil {
@@ -222,7 +151,7 @@ func (opts *queryOptions) body() (json.RawMessage, queryBody, error) {
 		}
 		aggs = text
 	}
-	if len(filters) == 0 && len(sorts) == 0 && opts.limit == 0 && aggs == nil && !opts.all {
+	if len(clauses) == 0 && len(sorts) == 0 && opts.limit == 0 && aggs == nil && !opts.all {
 		return raw, nil, nil
 	}
 	b := queryBody{}
@@ -231,12 +160,10 @@ func (opts *queryOptions) body() (json.RawMessage, queryBody, error) {
 			return nil, nil, usageErrorf("--query-json: the body is not a JSON object (%v); send it alone to see the server's answer", err)
 		}
 	}
-	if len(filters) > 0 {
-		clause := map[string]any{"filter": filters}
-		if q, ok := b["query"]; ok {
-			clause["must"] = []any{q}
-		}
-		b.set("query", map[string]any{"bool": clause})
+	if q, err := opts.filters.Query(b["query"]); err != nil {
+		return nil, nil, &UsageError{Err: err}
+	} else if q != nil {
+		b.set("query", q)
 	}
 	if len(sorts) > 0 {
 		b.set("sort", sorts)
@@ -258,15 +185,6 @@ func (opts *queryOptions) body() (json.RawMessage, queryBody, error) {
 
 func runQuery(cmd *cobra.Command, opts *queryOptions) error {
 	ctx := cmd.Context()
-	states := 0
-	for _, on := range []bool{opts.active, opts.expired, opts.invalidated} {
-		if on {
-			states++
-		}
-	}
-	if states > 1 {
-		return usageErrorf("--active, --expired and --invalidated cannot be used together")
-	}
 	if opts.all && opts.limit != 0 {
 		return usageErrorf("--all returns every key: use --page-size rather than --limit")
 	}
@@ -279,6 +197,21 @@ func runQuery(cmd *cobra.Command, opts *queryOptions) error {
 		return err
 	}
 	req := &api.QueryAPIKeysRequest{Body: raw, WithLimitedBy: opts.withLimitedBy, WithProfileUID: opts.withProfileUID}
+	switch {
+	case opts.filters.UnusedFor != "":
+		ok, err := isApikeyd(ctx, svc)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return api.Errorf(api.Invalid, "--unused-for needs apikeyd, which records when API keys are used; the target is Elasticsearch, which does not")
+		}
+		req.WithLastUsed = true
+	case opts.withLastUsed:
+		if req.WithLastUsed, err = askLastUsed(ctx, opts.f, svc); err != nil {
+			return err
+		}
+	}
 	var resp *api.QueryAPIKeysResponse
 	if opts.all {
 		if opts.pageSize < 1 || opts.pageSize > 10000 {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/apikeyctl/apikeyctl/pkg/iostreams"
+	"github.com/apikeyctl/apikeyctl/pkg/keyflags"
 )
 
 // TestQueryBody pins how the query flags compile to a request body.
@@ -20,26 +21,26 @@ func TestQueryBody(t *testing.T) {
 	}{
 		{name: "nothing", want: ""},
 		{name: "query json alone is sent as written", opts: queryOptions{queryJSON: "-"}, stdin: `{"size": 1, "bogus": true}`, want: `{"size": 1, "bogus": true}`},
-		{name: "name pattern and owner", opts: queryOptions{name: "ci-*", owner: "alice"},
+		{name: "name pattern and owner", opts: queryOptions{filters: keyflags.Filters{Name: "ci-*", Owner: "alice"}},
 			want: `{"query":{"bool":{"filter":[{"wildcard":{"name":"ci-*"}},{"term":{"username":"alice"}}]}}}`},
-		{name: "exact name, realm and type", opts: queryOptions{name: "ci", realm: "native", keyType: "cross_cluster"},
+		{name: "exact name, realm and type", opts: queryOptions{filters: keyflags.Filters{Name: "ci", Realm: "native", Type: "cross_cluster"}},
 			want: `{"query":{"bool":{"filter":[{"term":{"name":"ci"}},{"term":{"realm_name":"native"}},{"term":{"type":"cross_cluster"}}]}}}`},
-		{name: "expires within", opts: queryOptions{expiresWithin: "7d"},
+		{name: "expires within", opts: queryOptions{filters: keyflags.Filters{ExpiresWithin: "7d"}},
 			want: `{"query":{"bool":{"filter":[{"term":{"invalidated":false}},{"range":{"expiration":{"gt":"now","lte":"now+7d"}}}]}}}`},
-		{name: "active", opts: queryOptions{active: true},
+		{name: "active", opts: queryOptions{filters: keyflags.Filters{Active: true}},
 			want: `{"query":{"bool":{"filter":[{"term":{"invalidated":false}},{"bool":{"minimum_should_match":1,"should":[{"range":{"expiration":{"gt":"now"}}},{"bool":{"must_not":{"exists":{"field":"expiration"}}}}]}}]}}}`},
-		{name: "expired", opts: queryOptions{expired: true},
+		{name: "expired", opts: queryOptions{filters: keyflags.Filters{Expired: true}},
 			want: `{"query":{"bool":{"filter":[{"term":{"invalidated":false}},{"range":{"expiration":{"lte":"now"}}}]}}}`},
-		{name: "invalidated", opts: queryOptions{invalidated: true}, want: `{"query":{"bool":{"filter":[{"term":{"invalidated":true}}]}}}`},
-		{name: "created between", opts: queryOptions{createdAfter: "2025-01-01", createdBefore: "now-1d"},
+		{name: "invalidated", opts: queryOptions{filters: keyflags.Filters{Invalidated: true}}, want: `{"query":{"bool":{"filter":[{"term":{"invalidated":true}}]}}}`},
+		{name: "created between", opts: queryOptions{filters: keyflags.Filters{CreatedAfter: "2025-01-01", CreatedBefore: "now-1d"}},
 			want: `{"query":{"bool":{"filter":[{"range":{"creation":{"format":"strict_date_optional_time||epoch_millis","lt":"now-1d"}}},{"range":{"creation":{"format":"strict_date_optional_time||epoch_millis","gte":"2025-01-01"}}}]}}}`},
-		{name: "metadata", opts: queryOptions{metadata: []string{"env=prod", "owner.team=a=b"}},
+		{name: "metadata", opts: queryOptions{filters: keyflags.Filters{Metadata: []string{"env=prod", "owner.team=a=b"}}},
 			want: `{"query":{"bool":{"filter":[{"term":{"metadata.env":"prod"}},{"term":{"metadata.owner.team":"a=b"}}]}}}`},
 		{name: "sort and limit", opts: queryOptions{sorts: []string{"creation:desc", "name"}, limit: 5},
 			want: `{"size":5,"sort":[{"creation":{"order":"desc"}},"name"]}`},
 		{name: "aggs ask for no keys", opts: queryOptions{aggs: `{"a":{"terms":{"field":"name"}}}`},
 			want: `{"aggs":{"a":{"terms":{"field":"name"}}},"size":0}`},
-		{name: "flags add to a body", opts: queryOptions{queryJSON: "-", owner: "bob", limit: 3}, stdin: `{"query":{"prefix":{"name":"x"}},"from":2}`,
+		{name: "flags add to a body", opts: queryOptions{queryJSON: "-", limit: 3, filters: keyflags.Filters{Owner: "bob"}}, stdin: `{"query":{"prefix":{"name":"x"}},"from":2}`,
 			want: `{"from":2,"query":{"bool":{"filter":[{"term":{"username":"bob"}}],"must":[{"prefix":{"name":"x"}}]}},"size":3}`},
 	}
 	for _, tt := range tests {

@@ -78,6 +78,10 @@ type Client struct {
 	target    string // the socket path or base, for messages
 	auth      string // the Authorization header value, or ""
 	userAgent string
+	// socket is set for a Unix socket target, always apikeyd; dialect
+	// caches the answer of IsApikeyd for a URL.
+	socket  bool
+	dialect dialectCache
 }
 
 var _ api.Service = (*Client)(nil)
@@ -108,6 +112,7 @@ func New(cfg Config) (*Client, error) {
 	case cfg.Socket != "":
 		c.base = "http://" + SocketHost
 		c.target = cfg.Socket
+		c.socket = true
 		dial := dialer(cfg)
 		tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
 			return dial(ctx, "unix", cfg.Socket)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
 	"github.com/apikeyctl/apikeyctl/pkg/auth"
@@ -28,6 +29,10 @@ type backend struct {
 	// none. So do the expiry hooks, when configured.
 	remover *remover
 	hooks   *expiryHooks
+	// usage writes the uses of API keys every lastUsed; nil when they are
+	// not recorded.
+	usage    usageFlusher
+	lastUsed time.Duration
 }
 
 // startHooks runs the expiry hooks, if any, until the returned stop is
@@ -75,7 +80,7 @@ func openBackend(ctx context.Context, cfg *Config, log *slog.Logger, stderr io.W
 	}
 	self := os.Geteuid()
 	origin := auth.LocalOrigin(self)
-	opts := localbackend.Options{DB: cfg.DB, Origin: origin, Service: keyservice.Options{Logger: log, FailureLimit: cfg.FailureLimit}}
+	opts := localbackend.Options{DB: cfg.DB, Origin: origin, Service: keyservice.Options{Logger: log, FailureLimit: cfg.FailureLimit, RecordUsage: cfg.LastUsed > 0}}
 	if !cfg.NoAudit {
 		if err := os.MkdirAll(filepath.Dir(cfg.AuditFile), 0o700); err != nil {
 			return nil, fmt.Errorf("create the directory of the audit log: %w", err)
@@ -106,9 +111,12 @@ func openBackend(ctx context.Context, cfg *Config, log *slog.Logger, stderr io.W
 			printBootstrapPassword(stderr, keyservice.BootstrapUser, generated)
 		}
 	}
-	be := &backend{svc: svc, admin: svc, authn: svc, close: local.Close, remover: rm}
+	be := &backend{svc: svc, admin: svc, authn: svc, close: local.Close, remover: rm, lastUsed: cfg.LastUsed}
 	if cfg.ExpiryHooks.Enabled() {
 		be.hooks = newExpiryHooks(svc, cfg.ExpiryHooks, auth.OSSubject(newPeerAuth(self).username(self)), origin, log, nil)
+	}
+	if cfg.LastUsed > 0 {
+		be.usage = svc
 	}
 	return be, nil
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
@@ -76,6 +77,11 @@ type Config struct {
 	ExpiryHookTimeout  string      `mapstructure:"expiry-hook-timeout"`
 	ExpiryHookAttempts int         `mapstructure:"expiry-hook-attempts"`
 	ExpiryHooks        ExpiryHooks `mapstructure:"-"`
+	// LastUsedInterval is how often the uses of API keys noted in memory
+	// are written (a time value; 0 or off records none); validate parses
+	// it into LastUsed.
+	LastUsedInterval string        `mapstructure:"last-used-interval"`
+	LastUsed         time.Duration `mapstructure:"-"`
 	// MaxContentLength, ReadTimeout, IdleTimeout, RequestTimeout (an
 	// Elasticsearch byte size and time values) and MaxConnectionsPerClient bound what one
 	// client can make the daemon hold; validate parses them into HTTP.
@@ -143,6 +149,7 @@ func addFlags(fs *pflag.FlagSet) {
 	fs.String("expiry-hook-interval", defaultExpiryHookInterval, "look for keys about to expire this often (time value)")
 	fs.String("expiry-hook-timeout", defaultExpiryHookTimeout, "stop a hook command or request after this long (time value)")
 	fs.Int("expiry-hook-attempts", defaultExpiryHookAttempts, "try a failed notification at most this many times, waiting 1m, 2m, 4m... (at most 1h) between")
+	fs.String("last-used-interval", defaultLastUsedInterval, `write when each API key was last used, from where and how often, this often (time value): at most one write per key per interval, and one when the daemon stops; 0 or "off" records nothing`)
 	fs.String("max-content-length", defaultMaxContentLength, "largest request body, like Elasticsearch's http.max_content_length (byte size value); larger ones are answered 413")
 	fs.String("read-timeout", defaultReadTimeout, "cut off a client that takes longer to send one request, headers and body (time value)")
 	fs.String("request-timeout", defaultRequestTimeout, "cancel a request still working after this long, rolling back what it had not committed (time value)")
@@ -159,7 +166,7 @@ var flagKeys = []string{"config", "data-dir", "db", "socket", "listen", "tls-cer
 	"audit-file", "no-audit", "audit-events-include", "audit-events-exclude", "retention-period", "retention-interval",
 	"expiry-hook-command", "expiry-hook-url", "expiry-hook-lead", "expiry-hook-interval", "expiry-hook-timeout", "expiry-hook-attempts",
 	"max-content-length", "read-timeout", "idle-timeout", "request-timeout", "max-connections-per-client", "allowed-hosts",
-	"failed-auth-limit", "failed-auth-window"}
+	"failed-auth-limit", "failed-auth-window", "last-used-interval"}
 
 // loadConfig resolves and validates the configuration. It is the only
 // function that touches viper.
@@ -231,6 +238,7 @@ func (c *Config) applyDefaults(getenv func(string) string, euid int, socketUnset
 		{&c.FailedAuthWindow, defaultFailedAuthWindow},
 		{&c.ExpiryHookInterval, defaultExpiryHookInterval},
 		{&c.ExpiryHookTimeout, defaultExpiryHookTimeout},
+		{&c.LastUsedInterval, defaultLastUsedInterval},
 	} {
 		if *d.setting == "" {
 			*d.setting = d.value
@@ -269,6 +277,9 @@ func (c *Config) validate() error {
 		return err
 	}
 	if err := c.parseExpiryHooks(); err != nil {
+		return err
+	}
+	if err := c.parseLastUsed(); err != nil {
 		return err
 	}
 	events, err := audit.ParseSelection(nonEmpty(c.AuditEventsInclude), nonEmpty(c.AuditEventsExclude))

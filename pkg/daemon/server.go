@@ -105,6 +105,11 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	defer stopRemover()
 	stopHooks := be.startHooks(ctx)
 	defer stopHooks()
+	// The flusher stops, writing the last uses of API keys, once the
+	// server has stopped serving (its stop is deferred after, so run
+	// first), before the remover and the database.
+	stopFlusher := be.startFlusher(ctx, s.log)
+	defer stopFlusher()
 
 	if lns.tcp != nil {
 		lns.tcp = limitPerClient(lns.tcp, s.cfg.HTTP.MaxConnectionsPerClient, s.log)

@@ -42,6 +42,7 @@ func routeTable() []*route {
 		{method: http.MethodGet, pattern: "/_security/api_key", params: []param{
 			{"id", stringParam}, {"name", stringParam}, {"username", stringParam}, {"realm_name", stringParam},
 			{"owner", boolParam}, {"active_only", boolParam}, {"with_limited_by", boolParam}, {"with_profile_uid", boolParam},
+			{"with_last_used", boolParam},
 		}, serve: serveGetAPIKeys},
 		{method: http.MethodDelete, pattern: "/_security/api_key", body: true, serve: serveInvalidateAPIKeys},
 
@@ -177,6 +178,7 @@ func serveGetAPIKeys(ctx context.Context, h *handler, x *exchange) (int, any, er
 		ActiveOnly:     x.q.flag("active_only"),
 		WithLimitedBy:  x.q.flag("with_limited_by"),
 		WithProfileUID: x.q.flag("with_profile_uid"),
+		WithLastUsed:   x.q.flag("with_last_used"),
 	}
 	resp, err := h.svc.GetAPIKeys(ctx, req)
 	if err != nil {

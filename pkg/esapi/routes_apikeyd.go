@@ -11,12 +11,14 @@ import (
 
 // adminRoutes are apikeyd's own endpoints, beside Elasticsearch's under a
 // prefix of their own, /_apikeyd/, that no Elasticsearch endpoint uses (an
-// Elasticsearch node answers them "no handler found"). Both are GET: they
-// change nothing (a backup reads the whole database), so a retry is safe
-// and curl needs no method flag. The expiry policies are a resource:
-// PUT, GET and DELETE, as roles are.
+// Elasticsearch node answers them "no handler found"). /_apikeyd itself
+// names the server, so that a client can tell apikeyd from Elasticsearch
+// without apikeyd marking its Elasticsearch answers. The expiry policies
+// are a resource: PUT, GET and DELETE, as roles are.
 func adminRoutes() []*route {
 	return []*route{
+		{method: http.MethodGet, pattern: "/_apikeyd", serve: serveApikeyd},
+		{method: http.MethodHead, pattern: "/_apikeyd", serve: serveApikeyd},
 		{method: http.MethodGet, pattern: "/_apikeyd/backup", untimed: true, serve: serveBackup},
 		{method: http.MethodGet, pattern: "/_apikeyd/doctor", serve: serveDoctor},
 		{method: http.MethodGet, pattern: "/_apikeyd/policy/expiry", serve: serveGetExpiryPolicies},
@@ -40,6 +42,12 @@ func serveGetExpiryPolicies(ctx context.Context, h *handler, x *exchange) (int, 
 
 func serveDeleteExpiryPolicy(ctx context.Context, h *handler, x *exchange) (int, any, error) {
 	return ok(h.admin.DeleteExpiryPolicy(ctx, x.path["name"]))
+}
+
+// serveApikeyd answers GET and HEAD /_apikeyd, to any authenticated
+// caller: the server is apikeyd.
+func serveApikeyd(context.Context, *handler, *exchange) (int, any, error) {
+	return http.StatusOK, map[string]string{"name": "apikeyd"}, nil
 }
 
 // stream is a route's answer that is not JSON: a body of a known size,

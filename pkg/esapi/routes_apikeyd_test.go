@@ -3,6 +3,7 @@ package esapi
 import (
 	"context"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -120,6 +121,7 @@ func TestAdminRoutes(t *testing.T) {
 			`{"error":{"root_cause":[{"type":"security_exception","reason":"action [cluster:admin/xpack/security/apikeyd/backup] is unauthorized for user [bob]"}],"type":"security_exception","reason":"action [cluster:admin/xpack/security/apikeyd/backup] is unauthorized for user [bob]"},"status":403}`},
 		{"backup by POST", &fakeAdmin{}, "POST", "/_apikeyd/backup", 405, "application/json",
 			`{"error":"Incorrect HTTP method for uri [/_apikeyd/backup] and method [POST], allowed: [GET]","status":405}`},
+		{"apikeyd names itself", &fakeAdmin{}, "GET", "/_apikeyd", 200, "application/json", `{"name":"apikeyd"}`},
 		{"doctor", &fakeAdmin{}, "GET", "/_apikeyd/doctor", 200, "application/json",
 			`{"checks":[{"name":"database integrity","status":"ok","message":"no problem"}]}`},
 		{"not routed without an Admin", nil, "GET", "/_apikeyd/backup", 400, "application/json",
@@ -151,6 +153,47 @@ func TestAdminRoutes(t *testing.T) {
 				if !tt.admin.closed {
 					t.Error("the backup was not closed")
 				}
+			}
+		})
+	}
+}
+
+// TestHeadApikeyd pins the answers to HEAD /_apikeyd by which a client
+// tells apikeyd (200, or 401 to a caller it does not know) from a server
+// without the route, as Elasticsearch is (400, no handler).
+func TestHeadApikeyd(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		admin  bool
+		auth   string
+		status int
+	}{
+		{"apikeyd", true, basicElastic, http.StatusOK},
+		{"apikeyd, no credentials", true, "", http.StatusUnauthorized},
+		{"no such route", false, basicElastic, http.StatusBadRequest},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, func(c *Config) {
+				if tt.admin {
+					c.Admin = &fakeAdmin{}
+				}
+			})
+			srv := httptest.NewServer(h.h)
+			defer srv.Close()
+			req, err := http.NewRequest(http.MethodHead, srv.URL+"/_apikeyd", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.auth != "" {
+				req.Header.Set("Authorization", tt.auth)
+			}
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.status {
+				t.Errorf("HEAD /_apikeyd = %d, want %d", resp.StatusCode, tt.status)
 			}
 		})
 	}

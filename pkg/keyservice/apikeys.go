@@ -267,6 +267,11 @@ func (s *Service) GetAPIKeys(ctx context.Context, req *api.GetAPIKeysRequest) (*
 		}
 		resp.APIKeys = append(resp.APIKeys, info)
 	}
+	if req.WithLastUsed {
+		if err := s.addUsage(ctx, resp.APIKeys); err != nil {
+			return nil, err
+		}
+	}
 	return resp, nil
 }
 

@@ -86,6 +86,7 @@ func (s *Service) AuthenticateCredential(ctx context.Context, cred auth.Credenti
 	}
 	switch e, ok := api.AsError(err); {
 	case err == nil:
+		s.noteUse(ctx, sub)
 		s.audit(ctx, AuditEvent{Action: AuditAuthSuccess, Subject: sub})
 	case ok && (e.Code == api.Unauthenticated || e.Code == api.TooManyRequests):
 		s.throttle.fail(clientName(ctx), principalName(cred))

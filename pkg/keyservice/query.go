@@ -56,6 +56,7 @@ func (s *Service) QueryAPIKeys(ctx context.Context, req *api.QueryAPIKeysRequest
 			ks.Matches = true
 		}
 	}
+	s.flushForSearch(ctx, search)
 	var page *store.KeyPage
 	err = s.store.View(ctx, func(r store.Reader) error {
 		var err error
@@ -78,6 +79,11 @@ func (s *Service) QueryAPIKeys(ctx context.Context, req *api.QueryAPIKeysRequest
 			}
 		}
 		resp.APIKeys = append(resp.APIKeys, info)
+	}
+	if req.WithLastUsed {
+		if err := s.addUsage(ctx, resp.APIKeys); err != nil {
+			return nil, err
+		}
 	}
 	if len(parsed.Aggs) > 0 {
 		groups := make([]*query.Groups, len(parsed.Aggs))

@@ -52,6 +52,9 @@ type Options struct {
 	// FailureLimit brakes failed authentication per client address and
 	// per principal; the zero value turns it off.
 	FailureLimit FailureLimit
+	// RecordUsage notes when, from where and how often each API key
+	// authenticates, in memory, for FlushUsage to write.
+	RecordUsage bool
 }
 
 // Service implements api.Service over a store.
@@ -69,6 +72,9 @@ type Service struct {
 	// bounds the slow hash verifications of authentication.
 	throttle *throttle
 	slow     slowHashes
+	// usage holds the uses of API keys not yet written; nil when
+	// Options.RecordUsage is off.
+	usage *usageBuffer
 	// onInvalidate is Options.OnInvalidate.
 	onInvalidate func()
 
@@ -92,6 +98,9 @@ func New(st store.Store, opts Options) (*Service, error) {
 	s.throttle = newThrottle(opts.FailureLimit, s.now)
 	s.slow = newSlowHashes()
 	s.onInvalidate = opts.OnInvalidate
+	if opts.RecordUsage {
+		s.usage = newUsageBuffer()
+	}
 	s.clusterName = opts.ClusterName
 	if s.clusterName == "" {
 		s.clusterName = "apikeyd"

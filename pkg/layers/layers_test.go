@@ -55,9 +55,12 @@ var mayImport = map[string][]string{
 	// The two programs' packages.
 	"pkg/daemon": {"pkg/api", "pkg/audit", "pkg/auth", "pkg/backend", "pkg/esapi", "pkg/keyservice", "pkg/paths"},
 	"pkg/output": {"pkg/api", "pkg/iostreams", "pkg/orderedjson"},
+	// The flag syntax of query's filters, metadata pairs and time values,
+	// shared by the commands and the browser's query box and update form.
+	"pkg/keyflags": {"pkg/api"},
 	// The key browser: the terminal renderings, in a full-screen view.
-	"pkg/browse": {"pkg/api", "pkg/iostreams", "pkg/output"},
-	"pkg/cli":    {"pkg/api", "pkg/audit", "pkg/auth", "pkg/backend", "pkg/browse", "pkg/client", "pkg/filecheck", "pkg/iostreams", "pkg/keyservice", "pkg/output", "pkg/paths"},
+	"pkg/browse": {"pkg/api", "pkg/iostreams", "pkg/keyflags", "pkg/output"},
+	"pkg/cli":    {"pkg/api", "pkg/audit", "pkg/auth", "pkg/backend", "pkg/browse", "pkg/client", "pkg/filecheck", "pkg/iostreams", "pkg/keyflags", "pkg/keyservice", "pkg/output", "pkg/paths"},
 
 	// Commands.
 	"cmd/apikeyctl": {"pkg/cli"},
@@ -90,7 +93,7 @@ var transportOrTerminal = []string{
 // mustNotLink lists, for each program, the packages it must not link.
 var mustNotLink = map[string][]string{
 	"cmd/apikeyctl": {"pkg/daemon", "pkg/esapi"},
-	"cmd/apikeyd":   {"pkg/cli", "pkg/browse", "pkg/output", "pkg/iostreams", "pkg/client"},
+	"cmd/apikeyd":   {"pkg/cli", "pkg/browse", "pkg/keyflags", "pkg/output", "pkg/iostreams", "pkg/client"},
 }
 
 // within reports whether the package path is prefix or below it.

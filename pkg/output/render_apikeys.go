@@ -18,11 +18,12 @@ const NoKeysHint = "No API keys match."
 func Owner(k api.APIKey) string { return k.Username + "@" + k.Realm }
 
 // keyTable lists keys: ID, NAME, TYPE, OWNER, STATUS, CREATED, EXPIRES,
+// LAST USED when the answer has apikeyd's usage fields (with_last_used),
 // and with Wide also ROLES (role descriptor names) and METADATA. On a
 // terminal times are relative, and a TYPE column that is the same for every
 // key is left out when the table would not fit; when names and owners cut
-// to their floors still do not fit, CREATED, then TYPE, then OWNER are left
-// out, and no row is ever wider than the terminal. On a pipe times are
+// to their floors still do not fit, CREATED, then LAST USED, then TYPE,
+// then OWNER are left out, and no row is ever wider than the terminal. On a pipe times are
 // RFC 3339 and every column is there.
 func (t *Terminal) keyTable(keys []api.APIKey) error {
 	if len(keys) == 0 {
@@ -50,11 +51,15 @@ func (t *Terminal) keyCells(keys []api.APIKey) ([]column, [][]cell) {
 	cols := []column{
 		{header: "ID"},
 		{header: "NAME", flex: true, min: 12},
-		{header: "TYPE", dropUniform: true, drop: 2},
-		{header: "OWNER", flex: true, shrink: 1, min: 10, drop: 3},
+		{header: "TYPE", dropUniform: true, drop: 3},
+		{header: "OWNER", flex: true, shrink: 1, min: 10, drop: 4},
 		{header: "STATUS"},
 		{header: "CREATED", drop: 1},
 		{header: "EXPIRES"},
+	}
+	usage := hasUsage(keys)
+	if usage {
+		cols = append(cols, column{header: "LAST USED", drop: 2})
 	}
 	if t.Wide {
 		cols = append(cols, column{header: "ROLES"}, column{header: "METADATA"})
@@ -71,6 +76,9 @@ func (t *Terminal) keyCells(keys []api.APIKey) ([]column, [][]cell) {
 			{text: t.when(&k.Creation)},
 			expiresCell(t, k, status),
 		}
+		if usage {
+			row = append(row, cell{text: t.when(k.LastUsed)})
+		}
 		if t.Wide {
 			names := make([]string, len(k.RoleDescriptors))
 			for i, nd := range k.RoleDescriptors {
@@ -81,6 +89,33 @@ func (t *Terminal) keyCells(keys []api.APIKey) ([]column, [][]cell) {
 		rows = append(rows, row)
 	}
 	return cols, rows
+}
+
+// hasUsage reports whether the keys carry apikeyd's usage fields: the
+// answer of a request with with_last_used.
+func hasUsage(keys []api.APIKey) bool {
+	for _, k := range keys {
+		if k.UsageCount != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// usageText is a key's usage on its card: "used 3 hours ago from
+// 10.0.0.5 (42 times)", or "never used".
+func (t *Terminal) usageText(k api.APIKey) string {
+	if k.LastUsed == nil {
+		return "never used"
+	}
+	s := "used " + t.when(k.LastUsed)
+	if k.LastUsedFrom != "" {
+		s += " from " + clean(k.LastUsedFrom)
+	}
+	if k.UsageCount != nil {
+		s += " (" + plural(int(*k.UsageCount), "time", "times") + ")"
+	}
+	return s
 }
 
 func expiresCell(t *Terminal, k api.APIKey, status string) cell {
@@ -173,7 +208,7 @@ func (t *Terminal) keyCard(b *strings.Builder, k api.APIKey) error {
 		if err != nil {
 			return err
 		}
-		fields := pipeFields(rows, "creation", "expiration", "invalidation")
+		fields := pipeFields(rows, "creation", "expiration", "invalidation", "last_used")
 		fields = append(fields, field{key: "status", value: status})
 		b.WriteString(t.fieldsString(fields, 0))
 		return nil
@@ -200,6 +235,9 @@ func (t *Terminal) keyCard(b *strings.Builder, k api.APIKey) error {
 	}
 	if k.ProfileUID != "" {
 		fields = append(fields, field{label: "Profile UID", value: k.ProfileUID})
+	}
+	if k.UsageCount != nil {
+		fields = append(fields, field{label: "Usage", value: t.usageText(k)})
 	}
 	b.WriteString(t.fieldsString(fields, 2))
 

@@ -30,6 +30,10 @@ const (
 	FieldInvalidated  = "invalidated"
 	FieldInvalidation = "invalidation"
 	FieldMetadata     = "metadata"
+	// FieldLastUsed is apikeyd's own: when the key last authenticated
+	// (absent for a key never used). Only a name given in full selects
+	// it, never a pattern, so Elasticsearch's queries mean what they did.
+	FieldLastUsed = "last_used"
 )
 
 // Field is a queryable field of an API key: one of the Field* names, and
@@ -55,7 +59,7 @@ func F(name string) Field {
 // Kind is how the field's values are typed.
 func (f Field) Kind() Kind {
 	switch f.Name {
-	case FieldCreation, FieldExpiration, FieldInvalidation:
+	case FieldCreation, FieldExpiration, FieldInvalidation, FieldLastUsed:
 		return Date
 	case FieldInvalidated:
 		return Boolean
@@ -156,7 +160,7 @@ func translate(name string, sorting bool) (Field, error) {
 	}
 	switch name {
 	case FieldUsername, FieldRealm, FieldName, FieldType, FieldCreation, FieldExpiration,
-		FieldInvalidated, FieldInvalidation, FieldMetadata:
+		FieldInvalidated, FieldInvalidation, FieldMetadata, FieldLastUsed:
 		return Field{Name: name}, nil
 	case "realm":
 		return Field{Name: FieldRealm}, nil

@@ -101,6 +101,8 @@ type Doc struct {
 	Expiration   *int64
 	Invalidated  bool
 	Invalidation *int64
+	// LastUsed is when the key last authenticated, nil for never.
+	LastUsed *int64
 	// Metadata are the leaves of the metadata object (see Flatten).
 	Metadata []Leaf
 }
@@ -129,6 +131,11 @@ func (d *Doc) Values(f Field) []any {
 			return nil
 		}
 		return []any{*d.Invalidation}
+	case FieldLastUsed:
+		if d.LastUsed == nil {
+			return nil
+		}
+		return []any{*d.LastUsed}
 	case FieldInvalidated:
 		if d.Invalidated {
 			return []any{int64(1)}
@@ -147,6 +154,48 @@ func (d *Doc) Values(f Field) []any {
 		return out
 	}
 	return nil
+}
+
+// Uses reports whether the search filters or sorts on the field named
+// name.
+func (s Search) Uses(name string) bool {
+	for _, c := range s.Sort {
+		if !c.Doc && c.Field.Name == name {
+			return true
+		}
+	}
+	return uses(s.Query, name)
+}
+
+// uses reports whether q tests the field named name.
+func uses(q Query, name string) bool {
+	var f Field
+	switch q := q.(type) {
+	case *Bool:
+		for _, list := range [][]Query{q.Must, q.Filter, q.Should, q.MustNot} {
+			for _, c := range list {
+				if uses(c, name) {
+					return true
+				}
+			}
+		}
+		return false
+	case *Term:
+		f = q.Field
+	case *Range:
+		f = q.Field
+	case *Prefix:
+		f = q.Field
+	case *Wildcard:
+		f = q.Field
+	case *Exists:
+		f = q.Field
+	case *Fuzzy:
+		f = q.Field
+	default:
+		return false
+	}
+	return f.Name == name
 }
 
 // Match reports whether the doc matches q; a nil q matches every doc.

@@ -86,6 +86,31 @@ type KeyFilter struct {
 	ActiveAt int64
 }
 
+// KeyUsage is when and from where an API key authenticated: its first
+// and last use (epoch milliseconds; 0 is never), where the last one came
+// from, and how many uses were recorded. A FirstUsed of 0 in a report is
+// its LastUsed.
+type KeyUsage struct {
+	ID        string
+	FirstUsed int64
+	LastUsed  int64
+	LastFrom  string
+	Count     int64
+}
+
+// Merge folds a later report of uses of the same key into u: the counts
+// add, the last use (and where it came from) is the later one (the
+// report's, at the same instant), and the first use the earlier one.
+func (u *KeyUsage) Merge(o KeyUsage) {
+	u.Count += o.Count
+	if o.LastUsed >= u.LastUsed {
+		u.LastUsed, u.LastFrom = o.LastUsed, o.LastFrom
+	}
+	if o.FirstUsed != 0 && (u.FirstUsed == 0 || o.FirstUsed < u.FirstUsed) {
+		u.FirstUsed = o.FirstUsed
+	}
+}
+
 // User is a user of the native realm.
 type User struct {
 	Username     string
@@ -218,6 +243,9 @@ type Reader interface {
 	GetExpiryPolicy(ctx context.Context, name string) (*api.ExpiryPolicy, error)
 	// ListExpiryPolicies returns every expiry policy ordered by name.
 	ListExpiryPolicies(ctx context.Context) ([]*api.ExpiryPolicy, error)
+	// GetKeyUsage returns the recorded usage of the keys ids, by id; a key
+	// never used (or that does not exist) has no entry.
+	GetKeyUsage(ctx context.Context, ids []string) (map[string]KeyUsage, error)
 }
 
 // Writer reads and writes records inside one transaction. A method that
@@ -268,6 +296,11 @@ type Writer interface {
 	PutExpiryPolicy(ctx context.Context, p *api.ExpiryPolicy) (created bool, err error)
 	// DeleteExpiryPolicy removes an expiry policy, or returns ErrNotFound.
 	DeleteExpiryPolicy(ctx context.Context, name string) error
+	// RecordKeyUsage merges reports of uses into the keys' usage (see
+	// KeyUsage.Merge), one statement per report. Reports of keys that do
+	// not exist (deleted since they were used) are dropped; a report
+	// without uses (Count 0 and LastUsed 0) changes nothing.
+	RecordKeyUsage(ctx context.Context, usage []KeyUsage) error
 }
 
 // Store is a transactional record store.

@@ -67,11 +67,25 @@ var fieldColumns = map[string]string{
 	query.FieldExpiration:   "expiration",
 	query.FieldInvalidated:  "invalidated",
 	query.FieldInvalidation: "invalidation",
+	// last_used is the key's row of api_key_usage, found by its primary
+	// key; NULL for a key never used.
+	query.FieldLastUsed: lastUsedColumn,
 }
+
+// lastUsedColumn is the expression of a key's last use.
+const lastUsedColumn = "(SELECT u.last_used FROM api_key_usage AS u WHERE u.id = api_keys.id)"
 
 // nullable columns are those a key may lack.
 func nullable(f query.Field) bool {
-	return f.Name == query.FieldExpiration || f.Name == query.FieldInvalidation
+	return f.Name == query.FieldExpiration || f.Name == query.FieldInvalidation || f.Name == query.FieldLastUsed
+}
+
+// qualified is the field's column named with its table, for sorts.
+func qualified(f query.Field) string {
+	if f.Name == query.FieldLastUsed {
+		return lastUsedColumn
+	}
+	return "api_keys." + fieldColumns[f.Name]
 }
 
 // compiler accumulates a SQL expression's bound arguments.
@@ -111,7 +125,8 @@ func selective(q query.Query) bool {
 	default:
 		return false
 	}
-	return !fewValued[f.Name]
+	// last_used is not a column of api_keys: no index of theirs serves it.
+	return !fewValued[f.Name] && f.Name != query.FieldLastUsed
 }
 
 func (c *compiler) arg(v any) string {
@@ -426,7 +441,7 @@ func (c *compiler) sortExpr(s query.Sort) (string, bool) {
 		}
 		return e, true
 	}
-	col := "api_keys." + fieldColumns[s.Field.Name]
+	col := qualified(s.Field)
 	if nullable(s.Field) {
 		return "coalesce(" + col + ", " + c.arg(s.NumericMissing()) + ")", false
 	}

@@ -30,7 +30,8 @@ type searchSQL struct {
 	matchArgs []any
 }
 
-const matchColumns = "api_keys.rowid, id, name, type, principal, realm, creation, expiration, invalidated, invalidation, metadata"
+const matchColumns = "api_keys.rowid, id, name, type, principal, realm, creation, expiration, invalidated, invalidation, " +
+	lastUsedColumn + ", metadata"
 
 func compileSearch(s *store.KeySearch) searchSQL {
 	var out searchSQL
@@ -184,16 +185,17 @@ func (r *reader) queryMatches(ctx context.Context, q searchSQL) ([]*query.Doc, e
 // flattened.
 func scanDoc(s scanner) (*query.Doc, error) {
 	var (
-		d                        query.Doc
-		expiration, invalidation sql.NullInt64
-		metadata                 sql.NullString
+		d                                  query.Doc
+		expiration, invalidation, lastUsed sql.NullInt64
+		metadata                           sql.NullString
 	)
 	if err := s.Scan(&d.Seq, &d.ID, &d.Name, &d.Type, &d.Username, &d.Realm, &d.Creation,
-		&expiration, &d.Invalidated, &invalidation, &metadata); err != nil {
+		&expiration, &d.Invalidated, &invalidation, &lastUsed, &metadata); err != nil {
 		return nil, err
 	}
 	d.Expiration = int64Ptr(expiration)
 	d.Invalidation = int64Ptr(invalidation)
+	d.LastUsed = int64Ptr(lastUsed)
 	if metadata.Valid {
 		leaves, err := query.Flatten([]byte(metadata.String))
 		if err != nil {

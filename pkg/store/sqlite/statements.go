@@ -22,6 +22,7 @@ var (
 		insertLeafSQL,
 		deleteLeavesSQL,
 		"SELECT 1 FROM api_keys WHERE id = ?",
+		recordUsageSQL,
 		savepointSQL,
 		releaseSavepointSQL,
 		rollbackSavepointSQL,

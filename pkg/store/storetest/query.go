@@ -144,8 +144,24 @@ var fixtureNow = time.Date(2025, 3, 14, 15, 9, 26, 0, time.UTC)
 // store's view of them as query docs.
 func seedQueryKeys(t *testing.T, st store.Store, seed int64, n int) []*query.Doc {
 	t.Helper()
-	insert(t, st, GenerateKeys(seed, n, fixtureNow.UnixMilli())...)
+	keys := GenerateKeys(seed, n, fixtureNow.UnixMilli())
+	insert(t, st, keys...)
+	recordUsage(t, st, generateUsage(keys)...)
 	return allDocs(t, st)
+}
+
+// generateUsage reports uses of two keys in three, at instants spread
+// over the 200 days before fixtureNow, some of them equal.
+func generateUsage(keys []*store.APIKey) []store.KeyUsage {
+	var out []store.KeyUsage
+	for i, k := range keys {
+		if i%3 == 0 {
+			continue
+		}
+		at := fixtureNow.UnixMilli() - int64(i*7919%200)*86400000 - int64(i%2)*3600000
+		out = append(out, store.KeyUsage{ID: k.ID, LastUsed: at, LastFrom: "10.0.0.1", Count: int64(i)})
+	}
+	return out
 }
 
 func allDocs(t *testing.T, st store.Store) []*query.Doc {
@@ -210,7 +226,7 @@ func runSearch(t *testing.T, st store.Store, docs []*query.Doc, s query.Search, 
 var groupFields = []query.Field{
 	query.F(query.FieldUsername), query.F(query.FieldRealm), query.F(query.FieldName), query.F(query.FieldType),
 	query.F(query.FieldCreation), query.F(query.FieldExpiration), query.F(query.FieldInvalidated),
-	query.F(query.FieldInvalidation), query.F(query.FieldMetadata),
+	query.F(query.FieldInvalidation), query.F(query.FieldMetadata), query.F(query.FieldLastUsed),
 	{Name: query.FieldMetadata, Keyed: true, Key: "env"}, {Name: query.FieldMetadata, Keyed: true, Key: "tags"},
 	{Name: query.FieldMetadata, Keyed: true, Key: "version"}, {Name: query.FieldMetadata, Keyed: true, Key: "absent"},
 }
@@ -368,7 +384,7 @@ type queryGen struct {
 
 var genFields = []string{
 	query.FieldUsername, query.FieldRealm, query.FieldName, query.FieldType, query.FieldCreation,
-	query.FieldExpiration, query.FieldInvalidated, query.FieldInvalidation, query.FieldMetadata,
+	query.FieldExpiration, query.FieldInvalidated, query.FieldInvalidation, query.FieldMetadata, query.FieldLastUsed,
 	"metadata.env", "metadata.tags", "metadata.version", "metadata.owner.name", "metadata.tags.region", "metadata.n", "metadata.none",
 }
 
@@ -516,6 +532,7 @@ func (g *queryGen) wildcardQuery() *query.Wildcard {
 var sortFields = []string{
 	"_doc", query.FieldUsername, query.FieldRealm, query.FieldName, query.FieldType, query.FieldCreation,
 	query.FieldExpiration, query.FieldInvalidated, query.FieldInvalidation, query.FieldMetadata, "metadata.env", "metadata.tags",
+	query.FieldLastUsed,
 }
 
 func (g *queryGen) sorts() []query.Sort {

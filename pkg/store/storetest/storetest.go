@@ -61,6 +61,12 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Run("InactiveIDs", s.testRetentionInactiveIDs)
 		t.Run("DeleteBatches", s.testRetentionDeleteBatches)
 	})
+	t.Run("KeyUsage", func(t *testing.T) {
+		t.Run("Merge", s.testUsageMerge)
+		t.Run("UnknownKeyDropped", s.testUsageUnknownKey)
+		t.Run("DeletedWithKey", s.testUsageDeletedWithKey)
+		t.Run("RolledBack", s.testUsageRolledBack)
+	})
 	t.Run("Token", func(t *testing.T) {
 		t.Run("RoundTrip", s.testTokenRoundTrip)
 		t.Run("GetNotFound", s.testTokenGetNotFound)

@@ -1,4 +1,4 @@
--- 0006: expiry policies, and the record of expiry notifications.
+-- 0007: expiry policies, and the record of expiry notifications.
 --
 -- An expiry policy names one scope of a key's owner (a realm, a user or a
 -- role) and its default and maximum lifetimes, as the Elasticsearch time
