@@ -23,8 +23,9 @@ const (
 	ExitForbidden    = 5
 	ExitPartial      = 6
 	ExitUnreachable  = 7
+	ExitExpiring     = 8
 	ExitInterrupted  = 130
-	exitCodesSummary = `0 ok (also an empty result), 1 error, 2 usage, 3 not found, 4 authentication, 5 forbidden, 6 partial failure, 7 target unreachable, 130 interrupted`
+	exitCodesSummary = `0 ok (also an empty result), 1 error, 2 usage, 3 not found, 4 authentication, 5 forbidden, 6 partial failure, 7 target unreachable, 8 keys expire soon (expiring), 130 interrupted`
 )
 
 // UsageError is a command line the user got wrong.
@@ -64,6 +65,7 @@ func ExitCode(err error) int {
 		unreachable *client.UnreachableError
 		noTarget    *NoTargetError
 		credential  *CredentialError
+		expiring    *ExpiringError
 		badOutput   *output.UsageError
 		apiErr      *api.Error
 	)
@@ -76,6 +78,8 @@ func ExitCode(err error) int {
 		return ExitUsage
 	case errors.As(err, &partial):
 		return ExitPartial
+	case errors.As(err, &expiring):
+		return ExitExpiring
 	case errors.As(err, &notFound):
 		return ExitNotFound
 	case errors.As(err, &unreachable), errors.As(err, &noTarget):
@@ -100,6 +104,10 @@ func errorLine(err error) string {
 	var interrupted *InterruptedError
 	if errors.As(err, &interrupted) {
 		return "error: " + interrupted.Error()
+	}
+	var expiring *ExpiringError
+	if errors.As(err, &expiring) {
+		return "note: " + expiring.Error()
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, iostreams.ErrInterrupted) {
 		return "error: interrupted"

@@ -43,6 +43,8 @@ answer.
        ids of which some were not invalidated, bulk-update errors)
   7    target unreachable: nothing listens on the socket, the connection
        was refused, the TLS handshake failed, or no target is configured
+  8    keys expire soon: expiring found keys that expire within --within
+       (0 when it found none), for cron jobs and CI steps
   130  interrupted (Ctrl-C or SIGTERM)
 
 For example:

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+
+	"github.com/apikeyctl/apikeyctl/pkg/api"
 )
 
 // adminRoutes are apikeyd's own endpoints, beside Elasticsearch's under a
@@ -12,7 +14,8 @@ import (
 // Elasticsearch node answers them "no handler found"). /_apikeyd itself
 // names the server, so that a client can tell apikeyd from Elasticsearch
 // without apikeyd marking its Elasticsearch answers. Backup and doctor are
-// GET: they change nothing, so a retry is safe; the lineage routes are
+// GET: they change nothing, so a retry is safe. The expiry policies are a
+// resource: PUT, GET and DELETE, as roles are. The lineage routes are
 // routes_lineage.go's.
 func adminRoutes() []*route {
 	return append([]*route{
@@ -20,7 +23,27 @@ func adminRoutes() []*route {
 		{method: http.MethodHead, pattern: "/_apikeyd", serve: serveApikeyd},
 		{method: http.MethodGet, pattern: "/_apikeyd/backup", untimed: true, serve: serveBackup},
 		{method: http.MethodGet, pattern: "/_apikeyd/doctor", serve: serveDoctor},
+		{method: http.MethodGet, pattern: "/_apikeyd/policy/expiry", serve: serveGetExpiryPolicies},
+		{method: http.MethodGet, pattern: "/_apikeyd/policy/expiry/{name}", serve: serveGetExpiryPolicies},
+		{method: http.MethodPut, pattern: "/_apikeyd/policy/expiry/{name}", body: true, serve: servePutExpiryPolicy},
+		{method: http.MethodDelete, pattern: "/_apikeyd/policy/expiry/{name}", serve: serveDeleteExpiryPolicy},
 	}, lineageRoutes()...)
+}
+
+func servePutExpiryPolicy(ctx context.Context, h *handler, x *exchange) (int, any, error) {
+	p, err := api.DecodeExpiryPolicy(x.path["name"], x.body)
+	if err != nil {
+		return 0, nil, err
+	}
+	return ok(h.admin.PutExpiryPolicy(ctx, p))
+}
+
+func serveGetExpiryPolicies(ctx context.Context, h *handler, x *exchange) (int, any, error) {
+	return ok(h.admin.GetExpiryPolicies(ctx, x.path["name"]))
+}
+
+func serveDeleteExpiryPolicy(ctx context.Context, h *handler, x *exchange) (int, any, error) {
+	return ok(h.admin.DeleteExpiryPolicy(ctx, x.path["name"]))
 }
 
 // serveApikeyd answers GET and HEAD /_apikeyd, to any authenticated
