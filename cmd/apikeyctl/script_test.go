@@ -49,6 +49,7 @@ func TestScripts(t *testing.T) {
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"wait-ready": waitReady,
+			"wait-file":  waitFile,
 			"envfile":    envFile,
 			"jq":         jqCmd,
 		},
@@ -77,6 +78,26 @@ func waitReady(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		if time.Now().After(deadline) {
 			ts.Fatalf("apikeyd did not become ready: %s not written", path)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitFile FILE waits until FILE exists and is not empty: written by a
+// process the script started (a daemon's hook). The deadline only guards
+// against a hang.
+func waitFile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: wait-file FILE")
+	}
+	path := ts.MkAbs(args[0])
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if info, err := os.Stat(path); err == nil && info.Size() > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("%s was not written", path)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -26,6 +26,15 @@ type Admin interface {
 	UpdateAPIKeyExtended(ctx context.Context, req *ExtendedUpdateAPIKeyRequest) (*UpdateAPIKeyResponse, error)
 	// Lineage is key rotation and key families (lineage.go).
 	Lineage
+	// PutExpiryPolicy creates or replaces an expiry policy
+	// (PUT /_apikeyd/policy/expiry/{name}).
+	PutExpiryPolicy(ctx context.Context, p *ExpiryPolicy) (*PutExpiryPolicyResponse, error)
+	// GetExpiryPolicies returns the policy name, or all of them when name
+	// is empty (GET /_apikeyd/policy/expiry[/{name}]).
+	GetExpiryPolicies(ctx context.Context, name string) (*GetExpiryPoliciesResponse, error)
+	// DeleteExpiryPolicy removes an expiry policy
+	// (DELETE /_apikeyd/policy/expiry/{name}).
+	DeleteExpiryPolicy(ctx context.Context, name string) (*DeleteExpiryPolicyResponse, error)
 }
 
 // Backup is a copy of the database as of one instant, to be read once.

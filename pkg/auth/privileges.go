@@ -86,6 +86,16 @@ const (
 	// key, which like every cross-cluster key action needs
 	// manage_security (or all).
 	ActionRotateCrossClusterAPIKey = "cluster:admin/xpack/security/cross_cluster/api_key/rotate"
+	// ActionPutExpiryPolicy and ActionDeleteExpiryPolicy change the
+	// expiry policies of every owner's keys: security actions, granted by
+	// manage_security (or all), as roles are. ActionGetExpiryPolicy reads
+	// them, which read_security also grants.
+	ActionPutExpiryPolicy    = "cluster:admin/xpack/security/apikeyd/policy/put"
+	ActionGetExpiryPolicy    = "cluster:admin/xpack/security/apikeyd/policy/get"
+	ActionDeleteExpiryPolicy = "cluster:admin/xpack/security/apikeyd/policy/delete"
+	// ActionExpiryNotices is the daemon's own: reading the keys about to
+	// expire and recording their notifications (manage_security or all).
+	ActionExpiryNotices = "cluster:admin/xpack/security/apikeyd/expiry_notices"
 )
 
 // clusterPrivilege is a named cluster privilege: the action patterns it

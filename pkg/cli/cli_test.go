@@ -36,7 +36,7 @@ func TestExitCode(t *testing.T) {
 		{"partial", &PartialError{Msg: "2 failed"}, 6},
 		{"unreachable", &client.UnreachableError{Target: "/run/x.sock", Err: os.ErrNotExist}, 7},
 		{"no target", &NoTargetError{Tried: []string{"/run/x.sock (does not exist)"}}, 7},
-		{"conflict: a plan that no longer holds", api.Errorf(api.Conflict, "the API keys the query matches are not those expected"), 8},
+		{"conflict: a plan that no longer holds", api.Errorf(api.Conflict, "the API keys the query matches are not those expected"), 9},
 		{"interrupted", fmt.Errorf("get: %w", context.Canceled), 130},
 		{"interrupted, saying what became of the work", &InterruptedError{Msg: "no key was changed"}, 130},
 		{"wrapped api error", fmt.Errorf("call: %w", api.Errorf(api.Forbidden, "no")), 5},

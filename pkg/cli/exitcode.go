@@ -23,9 +23,10 @@ const (
 	ExitForbidden    = 5
 	ExitPartial      = 6
 	ExitUnreachable  = 7
-	ExitConflict     = 8
+	ExitExpiring     = 8
+	ExitConflict     = 9
 	ExitInterrupted  = 130
-	exitCodesSummary = `0 ok (also an empty result), 1 error, 2 usage, 3 not found, 4 authentication, 5 forbidden, 6 partial failure, 7 target unreachable, 8 conflict (the keys changed since they were read: a plan that no longer holds), 130 interrupted`
+	exitCodesSummary = `0 ok (also an empty result), 1 error, 2 usage, 3 not found, 4 authentication, 5 forbidden, 6 partial failure, 7 target unreachable, 8 keys expire soon (expiring), 9 conflict (the keys changed since they were read: a plan that no longer holds), 130 interrupted`
 )
 
 // UsageError is a command line the user got wrong.
@@ -65,6 +66,7 @@ func ExitCode(err error) int {
 		unreachable *client.UnreachableError
 		noTarget    *NoTargetError
 		credential  *CredentialError
+		expiring    *ExpiringError
 		badOutput   *output.UsageError
 		apiErr      *api.Error
 	)
@@ -77,6 +79,8 @@ func ExitCode(err error) int {
 		return ExitUsage
 	case errors.As(err, &partial):
 		return ExitPartial
+	case errors.As(err, &expiring):
+		return ExitExpiring
 	case errors.As(err, &notFound):
 		return ExitNotFound
 	case errors.As(err, &unreachable), errors.As(err, &noTarget):
@@ -103,6 +107,10 @@ func errorLine(err error) string {
 	var interrupted *InterruptedError
 	if errors.As(err, &interrupted) {
 		return "error: " + interrupted.Error()
+	}
+	var expiring *ExpiringError
+	if errors.As(err, &expiring) {
+		return "note: " + expiring.Error()
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, iostreams.ErrInterrupted) {
 		return "error: interrupted"

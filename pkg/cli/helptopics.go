@@ -43,7 +43,9 @@ answer.
        ids of which some were not invalidated, bulk-update errors)
   7    target unreachable: nothing listens on the socket, the connection
        was refused, the TLS handshake failed, or no target is configured
-  8    conflict: the keys changed since they were read, and nothing was
+  8    keys expire soon: expiring found keys that expire within --within
+       (0 when it found none), for cron jobs and CI steps
+  9    conflict: the keys changed since they were read, and nothing was
        done (invalidate --query whose --plan or --expect-count no longer
        holds: make a new --dry-run)
   130  interrupted (Ctrl-C or SIGTERM)

@@ -45,7 +45,7 @@ the filter flags (--expires-within, --metadata, --query-json ...) are
 query's. --dry-run lists the keys it matches that are not invalidated yet,
 with the digest of that plan and the command that carries it out. The run
 itself is one transaction, guarded: --plan DIGEST or --expect-count N
-refuse it, invalidating nothing (exit 8), when the keys the query matches
+refuse it, invalidating nothing (exit 9), when the keys the query matches
 changed since. Without either, a terminal asks y/N with the count, and a
 script needs --yes; both make a dry run first and hold the run to its plan.
 --max-keys caps the keys one call may invalidate (default 100000).`,

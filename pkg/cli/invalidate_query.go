@@ -129,7 +129,7 @@ func (q *byQueryFlags) clause(f *Factory, req *api.InvalidateAPIKeysRequest) (js
 // digest; a real run is guarded by --expect-count or --plan, or, without
 // them, by a dry run made first whose plan the run must still match
 // (after a y/N on a terminal, unless --yes). A plan that changed is
-// refused, nothing invalidated (exit 8).
+// refused, nothing invalidated (exit 9).
 func runInvalidateByQuery(cmd *cobra.Command, opts *invalidateOptions) error {
 	q := &opts.byQuery
 	ctx := cmd.Context()

@@ -26,12 +26,31 @@ type backend struct {
 	authn esapi.Authenticator
 	close func() error
 	// remover runs in the background while the server serves; nil for
-	// none.
+	// none. So do the expiry hooks, when configured.
 	remover *remover
+	hooks   *expiryHooks
 	// usage writes the uses of API keys every lastUsed; nil when they are
 	// not recorded.
 	usage    usageFlusher
 	lastUsed time.Duration
+}
+
+// startHooks runs the expiry hooks, if any, until the returned stop is
+// called (or ctx ends); stop waits for a scan in progress to finish.
+func (b *backend) startHooks(ctx context.Context) (stop func()) {
+	if b.hooks == nil {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b.hooks.run(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // startRemover runs the remover until the returned stop is called (or
@@ -93,6 +112,9 @@ func openBackend(ctx context.Context, cfg *Config, log *slog.Logger, stderr io.W
 		}
 	}
 	be := &backend{svc: svc, admin: svc, authn: svc, close: local.Close, remover: rm, lastUsed: cfg.LastUsed}
+	if cfg.ExpiryHooks.Enabled() {
+		be.hooks = newExpiryHooks(svc, cfg.ExpiryHooks, auth.OSSubject(newPeerAuth(self).username(self)), origin, log, nil)
+	}
 	if cfg.LastUsed > 0 {
 		be.usage = svc
 	}

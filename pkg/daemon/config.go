@@ -65,6 +65,18 @@ type Config struct {
 	RetentionPeriod   string    `mapstructure:"retention-period"`
 	RetentionInterval string    `mapstructure:"retention-interval"`
 	Retention         Retention `mapstructure:"-"`
+	// ExpiryHookCommand (run with sh -c) and ExpiryHookURL (a POST of
+	// JSON) notify of keys about to expire, at the ExpiryHookLead times
+	// before their expiration, scanning every ExpiryHookInterval, each
+	// run bounded by ExpiryHookTimeout, a failed notice tried at most
+	// ExpiryHookAttempts times. validate parses them into ExpiryHooks.
+	ExpiryHookCommand  string      `mapstructure:"expiry-hook-command"`
+	ExpiryHookURL      string      `mapstructure:"expiry-hook-url"`
+	ExpiryHookLead     []string    `mapstructure:"expiry-hook-lead"`
+	ExpiryHookInterval string      `mapstructure:"expiry-hook-interval"`
+	ExpiryHookTimeout  string      `mapstructure:"expiry-hook-timeout"`
+	ExpiryHookAttempts int         `mapstructure:"expiry-hook-attempts"`
+	ExpiryHooks        ExpiryHooks `mapstructure:"-"`
 	// LastUsedInterval is how often the uses of API keys noted in memory
 	// are written (a time value; 0 or off records none); validate parses
 	// it into LastUsed.
@@ -131,6 +143,12 @@ func addFlags(fs *pflag.FlagSet) {
 	fs.StringSlice("audit-events-exclude", nil, "do not audit these events (Elasticsearch's names, or _all)")
 	fs.String("retention-period", defaultRetentionPeriod, "keep expired and invalidated API keys this long before removing them (Elasticsearch time value)")
 	fs.String("retention-interval", defaultRetentionInterval, "run the remover of expired and invalidated keys this often (Elasticsearch time value)")
+	fs.String("expiry-hook-command", "", "run this shell command (sh -c) for each key about to expire, its fields in APIKEY_* variables")
+	fs.String("expiry-hook-url", "", "POST the fields of each key about to expire as JSON to this URL (2xx: delivered)")
+	fs.StringSlice("expiry-hook-lead", []string{"7d", "1d"}, "notify this long before a key expires (comma-separated time values)")
+	fs.String("expiry-hook-interval", defaultExpiryHookInterval, "look for keys about to expire this often (time value)")
+	fs.String("expiry-hook-timeout", defaultExpiryHookTimeout, "stop a hook command or request after this long (time value)")
+	fs.Int("expiry-hook-attempts", defaultExpiryHookAttempts, "try a failed notification at most this many times, waiting 1m, 2m, 4m... (at most 1h) between")
 	fs.String("last-used-interval", defaultLastUsedInterval, `write when each API key was last used, from where and how often, this often (time value): at most one write per key per interval, and one when the daemon stops; 0 or "off" records nothing`)
 	fs.String("max-content-length", defaultMaxContentLength, "largest request body, like Elasticsearch's http.max_content_length (byte size value); larger ones are answered 413")
 	fs.String("read-timeout", defaultReadTimeout, "cut off a client that takes longer to send one request, headers and body (time value)")
@@ -146,6 +164,7 @@ func addFlags(fs *pflag.FlagSet) {
 var flagKeys = []string{"config", "data-dir", "db", "socket", "listen", "tls-cert", "tls-key",
 	"insecure-listen", "log-level", "log-format", "ready-file",
 	"audit-file", "no-audit", "audit-events-include", "audit-events-exclude", "retention-period", "retention-interval",
+	"expiry-hook-command", "expiry-hook-url", "expiry-hook-lead", "expiry-hook-interval", "expiry-hook-timeout", "expiry-hook-attempts",
 	"max-content-length", "read-timeout", "idle-timeout", "request-timeout", "max-connections-per-client", "allowed-hosts",
 	"failed-auth-limit", "failed-auth-window", "last-used-interval"}
 
@@ -217,11 +236,19 @@ func (c *Config) applyDefaults(getenv func(string) string, euid int, socketUnset
 		{&c.IdleTimeout, defaultIdleTimeout},
 		{&c.RequestTimeout, defaultRequestTimeout},
 		{&c.FailedAuthWindow, defaultFailedAuthWindow},
+		{&c.ExpiryHookInterval, defaultExpiryHookInterval},
+		{&c.ExpiryHookTimeout, defaultExpiryHookTimeout},
 		{&c.LastUsedInterval, defaultLastUsedInterval},
 	} {
 		if *d.setting == "" {
 			*d.setting = d.value
 		}
+	}
+	if len(c.ExpiryHookLead) == 0 {
+		c.ExpiryHookLead = strings.Split(defaultExpiryHookLead, ",")
+	}
+	if c.ExpiryHookAttempts == 0 {
+		c.ExpiryHookAttempts = defaultExpiryHookAttempts
 	}
 	if socketUnset {
 		c.Socket = paths.Socket(getenv, euid, c.DataDir)
@@ -247,6 +274,9 @@ func (c *Config) validate() error {
 		return err
 	}
 	if err := c.parseLimits(); err != nil {
+		return err
+	}
+	if err := c.parseExpiryHooks(); err != nil {
 		return err
 	}
 	if err := c.parseLastUsed(); err != nil {

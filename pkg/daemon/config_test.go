@@ -204,6 +204,12 @@ func TestConfigValidation(t *testing.T) {
 		{name: "unknown key in the config file", file: "listen: 127.0.0.1:1\nlisten_adress: x\n", want: "invalid configuration"},
 		{name: "config file that does not parse", file: "listen: [\n", want: "cannot read the config file"},
 		{name: "missing config file", flags: []string{"--config", "/nonexistent/apikeyd.yaml"}, want: "cannot read the config file /nonexistent/apikeyd.yaml"},
+		{name: "hook URL without scheme", flags: []string{"--expiry-hook-url", "hooks.internal/expiry"}, want: `--expiry-hook-url "hooks.internal/expiry": give an http:// or https:// URL`},
+		{name: "bad hook lead", flags: []string{"--expiry-hook-lead", "7d,soon"}, want: `--expiry-hook-lead "soon": give positive time values`},
+		{name: "zero hook lead", env: map[string]string{"APIKEYD_EXPIRY_HOOK_LEAD": "0"}, want: `--expiry-hook-lead "0"`},
+		{name: "bad hook interval", flags: []string{"--expiry-hook-interval", "0s"}, want: `--expiry-hook-interval "0s": give a positive time value`},
+		{name: "bad hook timeout", flags: []string{"--expiry-hook-timeout", "30"}, want: `--expiry-hook-timeout "30"`},
+		{name: "no hook attempts", flags: []string{"--expiry-hook-attempts", "-1"}, want: "--expiry-hook-attempts -1: give at least 1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -242,6 +248,8 @@ func TestConfigAccepts(t *testing.T) {
 		{"TLS on all interfaces", []string{"--listen", ":9200", "--tls-cert", "c.pem", "--tls-key", "k.pem"}},
 		{"HTTP limits", []string{"--max-content-length", "512kb", "--read-timeout", "5s", "--idle-timeout", "1m",
 			"--max-connections-per-client", "0", "--allowed-hosts", "keys.internal,*.corp"}},
+		{"expiry hooks", []string{"--expiry-hook-command", "logger expiring", "--expiry-hook-url", "https://hooks.internal/expiry",
+			"--expiry-hook-lead", "14d, 1d,14d", "--expiry-hook-interval", "5m", "--expiry-hook-timeout", "10s", "--expiry-hook-attempts", "3"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

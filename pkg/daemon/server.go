@@ -103,6 +103,8 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	// before the database closes.
 	stopRemover := be.startRemover(ctx)
 	defer stopRemover()
+	stopHooks := be.startHooks(ctx)
+	defer stopHooks()
 	// The flusher stops, writing the last uses of API keys, once the
 	// server has stopped serving (its stop is deferred after, so run
 	// first), before the remover and the database.

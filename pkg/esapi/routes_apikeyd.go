@@ -14,9 +14,10 @@ import (
 // Elasticsearch node answers them "no handler found"). /_apikeyd itself
 // names the server, so that a client can tell apikeyd from Elasticsearch
 // without apikeyd marking its Elasticsearch answers. Backup and doctor are
-// GET: they change nothing, so a retry is safe; invalidate by query is a
+// GET: they change nothing, so a retry is safe. The expiry policies are a
+// resource: PUT, GET and DELETE, as roles are. Invalidate by query is a
 // POST with a body, as Elasticsearch's _delete_by_query; the extended
-// update a PUT on the key, as Elasticsearch's update; the lineage routes
+// update a PUT on the key, as Elasticsearch's update. The lineage routes
 // are routes_lineage.go's.
 func adminRoutes() []*route {
 	return append([]*route{
@@ -26,7 +27,27 @@ func adminRoutes() []*route {
 		{method: http.MethodGet, pattern: "/_apikeyd/doctor", serve: serveDoctor},
 		{method: http.MethodPost, pattern: "/_apikeyd/api_key/_invalidate_by_query", body: true, serve: serveInvalidateByQuery},
 		{method: http.MethodPut, pattern: "/_apikeyd/api_key/{id}", body: true, serve: serveUpdateAPIKeyExtended},
+		{method: http.MethodGet, pattern: "/_apikeyd/policy/expiry", serve: serveGetExpiryPolicies},
+		{method: http.MethodGet, pattern: "/_apikeyd/policy/expiry/{name}", serve: serveGetExpiryPolicies},
+		{method: http.MethodPut, pattern: "/_apikeyd/policy/expiry/{name}", body: true, serve: servePutExpiryPolicy},
+		{method: http.MethodDelete, pattern: "/_apikeyd/policy/expiry/{name}", serve: serveDeleteExpiryPolicy},
 	}, lineageRoutes()...)
+}
+
+func servePutExpiryPolicy(ctx context.Context, h *handler, x *exchange) (int, any, error) {
+	p, err := api.DecodeExpiryPolicy(x.path["name"], x.body)
+	if err != nil {
+		return 0, nil, err
+	}
+	return ok(h.admin.PutExpiryPolicy(ctx, p))
+}
+
+func serveGetExpiryPolicies(ctx context.Context, h *handler, x *exchange) (int, any, error) {
+	return ok(h.admin.GetExpiryPolicies(ctx, x.path["name"]))
+}
+
+func serveDeleteExpiryPolicy(ctx context.Context, h *handler, x *exchange) (int, any, error) {
+	return ok(h.admin.DeleteExpiryPolicy(ctx, x.path["name"]))
 }
 
 // serveApikeyd answers GET and HEAD /_apikeyd, to any authenticated

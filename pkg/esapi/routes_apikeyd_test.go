@@ -23,6 +23,8 @@ type fakeAdmin struct {
 	// last extended update.
 	invalidated *api.InvalidateByQueryRequest
 	updated     *api.ExtendedUpdateAPIKeyRequest
+	// put is the last policy put.
+	put *api.ExpiryPolicy
 }
 
 func (a *fakeAdmin) UpdateAPIKeyExtended(_ context.Context, req *api.ExtendedUpdateAPIKeyRequest) (*api.UpdateAPIKeyResponse, error) {
@@ -66,6 +68,69 @@ func (a *fakeAdmin) InvalidateAPIKeysByQuery(_ context.Context, req *api.Invalid
 		resp.InvalidateAPIKeysResponse = &api.InvalidateAPIKeysResponse{InvalidatedAPIKeys: []string{"7Q2eJ5gBc8uQ3hY1Zk9w"}, PreviouslyInvalidatedAPIKeys: []string{}}
 	}
 	return resp, nil
+}
+
+func (a *fakeAdmin) PutExpiryPolicy(_ context.Context, p *api.ExpiryPolicy) (*api.PutExpiryPolicyResponse, error) {
+	if a.err != nil {
+		return nil, a.err
+	}
+	a.put = p
+	return &api.PutExpiryPolicyResponse{Created: true}, nil
+}
+
+func (a *fakeAdmin) GetExpiryPolicies(_ context.Context, name string) (*api.GetExpiryPoliciesResponse, error) {
+	if name == "" {
+		name = "all"
+	}
+	return &api.GetExpiryPoliciesResponse{Policies: []api.ExpiryPolicy{{Name: name, Role: "deployer", Max: "90d"}}}, nil
+}
+
+func (a *fakeAdmin) DeleteExpiryPolicy(_ context.Context, name string) (*api.DeleteExpiryPolicyResponse, error) {
+	if name != "prod" {
+		return nil, api.Errorf(api.NotFound, "expiry policy [%s] not found", name)
+	}
+	return &api.DeleteExpiryPolicyResponse{Found: true}, nil
+}
+
+// TestExpiryPolicyRoutes: the expiry policy endpoints decode, answer and
+// refuse as the other endpoints do.
+func TestExpiryPolicyRoutes(t *testing.T) {
+	for _, tt := range []struct {
+		name, method, target, body string
+		status                     int
+		want                       string
+		put                        *api.ExpiryPolicy
+	}{
+		{"put", "PUT", "/_apikeyd/policy/expiry/prod", `{"role":"deployer","default":"30d","max":"90d"}`, 200, `{"created":true}`,
+			&api.ExpiryPolicy{Name: "prod", Role: "deployer", Default: "30d", Max: "90d"}},
+		{"put unknown field", "PUT", "/_apikeyd/policy/expiry/prod", `{"roles":"x"}`, 400,
+			`{"error":{"root_cause":[{"type":"x_content_parse_exception","reason":"[1:2] [expiry_policy] unknown field [roles]"}],"type":"x_content_parse_exception","reason":"[1:2] [expiry_policy] unknown field [roles]"},"status":400}`, nil},
+		{"put without body", "PUT", "/_apikeyd/policy/expiry/prod", ``, 400,
+			`{"error":{"root_cause":[{"type":"parse_exception","reason":"request body is required"}],"type":"parse_exception","reason":"request body is required"},"status":400}`, nil},
+		{"get all", "GET", "/_apikeyd/policy/expiry", ``, 200, `{"policies":[{"name":"all","role":"deployer","max":"90d"}]}`, nil},
+		{"get one", "GET", "/_apikeyd/policy/expiry/prod", ``, 200, `{"policies":[{"name":"prod","role":"deployer","max":"90d"}]}`, nil},
+		{"delete", "DELETE", "/_apikeyd/policy/expiry/prod", ``, 200, `{"found":true}`, nil},
+		{"delete unknown", "DELETE", "/_apikeyd/policy/expiry/nope", ``, 404,
+			`{"error":{"root_cause":[{"type":"resource_not_found_exception","reason":"expiry policy [nope] not found"}],"type":"resource_not_found_exception","reason":"expiry policy [nope] not found"},"status":404}`, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			admin := &fakeAdmin{}
+			h := newHarness(t, func(c *Config) { c.Admin = admin })
+			r := httptest.NewRequest(tt.method, tt.target, strings.NewReader(tt.body))
+			r.Header.Set("Authorization", basicElastic)
+			if tt.body != "" {
+				r.Header.Set("Content-Type", "application/json")
+			}
+			w := httptest.NewRecorder()
+			h.h.ServeHTTP(w, r)
+			if w.Code != tt.status || w.Body.String() != tt.want {
+				t.Fatalf("got %d %s,\nwant %d %s", w.Code, w.Body, tt.status, tt.want)
+			}
+			if tt.put != nil && *admin.put != *tt.put {
+				t.Errorf("put %+v, want %+v", admin.put, tt.put)
+			}
+		})
+	}
 }
 
 func TestAdminRoutes(t *testing.T) {

@@ -92,14 +92,24 @@ func (s *Service) CreateAPIKey(ctx context.Context, req *api.CreateAPIKeyRequest
 	if err := api.CheckRefresh(req.Refresh); err != nil {
 		return nil, err
 	}
-	k, resp, err := s.newRestKey(sub, req, s.now())
+	now := s.now()
+	k, resp, err := s.newRestKey(sub, req, now)
 	if err != nil {
 		return nil, err
 	}
-	err = s.store.Update(ctx, func(w store.Writer) error { return w.InsertAPIKey(ctx, k) })
+	asked := k.Expiration
+	err = s.store.Update(ctx, func(w store.Writer) error {
+		exp, err := enforceExpiryPolicy(ctx, w, subjectOwner(sub), req.Expiration, asked, now)
+		if err != nil {
+			return err
+		}
+		k.Expiration = exp
+		return w.InsertAPIKey(ctx, k)
+	})
 	if err != nil {
 		return nil, s.internal("create api key", err)
 	}
+	resp.Expiration = k.Expiration
 	s.audit(ctx, AuditEvent{Action: AuditCreateAPIKey, Request: auth.ActionCreateAPIKey, Subject: sub, APIKeyIDs: []string{k.ID}, Names: []string{k.Name}})
 	return resp, nil
 }

@@ -77,8 +77,15 @@ func (s *Service) CloneAPIKey(ctx context.Context, req *api.CloneAPIKeyRequest) 
 		if req.Name != nil {
 			k.Name = *req.Name
 		}
+		var asked *string
 		if req.Expiration != nil {
 			k.Expiration = expiration
+			if !req.Expiration.Null {
+				asked = &req.Expiration.Value
+			}
+		}
+		if k.Expiration, err = enforceExpiryPolicy(ctx, w, creatorOwner(src.Creator), asked, k.Expiration, now); err != nil {
+			return err
 		}
 		if req.Metadata != nil {
 			if k.Metadata, err = json.Marshal(req.Metadata); err != nil {

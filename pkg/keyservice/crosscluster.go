@@ -125,9 +125,18 @@ func (s *Service) CreateCrossClusterAPIKey(ctx context.Context, req *api.CreateC
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.Update(ctx, func(w store.Writer) error { return w.InsertAPIKey(ctx, k) }); err != nil {
+	err = s.store.Update(ctx, func(w store.Writer) error {
+		exp, err := enforceExpiryPolicy(ctx, w, subjectOwner(sub), req.Expiration, expiration, now)
+		if err != nil {
+			return err
+		}
+		k.Expiration = exp
+		return w.InsertAPIKey(ctx, k)
+	})
+	if err != nil {
 		return nil, s.internal("create cross-cluster api key", err)
 	}
+	resp.Expiration = k.Expiration
 	s.audit(ctx, AuditEvent{Action: AuditCrossClusterAPIKey, Request: auth.ActionCreateCrossClusterAPIKey, Subject: sub, APIKeyIDs: []string{k.ID}})
 	return resp, nil
 }

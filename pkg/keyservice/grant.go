@@ -158,15 +158,27 @@ func (s *Service) grant(ctx context.Context, action string, g *api.GrantCredenti
 	stored := make([]*store.APIKey, len(keys))
 	created := make([]api.CreateAPIKeyResponse, len(keys))
 	ids := make([]string, len(keys))
+	asked := make([]*int64, len(keys))
 	for i := range keys {
 		k, resp, err := s.newRestKey(owner, &keys[i], now)
 		if err != nil {
 			return nil, err
 		}
-		stored[i], created[i], ids[i] = k, *resp, k.ID
+		stored[i], created[i], ids[i], asked[i] = k, *resp, k.ID, k.Expiration
 	}
+	// The keys' lifetimes are the granted user's, by the expiry policies
+	// that name that user.
 	err = s.store.Update(ctx, func(w store.Writer) error {
-		for _, k := range stored {
+		rule, err := expiryRuleFor(ctx, w, subjectOwner(owner))
+		if err != nil {
+			return err
+		}
+		for i, k := range stored {
+			exp, err := rule.apply(keys[i].Expiration, asked[i], now)
+			if err != nil {
+				return err
+			}
+			k.Expiration = exp
 			if err := w.InsertAPIKey(ctx, k); err != nil {
 				return fmt.Errorf("key %s: %w", k.ID, err)
 			}
@@ -175,6 +187,9 @@ func (s *Service) grant(ctx context.Context, action string, g *api.GrantCredenti
 	})
 	if err != nil {
 		return nil, s.internal("grant api keys", err)
+	}
+	for i, k := range stored {
+		created[i].Expiration = k.Expiration
 	}
 	s.audit(ctx, AuditEvent{Action: AuditGrantAPIKey, Request: action, Subject: sub, APIKeyIDs: ids, Names: []string{owner.Username}})
 	return created, nil

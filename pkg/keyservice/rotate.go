@@ -136,6 +136,11 @@ func (s *Service) RotateAPIKey(ctx context.Context, req *api.RotateAPIKeyRequest
 			at := now + (*old.Expiration - old.Creation)
 			k.Expiration = &at
 		}
+		rule, err := expiryRuleFor(ctx, w, creatorOwner(old.Creator))
+		if err != nil {
+			return err
+		}
+		k.Expiration = rule.inherit(k.Expiration, time.UnixMilli(now))
 		oldExpiration = graceEnd
 		if old.Expiration != nil {
 			oldExpiration = min(oldExpiration, *old.Expiration)

@@ -152,6 +152,25 @@ func TestRotateExpiration(t *testing.T) {
 			}
 		})
 	}
+	t.Run("an expiry policy gives a default and cuts to its maximum", func(t *testing.T) {
+		fx := newFixture(t)
+		owner := fx.as("owner")
+		now := fx.clock.t.UnixMilli()
+		forever := fx.create(owner, "forever")
+		month := fx.create(owner, "month", func(r *api.CreateAPIKeyRequest) { r.Expiration = ptr("30d") })
+		if _, err := fx.svc.PutExpiryPolicy(fx.root, &api.ExpiryPolicy{Name: "short", User: "owner", Default: "1d", Max: "7d"}); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			key  *api.CreateAPIKeyResponse
+			want int64
+		}{{forever, now + 24*time.Hour.Milliseconds()}, {month, now + 7*24*time.Hour.Milliseconds()}} {
+			resp := fx.rotate(owner, c.key.ID, "1h", nil)
+			if resp.Expiration == nil || *resp.Expiration != c.want {
+				t.Errorf("successor of %s expires %v, want %d", c.key.Name, resp.Expiration, c.want)
+			}
+		}
+	})
 	t.Run("default grace is a day", func(t *testing.T) {
 		k := fx.create(owner, "k")
 		resp, err := fx.svc.RotateAPIKey(owner, &api.RotateAPIKeyRequest{ID: k.ID})

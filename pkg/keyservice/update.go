@@ -20,6 +20,8 @@ type keyChange struct {
 	roleDescriptors api.RoleDescriptors // nil: unchanged
 	metadata        map[string]any      // nil: unchanged
 	expiration      *int64              // nil: unchanged
+	// asked is the time value of expiration, as the request gave it.
+	asked *string
 	// neverExpires clears the expiration (apikeyd's extended update).
 	neverExpires bool
 	// name renames the key (apikeyd's extended update); nil: unchanged.
@@ -55,7 +57,7 @@ func (s *Service) validateChange(parser string, rds api.RoleDescriptors, metadat
 	if err := checkRestrictions(rds, nil); err != nil {
 		return nil, err
 	}
-	return &keyChange{roleDescriptors: rds, metadata: metadata, expiration: exp}, nil
+	return &keyChange{roleDescriptors: rds, metadata: metadata, expiration: exp, asked: expiration}, nil
 }
 
 // encodedChange is a keyChange as the store holds it, encoded once for
@@ -244,6 +246,28 @@ func (s *Service) UpdateAPIKeyExtended(ctx context.Context, req *api.ExtendedUpd
 	return s.updateOne(ctx, sub, req.ID, c, auth.ActionUpdateAPIKey)
 }
 
+// checkChangeExpiry applies the expiry policies of sub, the owner of the
+// keys an update changes, to the expiration the update sets, if any. An
+// expiration cleared (the extended update's null) is refused where a
+// policy gives the owner's keys one: the maximum's error, or, under a
+// default alone, that the default applies to keys without one.
+func (s *Service) checkChangeExpiry(ctx context.Context, r store.Reader, sub *auth.Subject, c *keyChange) error {
+	if c.neverExpires {
+		at, err := enforceExpiryPolicy(ctx, r, subjectOwner(sub), nil, nil, s.now())
+		if err == nil && at != nil {
+			var v api.Validation
+			v.Add("API key expiration cannot be cleared: an expiry policy gives the keys of [%s] without one a default expiration", sub.Username)
+			err = v.Err()
+		}
+		return err
+	}
+	if c.expiration == nil {
+		return nil
+	}
+	_, err := enforceExpiryPolicy(ctx, r, subjectOwner(sub), c.asked, c.expiration, s.now())
+	return err
+}
+
 // updateCaller is the caller of an update: authenticated, its request
 // checked, a user (an API key may not update keys) holding action at
 // level.
@@ -280,6 +304,9 @@ func (s *Service) updateOne(ctx context.Context, sub *auth.Subject, id string, c
 			k, err = nil, nil
 		}
 		if err != nil {
+			return err
+		}
+		if err := s.checkChangeExpiry(ctx, w, sub, c); err != nil {
 			return err
 		}
 		updated, err = s.applyChange(ctx, w, sub, id, k, ec)
@@ -331,6 +358,9 @@ func (s *Service) BulkUpdateAPIKeys(ctx context.Context, req *api.BulkUpdateAPIK
 	var resp *api.BulkUpdateAPIKeysResponse
 	err = s.store.Update(ctx, func(w store.Writer) error {
 		resp = &api.BulkUpdateAPIKeysResponse{Updated: []string{}, Noops: []string{}}
+		if err := s.checkChangeExpiry(ctx, w, sub, c); err != nil {
+			return err
+		}
 		found, err := w.FindAPIKeys(ctx, store.KeyFilter{IDs: ids})
 		if err != nil {
 			return err

@@ -89,3 +89,40 @@ func TestUpdateAPIKeyExtended(t *testing.T) {
 		t.Fatalf("after the rename: %+v %v", sub, err)
 	}
 }
+
+// TestUpdateAPIKeyExtendedExpiryPolicy: an expiration is cleared only
+// where no expiry policy gives the owner's keys one.
+func TestUpdateAPIKeyExtendedExpiryPolicy(t *testing.T) {
+	fx := newFixture(t)
+	for _, p := range []api.ExpiryPolicy{{Name: "owners", User: "owner", Max: "30d"}, {Name: "others", User: "other", Default: "7d"}} {
+		if _, err := fx.svc.PutExpiryPolicy(fx.root, &p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	never := &api.Clearable{Null: true}
+	for _, tt := range []struct {
+		name, user, reason string
+	}{
+		{"under a maximum", "owner", "API key expiration is required by the maximum [30d]"},
+		{"under a default", "other", "API key expiration cannot be cleared: an expiry policy gives the keys of [other] without one a default expiration"},
+		{"without a policy", "admin", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := fx.as(tt.user)
+			key := fx.create(ctx, "k-"+tt.user, func(r *api.CreateAPIKeyRequest) { r.Expiration = ptr("1d") })
+			_, err := fx.svc.UpdateAPIKeyExtended(ctx, &api.ExtendedUpdateAPIKeyRequest{ID: key.ID, Expiration: never})
+			if tt.reason != "" {
+				wantErr(t, err, 400, "action_request_validation_exception", tt.reason)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	// A rename alone is no change of expiration.
+	key := fx.create(fx.as("owner"), "renamed-under-policy", func(r *api.CreateAPIKeyRequest) { r.Expiration = ptr("1d") })
+	if _, err := fx.svc.UpdateAPIKeyExtended(fx.as("owner"), &api.ExtendedUpdateAPIKeyRequest{ID: key.ID, Name: ptr("renamed")}); err != nil {
+		t.Fatal(err)
+	}
+}

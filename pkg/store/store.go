@@ -178,6 +178,34 @@ type TokenFilter struct {
 	RefreshSince int64
 }
 
+// ExpiringFilter selects the keys, not invalidated, whose expiration is
+// after From and at or before Until (epoch milliseconds), ordered by
+// expiration then id: one page of at most Limit keys, those after the key
+// (AfterExpiration, AfterID) when AfterID is set.
+type ExpiringFilter struct {
+	From, Until     int64
+	AfterExpiration int64
+	AfterID         string
+	Limit           int
+}
+
+// ExpiryNotice records the notification of one key at one lead time
+// before its expiration: delivered, or the attempts made so far.
+type ExpiryNotice struct {
+	KeyID string
+	// Lead is the lead time in milliseconds, Expiration the key's
+	// expiration the notice is for (epoch milliseconds).
+	Lead       int64
+	Expiration int64
+	// Delivered is the instant of the delivery, nil while there is none.
+	Delivered *int64
+	// Attempts counts the deliveries tried; NextAttempt is the earliest
+	// instant of the next one, LastError what the last one failed with.
+	Attempts    int
+	NextAttempt int64
+	LastError   string
+}
+
 // Reader reads records.
 type Reader interface {
 	// GetAPIKey returns the key with id, or ErrNotFound.
@@ -233,6 +261,16 @@ type Reader interface {
 	// lineages by successor id. Its cost is that of the rotations with
 	// such a rule, not of the keys.
 	UntilUnusedRotations(ctx context.Context, ids []string) (map[string]*Lineage, error)
+	// ExpiringAPIKeys returns one page of the keys f selects, read by an
+	// index on expiration.
+	ExpiringAPIKeys(ctx context.Context, f ExpiringFilter) ([]*APIKey, error)
+	// GetExpiryNotices returns the notices of the keys ids, ordered by
+	// key id then lead.
+	GetExpiryNotices(ctx context.Context, ids []string) ([]*ExpiryNotice, error)
+	// GetExpiryPolicy returns the expiry policy name, or ErrNotFound.
+	GetExpiryPolicy(ctx context.Context, name string) (*api.ExpiryPolicy, error)
+	// ListExpiryPolicies returns every expiry policy ordered by name.
+	ListExpiryPolicies(ctx context.Context) ([]*api.ExpiryPolicy, error)
 	// GetKeyUsage returns the recorded usage of the keys ids, by id; a key
 	// never used (or that does not exist) has no entry.
 	GetKeyUsage(ctx context.Context, ids []string) (map[string]KeyUsage, error)
@@ -281,6 +319,14 @@ type Writer interface {
 	// DeleteTokensCreatedBefore deletes up to limit tokens created before
 	// the instant before, oldest first, and returns how many it deleted.
 	DeleteTokensCreatedBefore(ctx context.Context, before int64, limit int) (int, error)
+	// PutExpiryNotice creates or replaces the notice of (n.KeyID, n.Lead).
+	// The notices of a key go when the key is deleted.
+	PutExpiryNotice(ctx context.Context, n *ExpiryNotice) error
+	// PutExpiryPolicy creates or replaces an expiry policy and reports
+	// whether it was created.
+	PutExpiryPolicy(ctx context.Context, p *api.ExpiryPolicy) (created bool, err error)
+	// DeleteExpiryPolicy removes an expiry policy, or returns ErrNotFound.
+	DeleteExpiryPolicy(ctx context.Context, name string) error
 	// RecordKeyUsage merges reports of uses into the keys' usage (see
 	// KeyUsage.Merge), one statement per report. Reports of keys that do
 	// not exist (deleted since they were used) are dropped; a report

@@ -9,6 +9,7 @@ var (
 		getKeySQL,
 		getUserSQL,
 		getRoleSQL,
+		listPoliciesSQL,
 		"SELECT " + tokenColumns + " FROM tokens WHERE access_hash = ?",
 		"SELECT " + tokenColumns + " FROM tokens WHERE refresh_hash = ?",
 	}

@@ -104,6 +104,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Run("ViewReturnsFnError", s.testViewReturnsFnError)
 		t.Run("ConcurrentUpdatesSerialised", s.testConcurrentUpdates)
 	})
+	t.Run("Expiry", s.runExpirySuite)
 	t.Run("Generation", s.testGeneration)
 }
 
