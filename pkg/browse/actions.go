@@ -28,6 +28,10 @@ type detailMsg struct {
 	id  string
 	key *api.APIKey
 	err error
+	// family is the key's lineage when the target keeps one and the key
+	// has relatives; familyErr says why it could not be read.
+	family    *api.APIKeyLineage
+	familyErr error
 }
 
 // openDetail shows the selected key's card and asks for the key with the
@@ -42,16 +46,23 @@ func (m *Model) openDetail() tea.Cmd {
 	m.detailNote = "Loading the permissions the key is limited by…"
 	m.renderDetail()
 	m.detail.GotoTop()
-	ctx, svc := m.ctx, m.opts.Service
+	ctx, svc, lastUsed, lineage := m.ctx, m.opts.Service, m.opts.LastUsed, m.opts.Lineage
 	return func() tea.Msg {
-		resp, err := svc.GetAPIKeys(ctx, &api.GetAPIKeysRequest{ID: k.ID, WithLimitedBy: true})
+		resp, err := svc.GetAPIKeys(ctx, &api.GetAPIKeysRequest{ID: k.ID, WithLimitedBy: true, WithLastUsed: lastUsed})
 		if err != nil {
 			return detailMsg{id: k.ID, err: err}
 		}
 		if len(resp.APIKeys) != 1 {
 			return detailMsg{id: k.ID, err: fmt.Errorf("no API key with id [%s]", k.ID)}
 		}
-		return detailMsg{id: k.ID, key: &resp.APIKeys[0]}
+		msg := detailMsg{id: k.ID, key: &resp.APIKeys[0]}
+		if lineage != nil {
+			msg.family, msg.familyErr = lineage(ctx, k.ID)
+			if msg.family != nil && len(msg.family.Ancestors)+len(msg.family.Descendants) == 0 {
+				msg.family = nil
+			}
+		}
+		return msg
 	}
 }
 
@@ -59,10 +70,18 @@ func (m *Model) gotDetail(msg detailMsg) {
 	if m.screen != screenDetail || msg.id != m.detailKey.ID {
 		return
 	}
-	if msg.err != nil {
+	m.detailFamily = ""
+	switch {
+	case msg.err != nil:
 		m.detailNote = "Limited by: not available (" + msg.err.Error() + ")"
-	} else {
+	case msg.familyErr != nil:
+		m.detailKey, m.detailNote = *msg.key, "Family: not available ("+msg.familyErr.Error()+")"
+	default:
 		m.detailKey, m.detailNote = *msg.key, ""
+		if msg.family != nil {
+			m.term.Now = m.opts.Now()
+			m.detailFamily = "Family\n" + m.term.LineageTree(*msg.family)
+		}
 	}
 	m.renderDetail()
 }
@@ -72,6 +91,9 @@ func (m *Model) renderDetail() {
 	card, err := m.term.KeyCard(m.detailKey)
 	if err != nil {
 		card = err.Error()
+	}
+	if m.detailFamily != "" {
+		card += "\n" + m.detailFamily
 	}
 	if m.detailNote != "" {
 		card += "\n" + m.term.Styles.Muted.Render(m.detailNote)

@@ -55,6 +55,12 @@ type Options struct {
 	PageSize int
 	// Mouse turns on the mouse: the wheel scrolls, a click selects.
 	Mouse bool
+	// LastUsed asks, for a key's card, when it was last used: only
+	// apikeyd records it (Elasticsearch refuses the parameter).
+	LastUsed bool
+	// Lineage, when set, reads a key's family for its card (apikeyd's
+	// clones and rotations; nil for Elasticsearch, which has none).
+	Lineage func(ctx context.Context, id string) (*api.APIKeyLineage, error)
 }
 
 // Run shows the browser on the alternate screen until the user quits or ctx

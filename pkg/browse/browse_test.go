@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -63,6 +64,10 @@ type setup struct {
 	width, height int
 	color         bool
 	pageSize      int
+	// lastUsed and lineage are what the target offers beyond
+	// Elasticsearch (apikeyd's last used and families).
+	lastUsed bool
+	lineage  func(ctx context.Context, id string) (*api.APIKeyLineage, error)
 }
 
 func start(t *testing.T, s setup) *harness {
@@ -83,6 +88,8 @@ func start(t *testing.T, s setup) *harness {
 		Getenv:    func(k string) string { return env[k] },
 		Target:    "test.db",
 		PageSize:  s.pageSize,
+		LastUsed:  s.lastUsed,
+		Lineage:   s.lineage,
 	})
 	h := &harness{t: t, m: m, svc: svc, out: out}
 	h.send(tea.WindowSizeMsg{Width: s.width, Height: s.height})
@@ -368,6 +375,50 @@ func TestDetailHasLimitedBy(t *testing.T) {
 	h.keys("<esc>")
 	if h.m.screen != screenList {
 		t.Errorf("esc did not go back to the list")
+	}
+}
+
+// TestDetailHasUsageAndFamily: against apikeyd the card asks when the
+// key was last used and draws its family; a key without relatives gets
+// no family tree, and a family that cannot be read says why.
+func TestDetailHasUsageAndFamily(t *testing.T) {
+	var (
+		familyErr error
+		parent    string // the key with a successor
+	)
+	lineage := func(_ context.Context, id string) (*api.APIKeyLineage, error) {
+		if familyErr != nil {
+			return nil, familyErr
+		}
+		if id != parent {
+			return &api.APIKeyLineage{APIKey: api.LineageKey{ID: id, Name: "alone"}}, nil
+		}
+		return &api.APIKeyLineage{
+			APIKey:      api.LineageKey{ID: id, Name: "svc"},
+			Descendants: []api.LineageKey{{ID: "successor-of-it", Name: "svc", Parent: id, Relation: api.RelationRotation}},
+		}, nil
+	}
+	h := start(t, setup{keys: 3, width: 100, height: 40, lastUsed: true, lineage: lineage})
+	k, _ := h.m.selected()
+	parent = k.ID
+	h.keys("<enter>")
+	if len(h.svc.gets) != 1 || !h.svc.gets[0].WithLastUsed {
+		t.Fatalf("detail asked %+v", h.svc.gets)
+	}
+	screen := h.plain()
+	for _, want := range []string{"Family", "successor-of-it", "rotation"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("no %q in the card:\n%s", want, screen)
+		}
+	}
+	h.keys("<esc>", "<down>", "<enter>")
+	if strings.Contains(h.plain(), "Family") {
+		t.Errorf("a key without relatives has a family tree:\n%s", h.plain())
+	}
+	familyErr = errors.New("connection refused")
+	h.keys("<esc>", "<enter>")
+	if !strings.Contains(h.plain(), "Family: not available (connection refused)") {
+		t.Errorf("the family's error is not said:\n%s", h.plain())
 	}
 }
 

@@ -79,6 +79,8 @@ type Model struct {
 	detail     viewport.Model
 	detailKey  api.APIKey
 	detailNote string
+	// detailFamily is the key's family tree, drawn below its card.
+	detailFamily string
 
 	// active is the query of the query box the list shows (nil: every
 	// key); pending is one typed whose answer has not come yet.

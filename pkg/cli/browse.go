@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"context"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/apikeyctl/apikeyctl/pkg/api"
 	"github.com/apikeyctl/apikeyctl/pkg/browse"
 )
 
@@ -82,6 +84,14 @@ func runBrowse(cmd *cobra.Command, opts *browseOptions) error {
 	case cfg.URL != "":
 		target = cfg.URL
 	}
+	apikeyd, err := isApikeyd(cmd.Context(), svc)
+	if err != nil {
+		return err
+	}
+	var lineage func(context.Context, string) (*api.APIKeyLineage, error)
+	if l, ok := svc.(api.Lineage); ok && apikeyd {
+		lineage = l.GetAPIKeyLineage
+	}
 	return browse.Run(cmd.Context(), browse.Options{
 		Service:   svc,
 		IOStreams: ios,
@@ -91,5 +101,7 @@ func runBrowse(cmd *cobra.Command, opts *browseOptions) error {
 		Refresh:   opts.refresh,
 		PageSize:  opts.pageSize,
 		Mouse:     opts.mouse,
+		LastUsed:  apikeyd,
+		Lineage:   lineage,
 	})
 }

@@ -75,6 +75,18 @@ func (t *Terminal) lineageTree(l api.APIKeyLineage) error {
 		_, err := io.WriteString(t.Out, b.String())
 		return err
 	}
+	_, err := io.WriteString(t.Out, t.LineageTree(l))
+	return err
+}
+
+// LineageTree is the family of lineageTree as a terminal draws it: a
+// tree from the eldest ancestor, the key in bold.
+func (t *Terminal) LineageTree(l api.APIKeyLineage) string {
+	nodes := append(append(append([]api.LineageKey{}, l.Ancestors...), l.APIKey), l.Descendants...)
+	children := map[string][]api.LineageKey{}
+	for _, n := range nodes[1:] {
+		children[n.Parent] = append(children[n.Parent], n)
+	}
 	label := func(n api.LineageKey) string {
 		var parts []string
 		if n.Relation != "" {
@@ -98,8 +110,7 @@ func (t *Terminal) lineageTree(l api.APIKeyLineage) error {
 	}
 	root := t.newTree(label(nodes[0])).RootStyle(t.Styles.plain())
 	grow(root, nodes[0])
-	_, err := io.WriteString(t.Out, treeString(root))
-	return err
+	return treeString(root)
 }
 
 // lineageStatus is the status of a family member, as KeyStatus says it.
