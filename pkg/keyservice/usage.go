@@ -89,9 +89,12 @@ func (b *usageBuffer) take() []store.KeyUsage {
 		sh := &b.shards[i]
 		sh.mu.Lock()
 		m := sh.m
-		if len(m) > 0 {
-			sh.m = make(map[string]*usageNote, len(m))
+		if len(m) == 0 {
+			// The map stays the shard's: it must not be read unlocked.
+			sh.mu.Unlock()
+			continue
 		}
+		sh.m = make(map[string]*usageNote, len(m))
 		sh.mu.Unlock()
 		for id, n := range m {
 			out = append(out, n.report(id))
