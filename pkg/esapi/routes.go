@@ -200,7 +200,12 @@ func serveInvalidateAPIKeys(ctx context.Context, h *handler, x *exchange) (int, 
 	if err != nil {
 		return 0, nil, err
 	}
-	resp, err := h.svc.InvalidateAPIKeys(ctx, req)
+	return invalidated(h.svc.InvalidateAPIKeys(ctx, req))
+}
+
+// invalidated answers as Elasticsearch's invalidate does, with its empty
+// lists present.
+func invalidated(resp *api.InvalidateAPIKeysResponse, err error) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}

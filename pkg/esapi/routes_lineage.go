@@ -37,15 +37,5 @@ func serveInvalidateCascade(ctx context.Context, h *handler, x *exchange) (int, 
 	if err != nil {
 		return 0, nil, err
 	}
-	resp, err := h.admin.InvalidateAPIKeysCascade(ctx, req)
-	if err != nil {
-		return 0, nil, err
-	}
-	if resp.InvalidatedAPIKeys == nil {
-		resp.InvalidatedAPIKeys = []string{}
-	}
-	if resp.PreviouslyInvalidatedAPIKeys == nil {
-		resp.PreviouslyInvalidatedAPIKeys = []string{}
-	}
-	return http.StatusOK, resp, nil
+	return invalidated(h.admin.InvalidateAPIKeysCascade(ctx, req))
 }
