@@ -52,10 +52,18 @@ func runInspect(cmd *cobra.Command, opts *inspectOptions, ids []string) error {
 	if err != nil {
 		return err
 	}
+	// The card on a terminal says when the key was last used, where the
+	// target records it; what a pipe gets stays get's answer.
+	lastUsed := false
+	if opts.f.IOStreams.IsStdoutTTY() {
+		if lastUsed, err = isApikeyd(cmd.Context(), svc); err != nil {
+			return err
+		}
+	}
 	all := &api.GetAPIKeysResponse{APIKeys: []api.APIKey{}}
 	var missing []string
 	for _, id := range ids {
-		resp, err := svc.GetAPIKeys(cmd.Context(), &api.GetAPIKeysRequest{ID: id, WithLimitedBy: opts.withLimitedBy})
+		resp, err := svc.GetAPIKeys(cmd.Context(), &api.GetAPIKeysRequest{ID: id, WithLimitedBy: opts.withLimitedBy, WithLastUsed: lastUsed})
 		if err != nil {
 			return err
 		}

@@ -79,6 +79,20 @@ func TestUnusedFor(t *testing.T) {
 	if want := []string{"never-used-old", "used-long-ago"}; !slices.Equal(names, want) {
 		t.Errorf("--unused-for 90d = %v, want %v", names, want)
 	}
+
+	// inspect's card on a terminal says it; a pipe gets get's answer.
+	for _, tty := range []bool{true, false} {
+		tio := testStreams("", tty, nil)
+		f := testFactory(tio.ios, nil)
+		f.svc = svc
+		if code := Run(ctx, f, []string{"inspect", usedRecently.ID}); code != 0 {
+			t.Fatalf("inspect: exit %d: %s", code, tio.stderr.String())
+		}
+		shown := strings.Contains(tio.stdout.String(), "used 10 days ago")
+		if shown != tty {
+			t.Errorf("inspect on a terminal %v: usage shown %v:\n%s", tty, shown, tio.stdout.String())
+		}
+	}
 }
 
 // fakeElasticsearch answers get and query as Elasticsearch does, refusing
