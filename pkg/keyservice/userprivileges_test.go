@@ -196,3 +196,27 @@ func TestGetUserPrivileges(t *testing.T) {
 		}
 	})
 }
+
+// TestDisableReservedUser: as in Elasticsearch, a reserved user (the
+// bootstrap superuser elastic) may be disabled by another superuser, and
+// stays reserved.
+func TestDisableReservedUser(t *testing.T) {
+	fx := newFixture(t)
+	if _, _, err := fx.svc.Bootstrap(context.Background(), "elastic-password"); err != nil {
+		t.Fatal(err)
+	}
+	elastic := func() (*auth.Subject, error) {
+		return fx.svc.AuthenticateCredential(context.Background(), auth.Credential{Scheme: auth.SchemeBasic, Username: "elastic", Password: "elastic-password"})
+	}
+	if err := fx.svc.SetUserEnabled(fx.root, "elastic", false); err != nil {
+		t.Fatalf("disable elastic: %v", err)
+	}
+	_, err := elastic()
+	wantErr(t, err, 401, "security_exception", "unable to authenticate user [elastic] for REST request")
+	if err := fx.svc.SetUserEnabled(fx.root, "elastic", true); err != nil {
+		t.Fatalf("enable elastic: %v", err)
+	}
+	if sub, err := elastic(); err != nil || sub.Realm != auth.ReservedRealm {
+		t.Fatalf("elastic after enabling: %+v %v", sub, err)
+	}
+}
