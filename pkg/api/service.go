@@ -36,6 +36,12 @@ type Service interface {
 	GetUsers(ctx context.Context, names []string) (GetUsersResponse, error)
 	DeleteUser(ctx context.Context, username string) (*DeleteResponse, error)
 	ChangePassword(ctx context.Context, req *ChangePasswordRequest) error
+	// SetUserEnabled enables or disables a native user
+	// (PUT /_security/user/{username}/_enable or _disable).
+	SetUserEnabled(ctx context.Context, username string, enabled bool) error
+	// GetUserPrivileges lists the caller's own privileges
+	// (GET /_security/user/_privileges).
+	GetUserPrivileges(ctx context.Context) (*GetUserPrivilegesResponse, error)
 
 	PutRole(ctx context.Context, req *PutRoleRequest) (*PutRoleResponse, error)
 	// GetRoles returns the named roles, or all roles when names is empty.

@@ -58,3 +58,31 @@ type PutRoleResponse struct {
 
 // GetRolesResponse maps role names to descriptors.
 type GetRolesResponse map[string]RoleDescriptor
+
+// GetUserPrivilegesResponse answers GET /_security/user/_privileges: the
+// caller's privileges, merged over its roles as Elasticsearch merges them.
+// RemoteIndices and RemoteCluster appear only when some role grants them.
+type GetUserPrivilegesResponse struct {
+	Cluster       []string                `json:"cluster"`
+	Global        []map[string]any        `json:"global"`
+	Indices       []UserIndexPrivileges   `json:"indices"`
+	Applications  []ApplicationPrivileges `json:"applications"`
+	RunAs         []string                `json:"run_as"`
+	RemoteIndices []UserIndexPrivileges   `json:"remote_indices,omitempty"`
+	// RemoteCluster lists the remote cluster privileges as the roles
+	// grant them.
+	RemoteCluster []RemoteClusterPrivileges `json:"remote_cluster,omitempty"`
+}
+
+// UserIndexPrivileges is one merged group of index privileges in a get
+// user privileges answer: names and privileges sorted, every field level
+// security group and every query of the merged entries, and for a
+// remote_indices entry the remote clusters, last.
+type UserIndexPrivileges struct {
+	Names                  []string        `json:"names"`
+	Privileges             []string        `json:"privileges"`
+	FieldSecurity          []FieldSecurity `json:"field_security,omitempty"`
+	Query                  []string        `json:"query,omitempty"`
+	AllowRestrictedIndices bool            `json:"allow_restricted_indices"`
+	Clusters               []string        `json:"clusters,omitempty"`
+}

@@ -56,9 +56,13 @@ const (
 	ActionGetUser        = "cluster:admin/xpack/security/user/get"
 	ActionDeleteUser     = "cluster:admin/xpack/security/user/delete"
 	ActionChangePassword = "cluster:admin/xpack/security/user/change_password"
-	ActionPutRole        = "cluster:admin/xpack/security/role/put"
-	ActionGetRole        = "cluster:admin/xpack/security/role/get"
-	ActionDeleteRole     = "cluster:admin/xpack/security/role/delete"
+	ActionSetEnabled     = "cluster:admin/xpack/security/user/set_enabled"
+	// ActionGetUserPrivileges lists the caller's own privileges: granted
+	// to every authenticated caller, as Elasticsearch grants it.
+	ActionGetUserPrivileges = "cluster:admin/xpack/security/user/list_privileges"
+	ActionPutRole           = "cluster:admin/xpack/security/role/put"
+	ActionGetRole           = "cluster:admin/xpack/security/role/get"
+	ActionDeleteRole        = "cluster:admin/xpack/security/role/delete"
 	// The get token API runs the create action, or the refresh action for
 	// the refresh_token grant.
 	ActionCreateToken     = "cluster:admin/xpack/security/token/create"

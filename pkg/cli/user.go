@@ -12,13 +12,15 @@ func newUserCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "user",
 		Short: "Manage native users",
-		Long:  "Add, show, delete users of the native realm and change their passwords.",
+		Long:  "Add, show, enable, disable, delete users of the native realm, change their passwords, and list your own privileges.",
 		RunE:  groupRunE,
 	}
-	cmd.AddCommand(newUserAddCmd(f), newUserGetCmd(f), newUserDeleteCmd(f), newUserPasswdCmd(f))
+	cmd.AddCommand(newUserAddCmd(f), newUserGetCmd(f), newUserDeleteCmd(f), newUserPasswdCmd(f),
+		newUserSetEnabledCmd(f, true), newUserSetEnabledCmd(f, false))
 	for _, c := range cmd.Commands()[1:] {
 		c.ValidArgsFunction = completeUsers(f)
 	}
+	cmd.AddCommand(newUserPrivilegesCmd(f))
 	return cmd
 }
 

@@ -286,6 +286,26 @@ func TestRequests(t *testing.T) {
 			body: `{"password":"n3w-pass"}`,
 		},
 		{
+			name:     "enable a user",
+			call:     func(c *Client) (any, error) { return nil, c.SetUserEnabled(ctx, "alice", true) },
+			respBody: `{}`,
+			method:   "PUT", path: "/_security/user/alice/_enable",
+		},
+		{
+			name:     "disable a user",
+			call:     func(c *Client) (any, error) { return nil, c.SetUserEnabled(ctx, "a/b", false) },
+			respBody: `{}`,
+			method:   "PUT", path: "/_security/user/a%2Fb/_disable",
+		},
+		{
+			name:     "get user privileges",
+			call:     func(c *Client) (any, error) { return c.GetUserPrivileges(ctx) },
+			respBody: `{"cluster":["monitor"],"global":[],"indices":[{"names":["logs-*"],"privileges":["read"],"query":["{}"],"allow_restricted_indices":false}],"applications":[],"run_as":[]}`,
+			method:   "GET", path: "/_security/user/_privileges",
+			want: &api.GetUserPrivilegesResponse{Cluster: []string{"monitor"}, Global: []map[string]any{}, Applications: []api.ApplicationPrivileges{}, RunAs: []string{},
+				Indices: []api.UserIndexPrivileges{{Names: []string{"logs-*"}, Privileges: []string{"read"}, Query: []string{"{}"}}}},
+		},
+		{
 			name: "put role",
 			call: func(c *Client) (any, error) {
 				return c.PutRole(ctx, &api.PutRoleRequest{Name: "key admin", Descriptor: api.RoleDescriptor{

@@ -150,6 +150,25 @@ func (c *Client) ChangePassword(ctx context.Context, req *api.ChangePasswordRequ
 	return c.do(ctx, call{method: http.MethodPost, path: path + "/_password", body: req}, nil)
 }
 
+// SetUserEnabled sends PUT /_security/user/{username}/_enable, or
+// _disable when enabled is false.
+func (c *Client) SetUserEnabled(ctx context.Context, username string, enabled bool) error {
+	path, err := namePath("/_security/user/", "user", []string{username})
+	if err != nil {
+		return err
+	}
+	op := "/_disable"
+	if enabled {
+		op = "/_enable"
+	}
+	return c.do(ctx, call{method: http.MethodPut, path: path + op}, nil)
+}
+
+// GetUserPrivileges sends GET /_security/user/_privileges.
+func (c *Client) GetUserPrivileges(ctx context.Context) (*api.GetUserPrivilegesResponse, error) {
+	return send[api.GetUserPrivilegesResponse](ctx, c, call{method: http.MethodGet, path: "/_security/user/_privileges"})
+}
+
 // PutRole sends PUT /_security/role/{name} with the descriptor as its body.
 func (c *Client) PutRole(ctx context.Context, req *api.PutRoleRequest) (*api.PutRoleResponse, error) {
 	if req == nil {

@@ -105,6 +105,17 @@ func (f *fakeService) ChangePassword(ctx context.Context, req *api.ChangePasswor
 	return f.record(ctx, "ChangePassword", req)
 }
 
+func (f *fakeService) SetUserEnabled(ctx context.Context, username string, enabled bool) error {
+	return f.record(ctx, "SetUserEnabled", map[string]any{"username": username, "enabled": enabled})
+}
+
+func (f *fakeService) GetUserPrivileges(ctx context.Context) (*api.GetUserPrivilegesResponse, error) {
+	if err := f.record(ctx, "GetUserPrivileges", nil); err != nil {
+		return nil, err
+	}
+	return &api.GetUserPrivilegesResponse{Cluster: []string{"all"}, Global: []map[string]any{}, Indices: []api.UserIndexPrivileges{}, Applications: []api.ApplicationPrivileges{}, RunAs: []string{}}, nil
+}
+
 func (f *fakeService) PutRole(ctx context.Context, req *api.PutRoleRequest) (*api.PutRoleResponse, error) {
 	if err := f.record(ctx, "PutRole", req); err != nil {
 		return nil, err

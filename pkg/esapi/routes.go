@@ -57,6 +57,11 @@ func routeTable() []*route {
 		{method: http.MethodPost, pattern: "/_security/user/_password", params: []param{refresh}, body: true, serve: serveChangePassword},
 		{method: http.MethodPut, pattern: "/_security/user/{username}/_password", params: []param{refresh}, body: true, serve: serveChangePassword},
 		{method: http.MethodPost, pattern: "/_security/user/{username}/_password", params: []param{refresh}, body: true, serve: serveChangePassword},
+		{method: http.MethodPut, pattern: "/_security/user/{username}/_enable", params: []param{refresh}, serve: serveSetEnabled(true)},
+		{method: http.MethodPost, pattern: "/_security/user/{username}/_enable", params: []param{refresh}, serve: serveSetEnabled(true)},
+		{method: http.MethodPut, pattern: "/_security/user/{username}/_disable", params: []param{refresh}, serve: serveSetEnabled(false)},
+		{method: http.MethodPost, pattern: "/_security/user/{username}/_disable", params: []param{refresh}, serve: serveSetEnabled(false)},
+		{method: http.MethodGet, pattern: "/_security/user/_privileges", serve: serveGetUserPrivileges},
 
 		{method: http.MethodGet, pattern: "/_security/role", serve: serveGetRoles},
 		{method: http.MethodGet, pattern: "/_security/role/{name}", serve: serveGetRoles},
@@ -331,4 +336,23 @@ func serveDeleteRole(ctx context.Context, h *handler, x *exchange) (int, any, er
 		return 0, nil, err
 	}
 	return deleteStatus(resp), resp, nil
+}
+
+// serveSetEnabled serves the enable (enabled true) or disable user API,
+// answered with an empty object.
+func serveSetEnabled(enabled bool) func(context.Context, *handler, *exchange) (int, any, error) {
+	return func(ctx context.Context, h *handler, x *exchange) (int, any, error) {
+		if err := h.svc.SetUserEnabled(ctx, x.path["username"], enabled); err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, struct{}{}, nil
+	}
+}
+
+func serveGetUserPrivileges(ctx context.Context, h *handler, _ *exchange) (int, any, error) {
+	resp, err := h.svc.GetUserPrivileges(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, resp, nil
 }

@@ -19,6 +19,8 @@ const (
 	AuditPutUser            = "put_user"
 	AuditDeleteUser         = "delete_user"
 	AuditChangePassword     = "change_password"
+	AuditEnableUser         = "change_enable_user"
+	AuditDisableUser        = "change_disable_user"
 	AuditPutRole            = "put_role"
 	AuditDeleteRole         = "delete_role"
 	AuditDeleteExpiredKeys  = "delete_inactive_apikeys"

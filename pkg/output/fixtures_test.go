@@ -256,3 +256,18 @@ func whoamiRealm() api.AuthenticateResponse {
 func putUserResponse() api.PutUserResponse {
 	return api.PutUserResponse{Created: true}
 }
+
+func userPrivilegesResponse() api.GetUserPrivilegesResponse {
+	q := `{"term":{"team":"a"}}`
+	return api.GetUserPrivilegesResponse{
+		Cluster: []string{"manage_own_api_key", "monitor"},
+		Global:  []map[string]any{{"application": map[string]any{"manage": map[string]any{"applications": []any{"kibana"}}}}},
+		Indices: []api.UserIndexPrivileges{
+			{Names: []string{"audit", "logs-*"}, Privileges: []string{"read", "write"}, FieldSecurity: []api.FieldSecurity{{Grant: []string{"public.*"}}}, Query: []string{q}},
+			{Names: []string{".security"}, Privileges: []string{"read"}, AllowRestrictedIndices: true},
+		},
+		Applications:  []api.ApplicationPrivileges{{Application: "kibana", Privileges: []string{"read"}, Resources: []string{"*"}}},
+		RunAs:         []string{"bob"},
+		RemoteIndices: []api.UserIndexPrivileges{{Names: []string{"r-*"}, Privileges: []string{"read"}, Clusters: []string{"eu"}}},
+	}
+}

@@ -105,6 +105,7 @@ func TestRenderGolden(t *testing.T) {
 		{name: "whoami-realm", v: whoamiRealm()},
 		{name: "users", v: usersResponse()},
 		{name: "roles", v: rolesResponse()},
+		{name: "user-privileges", v: userPrivilegesResponse()},
 		{name: "generic", v: putUserResponse()},
 	}
 	for _, tt := range tests {

@@ -81,6 +81,8 @@ func (t *Terminal) Render(v any) error {
 		return t.userTable(r)
 	case api.GetRolesResponse:
 		return t.roleTable(r)
+	case api.GetUserPrivilegesResponse:
+		return t.userPrivileges(r)
 	}
 	return t.generic(v)
 }
