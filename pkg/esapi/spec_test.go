@@ -409,7 +409,9 @@ func golden(t *testing.T, file, got string) {
 // TestCommonParamValues checks, without the specification, the values of
 // the parameters every route takes: a bad pretty or human is refused
 // before anything else, as if the request had no parameter (so not
-// pretty), and a format apikeyd cannot answer in is refused.
+// pretty), a format apikeyd cannot answer in is refused, and an unknown
+// parameter's did-you-mean keeps its "->" unescaped, as Elasticsearch
+// writes it.
 func TestCommonParamValues(t *testing.T) {
 	const badBool = `{"error":{"root_cause":[{"type":"illegal_argument_exception","reason":"Failed to parse value [maybe] as only [true] or [false] are allowed."}],"type":"illegal_argument_exception","reason":"Failed to parse value [maybe] as only [true] or [false] are allowed."},"status":400}`
 	tests := []struct {
@@ -423,6 +425,8 @@ func TestCommonParamValues(t *testing.T) {
 		{name: "bad pretty on no route", target: "/nowhere?pretty=maybe", status: 400, body: badBool},
 		{name: "format yaml", target: "/_security/_authenticate?format=yaml", status: 400,
 			body: `{"error":{"root_cause":[{"type":"illegal_argument_exception","reason":"apikeyd answers in JSON only: [format=yaml] is not supported"}],"type":"illegal_argument_exception","reason":"apikeyd answers in JSON only: [format=yaml] is not supported"},"status":400}`},
+		{name: "misspelt, with > written as is", target: "/_security/api_key?active_onyl=true", status: 400,
+			body: `{"error":{"root_cause":[{"type":"illegal_argument_exception","reason":"request [/_security/api_key] contains unrecognized parameter: [active_onyl] -> did you mean [active_only]?"}],"type":"illegal_argument_exception","reason":"request [/_security/api_key] contains unrecognized parameter: [active_onyl] -> did you mean [active_only]?"},"status":400}`},
 		{name: "format json", target: "/?format=json", status: 200},
 		{name: "unknown format answers JSON", target: "/?format=txt", status: 200},
 		{name: "pretty false", target: "/?pretty=false&human=false", status: 200},
