@@ -49,12 +49,15 @@ func (e *Error) marshal(withCause bool) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// writeJSON appends v's JSON to b without escaping <, > and &, as
+// Elasticsearch writes them ("-> did you mean").
 func writeJSON(b *bytes.Buffer, v any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
+	enc := json.NewEncoder(b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		return err
 	}
-	b.Write(data)
+	b.Truncate(b.Len() - 1)
 	return nil
 }
 

@@ -200,8 +200,12 @@ type NodeName struct {
 	Name string `json:"name"`
 }
 
-// HasPrivilegesRequest is the body of GET|POST /_security/user/_has_privileges.
+// HasPrivilegesRequest is the body of GET|POST /_security/user/_has_privileges
+// and /_security/user/{user}/_has_privileges.
 type HasPrivilegesRequest struct {
+	// Username is the {user} of the path, when given: it must name the
+	// caller.
+	Username    string                       `json:"-"`
 	Cluster     []string                     `json:"cluster,omitempty"`
 	Index       []IndexPrivilegesCheck       `json:"index,omitempty"`
 	Application []ApplicationPrivilegesCheck `json:"application,omitempty"`

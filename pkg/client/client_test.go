@@ -343,6 +343,26 @@ func TestRequests(t *testing.T) {
 			method:   "DELETE", path: "/_security/role/viewer",
 			want: &api.DeleteResponse{Found: true},
 		},
+		{
+			name: "has privileges",
+			call: func(c *Client) (any, error) {
+				return c.HasPrivileges(ctx, &api.HasPrivilegesRequest{Cluster: []string{"monitor"}})
+			},
+			respBody: `{"username":"alice","has_all_requested":true}`,
+			method:   "POST", path: "/_security/user/_has_privileges",
+			body: `{"cluster":["monitor"]}`,
+			want: &api.HasPrivilegesResponse{Username: "alice", HasAllRequested: true},
+		},
+		{
+			name: "has privileges of a named user",
+			call: func(c *Client) (any, error) {
+				return c.HasPrivileges(ctx, &api.HasPrivilegesRequest{Username: "alice", Cluster: []string{"monitor"}})
+			},
+			respBody: `{"username":"alice","has_all_requested":true}`,
+			method:   "POST", path: "/_security/user/alice/_has_privileges",
+			body: `{"cluster":["monitor"]}`,
+			want: &api.HasPrivilegesResponse{Username: "alice", HasAllRequested: true},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -77,10 +77,15 @@ func (c *Client) ClearAPIKeyCache(ctx context.Context, ids []string) (*api.Clear
 	return send[api.ClearCacheResponse](ctx, c, call{method: http.MethodPost, path: "/_security/api_key/" + strings.Join(escaped, ",") + "/_clear_cache"})
 }
 
-// HasPrivileges sends POST /_security/user/_has_privileges.
+// HasPrivileges sends POST /_security/user/_has_privileges, or
+// /_security/user/{user}/_has_privileges when the request names the user.
 func (c *Client) HasPrivileges(ctx context.Context, req *api.HasPrivilegesRequest) (*api.HasPrivilegesResponse, error) {
 	if req == nil {
 		return nil, errNilRequest
 	}
-	return send[api.HasPrivilegesResponse](ctx, c, call{method: http.MethodPost, path: "/_security/user/_has_privileges", body: req})
+	path := "/_security/user/_has_privileges"
+	if req.Username != "" {
+		path = "/_security/user/" + url.PathEscape(req.Username) + "/_has_privileges"
+	}
+	return send[api.HasPrivilegesResponse](ctx, c, call{method: http.MethodPost, path: path, body: req})
 }

@@ -199,11 +199,17 @@ func (h *handler) serve(x *exchange) {
 // errors honour it) and refuses browser-originated requests.
 func (h *handler) readQuery(x *exchange) bool {
 	q, qerr := parseQuery(x.r.URL.RawQuery)
+	// Elasticsearch reads pretty and human first, and answers a bad value
+	// of either as if the request had no parameter at all.
+	var flagErr error
 	if qerr == nil {
 		x.q = q
-		if v, ok := q["pretty"]; ok && v != "false" {
-			x.pretty = true
+		for _, name := range []string{"pretty", "human"} {
+			if v, ok := q[name]; ok && flagErr == nil {
+				_, flagErr = parseBool(v)
+			}
 		}
+		x.pretty = flagErr == nil && q.flag("pretty")
 	}
 	if err := rejectBrowser(x.r); err != nil {
 		h.writeError(x, err)
@@ -215,6 +221,10 @@ func (h *handler) readQuery(x *exchange) bool {
 	}
 	if qerr != nil {
 		h.writeError(x, qerr)
+		return false
+	}
+	if flagErr != nil {
+		h.writeError(x, flagErr)
 		return false
 	}
 	if v, ok := q["error_trace"]; ok {

@@ -16,6 +16,7 @@ const (
 	stringParam paramKind = iota
 	boolParam
 	refreshParam
+	formatParam
 )
 
 // param is a query parameter a route accepts.
@@ -29,9 +30,15 @@ type param struct {
 var commonParams = []param{
 	{"error_trace", boolParam},
 	{"filter_path", stringParam},
+	{"format", formatParam},
 	{"human", boolParam},
-	{"pretty", stringParam},
+	{"pretty", boolParam},
 }
+
+// otherFormats are the response formats of Elasticsearch's format
+// parameter besides JSON. Elasticsearch answers any other value, as
+// json, in JSON.
+var otherFormats = map[string]bool{"yaml": true, "cbor": true, "smile": true}
 
 // parseBool parses a boolean query parameter the way Elasticsearch does:
 // "" and "true" are true, "false" is false, anything else is an error.
@@ -53,6 +60,10 @@ func checkParam(p param, value string) error {
 		return err
 	case refreshParam:
 		return api.CheckRefresh(value)
+	case formatParam:
+		if otherFormats[strings.ToLower(value)] {
+			return api.Errorf(api.Invalid, "apikeyd answers in JSON only: [format=%s] is not supported", value)
+		}
 	}
 	return nil
 }

@@ -24,6 +24,8 @@ func lifecycleRoutes() []*route {
 		{method: http.MethodPost, pattern: "/_security/api_key/{ids}/_clear_cache", serve: serveClearAPIKeyCache},
 		{method: http.MethodGet, pattern: "/_security/user/_has_privileges", body: true, serve: serveHasPrivileges},
 		{method: http.MethodPost, pattern: "/_security/user/_has_privileges", body: true, serve: serveHasPrivileges},
+		{method: http.MethodGet, pattern: "/_security/user/{user}/_has_privileges", body: true, serve: serveHasPrivileges},
+		{method: http.MethodPost, pattern: "/_security/user/{user}/_has_privileges", body: true, serve: serveHasPrivileges},
 	}
 }
 
@@ -103,5 +105,6 @@ func serveHasPrivileges(ctx context.Context, h *handler, x *exchange) (int, any,
 	if err != nil {
 		return 0, nil, err
 	}
+	req.Username = x.path["user"]
 	return ok(h.svc.HasPrivileges(ctx, req))
 }

@@ -92,6 +92,17 @@ func TestOfficialGoClientLifecycle(t *testing.T) {
 	if err != nil || !has.HasAllRequested || has.Username != "alice" {
 		t.Fatalf("has privileges: %+v %v", has, err)
 	}
+	// Naming the user in the path: only the caller's own name.
+	has, err = keyClient.Security.HasPrivileges().User("alice").Request(&hasprivileges.Request{
+		Cluster: []clusterprivilege.ClusterPrivilege{clusterprivilege.Manageownapikey},
+	}).Do(ctx)
+	if err != nil || !has.HasAllRequested || has.Username != "alice" {
+		t.Fatalf("has privileges of alice: %+v %v", has, err)
+	}
+	_, err = keyClient.Security.HasPrivileges().User("elastic").Request(&hasprivileges.Request{
+		Cluster: []clusterprivilege.ClusterPrivilege{clusterprivilege.Manageownapikey},
+	}).Do(ctx)
+	wantStatus(t, err, 400, "illegal_argument_exception")
 
 	// Errors keep Elasticsearch's status and type through the client.
 	_, err = keyClient.Security.UpdateApiKey(cloned.Id).Do(ctx)

@@ -428,3 +428,32 @@ func TestClearCache(t *testing.T) {
 	_, err = fx.svc.ClearAPIKeyCache(fx.as("admin"), nil)
 	wantErr(t, err, 403, "security_exception", "action [cluster:admin/xpack/security/cache/clear] is unauthorized")
 }
+
+func TestHasPrivilegesOfANamedUser(t *testing.T) {
+	fx := newFixture(t)
+	k := fx.create(fx.root, "mine", func(*api.CreateAPIKeyRequest) {})
+	tests := []struct {
+		name     string
+		ctx      context.Context
+		username string
+		reason   string
+	}{
+		{name: "no user in the path", ctx: fx.root, username: ""},
+		{name: "the caller itself", ctx: fx.root, username: "root"},
+		{name: "an API key naming its owner", ctx: fx.asKey(k), username: "root"},
+		{name: "another user", ctx: fx.root, username: "elastic", reason: "users may only check the privileges of their own account"},
+		{name: "an API key naming another user", ctx: fx.asKey(k), username: "elastic", reason: "users may only check the privileges of their own account"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := fx.svc.HasPrivileges(tt.ctx, &api.HasPrivilegesRequest{Username: tt.username, Cluster: []string{"monitor"}})
+			if tt.reason != "" {
+				wantErr(t, err, 400, "illegal_argument_exception", tt.reason)
+				return
+			}
+			if err != nil || resp.Username != "root" {
+				t.Fatalf("resp %+v, err %v", resp, err)
+			}
+		})
+	}
+}

@@ -15,6 +15,9 @@ func (s *Service) HasPrivileges(ctx context.Context, req *api.HasPrivilegesReque
 	if err != nil {
 		return nil, err
 	}
+	if req.Username != "" && req.Username != sub.Username {
+		return nil, api.Errorf(api.Invalid, "users may only check the privileges of their own account")
+	}
 	return auth.HasPrivileges(sub, req), nil
 }
 
