@@ -34,9 +34,6 @@ var notServed = map[string]string{
 	"index":                        "document API: apikeyd holds no indices; not served yet (issue 13)",
 	"security.delete_privileges":   "application privileges are not stored yet (issue 13)",
 	"security.put_privileges":      "application privileges are not stored yet (issue 13)",
-	"security.disable_user":        "users cannot be disabled yet (issue 13)",
-	"security.enable_user":         "users cannot be disabled yet (issue 13)",
-	"security.get_user_privileges": "not served yet (issue 13)",
 	"security.query_role":          "not served yet (issue 13)",
 }
 
