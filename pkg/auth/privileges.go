@@ -77,6 +77,9 @@ const (
 	// ActionDoctor reads the daemon's health, as Elasticsearch's cluster
 	// health does: monitor, manage or all grant it.
 	ActionDoctor = "cluster:monitor/apikeyd/doctor"
+	// ActionClusterHealth is Elasticsearch's cluster health: monitor,
+	// manage or all grant it.
+	ActionClusterHealth = "cluster:monitor/health"
 	// ActionRotateAPIKey makes a key's successor and ends the key after a
 	// grace period. An API key action, granted as update is:
 	// manage_own_api_key on the caller's own keys, manage_api_key (or
