@@ -47,4 +47,8 @@ type Service interface {
 	// GetRoles returns the named roles, or all roles when names is empty.
 	GetRoles(ctx context.Context, names []string) (GetRolesResponse, error)
 	DeleteRole(ctx context.Context, name string) (*DeleteResponse, error)
+
+	// ClusterHealth answers GET /_cluster/health for the one node, with
+	// no index, that apikeyd is.
+	ClusterHealth(ctx context.Context, req *ClusterHealthRequest) (*ClusterHealthResponse, error)
 }

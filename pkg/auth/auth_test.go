@@ -83,15 +83,41 @@ func TestAuthorize(t *testing.T) {
 }
 
 func TestForbiddenMessage(t *testing.T) {
-	e := Forbidden(&Subject{Username: "bob", Roles: []string{"a", "b"}}, ActionGetAPIKey)
-	want := "action [cluster:admin/xpack/security/api_key/get] is unauthorized for user [bob] with effective roles [a,b], this action is granted by the cluster privileges [manage_own_api_key,read_security,manage_api_key,manage_security,all]"
-	if e.Reason != want || e.Code != api.Forbidden {
-		t.Fatalf("got %q", e.Reason)
+	user := &Subject{Username: "bob", Roles: []string{"a", "b"}}
+	key := &Subject{Username: "bob", APIKey: &KeyIdentity{ID: "kid"}}
+	const (
+		userText = "is unauthorized for user [bob] with effective roles [a,b]"
+		keyText  = "is unauthorized for API key id [kid] of user [bob]"
+	)
+	tests := []struct {
+		name   string
+		sub    *Subject
+		action string
+		own    bool
+		want   string
+	}{
+		{"get own keys", user, ActionGetAPIKey, true,
+			"action [cluster:admin/xpack/security/api_key/get] " + userText + ", this action is granted by the cluster privileges [manage_own_api_key,read_security,manage_api_key,manage_security,all]"},
+		{"get others' keys", user, ActionGetAPIKey, false,
+			"action [cluster:admin/xpack/security/api_key/get] " + userText + ", this action is granted by the cluster privileges [read_security,manage_api_key,manage_security,all]"},
+		{"invalidate others' keys", user, ActionInvalidateAPIKey, false,
+			"action [cluster:admin/xpack/security/api_key/invalidate] " + userText + ", this action is granted by the cluster privileges [manage_api_key,manage_security,all]"},
+		{"invalidate own keys", user, ActionInvalidateAPIKey, true,
+			"action [cluster:admin/xpack/security/api_key/invalidate] " + userText + ", this action is granted by the cluster privileges [manage_own_api_key,manage_api_key,manage_security,all]"},
+		{"api key on other keys", key, ActionInvalidateAPIKey, false,
+			"action [cluster:admin/xpack/security/api_key/invalidate] " + keyText + ", this action is granted by the cluster privileges [manage_api_key,manage_security,all]"},
+		{"clone is never own", key, ActionCloneAPIKey, true,
+			"action [cluster:admin/xpack/security/api_key/clone] " + keyText + ", this action is granted by the cluster privileges [clone_api_key,manage_api_key,manage_security,all]"},
+		{"own has no bearing off api keys", user, ActionGetUser, true,
+			"action [cluster:admin/xpack/security/user/get] " + userText + ", this action is granted by the cluster privileges [read_security,manage_security,all]"},
 	}
-	e = Forbidden(&Subject{Username: "bob", APIKey: &KeyIdentity{ID: "kid"}}, "cluster:admin/xpack/security/api_key/clone")
-	want = "action [cluster:admin/xpack/security/api_key/clone] is unauthorized for API key id [kid] of user [bob], this action is granted by the cluster privileges [clone_api_key,manage_api_key,manage_security,all]"
-	if e.Reason != want {
-		t.Fatalf("got %q", e.Reason)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := Forbidden(tt.sub, tt.action, tt.own)
+			if e.Reason != tt.want || e.Code != api.Forbidden {
+				t.Fatalf("got  %q\nwant %q", e.Reason, tt.want)
+			}
+		})
 	}
 }
 

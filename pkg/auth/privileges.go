@@ -81,6 +81,9 @@ const (
 	// ActionDoctor reads the daemon's health, as Elasticsearch's cluster
 	// health does: monitor, manage or all grant it.
 	ActionDoctor = "cluster:monitor/apikeyd/doctor"
+	// ActionClusterHealth is Elasticsearch's cluster health: monitor,
+	// manage or all grant it.
+	ActionClusterHealth = "cluster:monitor/health"
 	// ActionRotateAPIKey makes a key's successor and ends the key after a
 	// grace period. An API key action, granted as update is:
 	// manage_own_api_key on the caller's own keys, manage_api_key (or
@@ -238,8 +241,11 @@ func HasPrivilege(s *Subject, action string) bool {
 }
 
 // Forbidden is Elasticsearch's 403 for action: it names the caller and the
-// privileges that would grant the action.
-func Forbidden(s *Subject, action string) *api.Error {
+// privileges that would grant this request, from the narrowest to the
+// widest. ownRequest reports whether the request concerns only the
+// caller's own keys: only then does manage_own_api_key grant it, and only
+// then is it named (an API key owns no key but itself).
+func Forbidden(s *Subject, action string, ownRequest bool) *api.Error {
 	var who string
 	if s.APIKey != nil {
 		who = fmt.Sprintf("API key id [%s] of user [%s]", s.APIKey.ID, s.Username)
@@ -249,8 +255,13 @@ func Forbidden(s *Subject, action string) *api.Error {
 	reason := fmt.Sprintf("action [%s] is unauthorized for %s", action, who)
 	var granting []string
 	for _, name := range grantOrder {
-		if grantOf(name, action) != Denied {
+		switch grantOf(name, action) {
+		case Granted:
 			granting = append(granting, name)
+		case OwnKeys:
+			if ownRequest {
+				granting = append(granting, name)
+			}
 		}
 	}
 	if len(granting) > 0 {

@@ -267,6 +267,9 @@ type call struct {
 	// normal404 marks the endpoints where Elasticsearch answers "nothing
 	// found" with HTTP 404 and a normal body rather than an error envelope.
 	normal404 bool
+	// normalStatus, when not zero, is an error status that Elasticsearch
+	// answers with a normal body (the cluster health's 408 on a timeout).
+	normalStatus int
 	// errorBody, when set, reads an error response of a shape other than
 	// the envelope (the get token API's OAuth2 errors); it returns nil to
 	// leave the body to the envelope decoder.
@@ -353,6 +356,7 @@ func (c *Client) checkAnswer(cl call, resp *http.Response, data []byte) error {
 	switch s := resp.StatusCode; {
 	case s >= 200 && s < 300:
 	case s == http.StatusNotFound && cl.normal404 && isPlainObject(data):
+	case s == cl.normalStatus && isPlainObject(data):
 	case s >= 400:
 		if cl.errorBody != nil {
 			if err := cl.errorBody(s, data); err != nil {

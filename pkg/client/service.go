@@ -214,3 +214,30 @@ func getNamed[M ~map[string]V, V any](ctx context.Context, c *Client, prefix, wh
 	}
 	return *out, nil
 }
+
+// ClusterHealth sends GET /_cluster/health (or /_cluster/health/{index}).
+// A wait that timed out is a normal answer (HTTP 408, timed_out true).
+func (c *Client) ClusterHealth(ctx context.Context, req *api.ClusterHealthRequest) (*api.ClusterHealthResponse, error) {
+	if req == nil {
+		req = &api.ClusterHealthRequest{}
+	}
+	q := url.Values{}
+	for k, v := range map[string]string{
+		"level": req.Level, "master_timeout": req.MasterTimeout, "timeout": req.Timeout,
+		"wait_for_active_shards": req.WaitForActiveShards, "wait_for_nodes": req.WaitForNodes,
+		"wait_for_events": req.WaitForEvents, "wait_for_status": req.WaitForStatus, "expand_wildcards": req.ExpandWildcards,
+	} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	setTrue(q, map[string]bool{
+		"local": req.Local, "wait_for_no_initializing_shards": req.WaitForNoInitializingShards,
+		"wait_for_no_relocating_shards": req.WaitForNoRelocatingShards, "human": req.Human,
+	})
+	path := "/_cluster/health"
+	if len(req.Indices) > 0 {
+		path += "/" + url.PathEscape(strings.Join(req.Indices, ","))
+	}
+	return send[api.ClusterHealthResponse](ctx, c, call{method: http.MethodGet, path: path, query: q, normalStatus: http.StatusRequestTimeout})
+}

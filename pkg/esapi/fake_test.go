@@ -285,3 +285,10 @@ func checkCommonHeaders(t *testing.T, w *httptest.ResponseRecorder) {
 }
 
 var errBoom = errors.New("sqlite: disk I/O error at /secret/path")
+
+func (f *fakeService) ClusterHealth(ctx context.Context, req *api.ClusterHealthRequest) (*api.ClusterHealthResponse, error) {
+	if err := f.record(ctx, "ClusterHealth", req); err != nil {
+		return nil, err
+	}
+	return &api.ClusterHealthResponse{Status: api.HealthGreen, NumberOfNodes: 1, NumberOfDataNodes: 1, ActiveShardsPercentAsNumber: 100}, nil
+}

@@ -229,22 +229,17 @@ func (s *Service) GetAPIKeys(ctx context.Context, req *api.GetAPIKeysRequest) (*
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	lvl, err := s.require(ctx, sub, auth.ActionGetAPIKey, auth.OwnKeys)
-	if err != nil {
-		return nil, err
-	}
 	sel := keySelection{name: req.Name, username: req.Username, realm: req.RealmName, owner: req.Owner}
 	if req.ID != "" {
 		sel.ids = []string{req.ID}
 	}
-	if lvl == auth.OwnKeys {
-		if (sub.IsAPIKey() && (req.WithLimitedBy || req.Owner)) || !sel.ownedBy(sub) {
-			return nil, s.denied(ctx, sub, auth.ActionGetAPIKey)
-		}
+	own := sel.ownedBy(sub) && !(sub.IsAPIKey() && (req.WithLimitedBy || req.Owner))
+	if _, err := s.requireFor(ctx, sub, auth.ActionGetAPIKey, own); err != nil {
+		return nil, err
 	}
 	if sub.IsAPIKey() && req.WithLimitedBy && !auth.HasPrivilege(sub, auth.ActionUpdateAPIKey) {
 		// An API key sees limited_by only with manage_api_key or higher.
-		return nil, s.denied(ctx, sub, auth.ActionGetAPIKey)
+		return nil, s.denied(ctx, sub, auth.ActionGetAPIKey, false)
 	}
 	f := sel.filter(sub)
 	if req.ActiveOnly {
@@ -307,13 +302,10 @@ func (s *Service) invalidateAPIKeys(ctx context.Context, req *api.InvalidateAPIK
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	lvl, err := s.require(ctx, sub, auth.ActionInvalidateAPIKey, auth.OwnKeys)
+	sel := keySelection{ids: req.IDs, name: req.Name, username: req.Username, realm: req.RealmName, owner: req.Owner}
+	lvl, err := s.requireFor(ctx, sub, auth.ActionInvalidateAPIKey, sel.ownedBy(sub))
 	if err != nil {
 		return nil, err
-	}
-	sel := keySelection{ids: req.IDs, name: req.Name, username: req.Username, realm: req.RealmName, owner: req.Owner}
-	if lvl == auth.OwnKeys && !sel.ownedBy(sub) {
-		return nil, s.denied(ctx, sub, auth.ActionInvalidateAPIKey)
 	}
 	f := sel.filter(sub)
 	f.ExcludeInvalidated = true

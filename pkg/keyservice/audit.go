@@ -69,11 +69,12 @@ type AuditPreparer interface {
 
 // readActions are the actions that write nothing and need no audit log.
 var readActions = map[string]bool{
-	auth.ActionGetAPIKey:   true,
-	auth.ActionQueryAPIKey: true,
-	auth.ActionGetUser:     true,
-	auth.ActionGetRole:     true,
-	auth.ActionDoctor:      true,
+	auth.ActionGetAPIKey:     true,
+	auth.ActionQueryAPIKey:   true,
+	auth.ActionGetUser:       true,
+	auth.ActionGetRole:       true,
+	auth.ActionDoctor:        true,
+	auth.ActionClusterHealth: true,
 }
 
 // prepareAudit prepares the auditor before action, unless it is a read:

@@ -27,12 +27,12 @@ func (s *Service) GetAPIKeyLineage(ctx context.Context, id string) (*api.APIKeyL
 	if err := api.CheckIDs([]string{id}); err != nil {
 		return nil, api.Errorf(api.Invalid, "the id of the API key is required")
 	}
-	lvl, err := s.require(ctx, sub, auth.ActionGetAPIKey, auth.OwnKeys)
+	// A user's lineage shows only its own keys to manage_own_api_key; an
+	// API key owns no key but itself.
+	own := !sub.IsAPIKey() || sub.APIKey.ID == id
+	lvl, err := s.requireFor(ctx, sub, auth.ActionGetAPIKey, own)
 	if err != nil {
 		return nil, err
-	}
-	if lvl == auth.OwnKeys && sub.IsAPIKey() && sub.APIKey.ID != id {
-		return nil, s.denied(ctx, sub, auth.ActionGetAPIKey)
 	}
 	visible := func(k *store.APIKey) bool { return lvl == auth.Granted || ownedBy(k, sub) }
 	var resp *api.APIKeyLineage

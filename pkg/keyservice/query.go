@@ -27,13 +27,15 @@ func (s *Service) QueryAPIKeys(ctx context.Context, req *api.QueryAPIKeysRequest
 	if err != nil {
 		return nil, err
 	}
-	lvl, err := s.require(ctx, sub, auth.ActionQueryAPIKey, auth.OwnKeys)
+	// manage_own_api_key queries the caller's own keys, but an API key
+	// sees limited_by only with manage_api_key or higher.
+	limitedByKey := sub.IsAPIKey() && req.WithLimitedBy
+	lvl, err := s.requireFor(ctx, sub, auth.ActionQueryAPIKey, !limitedByKey)
 	if err != nil {
 		return nil, err
 	}
-	if sub.IsAPIKey() && req.WithLimitedBy && (lvl == auth.OwnKeys || !auth.HasPrivilege(sub, auth.ActionUpdateAPIKey)) {
-		// An API key sees limited_by only with manage_api_key or higher.
-		return nil, s.denied(ctx, sub, auth.ActionQueryAPIKey)
+	if limitedByKey && !auth.HasPrivilege(sub, auth.ActionUpdateAPIKey) {
+		return nil, s.denied(ctx, sub, auth.ActionQueryAPIKey, false)
 	}
 	parsed, err := body.Resolve(query.Options{Now: s.now()})
 	if err != nil {

@@ -176,19 +176,27 @@ func (s *Service) granted(ctx context.Context, action string) (*auth.Subject, er
 
 // require returns the 403 unless the subject may run action at least at
 // the given level, and the 503 when an action that is not a read cannot
-// be audited (see AuditPreparer).
-// A denial is audited as access_denied.
+// be audited (see AuditPreparer). A request required at OwnKeys is one
+// that concerns only the caller's own keys (see requireFor).
 func (s *Service) require(ctx context.Context, sub *auth.Subject, action string, atLeast auth.Level) (auth.Level, error) {
+	return s.requireFor(ctx, sub, action, atLeast == auth.OwnKeys)
+}
+
+// requireFor returns the 403 unless the subject may run action outright
+// or, when own (the request concerns only the caller's own keys), on its
+// own keys; the 503 when an action that is not a read cannot be audited.
+// A denial is audited as access_denied.
+func (s *Service) requireFor(ctx context.Context, sub *auth.Subject, action string, own bool) (auth.Level, error) {
 	lvl := auth.Authorize(sub, action)
-	if lvl < atLeast {
-		return lvl, s.denied(ctx, sub, action)
+	if lvl == auth.Denied || (lvl == auth.OwnKeys && !own) {
+		return lvl, s.denied(ctx, sub, action, own)
 	}
 	return lvl, s.prepareAudit(action)
 }
 
-// denied audits and returns the 403 for action.
-func (s *Service) denied(ctx context.Context, sub *auth.Subject, action string) error {
-	err := auth.Forbidden(sub, action)
+// denied audits and returns the 403 for action; own is as in requireFor.
+func (s *Service) denied(ctx context.Context, sub *auth.Subject, action string, own bool) error {
+	err := auth.Forbidden(sub, action, own)
 	s.audit(ctx, AuditEvent{Action: AuditAccessDenied, Request: action, Subject: sub, Reason: err.Reason})
 	return err
 }
