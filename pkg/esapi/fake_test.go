@@ -286,7 +286,12 @@ func checkCommonHeaders(t *testing.T, w *httptest.ResponseRecorder) {
 
 var errBoom = errors.New("sqlite: disk I/O error at /secret/path")
 
+// ClusterHealth checks the request's parameters as the key service does,
+// before anything else, so that the handler's tests see their 400s.
 func (f *fakeService) ClusterHealth(ctx context.Context, req *api.ClusterHealthRequest) (*api.ClusterHealthResponse, error) {
+	if err := req.Check(); err != nil {
+		return nil, err
+	}
 	if err := f.record(ctx, "ClusterHealth", req); err != nil {
 		return nil, err
 	}

@@ -28,13 +28,12 @@ import (
 // notServed lists the APIs of the specification apikeyd deliberately
 // does not route, each with its reason.
 var notServed = map[string]string{
-	"cluster.health":               "served by another branch (compat403)",
-	"delete":                       "document API: apikeyd holds no indices; not served yet (issue 13)",
-	"get":                          "document API: apikeyd holds no indices; not served yet (issue 13)",
-	"index":                        "document API: apikeyd holds no indices; not served yet (issue 13)",
-	"security.delete_privileges":   "application privileges are not stored yet (issue 13)",
-	"security.put_privileges":      "application privileges are not stored yet (issue 13)",
-	"security.query_role":          "not served yet (issue 13)",
+	"delete":                     "document API: apikeyd holds no indices; not served yet (issue 13)",
+	"get":                        "document API: apikeyd holds no indices; not served yet (issue 13)",
+	"index":                      "document API: apikeyd holds no indices; not served yet (issue 13)",
+	"security.delete_privileges": "application privileges are not stored yet (issue 13)",
+	"security.put_privileges":    "application privileges are not stored yet (issue 13)",
+	"security.query_role":        "not served yet (issue 13)",
 }
 
 // specCommonParams are the parameters Elasticsearch's REST layer takes
