@@ -14,12 +14,7 @@ import (
 // pipe it is "path<TAB>value" rows of the response's JSON.
 func (t *Terminal) userPrivileges(r api.GetUserPrivilegesResponse) error {
 	if !t.TTY {
-		rows, err := flattenJSON(r)
-		if err != nil {
-			return err
-		}
-		_, err = io.WriteString(t.Out, t.fieldsString(pipeFields(rows), 0))
-		return err
+		return t.pipeRows(r)
 	}
 	var b strings.Builder
 	fields := []field{

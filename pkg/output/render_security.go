@@ -18,12 +18,7 @@ const (
 // "path<TAB>value" rows of the response's JSON.
 func (t *Terminal) whoami(r api.AuthenticateResponse) error {
 	if !t.TTY {
-		rows, err := flattenJSON(r)
-		if err != nil {
-			return err
-		}
-		_, err = io.WriteString(t.Out, t.fieldsString(pipeFields(rows), 0))
-		return err
+		return t.pipeRows(r)
 	}
 	var b strings.Builder
 	b.WriteString(t.Styles.Bold.Render(clean(r.Username)) + "\n")

@@ -102,6 +102,17 @@ func (t *Terminal) generic(v any) error {
 	return err
 }
 
+// pipeRows writes v's JSON as "path<TAB>value" rows, what a pipe gets of
+// a value a terminal shows as a card.
+func (t *Terminal) pipeRows(v any) error {
+	rows, err := flattenJSON(v)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprint(t.Out, t.fieldsString(pipeFields(rows), 0))
+	return err
+}
+
 // flattenJSON lists v's JSON as (path, value) pairs: paths as --field takes
 // them, lists of scalars joined with commas, empty objects, lists and nulls
 // left out.
