@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"regexp"
 
 	"github.com/spf13/cobra"
 
@@ -25,10 +24,6 @@ func (e *ExpiringError) Error() string {
 	}
 	return fmt.Sprintf("%d API keys expire within %s", e.Count, e.Within)
 }
-
-// withinRE matches the windows --within takes: a duration of
-// Elasticsearch date math, as query's --expires-within.
-var withinRE = regexp.MustCompile(`^[0-9]+[smhHdwMy]$`)
 
 type expiringOptions struct {
 	f   *Factory
@@ -74,8 +69,8 @@ Elasticsearch date math: s, m, h, d, w, M, y.`,
 }
 
 func runExpiring(cmd *cobra.Command, opts *expiringOptions) error {
-	if !withinRE.MatchString(opts.within) {
-		return usageErrorf("invalid --within %q: give a number and a unit (s, m, h, d, w, M, y), such as 14d", opts.within)
+	if err := keyflags.CheckDuration("within", opts.within, "14d"); err != nil {
+		return &UsageError{Err: err}
 	}
 	q := &queryOptions{
 		f:       opts.f,

@@ -52,6 +52,15 @@ func (f *Filters) Register(fs *pflag.FlagSet) {
 // Elasticsearch date math.
 var durationRE = regexp.MustCompile(`^[0-9]+[smhHdwMy]$`)
 
+// CheckDuration says what is wrong with value, the value of the flag
+// --name, as a duration of date math (7d, 12h), such as example.
+func CheckDuration(name, value, example string) error {
+	if !durationRE.MatchString(value) {
+		return fmt.Errorf("invalid --%s %q: give a number and a unit (s, m, h, d, w, M, y), such as %s", name, value, example)
+	}
+	return nil
+}
+
 // Clauses compiles the filters to query clauses, one per filter, in the
 // order of the flags; none when no filter is set.
 func (f *Filters) Clauses() ([]any, error) {
@@ -102,15 +111,15 @@ func (f *Filters) Clauses() ([]any, error) {
 		term("invalidated", true)
 	}
 	if f.ExpiresWithin != "" {
-		if !durationRE.MatchString(f.ExpiresWithin) {
-			return nil, fmt.Errorf("invalid --expires-within %q: give a number and a unit (s, m, h, d, w, M, y), such as 7d", f.ExpiresWithin)
+		if err := CheckDuration("expires-within", f.ExpiresWithin, "7d"); err != nil {
+			return nil, err
 		}
 		term("invalidated", false)
 		fs = append(fs, map[string]any{"range": map[string]any{"expiration": map[string]any{"gt": "now", "lte": "now+" + f.ExpiresWithin}}})
 	}
 	if f.UnusedFor != "" {
-		if !durationRE.MatchString(f.UnusedFor) {
-			return nil, fmt.Errorf("invalid --unused-for %q: give a number and a unit (s, m, h, d, w, M, y), such as 90d", f.UnusedFor)
+		if err := CheckDuration("unused-for", f.UnusedFor, "90d"); err != nil {
+			return nil, err
 		}
 		fs = append(fs, unusedFilter(f.UnusedFor))
 	}
