@@ -27,6 +27,8 @@ const (
 	AuditCreateToken        = "create_token"
 	AuditInvalidateTokens   = "invalidate_tokens"
 	AuditClearAPIKeyCache   = "clear_apikey_cache"
+	AuditClearRealmCache    = "clear_realm_cache"
+	AuditClearRolesCache    = "clear_roles_cache"
 	AuditGrantAPIKey        = "grant_apikey"
 	AuditCloneAPIKey        = "clone_apikey"
 	AuditCrossClusterAPIKey = "create_cross_cluster_apikey"
