@@ -74,7 +74,10 @@ func TestOfficialGoClientSecondaryAuthorization(t *testing.T) {
 		do                  func(header string) error
 	}{
 		{name: "wrong password on authenticate", header: wrongBasic, cause: "unable to authenticate user [alice] for REST request",
-			do: func(h string) error { _, err := es.Security.Authenticate().Header(esapi.SecondaryAuthHeader, h).Do(ctx); return err }},
+			do: func(h string) error {
+				_, err := es.Security.Authenticate().Header(esapi.SecondaryAuthHeader, h).Do(ctx)
+				return err
+			}},
 		{name: "wrong password on create", header: wrongBasic, cause: "unable to authenticate user [alice] for REST request",
 			do: func(h string) error {
 				_, err := es.Security.CreateApiKey().Name("never").Header(esapi.SecondaryAuthHeader, h).Do(ctx)
@@ -82,9 +85,15 @@ func TestOfficialGoClientSecondaryAuthorization(t *testing.T) {
 			}},
 		{name: "cross-cluster key on get", header: "ApiKey " + cc.Encoded,
 			cause: "authentication expected API key type of [rest], but API key [" + cc.Id + "] has type [cross_cluster]",
-			do: func(h string) error { _, err := es.Security.GetApiKey().Header(esapi.SecondaryAuthHeader, h).Do(ctx); return err }},
+			do: func(h string) error {
+				_, err := es.Security.GetApiKey().Header(esapi.SecondaryAuthHeader, h).Do(ctx)
+				return err
+			}},
 		{name: "malformed value on cluster health", header: "junk", cause: "unable to authenticate with provided credentials",
-			do: func(h string) error { _, err := es.Cluster.Health().Header(esapi.SecondaryAuthHeader, h).Do(ctx); return err }},
+			do: func(h string) error {
+				_, err := es.Cluster.Health().Header(esapi.SecondaryAuthHeader, h).Do(ctx)
+				return err
+			}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			err := c.do(c.header)
