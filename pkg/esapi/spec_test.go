@@ -28,9 +28,9 @@ import (
 // notServed lists the APIs of the specification apikeyd deliberately
 // does not route, each with its reason.
 var notServed = map[string]string{
-	"delete":                     "document API: apikeyd holds no indices; not served yet (issue 13)",
-	"get":                        "document API: apikeyd holds no indices; not served yet (issue 13)",
-	"index":                      "document API: apikeyd holds no indices; not served yet (issue 13)",
+	"delete":                     "document API: apikeyd keeps keys, users and roles, not documents; it holds no index, so it answers as a node without this handler (400 no handler found)",
+	"get":                        "document API: apikeyd keeps keys, users and roles, not documents; it holds no index, so it answers as a node without this handler (400 no handler found)",
+	"index":                      "document API: apikeyd keeps keys, users and roles, not documents; it holds no index, so it answers as a node without this handler (400 no handler found)",
 	"security.delete_privileges": "application privileges are not stored yet (issue 13)",
 	"security.put_privileges":    "application privileges are not stored yet (issue 13)",
 	"security.query_role":        "not served yet (issue 13)",
