@@ -134,3 +134,14 @@ func storageError(err error) error {
 	}
 	return err
 }
+
+// Prepare brings the schema of the database dsn up to date, as Open
+// does, and closes it: for pgtest.Main, whose test databases are then
+// copies of a migrated one.
+func Prepare(ctx context.Context, dsn string) error {
+	db, err := Open(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	return db.Close()
+}

@@ -2,7 +2,9 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/apikeyctl/apikeyctl/pkg/store"
@@ -10,7 +12,7 @@ import (
 	"github.com/apikeyctl/apikeyctl/pkg/store/storetest"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, Prepare)) }
 
 // mustOpen opens a store on a fresh database, closed when the test ends.
 func mustOpen(tb testing.TB) *DB {
@@ -35,4 +37,95 @@ func openDSN(tb testing.TB, dsn string) *DB {
 
 func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return mustOpen(t) })
+}
+
+// TestOpenRefuses: a database this binary cannot use is refused, saying
+// why, and left as it was.
+func TestOpenRefuses(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup string
+		want  string
+	}{
+		{"newer schema", "INSERT INTO apikeyd_schema_migrations (version, name) VALUES (100000, '100000_future.sql')",
+			"is newer than this binary supports"},
+		{"tables of another application", "DROP TABLE apikeyd_schema_migrations", "holds tables of another application"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dsn := pgtest.DSN(t)
+			db := openDSN(t, dsn)
+			if _, err := db.pool.Exec(t.Context(), tt.setup); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Open(t.Context(), dsn)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Open = %v, want an error saying %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestReopen: a second Open of a current database, as another replica's,
+// changes nothing and shares its records and its generation.
+func TestReopen(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	a, b := openDSN(t, dsn), openDSN(t, dsn)
+	g0, err := b.Generation(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = a.Update(t.Context(), func(w store.Writer) error {
+		return w.InsertAPIKey(t.Context(), &store.APIKey{ID: "k1", Name: "n", Type: "rest", Hash: "h",
+			Creator: store.Creator{Principal: "p", Realm: "r", RealmType: "native"}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g1, err := b.Generation(t.Context()); err != nil || g1 == g0 {
+		t.Errorf("generation of the other store = %d, %v; was %d", g1, err, g0)
+	}
+	err = b.View(t.Context(), func(r store.Reader) error {
+		_, err := r.GetAPIKey(t.Context(), "k1")
+		return err
+	})
+	if err != nil {
+		t.Errorf("the other store: %v", err)
+	}
+}
+
+// TestTwoStoresLoseNoUpdate: of two stores (two replicas) updating a key
+// from the same read, the second update is a conflict, not a lost update.
+func TestTwoStoresLoseNoUpdate(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	a, b := openDSN(t, dsn), openDSN(t, dsn)
+	ctx := t.Context()
+	k := &store.APIKey{ID: "k1", Name: "n", Type: "rest", Hash: "h",
+		Creator: store.Creator{Principal: "p", Realm: "r", RealmType: "native"}}
+	if err := a.Update(ctx, func(w store.Writer) error { return w.InsertAPIKey(ctx, k) }); err != nil {
+		t.Fatal(err)
+	}
+	read := func(st store.Store) *store.APIKey {
+		var got *store.APIKey
+		err := st.View(ctx, func(r store.Reader) (err error) {
+			got, err = r.GetAPIKey(ctx, "k1")
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	ka, kb := read(a), read(b)
+	ka.Name, kb.Name = "by-a", "by-b"
+	if err := a.Update(ctx, func(w store.Writer) error { return w.UpdateAPIKey(ctx, ka) }); err != nil {
+		t.Fatalf("first update: %v", err)
+	}
+	err := b.Update(ctx, func(w store.Writer) error { return w.UpdateAPIKey(ctx, kb) })
+	if !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("second update = %v, want ErrConflict", err)
+	}
+	if got := read(b); got.Name != "by-a" || got.Version != 2 {
+		t.Errorf("stored name %q version %d, want by-a 2", got.Name, got.Version)
+	}
 }

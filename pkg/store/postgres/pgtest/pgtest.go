@@ -43,13 +43,28 @@ var (
 
 	mu   sync.Mutex
 	conn *pgx.Conn // to admin, for CREATE and DROP DATABASE
+	// prepareTemplate makes the template database, named template once
+	// made.
+	prepareTemplate func(ctx context.Context, dsn string) error
+	template        string
 )
 
 // Main runs the tests of m and then stops the private server, if one was
-// started; a TestMain calls os.Exit(pgtest.Main(m)).
-func Main(m *testing.M) int {
+// started; a TestMain calls os.Exit(pgtest.Main(m)). When prepare is
+// given, the first database is made by it (the schema a store's Open
+// creates, say) and every test database is a copy of that one, which is
+// quicker than preparing each.
+func Main(m *testing.M, prepare ...func(ctx context.Context, dsn string) error) int {
+	if len(prepare) > 0 {
+		prepareTemplate = prepare[0]
+	}
 	code := m.Run()
 	mu.Lock()
+	if template != "" && srv == nil {
+		if err := dropDatabase(context.Background(), template); err != nil {
+			fmt.Fprintf(os.Stderr, "pgtest: %v\n", err)
+		}
+	}
 	if conn != nil {
 		conn.Close(context.Background())
 		conn = nil
@@ -113,10 +128,29 @@ func NewDatabase(ctx context.Context) (dsn string, drop func() error, err error)
 		return "", nil, fmt.Errorf("%w: %v; set %s to the URL of a server (a role that may create databases) "+
 			"or install the PostgreSQL server (apt-get install postgresql)", ErrNoServer, errNone, EnvDSN)
 	}
-	b := make([]byte, 8)
-	rand.Read(b)
-	name := "t_" + hex.EncodeToString(b)
-	if err := adminExec(ctx, "CREATE DATABASE "+name); err != nil {
+	mu.Lock()
+	defer mu.Unlock()
+	if prepareTemplate != nil && template == "" {
+		name := randomName("tmpl_")
+		if err := adminExec(ctx, "CREATE DATABASE "+name); err != nil {
+			return "", nil, fmt.Errorf("pgtest: create database: %w", err)
+		}
+		tdsn, err := withDatabase(admin, name)
+		if err == nil {
+			err = prepareTemplate(ctx, tdsn)
+		}
+		if err != nil {
+			dropDatabase(ctx, name)
+			return "", nil, fmt.Errorf("pgtest: prepare the template database: %w", err)
+		}
+		template = name
+	}
+	name := randomName("t_")
+	create := "CREATE DATABASE " + name
+	if template != "" {
+		create += " TEMPLATE " + template
+	}
+	if err := adminExec(ctx, create); err != nil {
 		return "", nil, fmt.Errorf("pgtest: create database: %w", err)
 	}
 	dsn, err = withDatabase(admin, name)
@@ -124,18 +158,35 @@ func NewDatabase(ctx context.Context) (dsn string, drop func() error, err error)
 		return "", nil, err
 	}
 	drop = func() error {
-		if err := adminExec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			return fmt.Errorf("drop database %s: %w", name, err)
+		// A private server's databases go with it.
+		if srv != nil {
+			return nil
 		}
-		return nil
+		mu.Lock()
+		defer mu.Unlock()
+		return dropDatabase(context.Background(), name)
 	}
 	return dsn, drop, nil
 }
 
-// adminExec runs a statement on the maintenance connection.
+// randomName is prefix and 16 random hexadecimal digits.
+func randomName(prefix string) string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+// dropDatabase drops the database name, closing its connections; mu is
+// held.
+func dropDatabase(ctx context.Context, name string) error {
+	if err := adminExec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+		return fmt.Errorf("drop database %s: %w", name, err)
+	}
+	return nil
+}
+
+// adminExec runs a statement on the maintenance connection; mu is held.
 func adminExec(ctx context.Context, sql string) error {
-	mu.Lock()
-	defer mu.Unlock()
 	if conn == nil || conn.IsClosed() {
 		c, err := pgx.Connect(ctx, admin)
 		if err != nil {
