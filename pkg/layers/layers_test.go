@@ -49,7 +49,7 @@ var mayImport = map[string][]string{
 	"pkg/audit": {"pkg/api", "pkg/auth", "pkg/filecheck", "pkg/keyservice"},
 	// The one way to open the local backend (store + audit + rules), for
 	// the daemon and for apikeyctl --db.
-	"pkg/backend": {"pkg/api", "pkg/audit", "pkg/auth", "pkg/filecheck", "pkg/keyservice", "pkg/store/sqlite"},
+	"pkg/backend": {"pkg/api", "pkg/audit", "pkg/auth", "pkg/filecheck", "pkg/keyservice", "pkg/store", "pkg/store/postgres", "pkg/store/sqlite"},
 
 	// Transport: HTTP handlers (server side) and the HTTP client.
 	"pkg/esapi":  {"pkg/api", "pkg/auth", "pkg/orderedjson"},

@@ -67,7 +67,7 @@ func IsDSN(s string) bool {
 // It fails when the database cannot be reached, holds tables of another
 // application, or has a schema newer than this binary supports.
 func Open(ctx context.Context, dsn string) (*DB, error) {
-	name := redact(dsn)
+	name := Redact(dsn)
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", name, err)
@@ -102,8 +102,8 @@ func (db *DB) Close() error {
 	return nil
 }
 
-// redact is dsn without its password.
-func redact(dsn string) string {
+// Redact is the connection string dsn without its password, to be shown.
+func Redact(dsn string) string {
 	if u, err := url.Parse(dsn); err == nil && IsDSN(dsn) {
 		return u.Redacted()
 	}
