@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/apikeyctl/apikeyctl/pkg/cli"
 	"github.com/apikeyctl/apikeyctl/pkg/daemon"
+	"github.com/apikeyctl/apikeyctl/pkg/store/postgres/pgtest"
 )
 
 // TestMain lets the test binary run as apikeyctl and apikeyd, so the
@@ -21,11 +24,17 @@ func TestMain(m *testing.M) {
 	if os.Getenv("GORACE") == "" {
 		os.Setenv("GORACE", "atexit_sleep_ms=0")
 	}
-	testscript.Main(m, map[string]func(){
+	testscript.Main(withPostgres{m}, map[string]func(){
 		"apikeyctl": func() { os.Exit(cli.Main(os.Args[1:])) },
 		"apikeyd":   func() { os.Exit(daemon.Main(os.Args[1:])) },
 	})
 }
+
+// withPostgres runs the tests, then stops the PostgreSQL server that the
+// scripts on a PostgreSQL store started, if any (pgtest).
+type withPostgres struct{ m *testing.M }
+
+func (w withPostgres) Run() int { return pgtest.Main(w.m) }
 
 // TestScripts runs the CLI and daemon flows in testdata/script.
 func TestScripts(t *testing.T) {
@@ -47,13 +56,39 @@ func TestScripts(t *testing.T) {
 			env.Setenv("NO_COLOR", "")
 			return nil
 		},
+		// [postgres] is true when there is a PostgreSQL server for the
+		// tests (see pgtest); a script on one skips without it.
+		Condition: func(cond string) (bool, error) {
+			if cond != "postgres" {
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			return pgtest.Available() == nil, nil
+		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"pgstore":    pgStore,
 			"wait-ready": waitReady,
 			"wait-file":  waitFile,
 			"envfile":    envFile,
 			"jq":         jqCmd,
 		},
 	})
+}
+
+// pgStore NAME sets $NAME to the URL of a new, empty PostgreSQL database
+// of the tests' server, dropped when the script ends: the script checks
+// [postgres] first.
+func pgStore(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: pgstore NAME")
+	}
+	dsn, drop, err := pgtest.NewDatabase(context.Background())
+	ts.Check(err)
+	ts.Defer(func() {
+		if err := drop(); err != nil {
+			ts.Logf("%v", err)
+		}
+	})
+	ts.Setenv(args[0], dsn)
 }
 
 // waitReady FILE waits for apikeyd's ready file and sets $ADDR to the TCP

@@ -49,12 +49,13 @@ var (
 	template        string
 )
 
-// Main runs the tests of m and then stops the private server, if one was
-// started; a TestMain calls os.Exit(pgtest.Main(m)). When prepare is
+// Main runs the tests of m (a *testing.M, or what wraps one) and then
+// stops the private server, if one was started; a TestMain calls
+// os.Exit(pgtest.Main(m)). When prepare is
 // given, the first database is made by it (the schema a store's Open
 // creates, say) and every test database is a copy of that one, which is
 // quicker than preparing each.
-func Main(m *testing.M, prepare ...func(ctx context.Context, dsn string) error) int {
+func Main(m interface{ Run() int }, prepare ...func(ctx context.Context, dsn string) error) int {
 	if len(prepare) > 0 {
 		prepareTemplate = prepare[0]
 	}
@@ -119,14 +120,29 @@ func DSN(tb testing.TB) string {
 // ErrNoServer is NewDatabase's error when no PostgreSQL server can be had.
 var ErrNoServer = errors.New("no PostgreSQL server for the tests")
 
+// Available returns nil when there is a server for the tests, starting
+// the private one if need be, and otherwise an error that wraps
+// ErrNoServer with the reason and the remedy.
+func Available() error {
+	setup()
+	if errNone != nil {
+		return noServer()
+	}
+	return nil
+}
+
+// noServer is the error of NewDatabase and Available without a server.
+func noServer() error {
+	return fmt.Errorf("%w: %v; set %s to the URL of a server (a role that may create databases) "+
+		"or install the PostgreSQL server (apt-get install postgresql)", ErrNoServer, errNone, EnvDSN)
+}
+
 // NewDatabase creates a new, empty database and returns its connection
 // string and the function that drops it. Its error wraps ErrNoServer,
 // with the reason and the remedy, when no server can be had.
 func NewDatabase(ctx context.Context) (dsn string, drop func() error, err error) {
-	setup()
-	if errNone != nil {
-		return "", nil, fmt.Errorf("%w: %v; set %s to the URL of a server (a role that may create databases) "+
-			"or install the PostgreSQL server (apt-get install postgresql)", ErrNoServer, errNone, EnvDSN)
+	if err := Available(); err != nil {
+		return "", nil, err
 	}
 	mu.Lock()
 	defer mu.Unlock()
