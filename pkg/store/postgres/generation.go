@@ -20,7 +20,7 @@ const (
 func (db *DB) Generation(ctx context.Context) (uint64, error) {
 	var n int64
 	if err := db.pool.QueryRow(ctx, generationSQL).Scan(&n); err != nil {
-		return 0, fmt.Errorf("database %s: read generation: %w", db.name, err)
+		return 0, storageError(fmt.Errorf("database %s: read generation: %w", db.name, err))
 	}
 	return uint64(n), nil
 }

@@ -23,6 +23,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -117,20 +119,38 @@ func Redact(dsn string) string {
 	return strings.Join(kept, " ")
 }
 
-// storageError gives a write the server refused for want of a writable
-// database (a read-only transaction, a hot standby) or of space the
-// store's error for it, ErrReadOnly or ErrNoSpace; other errors are
-// returned as they are.
+// storageError gives a call that failed for want of a server (it cannot
+// be reached, it is shutting down, the connection was cut), of a
+// writable database (a hot standby) or of space the store's error for
+// it, ErrUnavailable, ErrReadOnly or ErrNoSpace; other errors (a context
+// done above all) are returned as they are.
 func storageError(err error) error {
-	var pe *pgconn.PgError
-	if !errors.As(err, &pe) {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	switch pe.Code {
-	case "25006": // read_only_sql_transaction
-		return fmt.Errorf("%w (%v)", store.ErrReadOnly, err)
-	case "53100": // disk_full
-		return fmt.Errorf("%w (%v)", store.ErrNoSpace, err)
+	var (
+		pe *pgconn.PgError
+		ce *pgconn.ConnectError
+		ne net.Error
+	)
+	switch {
+	case errors.As(err, &ce):
+		// Whatever the server answered, it could not be reached.
+		return fmt.Errorf("%w (%v)", store.ErrUnavailable, err)
+	case errors.As(err, &pe):
+		switch {
+		case pe.Code == "25006": // read_only_sql_transaction
+			return fmt.Errorf("%w (%v)", store.ErrReadOnly, err)
+		case pe.Code == "53100": // disk_full
+			return fmt.Errorf("%w (%v)", store.ErrNoSpace, err)
+		case strings.HasPrefix(pe.Code, "08"), // connection exception
+			pe.Code == "57P01", pe.Code == "57P02", pe.Code == "57P03", // shutting down, starting up
+			pe.Code == "3D000": // the database does not exist (any more)
+			return fmt.Errorf("%w (%v)", store.ErrUnavailable, err)
+		}
+	case errors.As(err, &ne), errors.Is(err, pgconn.ErrConnClosed),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("%w (%v)", store.ErrUnavailable, err)
 	}
 	return err
 }

@@ -129,3 +129,49 @@ func TestTwoStoresLoseNoUpdate(t *testing.T) {
 		t.Errorf("stored name %q version %d, want by-a 2", got.Name, got.Version)
 	}
 }
+
+// TestUnavailable: while the database refuses connections (a server
+// down, a failover), every call fails with ErrUnavailable; once it
+// accepts them again, the same store works, without being reopened.
+func TestUnavailable(t *testing.T) {
+	db := mustOpen(t)
+	ctx := t.Context()
+	var name string
+	if err := db.pool.QueryRow(ctx, "SELECT current_database()").Scan(&name); err != nil {
+		t.Fatal(err)
+	}
+	admin := func(sql string) {
+		t.Helper()
+		if err := pgtest.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	admin("ALTER DATABASE " + name + " ALLOW_CONNECTIONS false")
+	admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + name + "'")
+	t.Cleanup(func() { pgtest.Exec(context.Background(), "ALTER DATABASE "+name+" ALLOW_CONNECTIONS true") })
+
+	calls := []struct {
+		name string
+		call func() error
+	}{
+		{"Generation", func() error { _, err := db.Generation(ctx); return err }},
+		{"View", func() error {
+			return db.View(ctx, func(r store.Reader) error { _, err := r.ListUsers(ctx); return err })
+		}},
+		{"Update", func() error {
+			return db.Update(ctx, func(w store.Writer) error { return w.DeleteRole(ctx, "none") })
+		}},
+	}
+	for _, c := range calls {
+		if err := c.call(); !errors.Is(err, store.ErrUnavailable) {
+			t.Errorf("%s while the database is away = %v, want ErrUnavailable", c.name, err)
+		}
+	}
+	admin("ALTER DATABASE " + name + " ALLOW_CONNECTIONS true")
+	if err := calls[0].call(); err != nil {
+		t.Errorf("Generation once the database is back: %v", err)
+	}
+	if err := calls[1].call(); err != nil {
+		t.Errorf("View once the database is back: %v", err)
+	}
+}

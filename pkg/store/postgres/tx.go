@@ -33,13 +33,13 @@ type writer struct {
 func (db *DB) View(ctx context.Context, fn func(store.Reader) error) error {
 	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
-		return fmt.Errorf("database %s: begin: %w", db.name, err)
+		return storageError(fmt.Errorf("database %s: begin: %w", db.name, err))
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	if err := fn(&reader{tx: tx}); err != nil {
-		return err
+		return storageError(err)
 	}
-	return tx.Commit(ctx)
+	return storageError(tx.Commit(ctx))
 }
 
 // Update runs fn in a write transaction, committed when fn returns nil
@@ -49,7 +49,7 @@ func (db *DB) View(ctx context.Context, fn func(store.Reader) error) error {
 func (db *DB) Update(ctx context.Context, fn func(store.Writer) error) error {
 	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
-		return fmt.Errorf("database %s: begin: %w", db.name, err)
+		return storageError(fmt.Errorf("database %s: begin: %w", db.name, err))
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	if _, err := tx.Exec(ctx, bumpGenerationSQL); err != nil {

@@ -225,3 +225,15 @@ func withDatabase(dsn, database string) (string, error) {
 	}
 	return dsn + " dbname=" + database, nil
 }
+
+// Exec runs sql on the server's maintenance database, as the role that
+// creates the test databases: for a test that acts on its database from
+// outside (refuses its connections, say).
+func Exec(ctx context.Context, sql string) error {
+	if err := Available(); err != nil {
+		return err
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return adminExec(ctx, sql)
+}
