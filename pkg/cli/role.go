@@ -126,8 +126,8 @@ deleted, not found or refused on its own.`,
   apikeyctl role put reader --cluster read_security
   apikeyctl role put writer --cluster manage_security
   apikeyctl role delete reader writer`,
-		Args:    minArgs(1, "a role NAME"),
-		RunE:    func(cmd *cobra.Command, args []string) error { return runRoleDelete(cmd, opts, args) },
+		Args: minArgs(1, "a role NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error { return runRoleDelete(cmd, opts, args) },
 	}
 	opts.out.register(cmd)
 	return cmd
