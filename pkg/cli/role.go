@@ -12,13 +12,14 @@ func newRoleCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "role",
 		Short: "Manage roles",
-		Long:  "Create, show and delete roles of the native realm.",
+		Long:  "Create, show, query and delete roles of the native realm.",
 		RunE:  groupRunE,
 	}
 	cmd.AddCommand(newRolePutCmd(f), newRoleGetCmd(f), newRoleDeleteCmd(f))
 	for _, c := range cmd.Commands()[1:] {
 		c.ValidArgsFunction = completeRoles(f)
 	}
+	cmd.AddCommand(newRoleQueryCmd(f))
 	return cmd
 }
 
