@@ -107,8 +107,8 @@ func newUserQueryCmd(f *Factory) *cobra.Command {
 		Short: "Query native users with filters, sorting and paging",
 		Long: `Query the native users with the Query users API.
 
-The flags are compiled to the query DSL and combine with AND: --username
-takes a name or a pattern with *, --role a role the user has (repeat it
+The flags are compiled to the query DSL and combine with AND: --user
+takes a user name or a pattern with *, --role a role the user has (repeat it
 for any of several), --enabled and --disabled the user's state, --email
 and --full-name words of those fields (they are analysed text, so
 "--full-name doe" finds "Jane Doe"). --query-json sends any request body
@@ -120,14 +120,14 @@ Built-in users (elastic) are not native users and are never listed, as in
 Elasticsearch. On a terminal the users are a table; on a pipe, the API's
 JSON: {"total", "count", "users"}, each user with _sort when sorted.`,
 		Example: `  apikeyctl user query --role superuser
-  apikeyctl user query --username 'ci-*' --enabled --sort username:desc --limit 20
+  apikeyctl user query --user 'ci-*' --enabled --sort username:desc --limit 20
   apikeyctl user query --disabled --field username
   echo '{"query":{"match":{"full_name":"doe"}}}' | apikeyctl user query --query-json -`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runUserQuery(cmd, opts) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.username, "username", "", "users named `NAME` (* matches any characters)")
+	fl.StringVar(&opts.username, "user", "", "users named `NAME` (* matches any characters; --username authenticates)")
 	fl.StringArrayVar(&opts.roles, "role", nil, "users with the `ROLE` (repeatable: any of them)")
 	fl.BoolVar(&opts.enabled, "enabled", false, "enabled users only")
 	fl.BoolVar(&opts.disabled, "disabled", false, "disabled users only")
