@@ -79,24 +79,24 @@ func (s *Service) QueryRoles(ctx context.Context, req *api.QueryRolesRequest) (*
 		return nil, s.internal("query roles", err)
 	}
 	docs := make([]*query.Doc, 0, len(roles))
-	descs := make(map[*query.Doc]api.NamedRoleDescriptor, len(roles))
+	byDoc := make(map[*query.Doc]*store.Role, len(roles))
 	for _, role := range roles {
-		var d api.RoleDescriptor
-		if err := json.Unmarshal(role.Descriptor, &d); err != nil {
-			return nil, s.internal("query roles", fmt.Errorf("decode role %s: %w", role.Name, err))
-		}
-		doc, err := roleDoc(role, d, int64(len(docs)))
+		doc, err := roleDoc(role, int64(len(docs)))
 		if err != nil {
 			return nil, s.internal("query roles", err)
 		}
 		docs = append(docs, doc)
-		descs[doc] = api.NamedRoleDescriptor{Name: role.Name, Descriptor: d}
+		byDoc[doc] = role
 	}
 	total, hits := parsed.Apply(docs)
 	resp := &api.QueryRolesResponse{Total: total, Count: len(hits), Roles: make([]api.QueriedRole, 0, len(hits))}
 	for _, h := range hits {
-		nd := descs[h.Doc]
-		resp.Roles = append(resp.Roles, api.QueriedRole{Name: nd.Name, Descriptor: nd.Descriptor, Sort: sortValues(parsed, h)})
+		role := byDoc[h.Doc]
+		var d api.RoleDescriptor
+		if err := json.Unmarshal(role.Descriptor, &d); err != nil {
+			return nil, s.internal("render role", fmt.Errorf("decode role %s: %w", role.Name, err))
+		}
+		resp.Roles = append(resp.Roles, api.QueriedRole{Name: role.Name, Descriptor: d, Sort: sortValues(parsed, h)})
 	}
 	return resp, nil
 }
@@ -149,16 +149,23 @@ func userDoc(u *store.User, seq int64) *query.Doc {
 // roleDoc is what the query roles API can see of a role: its _id ("role-"
 // and the name), name, description, the applications' application,
 // resources and privileges, and the leaves of its metadata as stored (key
-// order and numbers as written); rd is the role's descriptor, seq its
-// index order.
-func roleDoc(role *store.Role, rd api.RoleDescriptor, seq int64) (*query.Doc, error) {
-	name := role.Name
-	d := query.NewDoc("role-"+name, seq)
-	d.Set(query.FieldName, name)
-	if rd.Description != "" {
-		d.Set(query.FieldDescription, rd.Description)
+// order and numbers as written); seq is its index order. Only these
+// fields of the stored descriptor are decoded.
+func roleDoc(role *store.Role, seq int64) (*query.Doc, error) {
+	var stored struct {
+		Description  string                      `json:"description"`
+		Applications []api.ApplicationPrivileges `json:"applications"`
+		Metadata     json.RawMessage             `json:"metadata"`
 	}
-	for _, a := range rd.Applications {
+	if err := json.Unmarshal(role.Descriptor, &stored); err != nil {
+		return nil, fmt.Errorf("decode role %s: %w", role.Name, err)
+	}
+	d := query.NewDoc("role-"+role.Name, seq)
+	d.Set(query.FieldName, role.Name)
+	if stored.Description != "" {
+		d.Set(query.FieldDescription, stored.Description)
+	}
+	for _, a := range stored.Applications {
 		d.Set(query.FieldApplication, a.Application)
 		for _, r := range a.Resources {
 			d.Set(query.FieldResources, r)
@@ -167,15 +174,9 @@ func roleDoc(role *store.Role, rd api.RoleDescriptor, seq int64) (*query.Doc, er
 			d.Set(query.FieldAppPrivileges, p)
 		}
 	}
-	var stored struct {
-		Metadata json.RawMessage `json:"metadata"`
-	}
-	if err := json.Unmarshal(role.Descriptor, &stored); err != nil {
-		return nil, fmt.Errorf("role %s: %w", name, err)
-	}
 	leaves, err := query.Flatten(stored.Metadata)
 	if err != nil {
-		return nil, fmt.Errorf("role %s metadata: %w", name, err)
+		return nil, fmt.Errorf("role %s metadata: %w", role.Name, err)
 	}
 	d.Metadata = leaves
 	return d, nil

@@ -1,7 +1,6 @@
 package query
 
 import (
-	"regexp"
 	"strings"
 	"unicode"
 )
@@ -136,25 +135,47 @@ func textAnalyzer(f Field) func(string) []string {
 	return standardTokens
 }
 
-// emailLike is a whole token the uax_url_email tokenizer keeps as one.
-var emailLike = regexp.MustCompile(`^[^\s@]+@[^\s@]+\.[^\s@]+$`)
+// emailLike reports whether a whole token is one the uax_url_email
+// tokenizer keeps as one: local@domain.tld.
+func emailLike(w string) bool {
+	local, domain, ok := strings.Cut(w, "@")
+	if !ok || local == "" || strings.Contains(domain, "@") {
+		return false
+	}
+	dot := strings.LastIndexByte(domain, '.')
+	return dot > 0 && dot < len(domain)-1
+}
 
-// emailPatterns are the security index's email filter (pattern_capture,
-// preserve_original).
-var emailPatterns = []*regexp.Regexp{
-	regexp.MustCompile(`([^@]+)`), regexp.MustCompile(`(\pL+)`), regexp.MustCompile(`(\d+)`), regexp.MustCompile(`@(.+)`),
+// runs appends to out the maximal runs of characters of s that in
+// accepts, as a pattern (x+) captures them.
+func runs(s string, in func(rune) bool, out []string) []string {
+	start := -1
+	for i, r := range s {
+		switch {
+		case in(r) && start < 0:
+			start = i
+		case !in(r) && start >= 0:
+			out = append(out, s[start:i])
+			start = -1
+		}
+	}
+	if start >= 0 {
+		out = append(out, s[start:])
+	}
+	return out
 }
 
 // emailTokens approximates the security index's email analyzer: the
 // uax_url_email tokenizer (an address is one token, other text as the
-// standard tokenizer splits it), the pattern_capture filter that adds the
-// local part, the domain and every run of letters and of digits, then
+// standard tokenizer splits it), the pattern_capture filter (preserving
+// the original) with the patterns ([^@]+), (\p{L}+), (\d+) and @(.+) —
+// the local part, the domain, every run of letters and of digits — then
 // lowercase and unique.
 func emailTokens(s string) []string {
 	var raw []string
 	for _, w := range strings.Fields(s) {
 		w = strings.TrimFunc(w, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
-		if emailLike.MatchString(w) {
+		if emailLike(w) {
 			raw = append(raw, w)
 			continue
 		}
@@ -169,12 +190,17 @@ func emailTokens(s string) []string {
 			out = append(out, t)
 		}
 	}
+	var captures []string
 	for _, t := range raw {
 		add(t)
-		for _, p := range emailPatterns {
-			for _, m := range p.FindAllStringSubmatch(t, -1) {
-				add(m[1])
-			}
+		captures = runs(t, func(r rune) bool { return r != '@' }, captures[:0])
+		captures = runs(t, unicode.IsLetter, captures)
+		captures = runs(t, func(r rune) bool { return r >= '0' && r <= '9' }, captures)
+		if _, domain, ok := strings.Cut(t, "@"); ok {
+			captures = append(captures, domain)
+		}
+		for _, c := range captures {
+			add(c)
 		}
 	}
 	return out
