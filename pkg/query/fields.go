@@ -46,6 +46,10 @@ type Field struct {
 	// is the whole flattened field, all leaves at once.
 	Keyed bool
 	Key   string
+	// index is the field's name in the security index when it is not
+	// the API keys' (the roles' name is the runtime field
+	// runtime_role_name); empty otherwise.
+	index string
 }
 
 // F returns the field of a query-level name; it panics on a name that is
@@ -87,6 +91,9 @@ func (f Field) String() string {
 // IndexName is the field's name in Elasticsearch's security index, as its
 // shard-level errors name it.
 func (f Field) IndexName() string {
+	if f.index != "" {
+		return f.index
+	}
 	switch f.Name {
 	case FieldUsername:
 		return "creator.principal"

@@ -89,7 +89,11 @@ func translateUser(name string, sorting bool) (Field, error) {
 
 func translateRole(name string, sorting bool) (Field, error) {
 	switch name {
-	case FieldName, FieldDescription, FieldApplication, FieldResources, FieldAppPrivileges, FieldMetadata:
+	case FieldName:
+		// Elasticsearch reads a role's name from its document id through
+		// this runtime field.
+		return Field{Name: name, index: "runtime_role_name"}, nil
+	case FieldDescription, FieldApplication, FieldResources, FieldAppPrivileges, FieldMetadata:
 		return Field{Name: name}, nil
 	}
 	if key, ok := strings.CutPrefix(name, FieldMetadata+"."); ok && !isPattern(name) {
