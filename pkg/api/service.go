@@ -53,6 +53,18 @@ type Service interface {
 	// QueryRoles searches the native roles with the query DSL
 	// (GET|POST /_security/_query/role).
 	QueryRoles(ctx context.Context, req *QueryRolesRequest) (*QueryRolesResponse, error)
+	// BulkPutRoles creates or replaces several roles (POST
+	// /_security/role), each succeeding or failing alone.
+	BulkPutRoles(ctx context.Context, req *BulkPutRolesRequest) (*BulkRolesResponse, error)
+	// BulkDeleteRoles deletes several roles (DELETE /_security/role).
+	BulkDeleteRoles(ctx context.Context, req *BulkDeleteRolesRequest) (*BulkRolesResponse, error)
+
+	// ClearRealmCache evicts users from the realms' caches
+	// (POST /_security/realm/{realms}/_clear_cache).
+	ClearRealmCache(ctx context.Context, req *ClearRealmCacheRequest) (*ClearCacheResponse, error)
+	// ClearRolesCache evicts the named roles ("*" for all) from the role
+	// cache (POST /_security/role/{name}/_clear_cache).
+	ClearRolesCache(ctx context.Context, names []string) (*ClearCacheResponse, error)
 
 	// ClusterHealth answers GET /_cluster/health for the one node, with
 	// no index, that apikeyd is.
