@@ -15,12 +15,12 @@ func newRoleCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "role",
 		Short: "Manage roles",
-		Long:  "Create, show and delete roles of the native realm.",
+		Long:  "Create, show, query and delete roles of the native realm.",
 		RunE:  groupRunE,
 	}
 	get, del := newRoleGetCmd(f), newRoleDeleteCmd(f)
 	get.ValidArgsFunction, del.ValidArgsFunction = completeRoles(f), completeRoles(f)
-	cmd.AddCommand(newRolePutCmd(f), get, del, newRoleImportCmd(f))
+	cmd.AddCommand(newRolePutCmd(f), get, del, newRoleImportCmd(f), newRoleQueryCmd(f))
 	return cmd
 }
 
