@@ -65,8 +65,11 @@ type APIKey struct {
 	Metadata        map[string]any      `json:"metadata"`
 	RoleDescriptors RoleDescriptors     `json:"role_descriptors"`
 	Access          *CrossClusterAccess `json:"access,omitempty"`
-	LimitedBy       []RoleDescriptors   `json:"limited_by,omitempty"`
-	ProfileUID      string              `json:"profile_uid,omitempty"`
+	// CertificateIdentity is the DN pattern of a cross-cluster key, present
+	// only when the key has one (Elasticsearch 9.3).
+	CertificateIdentity *string           `json:"certificate_identity,omitempty"`
+	LimitedBy           []RoleDescriptors `json:"limited_by,omitempty"`
+	ProfileUID          string            `json:"profile_uid,omitempty"`
 	// LastUsed (epoch milliseconds), LastUsedFrom and UsageCount are
 	// apikeyd's, present only when the request asked with_last_used:
 	// UsageCount is then always present (0 for a key never used), the

@@ -248,13 +248,32 @@ func DecodeCreateCrossClusterAPIKeyRequest(body []byte) (*CreateCrossClusterAPIK
 	req := &CreateCrossClusterAPIKeyRequest{}
 	fields := crossClusterFields(&req.Access, &req.Metadata, &req.Expiration)
 	fields["name"] = stringField(&req.Name)
+	fields["certificate_identity"] = nullableString(&req.CertificateIdentity)
 	return decodeRequest(body, ParserCreateCrossClusterAPIKey, req, fields, req.Check)
 }
 
 // DecodeUpdateCrossClusterAPIKeyRequest decodes a cross-cluster update body.
 func DecodeUpdateCrossClusterAPIKeyRequest(id string, body []byte) (*UpdateCrossClusterAPIKeyRequest, error) {
 	req := &UpdateCrossClusterAPIKeyRequest{ID: id}
-	return decodeRequest(body, ParserUpdateCrossClusterAPIKey, req, crossClusterFields(&req.Access, &req.Metadata, &req.Expiration), nil)
+	fields := crossClusterFields(&req.Access, &req.Metadata, &req.Expiration)
+	fields["certificate_identity"] = clearableString(&req.CertificateIdentity)
+	return decodeRequest(body, ParserUpdateCrossClusterAPIKey, req, fields, nil)
+}
+
+// clearableString takes a string, or null to clear the field.
+func clearableString(dst **Clearable) fieldFunc {
+	return func(raw json.RawMessage) error {
+		if isNull(raw) {
+			*dst = &Clearable{Null: true}
+			return nil
+		}
+		var s *string
+		if err := stringField(&s)(raw); err != nil {
+			return err
+		}
+		*dst = &Clearable{Value: *s}
+		return nil
+	}
 }
 
 // DecodeHasPrivilegesRequest decodes a has privileges body.

@@ -165,6 +165,10 @@ type CreateCrossClusterAPIKeyRequest struct {
 	Access     *CrossClusterAccess `json:"access"`
 	Expiration *string             `json:"expiration,omitempty"`
 	Metadata   map[string]any      `json:"metadata,omitempty"`
+	// CertificateIdentity is a regular expression the subject DN of the
+	// remote cluster's certificate must match (Elasticsearch 9.3); nil for
+	// none.
+	CertificateIdentity *string `json:"certificate_identity,omitempty"`
 }
 
 // UpdateCrossClusterAPIKeyRequest is PUT /_security/cross_cluster/api_key/{id}.
@@ -173,6 +177,9 @@ type UpdateCrossClusterAPIKeyRequest struct {
 	Access     *CrossClusterAccess `json:"access,omitempty"`
 	Metadata   map[string]any      `json:"-"`
 	Expiration *string             `json:"expiration,omitempty"`
+	// CertificateIdentity: nil keeps the key's, Null clears it, a value
+	// replaces it.
+	CertificateIdentity *Clearable `json:"certificate_identity,omitempty"`
 }
 
 // MarshalJSON renders metadata when it is set.

@@ -35,6 +35,9 @@ type Service interface {
 	// GetUsers returns the named users, or all users when names is empty.
 	GetUsers(ctx context.Context, names []string) (GetUsersResponse, error)
 	DeleteUser(ctx context.Context, username string) (*DeleteResponse, error)
+	// QueryUsers searches the native users with the query DSL
+	// (GET|POST /_security/_query/user).
+	QueryUsers(ctx context.Context, req *QueryUsersRequest) (*QueryUsersResponse, error)
 	ChangePassword(ctx context.Context, req *ChangePasswordRequest) error
 	// SetUserEnabled enables or disables a native user
 	// (PUT /_security/user/{username}/_enable or _disable).
@@ -47,6 +50,9 @@ type Service interface {
 	// GetRoles returns the named roles, or all roles when names is empty.
 	GetRoles(ctx context.Context, names []string) (GetRolesResponse, error)
 	DeleteRole(ctx context.Context, name string) (*DeleteResponse, error)
+	// QueryRoles searches the native roles with the query DSL
+	// (GET|POST /_security/_query/role).
+	QueryRoles(ctx context.Context, req *QueryRolesRequest) (*QueryRolesResponse, error)
 	// BulkPutRoles creates or replaces several roles (POST
 	// /_security/role), each succeeding or failing alone.
 	BulkPutRoles(ctx context.Context, req *BulkPutRolesRequest) (*BulkRolesResponse, error)

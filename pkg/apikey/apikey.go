@@ -1,7 +1,7 @@
 // Package apikey is the API key itself: id and secret generation, the
 // encoded credential, the prefixed secret hash formats Elasticsearch uses
-// (salted SHA-256, PBKDF2, bcrypt), and the rules for key names and
-// metadata.
+// (salted SHA-256, PBKDF2, bcrypt), and the rules for key names, metadata
+// and the certificate identity of cross-cluster keys.
 package apikey
 
 import (

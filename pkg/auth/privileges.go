@@ -57,12 +57,14 @@ const (
 	ActionDeleteUser     = "cluster:admin/xpack/security/user/delete"
 	ActionChangePassword = "cluster:admin/xpack/security/user/change_password"
 	ActionSetEnabled     = "cluster:admin/xpack/security/user/set_enabled"
+	ActionQueryUser      = "cluster:admin/xpack/security/user/query"
 	// ActionGetUserPrivileges lists the caller's own privileges: granted
 	// to every authenticated caller, as Elasticsearch grants it.
 	ActionGetUserPrivileges = "cluster:admin/xpack/security/user/list_privileges"
 	ActionPutRole           = "cluster:admin/xpack/security/role/put"
 	ActionGetRole           = "cluster:admin/xpack/security/role/get"
 	ActionDeleteRole        = "cluster:admin/xpack/security/role/delete"
+	ActionQueryRole         = "cluster:admin/xpack/security/role/query"
 	ActionBulkPutRole       = "cluster:admin/xpack/security/role/bulk_put"
 	ActionBulkDeleteRole    = "cluster:admin/xpack/security/role/bulk_delete"
 	// ActionClearRealmCache and ActionClearRolesCache evict users and

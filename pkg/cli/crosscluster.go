@@ -70,22 +70,37 @@ needs manage_security, and cannot be done with an API key.`,
 }
 
 type crossClusterCreateOptions struct {
-	f          *Factory
-	out        outputFlags
-	access     accessFlags
-	name       string
-	expiration string
-	metadata   []string
-	mdJSON     string
+	f                   *Factory
+	out                 outputFlags
+	access              accessFlags
+	name                string
+	expiration          string
+	metadata            []string
+	mdJSON              string
+	certificateIdentity string
 }
+
+// certificateIdentityUsage is the help of --certificate-identity.
+const certificateIdentityUsage = "allow only a remote cluster whose certificate's subject DN matches this regular `pattern` (Elasticsearch 9.3)"
 
 func newCrossClusterCreateCmd(f *Factory) *cobra.Command {
 	opts := &crossClusterCreateOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "create --name NAME (--search PATTERNS | --replication PATTERNS | --access-json FILE)",
 		Short: "Create a cross-cluster API key",
+		Long: `Create a cross-cluster API key, with the access given by --search,
+--replication or --access-json.
+
+--certificate-identity binds the key to the certificate of the remote
+cluster that may use it (Elasticsearch 9.3's strong identity
+verification): a regular expression, as Java writes them, matched against
+the subject DN of the certificate the remote cluster signs its requests
+with. apikeyd and Elasticsearch refuse a pattern that does not compile.`,
 		Example: `  apikeyctl cross-cluster create --name eu-west --search 'logs-*,metrics-*' --replication 'archive-*'
-  apikeyctl cross-cluster create --name dls --access-json access.json --field encoded`,
+  apikeyctl cross-cluster create --name dls --access-json access.json --field encoded
+
+  apikeyctl cross-cluster create --name eu-central --search 'logs-*' \
+    --certificate-identity 'CN=.*\.eu\.example\.com,O=Example Corp,C=US' --field id`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runCrossClusterCreate(cmd, opts) },
 	}
@@ -94,6 +109,7 @@ func newCrossClusterCreateCmd(f *Factory) *cobra.Command {
 	fl.StringVar(&opts.expiration, "expiration", "", "lifetime, e.g. 90d (default: never expires)")
 	fl.StringArrayVar(&opts.metadata, "metadata", nil, "metadata `key=value` (repeatable)")
 	fl.StringVar(&opts.mdJSON, "metadata-json", "", "metadata as a JSON `object`")
+	fl.StringVar(&opts.certificateIdentity, "certificate-identity", "", certificateIdentityUsage)
 	opts.access.register(cmd)
 	opts.out.register(cmd)
 	return cmd
@@ -110,7 +126,8 @@ func runCrossClusterCreate(cmd *cobra.Command, opts *crossClusterCreateOptions) 
 	if a == nil {
 		return usageErrorf("give the access with --search, --replication or --access-json")
 	}
-	req := &api.CreateCrossClusterAPIKeyRequest{Name: &opts.name, Access: a, Expiration: changedString(cmd, "expiration", &opts.expiration)}
+	req := &api.CreateCrossClusterAPIKeyRequest{Name: &opts.name, Access: a, Expiration: changedString(cmd, "expiration", &opts.expiration),
+		CertificateIdentity: changedString(cmd, "certificate-identity", &opts.certificateIdentity)}
 	if req.Metadata, err = parseMetadata(opts.metadata, opts.mdJSON); err != nil {
 		return err
 	}
@@ -126,14 +143,16 @@ func runCrossClusterCreate(cmd *cobra.Command, opts *crossClusterCreateOptions) 
 }
 
 type crossClusterUpdateOptions struct {
-	f             *Factory
-	out           outputFlags
-	access        accessFlags
-	expiration    string
-	metadata      []string
-	mdJSON        string
-	clearMetadata bool
-	yes           bool
+	f                        *Factory
+	out                      outputFlags
+	access                   accessFlags
+	expiration               string
+	metadata                 []string
+	mdJSON                   string
+	clearMetadata            bool
+	certificateIdentity      string
+	clearCertificateIdentity bool
+	yes                      bool
 }
 
 func newCrossClusterUpdateCmd(f *Factory) *cobra.Command {
@@ -141,7 +160,10 @@ func newCrossClusterUpdateCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "update ID",
 		Short: "Update a cross-cluster API key",
-		Long: `Update a cross-cluster API key: its access, expiration or metadata.
+		Long: `Update a cross-cluster API key: its access, expiration, metadata or
+certificate identity. What is not given is left as it is;
+--clear-certificate-identity removes the key's certificate identity (sent
+as null, as Elasticsearch 9.3 takes it).
 
 The access given (--search, --replication, --access-json) replaces the
 key's access whole, as in Elasticsearch: --replication 'b-*' alone takes
@@ -151,7 +173,9 @@ take away and asks before it does (--yes does not ask); on a pipe it
 updates, as Elasticsearch does.`,
 		Example: `  CC_ID=$(apikeyctl cross-cluster create --name eu-west --search 'logs-*' --field id)
   apikeyctl cross-cluster update "$CC_ID" --search 'logs-*,metrics-*' --metadata owner=team-b
-  apikeyctl cross-cluster update "$CC_ID" --search 'logs-*' --replication 'archive-*' --yes`,
+  apikeyctl cross-cluster update "$CC_ID" --search 'logs-*' --replication 'archive-*' --yes
+  apikeyctl cross-cluster update "$CC_ID" --certificate-identity 'CN=remote-[0-9]+\.example\.com'
+  apikeyctl cross-cluster update "$CC_ID" --clear-certificate-identity`,
 		Args: exactArgs(1, "the ID of the key"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runCrossClusterUpdate(cmd, opts, args) },
 	}
@@ -160,6 +184,8 @@ updates, as Elasticsearch does.`,
 	fl.StringArrayVar(&opts.metadata, "metadata", nil, "replace the metadata with these `key=value` pairs")
 	fl.StringVar(&opts.mdJSON, "metadata-json", "", "replace the metadata with this JSON `object`")
 	fl.BoolVar(&opts.clearMetadata, "clear-metadata", false, "remove all metadata")
+	fl.StringVar(&opts.certificateIdentity, "certificate-identity", "", "replace the key's certificate identity: "+strings.TrimPrefix(certificateIdentityUsage, "allow "))
+	fl.BoolVar(&opts.clearCertificateIdentity, "clear-certificate-identity", false, "remove the key's certificate identity")
 	fl.BoolVarP(&opts.yes, "yes", "y", false, "do not ask before taking away access the key has")
 	opts.access.register(cmd)
 	opts.out.register(cmd)
@@ -180,6 +206,14 @@ func runCrossClusterUpdate(cmd *cobra.Command, opts *crossClusterUpdateOptions, 
 			return usageErrorf("--clear-metadata cannot be combined with --metadata or --metadata-json")
 		}
 		req.Metadata = map[string]any{}
+	}
+	if ci := changedString(cmd, "certificate-identity", &opts.certificateIdentity); ci != nil {
+		if opts.clearCertificateIdentity {
+			return usageErrorf("--clear-certificate-identity cannot be combined with --certificate-identity")
+		}
+		req.CertificateIdentity = &api.Clearable{Value: *ci}
+	} else if opts.clearCertificateIdentity {
+		req.CertificateIdentity = &api.Clearable{Null: true}
 	}
 	svc, err := opts.f.Service(cmd.Context())
 	if err != nil {

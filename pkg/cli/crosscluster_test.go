@@ -93,3 +93,59 @@ func TestCrossClusterUpdateConfirmsRemovedAccess(t *testing.T) {
 		t.Errorf("on a pipe the access is %q", got)
 	}
 }
+
+// TestCrossClusterCertificateIdentityFlags drives --certificate-identity
+// and --clear-certificate-identity over a database file: what each sends,
+// the card that shows it, and the mistakes: both flags at once is a usage
+// error (exit 2), a pattern that does not compile the service's 400
+// (exit 1) that changes nothing.
+func TestCrossClusterCertificateIdentityFlags(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "keys.db")
+	env := map[string]string{"XDG_CONFIG_HOME": t.TempDir()}
+	exec := func(t *testing.T, args ...string) (int, string, string) {
+		t.Helper()
+		tio := testStreams("", false, env)
+		code := Run(context.Background(), testFactory(tio.ios, env), append([]string{"--db", db}, args...))
+		return code, tio.stdout.String(), tio.stderr.String()
+	}
+	identity := func(t *testing.T, id string) string {
+		t.Helper()
+		_, out, _ := exec(t, "get", "--id", id, "--jq", `.api_keys[0].certificate_identity // "<none>"`)
+		return strings.TrimSpace(out)
+	}
+	code, id, stderr := exec(t, "cross-cluster", "create", "--name", "cc", "--search", "logs-*",
+		"--certificate-identity", `CN=.*\.example\.com`, "--field", "id")
+	if code != 0 {
+		t.Fatalf("create: %d %s", code, stderr)
+	}
+	id = strings.TrimSpace(id)
+	if got := identity(t, id); got != `CN=.*\.example\.com` {
+		t.Fatalf("after create: %q", got)
+	}
+	steps := []struct {
+		name     string
+		args     []string
+		exit     int
+		stderr   string
+		identity string
+	}{
+		{"metadata only keeps it", []string{"--metadata", "team=a"}, 0, "", `CN=.*\.example\.com`},
+		{"a new pattern replaces it", []string{"--certificate-identity", "CN=remote-1"}, 0, "", "CN=remote-1"},
+		{"both flags", []string{"--certificate-identity", "CN=x", "--clear-certificate-identity"}, ExitUsage,
+			"--clear-certificate-identity cannot be combined with --certificate-identity", "CN=remote-1"},
+		{"a pattern that does not compile", []string{"--certificate-identity", "CN=(x"}, ExitError,
+			"Invalid certificate_identity format: [CN=(x]. Must be a valid regex.", "CN=remote-1"},
+		{"clearing it", []string{"--clear-certificate-identity"}, 0, "", "<none>"},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			code, _, stderr := exec(t, append([]string{"cross-cluster", "update", id}, s.args...)...)
+			if code != s.exit || !strings.Contains(stderr, s.stderr) {
+				t.Fatalf("exit %d, stderr %q; want %d and %q", code, stderr, s.exit, s.stderr)
+			}
+			if got := identity(t, id); got != s.identity {
+				t.Errorf("certificate_identity %q, want %q", got, s.identity)
+			}
+		})
+	}
+}

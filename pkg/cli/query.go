@@ -99,9 +99,12 @@ func (b queryBody) set(key string, v any) {
 }
 
 // sortClauses compiles --sort flags.
-func (opts *queryOptions) sortClauses() ([]any, error) {
+func (opts *queryOptions) sortClauses() ([]any, error) { return sortClauses(opts.sorts) }
+
+// sortClauses compiles --sort flags: field[:asc|desc] each.
+func sortClauses(sorts []string) ([]any, error) {
 	var out []any
-	for _, s := range opts.sorts {
+	for _, s := range sorts {
 		field, order, found := strings.Cut(s, ":")
 		if field == "" {
 			return nil, usageErrorf("invalid --sort %q: use field[:asc|desc]", s)

@@ -15,12 +15,12 @@ func newRoleCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "role",
 		Short: "Manage roles",
-		Long:  "Create, show and delete roles of the native realm.",
+		Long:  "Create, show, query and delete roles of the native realm.",
 		RunE:  groupRunE,
 	}
 	get, del := newRoleGetCmd(f), newRoleDeleteCmd(f)
 	get.ValidArgsFunction, del.ValidArgsFunction = completeRoles(f), completeRoles(f)
-	cmd.AddCommand(newRolePutCmd(f), get, del, newRoleImportCmd(f))
+	cmd.AddCommand(newRolePutCmd(f), get, del, newRoleImportCmd(f), newRoleQueryCmd(f))
 	return cmd
 }
 
@@ -126,8 +126,8 @@ deleted, not found or refused on its own.`,
   apikeyctl role put reader --cluster read_security
   apikeyctl role put writer --cluster manage_security
   apikeyctl role delete reader writer`,
-		Args:    minArgs(1, "a role NAME"),
-		RunE:    func(cmd *cobra.Command, args []string) error { return runRoleDelete(cmd, opts, args) },
+		Args: minArgs(1, "a role NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error { return runRoleDelete(cmd, opts, args) },
 	}
 	opts.out.register(cmd)
 	return cmd

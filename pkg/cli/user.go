@@ -12,7 +12,7 @@ func newUserCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "user",
 		Short: "Manage native users",
-		Long:  "Add, show, enable, disable, delete users of the native realm, change their passwords, and list your own privileges.",
+		Long:  "Add, show, query, enable, disable, delete users of the native realm, change their passwords, and list your own privileges.",
 		RunE:  groupRunE,
 	}
 	cmd.AddCommand(newUserAddCmd(f), newUserGetCmd(f), newUserDeleteCmd(f), newUserPasswdCmd(f),
@@ -20,7 +20,7 @@ func newUserCmd(f *Factory) *cobra.Command {
 	for _, c := range cmd.Commands()[1:] {
 		c.ValidArgsFunction = completeUsers(f)
 	}
-	cmd.AddCommand(newUserPrivilegesCmd(f))
+	cmd.AddCommand(newUserPrivilegesCmd(f), newUserQueryCmd(f))
 	return cmd
 }
 

@@ -57,3 +57,46 @@ func TestQueryAPIKeys(t *testing.T) {
 		t.Fatalf("invalid body sent as %q", got.Body)
 	}
 }
+
+// TestQueryUsersAndRoles checks the query users and query roles requests
+// (POST, the body as given, with_profile_uid) and the decoding of their
+// answers: a user's fields and _sort, a role's name, descriptor and _sort.
+func TestQueryUsersAndRoles(t *testing.T) {
+	f, srv := newFake(t, reply{body: `{"total":2,"count":1,"users":[{"username":"jane","roles":["ops"],"full_name":"Jane Doe","email":null,"metadata":{"n":1},"enabled":false,"_sort":["jane"]}]}`})
+	c := mustNew(t, Config{URL: srv.URL})
+	body := `{"sort":["username"],"size":1}`
+	users, err := c.QueryUsers(t.Context(), &api.QueryUsersRequest{Body: json.RawMessage(body), WithProfileUID: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.last(t); got.Method != "POST" || got.Path != "/_security/_query/user" || got.RawQuery != "with_profile_uid=true" || got.Body != body {
+		t.Fatalf("request: %s %s?%s %q", got.Method, got.Path, got.RawQuery, got.Body)
+	}
+	u := users.Users[0]
+	if users.Total != 2 || users.Count != 1 || u.Username != "jane" || u.Enabled || *u.FullName != "Jane Doe" || u.Email != nil ||
+		u.Metadata["n"] != json.Number("1") || len(u.Sort) != 1 || u.Sort[0] != "jane" {
+		t.Fatalf("users: %+v", users)
+	}
+
+	f.reply = reply{body: `{"total":1,"count":1,"roles":[{"name":"ops","cluster":["monitor"],"indices":[],"applications":[],"run_as":[],"metadata":{"tier":2},"transient_metadata":{"enabled":true},"description":"Operators","_sort":["ops"]}]}`}
+	roles, err := c.QueryRoles(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.last(t); got.Path != "/_security/_query/role" || got.Body != "" || got.RawQuery != "" {
+		t.Fatalf("request: %s?%s %q", got.Path, got.RawQuery, got.Body)
+	}
+	r := roles.Roles[0]
+	if r.Name != "ops" || r.Descriptor.Description != "Operators" || r.Descriptor.Cluster[0] != "monitor" ||
+		r.Descriptor.Metadata["tier"] != json.Number("2") || len(r.Sort) != 1 || r.Sort[0] != "ops" {
+		t.Fatalf("roles: %+v", roles)
+	}
+	// The role renders back as it came, name first and _sort last.
+	out, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"name":"ops","cluster":["monitor"],"indices":[],"applications":[],"run_as":[],"metadata":{"tier":2},"transient_metadata":{"enabled":true},"description":"Operators","_sort":["ops"]}`; string(out) != want {
+		t.Fatalf("render:\n got %s\nwant %s", out, want)
+	}
+}

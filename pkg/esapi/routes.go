@@ -75,6 +75,7 @@ func routeTable() []*route {
 	}
 	rs = append(rs, lifecycleRoutes()...)
 	rs = append(rs, queryRoutes()...)
+	rs = append(rs, querySecurityRoutes()...)
 	rs = append(rs, tokenRoutes()...)
 	rs = append(rs, healthRoutes()...)
 	for _, r := range rs {

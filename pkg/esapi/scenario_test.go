@@ -50,6 +50,8 @@ var scenarioAPIs = map[string]struct {
 	"security.get_api_key":                  {[]string{"/_security/api_key"}, "GET", "GET"},
 	"security.invalidate_api_key":           {[]string{"/_security/api_key"}, "DELETE", "DELETE"},
 	"security.query_api_keys":               {[]string{"/_security/_query/api_key"}, "GET", "POST"},
+	"security.query_user":                   {[]string{"/_security/_query/user"}, "GET", "POST"},
+	"security.query_role":                   {[]string{"/_security/_query/role"}, "GET", "POST"},
 	"security.update_api_key":               {[]string{"/_security/api_key/{id}"}, "PUT", "PUT"},
 	"security.bulk_update_api_keys":         {[]string{"/_security/api_key/_bulk_update"}, "POST", "POST"},
 	"security.grant_api_key":                {[]string{"/_security/api_key/grant"}, "POST", "POST"},

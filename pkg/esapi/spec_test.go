@@ -33,7 +33,6 @@ var notServed = map[string]string{
 	"index":                      "document API: apikeyd keeps keys, users and roles, not documents; it holds no index, so it answers as a node without this handler (400 no handler found)",
 	"security.delete_privileges": "application privileges are not stored yet (issue 13)",
 	"security.put_privileges":    "application privileges are not stored yet (issue 13)",
-	"security.query_role":        "not served yet (issue 13)",
 }
 
 // specCommonParams are the parameters Elasticsearch's REST layer takes
@@ -247,6 +246,8 @@ var notInSpec = map[string]string{
 	"DELETE /_security/role":                "Elasticsearch's bulk delete roles API (security.bulk_delete_role.json is not in the folder)",
 	"POST /_security/role/{}/_clear_cache":  "Elasticsearch's clear roles cache API (security.clear_cached_roles.json is not in the folder)",
 	"POST /_security/realm/{}/_clear_cache": "Elasticsearch's clear realm cache API (security.clear_cached_realms.json is not in the folder)",
+	"GET /_security/_query/user":            "Elasticsearch's query user API, parameter with_profile_uid (security.query_user.json is not in the folder)",
+	"POST /_security/_query/user":           "Elasticsearch's query user API, parameter with_profile_uid (security.query_user.json is not in the folder)",
 }
 
 func TestRESTSpec(t *testing.T) {

@@ -79,6 +79,8 @@ var readActions = map[string]bool{
 	auth.ActionQueryAPIKey:   true,
 	auth.ActionGetUser:       true,
 	auth.ActionGetRole:       true,
+	auth.ActionQueryUser:     true,
+	auth.ActionQueryRole:     true,
 	auth.ActionDoctor:        true,
 	auth.ActionClusterHealth: true,
 }

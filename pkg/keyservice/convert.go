@@ -68,6 +68,7 @@ func keyInfo(k *store.APIKey, withLimitedBy bool) (api.APIKey, error) {
 	}
 	if k.Type == api.TypeCrossCluster {
 		info.Access = descriptorAccess(info.RoleDescriptors)
+		info.CertificateIdentity = k.CertificateIdentity
 	}
 	if withLimitedBy && k.Type == api.TypeRest {
 		var limited api.RoleDescriptors

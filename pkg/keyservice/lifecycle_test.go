@@ -364,7 +364,7 @@ func TestCrossCluster(t *testing.T) {
 		{"empty update", func() error {
 			_, err := fx.svc.UpdateCrossClusterAPIKey(fx.as("secadmin"), &api.UpdateCrossClusterAPIKeyRequest{ID: resp.ID})
 			return err
-		}, 400, "action_request_validation_exception", "must update either [access] or [metadata] for cross-cluster API keys"},
+		}, 400, "action_request_validation_exception", "must update  [access] or [metadata] or [certificate_identity] for cross-cluster API keys"},
 		{"a REST key through the cross-cluster endpoint", func() error {
 			_, err := fx.svc.UpdateCrossClusterAPIKey(fx.as("secadmin"), &api.UpdateCrossClusterAPIKeyRequest{ID: rest.ID, Metadata: map[string]any{}})
 			return err

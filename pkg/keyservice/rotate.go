@@ -131,6 +131,7 @@ func (s *Service) RotateAPIKey(ctx context.Context, req *api.RotateAPIKeyRequest
 		}
 		k.Name, k.Type, k.Metadata = old.Name, old.Type, old.Metadata
 		k.RoleDescriptors, k.LimitedBy, k.Creator = old.RoleDescriptors, old.LimitedBy, old.Creator
+		k.CertificateIdentity = old.CertificateIdentity
 		k.Expiration = nil
 		if old.Expiration != nil {
 			at := now + (*old.Expiration - old.Creation)

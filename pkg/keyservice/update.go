@@ -29,6 +29,9 @@ type keyChange struct {
 	// crossCluster marks a change of a cross-cluster key (its access
 	// arrives as role descriptors).
 	crossCluster bool
+	// certificateIdentity replaces (a value) or clears (Null) the
+	// certificate identity of a cross-cluster key; nil: unchanged.
+	certificateIdentity *api.Clearable
 }
 
 // errUpdateByAPIKey is Elasticsearch's answer to an update made with an
@@ -136,6 +139,13 @@ func (s *Service) applyChange(ctx context.Context, w store.Writer, sub *auth.Sub
 		next.LimitedBy = c.limitedBy
 		changed = changed || !sameDescriptors(k.LimitedBy, next.LimitedBy)
 	}
+	if ci := c.certificateIdentity; ci != nil {
+		next.CertificateIdentity = nil
+		if !ci.Null {
+			next.CertificateIdentity = &ci.Value
+		}
+		changed = changed || !equalString(k.CertificateIdentity, next.CertificateIdentity)
+	}
 	next.Creator = c.creator
 	changed = changed || !sameCreator(k.Creator, next.Creator)
 	if !changed {
@@ -191,6 +201,15 @@ func sameDescriptors(a, b json.RawMessage) bool {
 		}
 	}
 	return true
+}
+
+// equalString reports whether two optional strings are both absent or
+// equal.
+func equalString(a, b *string) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
 }
 
 func sameCreator(a, b store.Creator) bool {

@@ -87,12 +87,20 @@ type roleItem struct {
 	api.RoleDescriptor
 }
 
+// queriedRoleItem describes a role of a query roles answer: a role item
+// and its sort values.
+type queriedRoleItem struct {
+	roleItem
+	Sort []any `json:"_sort"`
+}
+
 // listItems splits a list response into its items, each as the JSON the API
 // gives for it, and returns the Go type that describes an item. Items of
 // GetAPIKeysResponse and QueryAPIKeysResponse are their keys; of
 // GetUsersResponse its users, by name; of GetRolesResponse its roles, by
 // name, each as {"name":..., descriptor fields...} since a descriptor does
-// not carry its name; of any other slice its elements. Any other value is
+// not carry its name; of QueryUsersResponse and QueryRolesResponse their
+// users and roles in the answer's order; of any other slice its elements. Any other value is
 // one item, itself, described by its own type, and isList is false.
 func listItems(v any) (items []json.RawMessage, itemType reflect.Type, isList bool, err error) {
 	switch r := deref(v).(type) {
@@ -112,6 +120,12 @@ func listItems(v any) (items []json.RawMessage, itemType reflect.Type, isList bo
 	case api.GetRolesResponse:
 		items, err = roleItems(r)
 		return items, reflect.TypeFor[roleItem](), true, err
+	case api.QueryUsersResponse:
+		items, err = marshalEach(r.Users)
+		return items, reflect.TypeFor[api.QueriedUser](), true, err
+	case api.QueryRolesResponse:
+		items, err = marshalEach(r.Roles)
+		return items, reflect.TypeFor[queriedRoleItem](), true, err
 	}
 	// Any other slice (a command's own list, such as the contexts of
 	// `config get-contexts`) is a list of its elements.

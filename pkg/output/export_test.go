@@ -222,11 +222,15 @@ func TestField(t *testing.T) {
 		{name: "users", v: usersResponse(), field: "username", want: "alice\nbob\nelastic\n"},
 		{name: "null is empty", v: usersResponse(), field: "email", want: "\n\nadmin@example.com\n"},
 		{name: "roles by name", v: rolesResponse(), field: "name", want: "key_manager\nsuperuser\nviewer\n"},
+		{name: "queried users in the answer's order", v: queriedUsers(), field: "username", want: "elastic\nbob\n"},
+		{name: "queried users' sort values", v: queriedUsers(), field: "_sort", want: "[\"elastic\"]\n[\"bob\"]\n"},
+		{name: "queried roles by name", v: queriedRoles(), field: "name", want: "viewer\nkey_manager\n"},
+		{name: "queried roles' descriptors", v: queriedRoles(), field: "cluster", want: "[]\n[\"manage_own_api_key\",\"monitor\"]\n"},
 		{name: "whoami nested struct", v: authenticateResponse(), field: "api_key.id", want: "VuaCfGcBCdbkQm-e5aOx\n"},
 		{name: "error details", v: invalidateResponse(), field: "error_details.0.type", want: "security_exception\n"},
 		{
 			name: "missing field", v: keyList(), field: "nmae",
-			wantErr: []string{`unknown field "nmae"`, "available fields: id, name, type, creation, expiration, invalidated, invalidation, username, realm, realm_type, metadata, role_descriptors, access, limited_by, profile_uid, last_used, last_used_from, usage_count, _sort"},
+			wantErr: []string{`unknown field "nmae"`, "available fields: id, name, type, creation, expiration, invalidated, invalidation, username, realm, realm_type, metadata, role_descriptors, access, certificate_identity, limited_by, profile_uid, last_used, last_used_from, usage_count, _sort"},
 		},
 		{
 			name: "missing field on a single response", v: createResponse(), field: "secret",

@@ -237,6 +237,24 @@ func rolesResponse() api.GetRolesResponse {
 	}
 }
 
+// queriedUsers is a sorted page of a query users answer, in its order.
+func queriedUsers() api.QueryUsersResponse {
+	u := usersResponse()
+	return api.QueryUsersResponse{Total: 2, Count: 2, Users: []api.QueriedUser{
+		{User: u["elastic"], Sort: []any{"elastic"}},
+		{User: u["bob"], Sort: []any{"bob"}},
+	}}
+}
+
+// queriedRoles is a page of a query roles answer.
+func queriedRoles() api.QueryRolesResponse {
+	r := rolesResponse()
+	return api.QueryRolesResponse{Total: 2, Count: 2, Roles: []api.QueriedRole{
+		{Name: "viewer", Descriptor: r["viewer"]},
+		{Name: "key_manager", Descriptor: r["key_manager"]},
+	}}
+}
+
 func singleKey(k api.APIKey) api.GetAPIKeysResponse {
 	return api.GetAPIKeysResponse{APIKeys: []api.APIKey{k}}
 }

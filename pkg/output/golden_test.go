@@ -105,6 +105,8 @@ func TestRenderGolden(t *testing.T) {
 		{name: "whoami-realm", v: whoamiRealm()},
 		{name: "users", v: usersResponse()},
 		{name: "roles", v: rolesResponse()},
+		{name: "query-users", v: queriedUsers()},
+		{name: "query-roles", v: queriedRoles()},
 		{name: "user-privileges", v: userPrivilegesResponse()},
 		{name: "generic", v: putUserResponse()},
 	}
@@ -143,6 +145,8 @@ func TestMachineGolden(t *testing.T) {
 		{"whoami", authenticateResponse()},
 		{"users", usersResponse()},
 		{"roles", rolesResponse()},
+		{"query-users", queriedUsers()},
+		{"query-roles", queriedRoles()},
 	}
 	for _, v := range values {
 		for _, f := range []Format{JSON, YAML, JSONL} {

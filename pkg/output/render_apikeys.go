@@ -19,12 +19,13 @@ func Owner(k api.APIKey) string { return k.Username + "@" + k.Realm }
 
 // keyTable lists keys: ID, NAME, TYPE, OWNER, STATUS, CREATED, EXPIRES,
 // LAST USED when the answer has apikeyd's usage fields (with_last_used),
-// and with Wide also ROLES (role descriptor names) and METADATA. On a
-// terminal times are relative, and a TYPE column that is the same for every
-// key is left out when the table would not fit; when names and owners cut
-// to their floors still do not fit, CREATED, then LAST USED, then TYPE,
-// then OWNER are left out, and no row is ever wider than the terminal. On a pipe times are
-// RFC 3339 and every column is there.
+// CERT IDENTITY when a cross-cluster key among them has one, and with Wide
+// also ROLES (role descriptor names) and METADATA. On a terminal times are
+// relative, and a TYPE column that is the same for every key is left out
+// when the table would not fit; when names and owners cut to their floors
+// still do not fit, CERT IDENTITY, then CREATED, then LAST USED, then
+// TYPE, then OWNER are left out, and no row is ever wider than the
+// terminal. On a pipe times are RFC 3339 and every column is there.
 func (t *Terminal) keyTable(keys []api.APIKey) error {
 	if len(keys) == 0 {
 		t.Hint(NoKeysHint)
@@ -51,15 +52,19 @@ func (t *Terminal) keyCells(keys []api.APIKey) ([]column, [][]cell) {
 	cols := []column{
 		{header: "ID"},
 		{header: "NAME", flex: true, min: 12},
-		{header: "TYPE", dropUniform: true, drop: 3},
-		{header: "OWNER", flex: true, shrink: 1, min: 10, drop: 4},
+		{header: "TYPE", dropUniform: true, drop: 4},
+		{header: "OWNER", flex: true, shrink: 1, min: 10, drop: 5},
 		{header: "STATUS"},
-		{header: "CREATED", drop: 1},
+		{header: "CREATED", drop: 2},
 		{header: "EXPIRES"},
 	}
 	usage := hasUsage(keys)
 	if usage {
-		cols = append(cols, column{header: "LAST USED", drop: 2})
+		cols = append(cols, column{header: "LAST USED", drop: 3})
+	}
+	certs := hasCertificateIdentity(keys)
+	if certs {
+		cols = append(cols, column{header: "CERT IDENTITY", flex: true, shrink: 1, min: 12, drop: 1})
 	}
 	if t.Wide {
 		cols = append(cols, column{header: "ROLES"}, column{header: "METADATA"})
@@ -78,6 +83,9 @@ func (t *Terminal) keyCells(keys []api.APIKey) ([]column, [][]cell) {
 		}
 		if usage {
 			row = append(row, cell{text: t.when(k.LastUsed)})
+		}
+		if certs {
+			row = append(row, cell{text: orDash(certificateIdentityText(k))})
 		}
 		if t.Wide {
 			names := make([]string, len(k.RoleDescriptors))
@@ -100,6 +108,30 @@ func hasUsage(keys []api.APIKey) bool {
 		}
 	}
 	return false
+}
+
+// hasCertificateIdentity reports whether a key among keys has a
+// certificate identity (a cross-cluster key, Elasticsearch 9.3).
+func hasCertificateIdentity(keys []api.APIKey) bool {
+	for _, k := range keys {
+		if k.CertificateIdentity != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// certificateIdentityText is a key's certificate identity as the table
+// and the card show it: "" for none, and the empty pattern, which is one,
+// as "".
+func certificateIdentityText(k api.APIKey) string {
+	switch {
+	case k.CertificateIdentity == nil:
+		return ""
+	case *k.CertificateIdentity == "":
+		return `""`
+	}
+	return clean(*k.CertificateIdentity)
 }
 
 // usageText is a key's usage on its card: "used 3 hours ago from
@@ -197,8 +229,8 @@ func (t *Terminal) KeyCard(k api.APIKey) (string, error) {
 	return b.String(), err
 }
 
-// keyCard shows one key: its name and status, then id, type, owner and
-// times, then its metadata, role descriptors, limited-by descriptors and
+// keyCard shows one key: its name and status, then id, type, owner,
+// times and the certificate identity of a cross-cluster key, then its metadata, role descriptors, limited-by descriptors and
 // cross-cluster access as trees. On a pipe it is "path<TAB>value" rows of
 // the key's JSON with times in RFC 3339, and its status.
 func (t *Terminal) keyCard(b *strings.Builder, k api.APIKey) error {
@@ -232,6 +264,9 @@ func (t *Terminal) keyCard(b *strings.Builder, k api.APIKey) error {
 			inv = t.whenLong(k.Invalidation)
 		}
 		fields = append(fields, field{label: "Invalidated", value: inv})
+	}
+	if ci := certificateIdentityText(k); ci != "" {
+		fields = append(fields, field{label: "Cert identity", value: ci})
 	}
 	if k.ProfileUID != "" {
 		fields = append(fields, field{label: "Profile UID", value: k.ProfileUID})

@@ -60,9 +60,9 @@ func (t *Terminal) whoami(r api.AuthenticateResponse) error {
 	return err
 }
 
-// userTable lists users by name: USERNAME, ROLES, FULL NAME, EMAIL,
-// ENABLED.
-func (t *Terminal) userTable(users api.GetUsersResponse) error {
+// userTable lists users in the order given: USERNAME, ROLES, FULL NAME,
+// EMAIL, ENABLED.
+func (t *Terminal) userTable(users []api.User) error {
 	if len(users) == 0 {
 		t.Hint(NoUsersHint)
 		return nil
@@ -75,8 +75,7 @@ func (t *Terminal) userTable(users api.GetUsersResponse) error {
 		{header: "ENABLED"},
 	}
 	rows := make([][]cell, 0, len(users))
-	for _, name := range sortedKeys(users) {
-		u := users[name]
+	for _, u := range users {
 		enabled := cell{text: "true"}
 		if t.TTY {
 			enabled = cell{text: "yes"}
@@ -98,9 +97,9 @@ func (t *Terminal) userTable(users api.GetUsersResponse) error {
 	return t.writeTable(cols, rows)
 }
 
-// roleTable lists roles by name: NAME, CLUSTER, INDICES (each entry as
-// "names: privileges", separated by "; ").
-func (t *Terminal) roleTable(roles api.GetRolesResponse) error {
+// roleTable lists roles in the order given: NAME, CLUSTER, INDICES (each
+// entry as "names: privileges", separated by "; ").
+func (t *Terminal) roleTable(roles []api.NamedRoleDescriptor) error {
 	if len(roles) == 0 {
 		t.Hint(NoRolesHint)
 		return nil
@@ -111,8 +110,8 @@ func (t *Terminal) roleTable(roles api.GetRolesResponse) error {
 		{header: "INDICES", flex: true},
 	}
 	rows := make([][]cell, 0, len(roles))
-	for _, name := range sortedKeys(roles) {
-		d := roles[name]
+	for _, nd := range roles {
+		name, d := nd.Name, nd.Descriptor
 		indices := make([]string, len(d.Indices))
 		for i, ip := range d.Indices {
 			indices[i] = strings.Join(ip.Names, ",") + ": " + strings.Join(ip.Privileges, ",")
@@ -131,4 +130,56 @@ func strOf(p *string) string {
 		return ""
 	}
 	return *p
+}
+
+// usersByName are the users of a get users answer, by name.
+func usersByName(r api.GetUsersResponse) []api.User {
+	users := make([]api.User, 0, len(r))
+	for _, name := range sortedKeys(r) {
+		users = append(users, r[name])
+	}
+	return users
+}
+
+// rolesByName are the roles of a get roles answer, by name.
+func rolesByName(r api.GetRolesResponse) []api.NamedRoleDescriptor {
+	roles := make([]api.NamedRoleDescriptor, 0, len(r))
+	for _, name := range sortedKeys(r) {
+		roles = append(roles, api.NamedRoleDescriptor{Name: name, Descriptor: r[name]})
+	}
+	return roles
+}
+
+// queriedUsers shows a query users answer: its users as the user table,
+// in the answer's order, and on a terminal a hint when the page holds
+// fewer users than matched.
+func (t *Terminal) queriedUsers(r api.QueryUsersResponse) error {
+	users := make([]api.User, len(r.Users))
+	for i, u := range r.Users {
+		users[i] = u.User
+	}
+	if err := t.userTable(users); err != nil {
+		return err
+	}
+	if t.TTY && r.Count < r.Total && r.Count > 0 {
+		t.Hint("Showing %d of %d matching users (--limit N for more).", r.Count, r.Total)
+	}
+	return nil
+}
+
+// queriedRoles shows a query roles answer: its roles as the role table,
+// in the answer's order, and on a terminal a hint when the page holds
+// fewer roles than matched.
+func (t *Terminal) queriedRoles(r api.QueryRolesResponse) error {
+	roles := make([]api.NamedRoleDescriptor, len(r.Roles))
+	for i, q := range r.Roles {
+		roles[i] = api.NamedRoleDescriptor{Name: q.Name, Descriptor: q.Descriptor}
+	}
+	if err := t.roleTable(roles); err != nil {
+		return err
+	}
+	if t.TTY && r.Count < r.Total && r.Count > 0 {
+		t.Hint("Showing %d of %d matching roles (--limit N for more).", r.Count, r.Total)
+	}
+	return nil
 }

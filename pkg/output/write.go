@@ -78,9 +78,13 @@ func (t *Terminal) Render(v any) error {
 	case api.AuthenticateResponse:
 		return t.whoami(r)
 	case api.GetUsersResponse:
-		return t.userTable(r)
+		return t.userTable(usersByName(r))
 	case api.GetRolesResponse:
-		return t.roleTable(r)
+		return t.roleTable(rolesByName(r))
+	case api.QueryUsersResponse:
+		return t.queriedUsers(r)
+	case api.QueryRolesResponse:
+		return t.queriedRoles(r)
 	case api.GetUserPrivilegesResponse:
 		return t.userPrivileges(r)
 	case api.BulkRolesResponse:

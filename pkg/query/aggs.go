@@ -128,12 +128,12 @@ func checkAggs(aggs []*dslAgg, top bool) error {
 				}
 			}
 		case "filter":
-			if err := checkQuery(a.filter); err != nil {
+			if err := checkQuery(APIKeys, a.filter); err != nil {
 				return err
 			}
 		case "filters":
 			for _, f := range a.filters {
-				if err := checkQuery(f.query); err != nil {
+				if err := checkQuery(APIKeys, f.query); err != nil {
 					return err
 				}
 			}

@@ -88,6 +88,15 @@ func analyzer(qname, name string) (func(string) []string, error) {
 	return a, nil
 }
 
+// fieldAnalyzer is the analyzer a query on f uses: the named one, or the
+// field's own (keyword, or a text field's analyzer) when name is empty.
+func fieldAnalyzer(f Field, qname, name string) (func(string) []string, error) {
+	if name == "" && f.Kind() == Text {
+		return textAnalyzer(f), nil
+	}
+	return analyzer(qname, name)
+}
+
 // fuzziness is the number of edits a fuzziness value allows for a term.
 func fuzziness(spec, term string) (int, error) {
 	up := strings.ToUpper(strings.TrimSpace(spec))
@@ -168,7 +177,7 @@ func (rs *resolver) match(f Field, q *dslMatch) (Query, error) {
 		}
 		return t, nil
 	}
-	an, err := analyzer("match", q.analyzer)
+	an, err := fieldAnalyzer(f, "match", q.analyzer)
 	if err != nil {
 		return nil, err
 	}

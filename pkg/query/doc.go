@@ -4,6 +4,15 @@
 // Elasticsearch refuses with the same 400 errors, and it holds a plain
 // in-memory evaluator of that tree.
 //
+// The same machinery reads the bodies of the query users and query roles
+// APIs (GET|POST /_security/_query/user and /_security/_query/role): a
+// Schema (APIKeys, Users, Roles) names the fields each API allows, as
+// Elasticsearch's FieldNameTranslators do, and the parser its errors
+// quote; those APIs take no aggregations. Users and roles are few, so
+// they are searched by the evaluator over documents built with NewDoc:
+// users' full_name and email and roles' description are text fields,
+// analysed into terms (see textAnalyzer), which cannot be sorted on.
+//
 // The tree is small on purpose: every query type of the DSL (bool,
 // match_all, term, terms, range, prefix, wildcard, ids, exists, match and
 // simple_query_string) is resolved at parse time into the nodes MatchAll,
@@ -34,4 +43,5 @@
 //	date*.go            date formats, Java-style patterns and date math
 //	flatten.go          metadata as leaves, for the store's side table
 //	search.go           paging and sorting of the evaluator
+//	schema.go           the users' and roles' fields, text analysis, NewDoc
 package query

@@ -22,7 +22,7 @@ type dslSort struct {
 
 // parseSort reads the sort array: field names, or {"field": "asc|desc"},
 // or {"field": {options}}.
-func parseSort(n *strictjson.Node) ([]dslSort, error) {
+func parseSort(n *strictjson.Node, payloadParser string) ([]dslSort, error) {
 	elems := n.Elems
 	switch n.Kind {
 	case strictjson.Array:
@@ -137,7 +137,7 @@ func parseSortOptions(s *dslSort, obj *strictjson.Node) error {
 
 // parseSearchAfter reads search_after: an array of strings, numbers,
 // booleans and nulls.
-func parseSearchAfter(n *strictjson.Node) ([]*strictjson.Node, error) {
+func parseSearchAfter(n *strictjson.Node, payloadParser string) ([]*strictjson.Node, error) {
 	if n.Kind != strictjson.Array {
 		return nil, xcontentError(n.Pos, "[%s] search_after doesn't support values of type: %s", payloadParser, n.Kind.Token())
 	}

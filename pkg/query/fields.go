@@ -17,6 +17,8 @@ const (
 	Boolean
 	// Flattened is the metadata field: every leaf is a keyword.
 	Flattened
+	// Text values are the terms of an analysed string (see textAnalyzer).
+	Text
 )
 
 // Query-level field names.
@@ -36,7 +38,7 @@ const (
 	FieldLastUsed = "last_used"
 )
 
-// Field is a queryable field of an API key: one of the Field* names, and
+// Field is a queryable field of an API key, a user or a role: one of the Field* names, and
 // for metadata.<key> the key under metadata.
 type Field struct {
 	Name string
@@ -44,6 +46,10 @@ type Field struct {
 	// is the whole flattened field, all leaves at once.
 	Keyed bool
 	Key   string
+	// index is the field's name in the security index when it is not
+	// the API keys' (the roles' name is the runtime field
+	// runtime_role_name); empty otherwise.
+	index string
 }
 
 // F returns the field of a query-level name; it panics on a name that is
@@ -61,10 +67,12 @@ func (f Field) Kind() Kind {
 	switch f.Name {
 	case FieldCreation, FieldExpiration, FieldInvalidation, FieldLastUsed:
 		return Date
-	case FieldInvalidated:
+	case FieldInvalidated, FieldEnabled:
 		return Boolean
 	case FieldMetadata:
 		return Flattened
+	case FieldFullName, FieldEmail, FieldDescription:
+		return Text
 	}
 	return Keyword
 }
@@ -83,6 +91,9 @@ func (f Field) String() string {
 // IndexName is the field's name in Elasticsearch's security index, as its
 // shard-level errors name it.
 func (f Field) IndexName() string {
+	if f.index != "" {
+		return f.index
+	}
 	switch f.Name {
 	case FieldUsername:
 		return "creator.principal"
@@ -116,6 +127,8 @@ func (f Field) typeName() string {
 		return "boolean"
 	case Flattened:
 		return "flattened"
+	case Text:
+		return "text"
 	}
 	return "keyword"
 }
@@ -170,34 +183,3 @@ func translate(name string, sorting bool) (Field, error) {
 	}
 	return Field{}, invalid("Field [%s] is not allowed for querying or aggregation", name)
 }
-
-// translatePattern lists the fields a name or pattern selects, for
-// simple_query_string: unknown names and patterns that match nothing
-// select nothing. A pattern never selects metadata sub-fields.
-func translatePattern(p string) []Field {
-	var out []Field
-	seen := map[string]bool{}
-	add := func(f Field) {
-		if !seen[f.IndexName()] {
-			seen[f.IndexName()] = true
-			out = append(out, f)
-		}
-	}
-	for _, q := range queryFields {
-		if isPattern(p) {
-			if simpleMatch(p, q) {
-				f, _ := translate(q, false)
-				add(f)
-			}
-			continue
-		}
-		if p == q || (q == FieldMetadata && strings.HasPrefix(p, FieldMetadata+".")) {
-			f, _ := translate(p, false)
-			add(f)
-		}
-	}
-	return out
-}
-
-// allFields are the fields "*" selects.
-func allFields() []Field { return translatePattern("*") }

@@ -96,14 +96,17 @@ func Parse(body []byte, opts Options) (*Request, error) {
 // Body is a request body as Elasticsearch's REST layer reads it, before
 // the request is authorized and translated for the security index.
 type Body struct {
-	raw rawBody
+	schema *Schema
+	raw    rawBody
 }
 
 // Read parses the body of a query API keys request (empty: every key, the
 // first ten) and validates from and size: the errors Elasticsearch
 // answers before it checks the caller's privileges.
-func Read(body []byte) (*Body, error) {
-	b := &Body{}
+func Read(body []byte) (*Body, error) { return read(APIKeys, body) }
+
+func read(schema *Schema, body []byte) (*Body, error) {
+	b := &Body{schema: schema, raw: rawBody{schema: schema}}
 	if len(bytes.TrimSpace(body)) > 0 {
 		root, err := strictjson.Parse(body)
 		if err != nil {
@@ -113,7 +116,7 @@ func Read(body []byte) (*Body, error) {
 			return nil, err
 		}
 		if root.Kind != strictjson.Object {
-			return nil, xcontentError(root.Pos, "[%s] Expected START_OBJECT but was: %s", payloadParser, root.Kind.Token())
+			return nil, xcontentError(root.Pos, "[%s] Expected START_OBJECT but was: %s", schema.parser, root.Kind.Token())
 		}
 		if err := b.raw.read(root); err != nil {
 			return nil, err
@@ -141,10 +144,11 @@ func (body *Body) Resolve(opts Options) (*Request, error) {
 		now = time.Now()
 	}
 	b := &body.raw
+	schema := body.schema
 	// The transport action translates the query, the sort and the
 	// aggregations for the security index.
 	if b.query != nil {
-		if err := checkQuery(b.query); err != nil {
+		if err := checkQuery(schema, b.query); err != nil {
 			return nil, err
 		}
 	}
@@ -153,7 +157,7 @@ func (body *Body) Resolve(opts Options) (*Request, error) {
 			return nil, invalid("nested sorting is not currently supported in this context")
 		}
 		if s.field != "_doc" {
-			if _, err := translate(s.field, true); err != nil {
+			if _, err := schema.translate(s.field, true); err != nil {
 				return nil, err
 			}
 		}
@@ -176,7 +180,7 @@ func (body *Body) Resolve(opts Options) (*Request, error) {
 	if b.size != nil {
 		r.Size = *b.size
 	}
-	rs := &resolver{now: now}
+	rs := &resolver{now: now, schema: schema}
 	if b.query != nil {
 		q, err := rs.query(b.query)
 		if err != nil {
@@ -213,6 +217,7 @@ func (body *Body) Resolve(opts Options) (*Request, error) {
 
 // rawBody is the request body as read, before translation.
 type rawBody struct {
+	schema      *Schema
 	query       dslQuery
 	from, size  *int
 	sort        []dslSort
@@ -221,10 +226,15 @@ type rawBody struct {
 }
 
 func (b *rawBody) read(root *strictjson.Node) error {
+	payloadParser := b.schema.parser
 	aggsSeen := ""
 	for _, m := range root.Members {
 		v := m.Value
-		switch m.Key {
+		key := m.Key
+		if (key == "aggs" || key == "aggregations") && !b.schema.aggs {
+			key = ""
+		}
+		switch key {
 		case "query":
 			if v.Kind != strictjson.Object {
 				return xcontentError(m.KeyPos, "[%s] query doesn't support values of type: %s", payloadParser, v.Kind.Token())
@@ -248,7 +258,7 @@ func (b *rawBody) read(root *strictjson.Node) error {
 				b.size = &n
 			}
 		case "sort":
-			s, err := parseSort(v)
+			s, err := parseSort(v, payloadParser)
 			if err != nil {
 				if e, ok := api.AsError(err); ok && e.Code == api.ParseFailed && strings.Contains(e.Reason, "["+payloadParser+"]") {
 					return err
@@ -257,7 +267,7 @@ func (b *rawBody) read(root *strictjson.Node) error {
 			}
 			b.sort = s
 		case "search_after":
-			sa, err := parseSearchAfter(v)
+			sa, err := parseSearchAfter(v, payloadParser)
 			if err != nil {
 				if e, ok := api.AsError(err); ok && e.Code == api.ParseFailed {
 					return err
@@ -288,44 +298,44 @@ func (b *rawBody) read(root *strictjson.Node) error {
 // checkQuery translates the field names of a query and refuses the query
 // types the API key query does not support, as Elasticsearch's
 // FieldNameTranslators does before running the search.
-func checkQuery(q dslQuery) error {
+func checkQuery(schema *Schema, q dslQuery) error {
 	switch q := q.(type) {
 	case dslOther:
 		return invalid("Query type [%s] is not currently supported in this context", q.name)
 	case *dslBool:
 		for _, list := range [][]dslQuery{q.must, q.should, q.mustNot, q.filter} {
 			for _, c := range list {
-				if err := checkQuery(c); err != nil {
+				if err := checkQuery(schema, c); err != nil {
 					return err
 				}
 			}
 		}
 	case *dslTerm:
-		_, err := translate(q.field, false)
+		_, err := schema.translate(q.field, false)
 		return err
 	case *dslTerms:
 		if q.lookup {
 			return invalid("terms query with terms lookup is not currently supported in this context")
 		}
-		_, err := translate(q.field, false)
+		_, err := schema.translate(q.field, false)
 		return err
 	case *dslRange:
 		if q.relation != nil {
 			return invalid("range query with relation is not currently supported in this context")
 		}
-		_, err := translate(q.field, false)
+		_, err := schema.translate(q.field, false)
 		return err
 	case *dslPrefix:
-		_, err := translate(q.field, false)
+		_, err := schema.translate(q.field, false)
 		return err
 	case *dslWildcard:
-		_, err := translate(q.field, false)
+		_, err := schema.translate(q.field, false)
 		return err
 	case *dslExists:
-		_, err := translate(q.field, false)
+		_, err := schema.translate(q.field, false)
 		return err
 	case *dslMatch:
-		_, err := translate(q.field, false)
+		_, err := schema.translate(q.field, false)
 		return err
 	}
 	return nil

@@ -16,7 +16,8 @@ import (
 // resolver turns translated dsl values into the tree, with the errors of
 // the shard.
 type resolver struct {
-	now time.Time
+	now    time.Time
+	schema *Schema
 }
 
 func (rs *resolver) query(q dslQuery) (Query, error) {
@@ -28,34 +29,34 @@ func (rs *resolver) query(q dslQuery) (Query, error) {
 	case *dslIDs:
 		return &IDs{Values: q.values}, nil
 	case *dslTerm:
-		f, _ := translate(q.field, false)
+		f, _ := rs.schema.translate(q.field, false)
 		return rs.term(f, []*strictjson.Node{q.value}, q.caseInsensitive)
 	case *dslTerms:
-		f, _ := translate(q.field, false)
+		f, _ := rs.schema.translate(q.field, false)
 		if len(q.values) == 0 {
 			return MatchNone{}, nil
 		}
 		return rs.term(f, q.values, false)
 	case *dslRange:
-		f, _ := translate(q.field, false)
+		f, _ := rs.schema.translate(q.field, false)
 		return rs.rangeQuery(f, q)
 	case *dslPrefix:
-		f, _ := translate(q.field, false)
+		f, _ := rs.schema.translate(q.field, false)
 		if err := stringOnly(f, "prefix"); err != nil {
 			return nil, err
 		}
 		return &Prefix{Field: f, Value: q.value, CaseInsensitive: q.caseInsensitive}, nil
 	case *dslWildcard:
-		f, _ := translate(q.field, false)
+		f, _ := rs.schema.translate(q.field, false)
 		if err := stringOnly(f, "wildcard"); err != nil {
 			return nil, err
 		}
 		return &Wildcard{Field: f, Pattern: q.value, CaseInsensitive: q.caseInsensitive}, nil
 	case *dslExists:
-		f, _ := translate(q.field, false)
+		f, _ := rs.schema.translate(q.field, false)
 		return &Exists{Field: f}, nil
 	case *dslMatch:
-		f, _ := translate(q.field, false)
+		f, _ := rs.schema.translate(q.field, false)
 		return rs.match(f, q)
 	case *dslSimpleQueryString:
 		return rs.simpleQueryString(q)
@@ -377,8 +378,14 @@ func (rs *resolver) sort(s dslSort) (Sort, error) {
 	if s.field == "_doc" {
 		return Sort{Doc: true, Desc: s.desc}, nil
 	}
-	f, _ := translate(s.field, true)
+	f, _ := rs.schema.translate(s.field, true)
 	out := Sort{Field: f, Desc: s.desc, Max: s.desc}
+	if f.Kind() == Text {
+		return out, ShardFailure(invalid("Fielddata is disabled on [%s] in [%s]. Text fields are not optimised for operations that require "+
+			"per-document field data like aggregations and sorting, so these operations are disabled by default. Please use a keyword field instead. "+
+			"Alternatively, set fielddata=true on [%s] in order to load field data by uninverting the inverted index. Note that this can use significant memory.",
+			f.IndexName(), securityIndex, f.IndexName()))
+	}
 	switch s.mode {
 	case "min":
 		out.Max = false

@@ -60,7 +60,7 @@ func (rs *resolver) simpleQueryString(q *dslSimpleQueryString) (Query, error) {
 		if name == "*" {
 			lenient = true
 		}
-		for _, f := range translatePattern(name) {
+		for _, f := range rs.schema.translatePattern(name) {
 			if !seen[f.IndexName()] {
 				seen[f.IndexName()] = true
 				fields = append(fields, f)
@@ -367,11 +367,20 @@ func (p *sqParser) perField(mk func(f Field) (Query, error)) sqNode {
 	return &Bool{Should: out, MinShould: 1}
 }
 
+// analyzeFor analyses text for f: with the analyzer the query names, or
+// the field's own.
+func (p *sqParser) analyzeFor(f Field, text string) []string {
+	if p.analyzer == "" && f.Kind() == Text {
+		return textAnalyzer(f)(text)
+	}
+	return p.analyze(text)
+}
+
 func (p *sqParser) terms(f Field, text string, op byte) (Query, error) {
 	if f.Numeric() {
 		return p.rs.fieldTerm(f, text)
 	}
-	tokens := p.analyze(text)
+	tokens := p.analyzeFor(f, text)
 	switch len(tokens) {
 	case 0:
 		return nil, nil
@@ -397,12 +406,21 @@ func (p *sqParser) phrase(text string) sqNode {
 		if f.Numeric() {
 			return p.rs.fieldTerm(f, text)
 		}
-		tokens := p.analyze(text)
+		tokens := p.analyzeFor(f, text)
 		switch len(tokens) {
 		case 0:
 			return nil, nil
 		case 1:
 			return &Term{Field: f, Values: []any{tokens[0]}}, nil
+		}
+		if f.Kind() == Text {
+			// A text field has positions; the evaluator has no phrase
+			// node, so a phrase asks for all of its terms.
+			cs := make([]Query, len(tokens))
+			for i, t := range tokens {
+				cs[i] = &Term{Field: f, Values: []any{t}}
+			}
+			return &Bool{Must: cs}, nil
 		}
 		return nil, ShardFailure(typed("illegal_state_exception", "field:[%s] was indexed without position data; cannot run PhraseQuery (phrase=%s:\"%s\")",
 			f.IndexName(), f.IndexName(), strings.Join(tokens, " ")))
@@ -411,7 +429,10 @@ func (p *sqParser) phrase(text string) sqNode {
 
 // normalize is the analyzer's normalization of a prefix or fuzzy term:
 // lower case for the lower-casing analyzers.
-func (p *sqParser) normalize(text string) string {
+func (p *sqParser) normalize(f Field, text string) string {
+	if p.analyzer == "" && f.Kind() == Text {
+		return strings.ToLower(text)
+	}
 	switch p.analyzer {
 	case "standard", "simple", "stop":
 		return strings.ToLower(text)
@@ -424,13 +445,13 @@ func (p *sqParser) prefixQuery(text string) sqNode {
 		if err := stringOnly(f, "prefix"); err != nil {
 			return nil, err
 		}
-		return &Prefix{Field: f, Value: p.normalize(text)}, nil
+		return &Prefix{Field: f, Value: p.normalize(f, text)}, nil
 	})
 }
 
 func (p *sqParser) fuzzyQuery(text string, edits int) sqNode {
 	return p.perField(func(f Field) (Query, error) {
-		q, err := fuzzyQuery(f, p.normalize(text), edits, p.fuzzyPfx, p.fuzzyTr)
+		q, err := fuzzyQuery(f, p.normalize(f, text), edits, p.fuzzyPfx, p.fuzzyTr)
 		if err != nil {
 			return nil, queryShardError(err)
 		}

@@ -88,7 +88,8 @@ func (*Wildcard) isQuery() {}
 func (*Exists) isQuery()   {}
 func (*Fuzzy) isQuery()    {}
 
-// Doc is what the evaluator knows of an API key: its queryable fields and
+// Doc is what the evaluator knows of an API key (or, with Fields, of a
+// user or a role): its queryable fields and
 // its position in index order (Seq, the _doc sort).
 type Doc struct {
 	Seq          int64
@@ -105,11 +106,17 @@ type Doc struct {
 	LastUsed *int64
 	// Metadata are the leaves of the metadata object (see Flatten).
 	Metadata []Leaf
+	// Fields are the values of a user's or a role's fields by name (see
+	// NewDoc); nil for an API key.
+	Fields map[string][]any
 }
 
 // Values returns the doc's values of f: none, one, or for metadata any
 // number.
 func (d *Doc) Values(f Field) []any {
+	if d.Fields != nil && f.Name != FieldMetadata {
+		return d.Fields[f.Name]
+	}
 	switch f.Name {
 	case FieldUsername:
 		return []any{d.Username}

@@ -65,6 +65,9 @@ type APIKey struct {
 	LimitedBy       json.RawMessage
 	Metadata        json.RawMessage
 	Creator         Creator
+	// CertificateIdentity is the pattern a cross-cluster key's remote
+	// cluster certificate must match (its subject DN); nil for none.
+	CertificateIdentity *string
 	// Version counts the writes to the key; UpdateAPIKey succeeds only when
 	// the stored version still equals it.
 	Version int64

@@ -18,7 +18,8 @@ import (
 const keyColumns = `api_keys.id, name, type, creation, expiration, invalidated, invalidation, hash,
 	role_descriptors,
 	(SELECT s.json FROM api_key_snapshots AS s WHERE s.id = api_keys.limited_by_id) AS limited_by,
-	metadata, principal, full_name, email, creator_metadata, realm, realm_type, version`
+	metadata, principal, full_name, email, creator_metadata, realm, realm_type, version,
+	certificate_identity`
 
 func scanKey(s scanner) (*store.APIKey, error) {
 	var (
@@ -26,14 +27,16 @@ func scanKey(s scanner) (*store.APIKey, error) {
 		expiration, invalidation             sql.NullInt64
 		roleDescriptors, limitedBy, metadata sql.NullString
 		fullName, email, creatorMetadata     sql.NullString
+		certificateIdentity                  sql.NullString
 	)
 	err := s.Scan(&k.ID, &k.Name, &k.Type, &k.Creation, &expiration, &k.Invalidated, &invalidation, &k.Hash,
 		&roleDescriptors, &limitedBy, &metadata,
 		&k.Creator.Principal, &fullName, &email, &creatorMetadata, &k.Creator.Realm, &k.Creator.RealmType,
-		&k.Version)
+		&k.Version, &certificateIdentity)
 	if err != nil {
 		return nil, err
 	}
+	k.CertificateIdentity = stringPtr(certificateIdentity)
 	k.Expiration = int64Ptr(expiration)
 	k.Invalidation = int64Ptr(invalidation)
 	k.RoleDescriptors = jsonValue(roleDescriptors)
@@ -56,8 +59,8 @@ const (
 	getKeySQL    = "SELECT " + keyColumns + " FROM api_keys WHERE id = ?"
 	insertKeySQL = `INSERT OR FAIL INTO api_keys (id, name, type, creation, expiration, invalidated, invalidation, hash,
 			role_descriptors, limited_by_id, metadata,
-			principal, full_name, email, creator_metadata, realm, realm_type, version)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+			principal, full_name, email, creator_metadata, realm, realm_type, version, certificate_identity)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
 		ON CONFLICT (id) DO NOTHING
 		RETURNING seq`
 	insertSnapshotSQL = `INSERT INTO api_key_snapshots (json) VALUES (?) ON CONFLICT (json) DO NOTHING RETURNING id`
@@ -189,7 +192,7 @@ func (w *writer) InsertAPIKey(ctx context.Context, k *store.APIKey) error {
 		k.ID, k.Name, k.Type, k.Creation, k.Expiration, k.Invalidated, k.Invalidation, k.Hash,
 		jsonArg(k.RoleDescriptors), limitedBy, jsonArg(k.Metadata),
 		k.Creator.Principal, k.Creator.FullName, k.Creator.Email, jsonArg(k.Creator.Metadata),
-		k.Creator.Realm, k.Creator.RealmType).Scan(&seq)
+		k.Creator.Realm, k.Creator.RealmType, k.CertificateIdentity).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("insert api key %q: duplicate id: %w", k.ID, store.ErrConflict)
 	}
@@ -275,6 +278,7 @@ func changedColumns(old, k *store.APIKey) (sets []string, args []any) {
 	set(!equalPtr(old.Invalidation, k.Invalidation), "invalidation", k.Invalidation)
 	set(!bytes.Equal(old.RoleDescriptors, k.RoleDescriptors), "role_descriptors", jsonArg(k.RoleDescriptors))
 	set(!bytes.Equal(old.Metadata, k.Metadata), "metadata", jsonArg(k.Metadata))
+	set(!equalPtr(old.CertificateIdentity, k.CertificateIdentity), "certificate_identity", k.CertificateIdentity)
 	oc, nc := old.Creator, k.Creator
 	set(oc.Principal != nc.Principal, "principal", nc.Principal)
 	set(!equalPtr(oc.FullName, nc.FullName), "full_name", nc.FullName)

@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Run("InvalidateIdempotent", s.testKeyInvalidateIdempotent)
 		t.Run("InvalidateNothing", s.testKeyInvalidateNothing)
 		t.Run("UpdateAfterInvalidateConflicts", s.testKeyUpdateAfterInvalidate)
+		t.Run("CertificateIdentity", s.testKeyCertificateIdentity)
 	})
 	t.Run("FindAPIKeys", func(t *testing.T) {
 		t.Run("Filters", s.testFindFilters)
@@ -268,7 +269,12 @@ func (s *suite) testKeyRoundTrip(t *testing.T) {
 	extremes.Expiration = ptr(int64(1<<63 - 1))
 	extremes.Invalidation = ptr(int64(0))
 
-	for _, k := range []*store.APIKey{full, minimal, exactJSON, emptyJSON, unicode, extremes} {
+	crossCluster := newKey("cross-cluster")
+	crossCluster.Type = "cross_cluster"
+	crossCluster.LimitedBy = json.RawMessage(`{}`)
+	crossCluster.CertificateIdentity = ptr(`CN=.*\.example\.com,O=Example Corp,C=US`)
+
+	for _, k := range []*store.APIKey{full, minimal, exactJSON, emptyJSON, unicode, extremes, crossCluster} {
 		t.Run(k.ID, func(t *testing.T) {
 			st := s.open(t)
 			in := *k
@@ -354,6 +360,7 @@ func (s *suite) testKeyUpdate(t *testing.T) {
 		Principal: "bob", FullName: ptr("Bob"), Email: ptr("bob@example.com"),
 		Metadata: json.RawMessage(`{"x":1}`), Realm: "ldap1", RealmType: "ldap",
 	}
+	k.CertificateIdentity = ptr("CN=new")
 	want := *k
 	// Immutable fields: ignored by UpdateAPIKey.
 	k.Type = "cross_cluster"
@@ -1397,6 +1404,7 @@ func diffKey(want, got *store.APIKey) string {
 	d.json("Creator.Metadata", want.Creator.Metadata, got.Creator.Metadata)
 	d.add("Creator.Realm", want.Creator.Realm, got.Creator.Realm, want.Creator.Realm == got.Creator.Realm)
 	d.add("Creator.RealmType", want.Creator.RealmType, got.Creator.RealmType, want.Creator.RealmType == got.Creator.RealmType)
+	d.str("CertificateIdentity", want.CertificateIdentity, got.CertificateIdentity)
 	d.add("Version", want.Version, got.Version, want.Version == got.Version)
 	return d.String()
 }
@@ -1414,4 +1422,91 @@ func diffUser(want, got *store.User) string {
 	d.add("Enabled", want.Enabled, got.Enabled, want.Enabled == got.Enabled)
 	d.add("Reserved", want.Reserved, got.Reserved, want.Reserved == got.Reserved)
 	return d.String()
+}
+
+// testKeyCertificateIdentity follows a cross-cluster key's certificate
+// identity through every read and every kind of update: set, kept by an
+// update of other fields, replaced, cleared, and set to the empty pattern
+// (a valid one, told apart from none).
+func (s *suite) testKeyCertificateIdentity(t *testing.T) {
+	st := s.open(t)
+	k := newKey("cc")
+	k.Type = "cross_cluster"
+	k.CertificateIdentity = ptr("CN=remote-1,O=Example")
+	insert(t, st, k)
+	insert(t, st, newKey("rest"))
+
+	read := func(id string) (viaGet, viaFind, viaQuery *string) {
+		t.Helper()
+		viaGet = mustGetKey(t, st, id).CertificateIdentity
+		view(t, st, func(r store.Reader) error {
+			found, err := r.FindAPIKeys(t.Context(), store.KeyFilter{IDs: []string{id}})
+			if err != nil || len(found) != 1 {
+				return fmt.Errorf("find %q: %d keys, %v", id, len(found), err)
+			}
+			viaFind = found[0].CertificateIdentity
+			req, err := query.Parse(fmt.Appendf(nil, `{"query":{"ids":{"values":[%q]}}}`, id), query.Options{Now: fixtureNow})
+			if err != nil {
+				return err
+			}
+			page, err := r.QueryAPIKeys(t.Context(), &store.KeySearch{Search: req.Search})
+			if err != nil || len(page.Keys) != 1 {
+				return fmt.Errorf("query %q: %v", id, err)
+			}
+			viaQuery = page.Keys[0].CertificateIdentity
+			return nil
+		})
+		return viaGet, viaFind, viaQuery
+	}
+	expect := func(step, id string, want *string) {
+		t.Helper()
+		g, f, q := read(id)
+		for _, got := range []struct {
+			how string
+			v   *string
+		}{{"GetAPIKey", g}, {"FindAPIKeys", f}, {"QueryAPIKeys", q}} {
+			if !equalStr(got.v, want) {
+				t.Errorf("%s: %s(%s).CertificateIdentity = %s, want %s", step, got.how, id, show(got.v), show(want))
+			}
+		}
+	}
+	change := func(fn func(k *store.APIKey)) {
+		t.Helper()
+		update(t, st, func(w store.Writer) error {
+			k, err := w.GetAPIKey(t.Context(), "cc")
+			if err != nil {
+				return err
+			}
+			fn(k)
+			return w.UpdateAPIKey(t.Context(), k)
+		})
+	}
+
+	expect("after insert", "cc", ptr("CN=remote-1,O=Example"))
+	expect("a key without one", "rest", nil)
+	change(func(k *store.APIKey) { k.Metadata = json.RawMessage(`{"env":"prod"}`) })
+	expect("after a metadata update", "cc", ptr("CN=remote-1,O=Example"))
+	change(func(k *store.APIKey) { k.CertificateIdentity = ptr(`CN=remote-[0-9]+,O=Example`) })
+	expect("after replacing it", "cc", ptr(`CN=remote-[0-9]+,O=Example`))
+	change(func(k *store.APIKey) { k.CertificateIdentity = ptr("") })
+	expect("after setting the empty pattern", "cc", ptr(""))
+	change(func(k *store.APIKey) { k.CertificateIdentity = nil })
+	expect("after clearing it", "cc", nil)
+	if got := mustGetKey(t, st, "cc").Version; got != 5 {
+		t.Errorf("version after four updates = %d, want 5", got)
+	}
+}
+
+func equalStr(a, b *string) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
+
+func show(p *string) string {
+	if p == nil {
+		return "nil"
+	}
+	return fmt.Sprintf("%q", *p)
 }
