@@ -34,7 +34,10 @@ CREATE TABLE api_keys (
 	creator_metadata json,
 	realm            text     COLLATE "C" NOT NULL,
 	realm_type       text     NOT NULL,
-	version          bigint   NOT NULL CHECK (version >= 1)
+	version          bigint   NOT NULL CHECK (version >= 1),
+	-- The pattern a cross-cluster key's remote cluster certificate must
+	-- match; NULL for none.
+	certificate_identity text
 );
 
 CREATE INDEX api_keys_name ON api_keys (name);
