@@ -1,0 +1,109 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+
+	"github.com/apikeyctl/apikeyctl/pkg/strictjson"
+)
+
+// ApplicationPrivilege is a stored application privilege, as the get
+// privileges API returns it: the actions an application's named privilege
+// stands for.
+type ApplicationPrivilege struct {
+	Application string         `json:"application"`
+	Name        string         `json:"name"`
+	Actions     []string       `json:"actions"`
+	Metadata    map[string]any `json:"metadata"`
+}
+
+// PutPrivilegesRequest is PUT|POST /_security/privilege: the privileges
+// to create or replace, in the order of the body.
+type PutPrivilegesRequest struct {
+	Privileges []ApplicationPrivilege
+}
+
+// CreatedStatus says whether a put created its object.
+type CreatedStatus struct {
+	Created bool `json:"created"`
+}
+
+// PutPrivilegesResponse answers a put privileges request by application,
+// then privilege name.
+type PutPrivilegesResponse map[string]map[string]CreatedStatus
+
+// GetPrivilegesResponse maps applications to their privileges by name.
+type GetPrivilegesResponse map[string]map[string]ApplicationPrivilege
+
+// DeletePrivilegesResponse answers a delete privileges request by
+// application, then privilege name.
+type DeletePrivilegesResponse map[string]map[string]DeleteResponse
+
+// BuiltinPrivilegesResponse answers GET /_security/privilege/_builtin:
+// the names of the cluster, index and remote cluster privileges.
+type BuiltinPrivilegesResponse struct {
+	Cluster       []string `json:"cluster"`
+	Index         []string `json:"index"`
+	RemoteCluster []string `json:"remote_cluster,omitempty"`
+}
+
+// parserApplicationPrivilege is the name Elasticsearch's parser of one
+// privilege gives in its errors.
+const parserApplicationPrivilege = "application-privilege"
+
+// DecodePutPrivilegesRequest decodes the body of a put privileges
+// request, {application: {name: {actions, metadata}}}. A privilege's body
+// may repeat its application and name, which must then be the keys it
+// sits under.
+func DecodePutPrivilegesRequest(body []byte) (*PutPrivilegesRequest, error) {
+	if err := requireBody(body); err != nil {
+		return nil, err
+	}
+	req := &PutPrivilegesRequest{Privileges: []ApplicationPrivilege{}}
+	err := eachField(body, func(app string, appBody json.RawMessage, _ strictjson.Pos) error {
+		if kind := jsonKind(appBody); kind != "START_OBJECT" {
+			return Errorf(BadFormat, "expected the value for %s to be an object, but found %s instead", app, kind)
+		}
+		return eachField(appBody, func(name string, privBody json.RawMessage, _ strictjson.Pos) error {
+			if kind := jsonKind(privBody); kind != "START_OBJECT" {
+				return Errorf(BadFormat, "expected the value for %s to be an object, but found %s instead", app, kind)
+			}
+			p, err := decodeApplicationPrivilege(privBody)
+			if err != nil {
+				return err
+			}
+			if p.Application == "" {
+				p.Application = app
+			} else if p.Application != app {
+				return Errorf(Invalid, "privilege application [%s] in source does not match the provided application [%s]", p.Application, app)
+			}
+			if p.Name == "" {
+				p.Name = name
+			} else if p.Name != name {
+				return Errorf(Invalid, "privilege name [%s] in source does not match the provided name [%s]", p.Name, name)
+			}
+			req.Privileges = append(req.Privileges, p)
+			return nil
+		})
+	})
+	if err != nil {
+		var wt wrongType
+		if errors.As(err, &wt) {
+			return nil, Errorf(BadFormat, "expected root object to be an object, but found %s instead", wt.kind)
+		}
+		return nil, syntaxError(body, parserApplicationPrivilege, err)
+	}
+	return req, nil
+}
+
+// decodeApplicationPrivilege decodes one privilege's body.
+func decodeApplicationPrivilege(body json.RawMessage) (ApplicationPrivilege, error) {
+	p := ApplicationPrivilege{Actions: []string{}, Metadata: map[string]any{}}
+	err := decodeObject(body, parserApplicationPrivilege, map[string]fieldFunc{
+		"application": plainString(&p.Application),
+		"name":        plainString(&p.Name),
+		"actions":     stringsField(&p.Actions),
+		"metadata":    objectField(&p.Metadata),
+	})
+	return p, err
+}
