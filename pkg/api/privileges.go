@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 
@@ -106,4 +107,59 @@ func decodeApplicationPrivilege(body json.RawMessage) (ApplicationPrivilege, err
 		"metadata":    objectField(&p.Metadata),
 	})
 	return p, err
+}
+
+// MarshalJSON writes the request as its body, {application: {name:
+// {actions, metadata}}}, applications and names in the order of the
+// privileges.
+func (r PutPrivilegesRequest) MarshalJSON() ([]byte, error) {
+	var apps []string
+	byApp := map[string][]ApplicationPrivilege{}
+	for _, p := range r.Privileges {
+		if _, ok := byApp[p.Application]; !ok {
+			apps = append(apps, p.Application)
+		}
+		byApp[p.Application] = append(byApp[p.Application], p)
+	}
+	var buf bytes.Buffer
+	buf.WriteByte('{')
+	for i, app := range apps {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		if err := writeKey(&buf, app); err != nil {
+			return nil, err
+		}
+		buf.WriteByte('{')
+		for j, p := range byApp[app] {
+			if j > 0 {
+				buf.WriteByte(',')
+			}
+			if err := writeKey(&buf, p.Name); err != nil {
+				return nil, err
+			}
+			body := struct {
+				Actions  []string       `json:"actions"`
+				Metadata map[string]any `json:"metadata,omitempty"`
+			}{nonNil(p.Actions), p.Metadata}
+			b, err := json.Marshal(body)
+			if err != nil {
+				return nil, err
+			}
+			buf.Write(b)
+		}
+		buf.WriteByte('}')
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}
+
+func writeKey(buf *bytes.Buffer, key string) error {
+	b, err := json.Marshal(key)
+	if err != nil {
+		return err
+	}
+	buf.Write(b)
+	buf.WriteByte(':')
+	return nil
 }

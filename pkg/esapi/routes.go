@@ -73,6 +73,7 @@ func routeTable() []*route {
 	rs = append(rs, queryRoutes()...)
 	rs = append(rs, tokenRoutes()...)
 	rs = append(rs, healthRoutes()...)
+	rs = append(rs, privilegeRoutes()...)
 	for _, r := range rs {
 		r.segs = splitPath(r.pattern)
 	}
