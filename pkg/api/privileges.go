@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 
 	"github.com/apikeyctl/apikeyctl/pkg/strictjson"
 )
@@ -61,52 +60,46 @@ func DecodePutPrivilegesRequest(body []byte) (*PutPrivilegesRequest, error) {
 		return nil, err
 	}
 	req := &PutPrivilegesRequest{Privileges: []ApplicationPrivilege{}}
-	err := eachField(body, func(app string, appBody json.RawMessage, _ strictjson.Pos) error {
-		if kind := jsonKind(appBody); kind != "START_OBJECT" {
-			return Errorf(BadFormat, "expected the value for %s to be an object, but found %s instead", app, kind)
+	root, err := strictjson.Parse(body)
+	if err != nil {
+		return nil, syntaxError(body, parserApplicationPrivilege, err)
+	}
+	if root.Kind != strictjson.Object {
+		return nil, Errorf(BadFormat, "expected root object to be an object, but found %s instead", root.Kind.Token())
+	}
+	for _, am := range root.Members {
+		app := am.Key
+		if am.Value.Kind != strictjson.Object {
+			return nil, Errorf(BadFormat, "expected the value for %s to be an object, but found %s instead", app, am.Value.Kind.Token())
 		}
-		return eachField(appBody, func(name string, privBody json.RawMessage, _ strictjson.Pos) error {
-			if kind := jsonKind(privBody); kind != "START_OBJECT" {
-				return Errorf(BadFormat, "expected the value for %s to be an object, but found %s instead", app, kind)
+		for _, pm := range am.Value.Members {
+			if pm.Value.Kind != strictjson.Object {
+				return nil, Errorf(BadFormat, "expected the value for %s to be an object, but found %s instead", app, pm.Value.Kind.Token())
 			}
-			p, err := decodeApplicationPrivilege(privBody)
+			p := ApplicationPrivilege{Actions: []string{}, Metadata: map[string]any{}}
+			err := decodeMembers(body, pm.Value, parserApplicationPrivilege, map[string]fieldFunc{
+				"application": plainString(&p.Application),
+				"name":        plainString(&p.Name),
+				"actions":     stringsField(&p.Actions),
+				"metadata":    objectField(&p.Metadata),
+			})
 			if err != nil {
-				return err
+				return nil, syntaxError(body, parserApplicationPrivilege, err)
 			}
 			if p.Application == "" {
 				p.Application = app
 			} else if p.Application != app {
-				return Errorf(Invalid, "privilege application [%s] in source does not match the provided application [%s]", p.Application, app)
+				return nil, Errorf(Invalid, "privilege application [%s] in source does not match the provided application [%s]", p.Application, app)
 			}
 			if p.Name == "" {
-				p.Name = name
-			} else if p.Name != name {
-				return Errorf(Invalid, "privilege name [%s] in source does not match the provided name [%s]", p.Name, name)
+				p.Name = pm.Key
+			} else if p.Name != pm.Key {
+				return nil, Errorf(Invalid, "privilege name [%s] in source does not match the provided name [%s]", p.Name, pm.Key)
 			}
 			req.Privileges = append(req.Privileges, p)
-			return nil
-		})
-	})
-	if err != nil {
-		var wt wrongType
-		if errors.As(err, &wt) {
-			return nil, Errorf(BadFormat, "expected root object to be an object, but found %s instead", wt.kind)
 		}
-		return nil, syntaxError(body, parserApplicationPrivilege, err)
 	}
 	return req, nil
-}
-
-// decodeApplicationPrivilege decodes one privilege's body.
-func decodeApplicationPrivilege(body json.RawMessage) (ApplicationPrivilege, error) {
-	p := ApplicationPrivilege{Actions: []string{}, Metadata: map[string]any{}}
-	err := decodeObject(body, parserApplicationPrivilege, map[string]fieldFunc{
-		"application": plainString(&p.Application),
-		"name":        plainString(&p.Name),
-		"actions":     stringsField(&p.Actions),
-		"metadata":    objectField(&p.Metadata),
-	})
-	return p, err
 }
 
 // MarshalJSON writes the request as its body, {application: {name:
