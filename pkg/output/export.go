@@ -92,7 +92,8 @@ type roleItem struct {
 // GetAPIKeysResponse and QueryAPIKeysResponse are their keys; of
 // GetUsersResponse its users, by name; of GetRolesResponse its roles, by
 // name, each as {"name":..., descriptor fields...} since a descriptor does
-// not carry its name; of any other slice its elements. Any other value is
+// not carry its name; of GetPrivilegesResponse its privileges, by
+// application then name; of any other slice its elements. Any other value is
 // one item, itself, described by its own type, and isList is false.
 func listItems(v any) (items []json.RawMessage, itemType reflect.Type, isList bool, err error) {
 	switch r := deref(v).(type) {
@@ -112,6 +113,9 @@ func listItems(v any) (items []json.RawMessage, itemType reflect.Type, isList bo
 	case api.GetRolesResponse:
 		items, err = roleItems(r)
 		return items, reflect.TypeFor[roleItem](), true, err
+	case api.GetPrivilegesResponse:
+		items, err = marshalEach(privilegeItems(r))
+		return items, reflect.TypeFor[api.ApplicationPrivilege](), true, err
 	}
 	// Any other slice (a command's own list, such as the contexts of
 	// `config get-contexts`) is a list of its elements.

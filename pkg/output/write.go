@@ -81,6 +81,8 @@ func (t *Terminal) Render(v any) error {
 		return t.userTable(r)
 	case api.GetRolesResponse:
 		return t.roleTable(r)
+	case api.GetPrivilegesResponse:
+		return t.privilegeTable(r)
 	case api.GetUserPrivilegesResponse:
 		return t.userPrivileges(r)
 	}
