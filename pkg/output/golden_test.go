@@ -105,6 +105,7 @@ func TestRenderGolden(t *testing.T) {
 		{name: "whoami-realm", v: whoamiRealm()},
 		{name: "users", v: usersResponse()},
 		{name: "roles", v: rolesResponse()},
+		{name: "app-privileges", v: privilegesResponse()},
 		{name: "user-privileges", v: userPrivilegesResponse()},
 		{name: "generic", v: putUserResponse()},
 	}
@@ -143,6 +144,7 @@ func TestMachineGolden(t *testing.T) {
 		{"whoami", authenticateResponse()},
 		{"users", usersResponse()},
 		{"roles", rolesResponse()},
+		{"app-privileges", privilegesResponse()},
 	}
 	for _, v := range values {
 		for _, f := range []Format{JSON, YAML, JSONL} {
