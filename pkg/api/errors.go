@@ -90,6 +90,10 @@ func CodeFor(status int, typ string) Code {
 		return NotFound
 	case status == 409:
 		return Conflict
+	case status == 429:
+		// A throttled secondary credential: 429 inside Elasticsearch's
+		// security_exception "Failed to authenticate secondary user".
+		return TooManyRequests
 	case status >= 400 && status < 500:
 		return Invalid
 	}

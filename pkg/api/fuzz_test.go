@@ -148,6 +148,17 @@ func FuzzDecodeRoleRequest(f *testing.F) {
 		func(r *PutRoleRequest) ([]byte, error) { return json.Marshal(r.Descriptor) }, nil)
 }
 
+func FuzzDecodeBulkPutRolesRequest(f *testing.F) {
+	addSeeds(f, `{"roles":{"my_admin_role":{"cluster":["all"],"indices":[{"names":["index1"],"privileges":["all"]}],"metadata":{"version":1}},"my_user_role":{"description":"user","run_as":null}}}`,
+		`{"roles":{}}`, `{}`, `{"roles":[]}`, `{"roles":{"a":{"cluster":"monitor"}},"names":[]}`)
+	fuzzDecoder(f, DecodeBulkPutRolesRequest, asJSON[BulkPutRolesRequest], nil)
+}
+
+func FuzzDecodeBulkDeleteRolesRequest(f *testing.F) {
+	addSeeds(f, `{"names":["my_admin_role","my_user_role"]}`, `{"names":[]}`, `{"names":"one"}`, `{"names":null}`, `{}`)
+	fuzzDecoder(f, DecodeBulkDeleteRolesRequest, asJSON[BulkDeleteRolesRequest], nil)
+}
+
 func FuzzDecodeGrantAPIKeyRequest(f *testing.F) {
 	addSeeds(f, `{"grant_type":"password","username":"test_admin","password":"x-pack-test-password","api_key":{"name":"my-api-key","expiration":"1d",`+
 		`"role_descriptors":{"role-a":{"cluster":["all"],"indices":[{"names":["index-a*"],"privileges":["read"]}]}},"metadata":{"application":"my-application"}}}`,

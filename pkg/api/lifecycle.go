@@ -193,6 +193,9 @@ type NodesSummary struct {
 	Total      int `json:"total"`
 	Successful int `json:"successful"`
 	Failed     int `json:"failed"`
+	// Failures are the nodes' failures (failed_node_exception, caused by
+	// what failed), when any.
+	Failures []*Error `json:"failures,omitempty"`
 }
 
 // NodeName names one node.

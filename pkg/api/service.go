@@ -47,6 +47,18 @@ type Service interface {
 	// GetRoles returns the named roles, or all roles when names is empty.
 	GetRoles(ctx context.Context, names []string) (GetRolesResponse, error)
 	DeleteRole(ctx context.Context, name string) (*DeleteResponse, error)
+	// BulkPutRoles creates or replaces several roles (POST
+	// /_security/role), each succeeding or failing alone.
+	BulkPutRoles(ctx context.Context, req *BulkPutRolesRequest) (*BulkRolesResponse, error)
+	// BulkDeleteRoles deletes several roles (DELETE /_security/role).
+	BulkDeleteRoles(ctx context.Context, req *BulkDeleteRolesRequest) (*BulkRolesResponse, error)
+
+	// ClearRealmCache evicts users from the realms' caches
+	// (POST /_security/realm/{realms}/_clear_cache).
+	ClearRealmCache(ctx context.Context, req *ClearRealmCacheRequest) (*ClearCacheResponse, error)
+	// ClearRolesCache evicts the named roles ("*" for all) from the role
+	// cache (POST /_security/role/{name}/_clear_cache).
+	ClearRolesCache(ctx context.Context, names []string) (*ClearCacheResponse, error)
 
 	// PutPrivileges creates or replaces application privileges
 	// (PUT|POST /_security/privilege).

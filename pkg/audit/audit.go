@@ -221,12 +221,19 @@ type record struct {
 	UserRoles          []string `json:"user.roles,omitempty"`
 	APIKeyID           string   `json:"apikey.id,omitempty"`
 	APIKeyName         string   `json:"apikey.name,omitempty"`
-	OriginType         string   `json:"origin.type"`
-	OriginAddress      string   `json:"origin.address,omitempty"`
-	RequestName        string   `json:"request.name,omitempty"`
-	APIKeyIDs          []string `json:"apikey.ids,omitempty"`
-	Names              []string `json:"names,omitempty"`
-	Reason             string   `json:"reason,omitempty"`
+	// Secondary marks the authentication of a secondary credential (the
+	// es-secondary-authorization header); the user.primary fields name
+	// the caller whose request carried it.
+	Secondary       bool     `json:"authentication.secondary,omitempty"`
+	PrimaryName     string   `json:"user.primary.name,omitempty"`
+	PrimaryRealm    string   `json:"user.primary.realm,omitempty"`
+	PrimaryAPIKeyID string   `json:"user.primary.apikey.id,omitempty"`
+	OriginType      string   `json:"origin.type"`
+	OriginAddress   string   `json:"origin.address,omitempty"`
+	RequestName     string   `json:"request.name,omitempty"`
+	APIKeyIDs       []string `json:"apikey.ids,omitempty"`
+	Names           []string `json:"names,omitempty"`
+	Reason          string   `json:"reason,omitempty"`
 }
 
 // eventType is Elasticsearch's event.type of an action: authentication
@@ -345,6 +352,14 @@ func (l *Logger) appendLine(buf []byte, q queued) []byte {
 		}
 	} else {
 		r.UserName = e.Principal
+	}
+	if p := e.Primary; p != nil {
+		r.Secondary = true
+		r.PrimaryName = p.Username
+		r.PrimaryRealm = p.Realm.Name
+		if p.APIKey != nil {
+			r.PrimaryAPIKeyID = p.APIKey.ID
+		}
 	}
 	line, err := json.Marshal(r)
 	if err != nil {

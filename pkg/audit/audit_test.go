@@ -104,6 +104,16 @@ func TestEveryEventAndNoSecret(t *testing.T) {
 	}
 	secrets = append(secrets, "wrong-secret-value-123")
 
+	// A secondary credential on root's request: alice's key, then a
+	// wrong password for alice.
+	_, err = svc.AuthenticateSecondary(root, "ApiKey "+key.Encoded)
+	must(err)
+	secondaryWrong := "Basic " + base64.StdEncoding.EncodeToString([]byte("alice:"+wrongPassword))
+	if _, err = svc.AuthenticateSecondary(root, secondaryWrong); err == nil {
+		t.Fatal("a wrong secondary password authenticated")
+	}
+	secrets = append(secrets, secondaryWrong[len("Basic "):])
+
 	// access_denied: an API key without the privilege to list users.
 	_, err = svc.GetUsers(auth.WithSubject(rest, keySub), nil)
 	if api.ErrorCode(err) != api.Forbidden {
@@ -162,6 +172,7 @@ func TestEveryEventAndNoSecret(t *testing.T) {
 		return nil
 	}
 	field := func(k, v string) func(map[string]any) bool { return func(e map[string]any) bool { return e[k] == v } }
+	secondary := func(e map[string]any) bool { return e["authentication.secondary"] == true }
 
 	for _, e := range events {
 		if _, err := time.Parse(time.RFC3339Nano, e["@timestamp"].(string)); err != nil {
@@ -185,6 +196,10 @@ func TestEveryEventAndNoSecret(t *testing.T) {
 		{keyservice.AuditAuthSuccess, field("authentication.type", "API_KEY"), map[string]any{"apikey.id": key.ID, "apikey.name": "audited-key", "user.realm": "_es_api_key"}},
 		{keyservice.AuditAuthFailed, field("user.name", key.ID), map[string]any{
 			"reason": "API key: invalid credentials for API key [" + key.ID + "]"}},
+		{keyservice.AuditAuthSuccess, secondary, map[string]any{"event.type": "rest", "authentication.type": "API_KEY",
+			"user.name": "alice", "apikey.id": key.ID, "user.primary.name": "root", "user.primary.realm": "os"}},
+		{keyservice.AuditAuthFailed, secondary, map[string]any{"user.name": "alice", "user.primary.name": "root",
+			"reason": "unable to authenticate user [alice] for REST request"}},
 		{keyservice.AuditAccessDenied, nil, map[string]any{"event.type": "transport", "apikey.id": key.ID,
 			"request.name": "cluster:admin/xpack/security/user/get"}},
 		{keyservice.AuditCreateToken, field("request.name", "cluster:admin/xpack/security/token/create"), map[string]any{"user.name": "alice", "names": []any{"alice"}}},
@@ -214,9 +229,11 @@ func TestEveryEventAndNoSecret(t *testing.T) {
 			}
 		}
 	}
-	// Field names are Elasticsearch's; nothing else is written.
+	// Field names are Elasticsearch's, and apikeyd's marks of a secondary
+	// credential's authentication; nothing else is written.
 	allowed := []string{"@timestamp", "event.type", "event.action", "authentication.type", "user.name", "user.realm", "user.roles",
-		"apikey.id", "apikey.name", "origin.type", "origin.address", "request.name", "apikey.ids", "names", "reason"}
+		"apikey.id", "apikey.name", "origin.type", "origin.address", "request.name", "apikey.ids", "names", "reason",
+		"authentication.secondary", "user.primary.name", "user.primary.realm", "user.primary.apikey.id"}
 	for _, e := range events {
 		for k := range e {
 			if !slices.Contains(allowed, k) {

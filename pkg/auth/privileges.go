@@ -63,6 +63,12 @@ const (
 	ActionPutRole           = "cluster:admin/xpack/security/role/put"
 	ActionGetRole           = "cluster:admin/xpack/security/role/get"
 	ActionDeleteRole        = "cluster:admin/xpack/security/role/delete"
+	ActionBulkPutRole       = "cluster:admin/xpack/security/role/bulk_put"
+	ActionBulkDeleteRole    = "cluster:admin/xpack/security/role/bulk_delete"
+	// ActionClearRealmCache and ActionClearRolesCache evict users and
+	// roles from the authentication caches.
+	ActionClearRealmCache = "cluster:admin/xpack/security/realm/cache/clear"
+	ActionClearRolesCache = "cluster:admin/xpack/security/roles/cache/clear"
 	// The get token API runs the create action, or the refresh action for
 	// the refresh_token grant.
 	ActionCreateToken     = "cluster:admin/xpack/security/token/create"

@@ -82,33 +82,85 @@ func runHasPrivileges(cmd *cobra.Command, opts *hasPrivilegesOptions) error {
 }
 
 type clearCacheOptions struct {
-	f   *Factory
-	out outputFlags
+	f      *Factory
+	out    outputFlags
+	realms []string
+	users  []string
+	roles  []string
 }
 
 func newClearCacheCmd(f *Factory) *cobra.Command {
 	opts := &clearCacheOptions{f: f}
 	cmd := &cobra.Command{
-		Use:   "clear-cache [ID...]",
-		Short: "Evict API keys from the daemon's authentication cache",
+		Use:   "clear-cache [ID...] [--realm NAME] [--user NAME] [--role NAME]",
+		Short: "Evict API keys, users or roles from the authentication caches",
 		Long: `Evict the given API keys (all of them without arguments) from the
-authentication cache, as the Clear API key cache API does. Needs
-manage_security.`,
-		Example: "  apikeyctl clear-cache\n  apikeyctl clear-cache 7Q2eJ5gBc8uQ3hY1Zk9w",
-		RunE:    func(cmd *cobra.Command, args []string) error { return runClearCache(cmd, opts, args) },
+authentication cache, as the Clear API key cache API does.
+
+With --realm or --user, evict users from the realms' caches instead (the
+clear realm cache API): the named users, or every user of the realms
+(default_native and reserved; every realm when --realm is not given).
+With --role, evict the users holding one of the roles ("*" for every
+role) from the roles cache (the clear roles cache API). The next
+request of an evicted user reads it and its roles again and checks its
+password against the stored hash.
+
+Caches follow every change to the database without this command; it
+frees memory, or makes the next authentications take the slow path, as
+Elasticsearch's do. Needs manage_security.`,
+		Example: `  apikeyctl clear-cache
+  apikeyctl clear-cache 7Q2eJ5gBc8uQ3hY1Zk9w
+  apikeyctl clear-cache --realm default_native --user alice
+  apikeyctl clear-cache --role '*'`,
+		RunE: func(cmd *cobra.Command, args []string) error { return runClearCache(cmd, opts, args) },
 	}
+	cmd.Flags().StringSliceVar(&opts.realms, "realm", nil, "evict users from the cache of this `realm` (repeatable)")
+	cmd.Flags().StringSliceVar(&opts.users, "user", nil, "evict only this `user` from the realms' caches (repeatable)")
+	cmd.Flags().StringSliceVar(&opts.roles, "role", nil, "evict the users holding this `role` (repeatable; * for every role)")
+	_ = cmd.RegisterFlagCompletionFunc("realm", cobra.FixedCompletions([]string{"default_native", "reserved"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("role", completeRoles(f))
 	opts.out.register(cmd)
 	return cmd
 }
 
 func runClearCache(cmd *cobra.Command, opts *clearCacheOptions, ids []string) error {
+	realmCache := len(opts.realms)+len(opts.users) > 0
+	switch {
+	case len(opts.roles) > 0 && (realmCache || len(ids) > 0):
+		return usageErrorf("--role clears the roles cache: give it without key IDs, --realm or --user")
+	case realmCache && len(ids) > 0:
+		return usageErrorf("--realm and --user clear the realms' caches: give them without key IDs")
+	}
 	svc, err := opts.f.Service(cmd.Context())
 	if err != nil {
 		return err
 	}
-	resp, err := svc.ClearAPIKeyCache(cmd.Context(), ids)
+	var resp *api.ClearCacheResponse
+	switch {
+	case len(opts.roles) > 0:
+		resp, err = svc.ClearRolesCache(cmd.Context(), opts.roles)
+	case realmCache:
+		resp, err = svc.ClearRealmCache(cmd.Context(), &api.ClearRealmCacheRequest{Realms: opts.realms, Usernames: opts.users})
+	default:
+		resp, err = svc.ClearAPIKeyCache(cmd.Context(), ids)
+	}
 	if err != nil {
 		return err
 	}
-	return opts.out.print(opts.f, resp)
+	if err := opts.out.print(opts.f, resp); err != nil {
+		return err
+	}
+	return nodesFailure(resp)
+}
+
+// nodesFailure is the error of a nodes answer whose node failed (a realm
+// the server does not have): its cause, as the server gave it.
+func nodesFailure(resp *api.ClearCacheResponse) error {
+	for _, f := range resp.Nodes.Failures {
+		if f.Cause != nil {
+			return f.Cause
+		}
+		return f
+	}
+	return nil
 }

@@ -102,6 +102,22 @@ func TestErrorResponses(t *testing.T) {
 			code: api.Internal, errType: "exception", reason: "HTTP 502 Bad Gateway from http://",
 		},
 		{
+			name: "a failed secondary credential",
+			call: func(c *Client) error { _, err := c.Authenticate(ctx); return err },
+			rep: reply{status: 401, body: string(api.Envelope(&api.Error{Code: api.Unauthenticated, Reason: "Failed to authenticate secondary user",
+				Cause: api.Errorf(api.Unauthenticated, "unable to authenticate user [alice] for REST request")}))},
+			code: api.Unauthenticated, errType: "security_exception", reason: "Failed to authenticate secondary user",
+			cause: "unable to authenticate user [alice] for REST request", causeType: "security_exception",
+		},
+		{
+			name: "a throttled secondary credential",
+			call: func(c *Client) error { _, err := c.Authenticate(ctx); return err },
+			rep: reply{status: 429, body: string(api.Envelope(&api.Error{Code: api.TooManyRequests, Type: "security_exception",
+				Reason: "Failed to authenticate secondary user", Cause: api.Errorf(api.TooManyRequests, "too many failed authentication attempts; retry in [20s]")}))},
+			code: api.TooManyRequests, errType: "security_exception", reason: "Failed to authenticate secondary user",
+			cause: "too many failed authentication attempts; retry in [20s]", causeType: "too_many_requests",
+		},
+		{
 			name: "a proxy's 401 keeps its WWW-Authenticate header",
 			call: func(c *Client) error { _, err := c.Authenticate(ctx); return err },
 			rep:  reply{status: 401, body: "Unauthorized", noProduct: true, header: map[string]string{"WWW-Authenticate": `Basic realm="proxy"`}},

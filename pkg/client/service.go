@@ -241,3 +241,53 @@ func (c *Client) ClusterHealth(ctx context.Context, req *api.ClusterHealthReques
 	}
 	return send[api.ClusterHealthResponse](ctx, c, call{method: http.MethodGet, path: path, query: q, normalStatus: http.StatusRequestTimeout})
 }
+
+// BulkPutRoles sends POST /_security/role with the roles as its body.
+func (c *Client) BulkPutRoles(ctx context.Context, req *api.BulkPutRolesRequest) (*api.BulkRolesResponse, error) {
+	if req == nil {
+		return nil, errNilRequest
+	}
+	return send[api.BulkRolesResponse](ctx, c, call{method: http.MethodPost, path: "/_security/role", body: req})
+}
+
+// BulkDeleteRoles sends DELETE /_security/role with the names as its body.
+func (c *Client) BulkDeleteRoles(ctx context.Context, req *api.BulkDeleteRolesRequest) (*api.BulkRolesResponse, error) {
+	if req == nil {
+		return nil, errNilRequest
+	}
+	return send[api.BulkRolesResponse](ctx, c, call{method: http.MethodDelete, path: "/_security/role", body: req})
+}
+
+// ClearRealmCache sends POST /_security/realm/{realms}/_clear_cache, with
+// the usernames as a parameter when given; no realm means every realm.
+func (c *Client) ClearRealmCache(ctx context.Context, req *api.ClearRealmCacheRequest) (*api.ClearCacheResponse, error) {
+	if req == nil {
+		return nil, errNilRequest
+	}
+	realms := req.Realms
+	if len(realms) == 0 {
+		realms = []string{"_all"}
+	}
+	path, err := namePath("/_security/realm/", "realm", realms)
+	if err != nil {
+		return nil, err
+	}
+	cl := call{method: http.MethodPost, path: path + "/_clear_cache"}
+	if len(req.Usernames) > 0 {
+		cl.query = url.Values{"usernames": {strings.Join(req.Usernames, ",")}}
+	}
+	return send[api.ClearCacheResponse](ctx, c, cl)
+}
+
+// ClearRolesCache sends POST /_security/role/{names}/_clear_cache; no name
+// means every role.
+func (c *Client) ClearRolesCache(ctx context.Context, names []string) (*api.ClearCacheResponse, error) {
+	if len(names) == 0 {
+		names = []string{"*"}
+	}
+	path, err := namePath("/_security/role/", "role", names)
+	if err != nil {
+		return nil, err
+	}
+	return send[api.ClearCacheResponse](ctx, c, call{method: http.MethodPost, path: path + "/_clear_cache"})
+}

@@ -68,6 +68,14 @@ func (fakeAuthn) AuthenticateCredential(_ context.Context, cred auth.Credential)
 	return nil, auth.Unauthenticated("unable to authenticate user [" + cred.Username + "] for REST request")
 }
 
+func (a fakeAuthn) AuthenticateSecondary(ctx context.Context, header string) (*auth.Subject, error) {
+	cred, err := auth.ParseAuthorization(header)
+	if err != nil {
+		return nil, err
+	}
+	return a.AuthenticateCredential(ctx, cred)
+}
+
 // syncBuffer is a log destination safe for concurrent writes.
 type syncBuffer struct {
 	mu sync.Mutex

@@ -177,6 +177,16 @@ func (a fakeAuthn) AuthenticateCredential(_ context.Context, cred auth.Credentia
 	return nil, auth.Unauthenticated("unable to authenticate with provided credentials and anonymous access is not allowed for this request")
 }
 
+// AuthenticateSecondary authenticates the header as a primary credential;
+// the rules around it are the key service's.
+func (a fakeAuthn) AuthenticateSecondary(ctx context.Context, header string) (*auth.Subject, error) {
+	cred, err := auth.ParseAuthorization(header)
+	if err != nil {
+		return nil, err
+	}
+	return a.AuthenticateCredential(ctx, cred)
+}
+
 var (
 	basicElastic = "Basic " + base64.StdEncoding.EncodeToString([]byte("elastic:changeme"))
 	apiKeyK1     = "ApiKey " + base64.StdEncoding.EncodeToString([]byte("k1:s1"))

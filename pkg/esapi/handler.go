@@ -31,6 +31,9 @@ import (
 // subject it proves. keyservice.Service implements it.
 type Authenticator interface {
 	AuthenticateCredential(ctx context.Context, cred auth.Credential) (*auth.Subject, error)
+	// AuthenticateSecondary checks the value of the request's
+	// es-secondary-authorization header, for the caller ctx carries.
+	AuthenticateSecondary(ctx context.Context, header string) (*auth.Subject, error)
 }
 
 // Config is what NewHandler serves.
@@ -125,6 +128,8 @@ type exchange struct {
 	// answered before has its connection closed, its body left unread.
 	bodyRead bool
 	sub      *auth.Subject
+	// secondary is the subject of the es-secondary-authorization header.
+	secondary *auth.Subject
 }
 
 // ServeHTTP answers one request and logs it.
@@ -162,7 +167,7 @@ func (h *handler) serve(x *exchange) {
 		return
 	}
 	ctx, ok := h.authenticateExchange(x)
-	if !ok || !h.readRequestBody(x) {
+	if !ok || !h.readRequestBody(x) || !h.authenticateSecondary(ctx, x) {
 		return
 	}
 	if err := checkParams(x.r.URL.Path, x.q, rt.params); err != nil {
@@ -302,6 +307,33 @@ func (h *handler) authenticateExchange(x *exchange) (context.Context, bool) {
 	}
 	x.sub = sub
 	return auth.WithSubject(r.Context(), sub), true
+}
+
+// SecondaryAuthHeader carries a second user's credential, with the syntax
+// of Authorization. Elasticsearch's security filter authenticates it on
+// every request that reaches a handler, once the caller has
+// authenticated and the request has been read.
+const SecondaryAuthHeader = "es-secondary-authorization"
+
+// authenticateSecondary authenticates the request's secondary credential,
+// when it carries one; a credential that does not authenticate answers
+// the request.
+func (h *handler) authenticateSecondary(ctx context.Context, x *exchange) bool {
+	header := strings.TrimSpace(x.r.Header.Get(SecondaryAuthHeader))
+	if header == "" {
+		return true
+	}
+	if h.authn == nil {
+		h.internalError(x, errors.New("esapi: no Authenticator configured"))
+		return false
+	}
+	sub, err := h.authn.AuthenticateSecondary(ctx, header)
+	if err != nil {
+		h.writeError(x, err)
+		return false
+	}
+	x.secondary = sub
+	return true
 }
 
 // withOrigin returns the request's context with the call's origin for
@@ -511,6 +543,12 @@ func (h *handler) logRequest(x *exchange) {
 		attrs = append(attrs, slog.String("user", x.sub.Username))
 		if x.sub.APIKey != nil {
 			attrs = append(attrs, slog.String("api_key_id", x.sub.APIKey.ID))
+		}
+	}
+	if x.secondary != nil {
+		attrs = append(attrs, slog.String("secondary_user", x.secondary.Username))
+		if x.secondary.APIKey != nil {
+			attrs = append(attrs, slog.String("secondary_api_key_id", x.secondary.APIKey.ID))
 		}
 	}
 	h.log.LogAttrs(x.r.Context(), slog.LevelInfo, "request", attrs...)

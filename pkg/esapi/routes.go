@@ -68,6 +68,10 @@ func routeTable() []*route {
 		{method: http.MethodPut, pattern: "/_security/role/{name}", params: []param{refresh}, body: true, serve: servePutRole},
 		{method: http.MethodPost, pattern: "/_security/role/{name}", params: []param{refresh}, body: true, serve: servePutRole},
 		{method: http.MethodDelete, pattern: "/_security/role/{name}", params: []param{refresh}, serve: serveDeleteRole},
+		{method: http.MethodPost, pattern: "/_security/role", params: []param{refresh}, body: true, serve: serveBulkPutRoles},
+		{method: http.MethodDelete, pattern: "/_security/role", params: []param{refresh}, body: true, serve: serveBulkDeleteRoles},
+		{method: http.MethodPost, pattern: "/_security/role/{name}/_clear_cache", serve: serveClearRolesCache},
+		{method: http.MethodPost, pattern: "/_security/realm/{realms}/_clear_cache", params: []param{{"usernames", stringParam}}, serve: serveClearRealmCache},
 	}
 	rs = append(rs, lifecycleRoutes()...)
 	rs = append(rs, queryRoutes()...)
@@ -338,6 +342,30 @@ func serveDeleteRole(ctx context.Context, h *handler, x *exchange) (int, any, er
 		return 0, nil, err
 	}
 	return deleteStatus(resp), resp, nil
+}
+
+func serveBulkPutRoles(ctx context.Context, h *handler, x *exchange) (int, any, error) {
+	req, err := api.DecodeBulkPutRolesRequest(x.body)
+	if err != nil {
+		return 0, nil, err
+	}
+	return ok(h.svc.BulkPutRoles(ctx, req))
+}
+
+func serveBulkDeleteRoles(ctx context.Context, h *handler, x *exchange) (int, any, error) {
+	req, err := api.DecodeBulkDeleteRolesRequest(x.body)
+	if err != nil {
+		return 0, nil, err
+	}
+	return ok(h.svc.BulkDeleteRoles(ctx, req))
+}
+
+func serveClearRolesCache(ctx context.Context, h *handler, x *exchange) (int, any, error) {
+	return ok(h.svc.ClearRolesCache(ctx, names(x.path["name"])))
+}
+
+func serveClearRealmCache(ctx context.Context, h *handler, x *exchange) (int, any, error) {
+	return ok(h.svc.ClearRealmCache(ctx, &api.ClearRealmCacheRequest{Realms: names(x.path["realms"]), Usernames: names(x.q["usernames"])}))
 }
 
 // serveSetEnabled serves the enable (enabled true) or disable user API,

@@ -28,9 +28,9 @@ import (
 // notServed lists the APIs of the specification apikeyd deliberately
 // does not route, each with its reason.
 var notServed = map[string]string{
-	"delete":              "document API: apikeyd holds no indices; not served yet (issue 13)",
-	"get":                 "document API: apikeyd holds no indices; not served yet (issue 13)",
-	"index":               "document API: apikeyd holds no indices; not served yet (issue 13)",
+	"delete":              "document API: apikeyd keeps keys, users and roles, not documents; it holds no index, so it answers as a node without this handler (400 no handler found)",
+	"get":                 "document API: apikeyd keeps keys, users and roles, not documents; it holds no index, so it answers as a node without this handler (400 no handler found)",
+	"index":               "document API: apikeyd keeps keys, users and roles, not documents; it holds no index, so it answers as a node without this handler (400 no handler found)",
 	"security.query_role": "not served yet (issue 13)",
 }
 
@@ -241,6 +241,10 @@ var notInSpec = map[string]string{
 	"POST /_security/api_key/clone":             "Elasticsearch 9.4's clone API key (security.clone_api_key.json is not in the folder)",
 	"PUT /_security/api_key/grant":              "Elasticsearch's RestGrantApiKeyAction routes PUT as well as POST; the spec lists POST only",
 	"PUT /_security/api_key/clone":              "Elasticsearch 9.4's clone API key (security.clone_api_key.json is not in the folder)",
+	"POST /_security/role":                      "Elasticsearch's bulk put roles API (security.bulk_put_role.json is not in the folder)",
+	"DELETE /_security/role":                    "Elasticsearch's bulk delete roles API (security.bulk_delete_role.json is not in the folder)",
+	"POST /_security/role/{}/_clear_cache":      "Elasticsearch's clear roles cache API (security.clear_cached_roles.json is not in the folder)",
+	"POST /_security/realm/{}/_clear_cache":     "Elasticsearch's clear realm cache API (security.clear_cached_realms.json is not in the folder)",
 	"GET /_security/privilege":                  "Elasticsearch's get application privileges (security.get_privileges.json is not in the folder)",
 	"GET /_security/privilege/{}":               "Elasticsearch's get application privileges (security.get_privileges.json is not in the folder)",
 	"GET /_security/privilege/{}/{}":            "Elasticsearch's get application privileges (security.get_privileges.json is not in the folder)",

@@ -248,7 +248,7 @@ func (s *Service) ClearPrivilegesCache(ctx context.Context, applications []strin
 		return nil, err
 	}
 	s.audit(ctx, AuditEvent{Action: AuditClearPrivilegesCache, Request: auth.ActionClearPrivilegesCache, Subject: sub, Names: applications})
-	return s.clearCacheResponse(), nil
+	return s.nodesAnswer(nil), nil
 }
 
 // GetBuiltinPrivileges lists the cluster, index and remote cluster

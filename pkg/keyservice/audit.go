@@ -27,6 +27,8 @@ const (
 	AuditCreateToken        = "create_token"
 	AuditInvalidateTokens   = "invalidate_tokens"
 	AuditClearAPIKeyCache   = "clear_apikey_cache"
+	AuditClearRealmCache    = "clear_realm_cache"
+	AuditClearRolesCache    = "clear_roles_cache"
 	AuditGrantAPIKey        = "grant_apikey"
 	AuditCloneAPIKey        = "clone_apikey"
 	AuditCrossClusterAPIKey = "create_cross_cluster_apikey"
@@ -56,6 +58,10 @@ type AuditEvent struct {
 	Names []string
 	// Reason explains a failure or a denial.
 	Reason string
+	// Primary is set on the authentication events of a secondary
+	// credential (the es-secondary-authorization header): the caller
+	// whose request carried it. Subject or Principal is the secondary.
+	Primary *auth.Subject
 }
 
 // Auditor receives audit events. Implementations must be safe for

@@ -114,6 +114,17 @@ func (c *boundedCache[E]) evict(names []string) {
 	}
 }
 
+// evictWhere removes the entries for which drop holds.
+func (c *boundedCache[E]) evictWhere(drop func(name string, value E) bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for name, e := range c.entries {
+		if drop(name, e.value) {
+			delete(c.entries, name)
+		}
+	}
+}
+
 // keyRecord is a cached API key: the stored record, and the subject it
 // authenticates as (or why that could not be built). The subject is
 // shared by every request the key authenticates: it must not be changed.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
 	"github.com/apikeyctl/apikeyctl/pkg/auth"
@@ -74,6 +75,64 @@ func unsuccessful(detail string) *api.Error {
 // Failures are braked per client address and per principal (see
 // FailureLimit).
 func (s *Service) AuthenticateCredential(ctx context.Context, cred auth.Credential) (*auth.Subject, error) {
+	return s.authenticateAudited(ctx, cred, nil)
+}
+
+// AuthenticateSecondary checks the credential of a request's
+// es-secondary-authorization header, as Elasticsearch's
+// SecondaryAuthenticator does after the caller in ctx (the primary
+// subject) authenticated: the header has the syntax of Authorization
+// (Basic, ApiKey, Bearer), is authenticated exactly as a primary
+// credential would be (the same caches, the same brake on failures, a
+// cross-cluster key refused alike), never falls back to anonymous, and is
+// audited naming both subjects. An empty header is no secondary
+// credential: (nil, nil). A credential that does not authenticate fails
+// the whole request with Elasticsearch's "Failed to authenticate secondary
+// user", the primary's failure as its cause.
+func (s *Service) AuthenticateSecondary(ctx context.Context, header string) (*auth.Subject, error) {
+	cred, err := auth.ParseAuthorization(strings.TrimSpace(header))
+	if err == nil && cred.Scheme == auth.SchemeNone {
+		return nil, nil
+	}
+	var sub *auth.Subject
+	if err == nil {
+		primary, _ := auth.SubjectFrom(ctx)
+		sub, err = s.authenticateAudited(ctx, cred, primary)
+	}
+	if e, ok := api.AsError(err); ok && (e.Code == api.Unauthenticated || e.Code == api.TooManyRequests) {
+		return nil, secondaryFailure(e)
+	}
+	return sub, err
+}
+
+// secondaryFailure is Elasticsearch's ElasticsearchSecurityException
+// "Failed to authenticate secondary user" around the failure of the
+// secondary credential: the status of its cause, the cause as caused_by
+// and as root_cause (Elasticsearch's guessRootCauses descends into it),
+// and, as Elasticsearch copies only the top exception's headers to the
+// response, no WWW-Authenticate header of its own: the challenges stay
+// in the cause's "header" field of the body. A throttled credential's
+// Retry-After is kept, so that clients still wait.
+func secondaryFailure(cause *api.Error) *api.Error {
+	roots := cause.RootCause
+	if len(roots) == 0 {
+		roots = []*api.Error{cause}
+	}
+	e := &api.Error{Code: cause.Code, Reason: "Failed to authenticate secondary user", Cause: cause, RootCause: roots}
+	if e.Code != api.Unauthenticated {
+		e.Type = api.Unauthenticated.Type()
+	}
+	if v, ok := cause.Header["Retry-After"]; ok {
+		e.Header = map[string][]string{"Retry-After": v}
+	}
+	return e
+}
+
+// authenticateAudited is AuthenticateCredential for the primary
+// credential (primary nil) and for the secondary credential of primary's
+// request: braked, audited, a failure counted against the client and the
+// principal either way.
+func (s *Service) authenticateAudited(ctx context.Context, cred auth.Credential, primary *auth.Subject) (*auth.Subject, error) {
 	var sub *auth.Subject
 	var err error
 	if wait := s.throttle.wait(ctx, cred); wait > 0 {
@@ -87,7 +146,7 @@ func (s *Service) AuthenticateCredential(ctx context.Context, cred auth.Credenti
 	switch e, ok := api.AsError(err); {
 	case err == nil:
 		s.noteUse(ctx, sub)
-		s.audit(ctx, AuditEvent{Action: AuditAuthSuccess, Subject: sub})
+		s.audit(ctx, AuditEvent{Action: AuditAuthSuccess, Subject: sub, Primary: primary})
 	case ok && (e.Code == api.Unauthenticated || e.Code == api.TooManyRequests):
 		s.throttle.fail(clientName(ctx), principalName(cred))
 		var who string
@@ -103,7 +162,7 @@ func (s *Service) AuthenticateCredential(ctx context.Context, cred auth.Credenti
 		if detail, ok := e.Fields["additional_unsuccessful_credentials"]; ok {
 			reason += fmt.Sprintf(" (%v)", detail)
 		}
-		s.audit(ctx, AuditEvent{Action: AuditAuthFailed, Principal: who, Reason: reason})
+		s.audit(ctx, AuditEvent{Action: AuditAuthFailed, Principal: who, Reason: reason, Primary: primary})
 	}
 	return sub, err
 }

@@ -251,17 +251,7 @@ func (s *Service) PutRole(ctx context.Context, req *api.PutRoleRequest) (*api.Pu
 	if err != nil {
 		return nil, err
 	}
-	var v api.Validation
-	if !validName(req.Name) {
-		v.Add("Invalid role name [%s]. Valid role names %s", req.Name, nameRule)
-	} else if _, builtin := auth.BuiltinRoles().Get(req.Name); builtin {
-		v.Add("Role [%s] is reserved and may not be used.", req.Name)
-	}
-	auth.ValidateDescriptor(req.Descriptor, &v)
-	if req.Descriptor.Restriction != nil {
-		v.Add("restriction is not supported for regular roles")
-	}
-	if err := v.Err(); err != nil {
+	if err := checkRole(req.Name, req.Descriptor); err != nil {
 		return nil, err
 	}
 	body, err := json.Marshal(req.Descriptor)
@@ -280,6 +270,23 @@ func (s *Service) PutRole(ctx context.Context, req *api.PutRoleRequest) (*api.Pu
 	resp := &api.PutRoleResponse{}
 	resp.Role.Created = created
 	return resp, nil
+}
+
+// checkRole applies the rules of a role of the native realm: a valid,
+// unreserved name and a valid descriptor without restriction. Put role and
+// bulk put roles answer them alike.
+func checkRole(name string, d api.RoleDescriptor) error {
+	var v api.Validation
+	if !validName(name) {
+		v.Add("Invalid role name [%s]. Valid role names %s", name, nameRule)
+	} else if _, builtin := auth.BuiltinRoles().Get(name); builtin {
+		v.Add("Role [%s] is reserved and may not be used.", name)
+	}
+	auth.ValidateDescriptor(d, &v)
+	if d.Restriction != nil {
+		v.Add("restriction is not supported for regular roles")
+	}
+	return v.Err()
 }
 
 // GetRoles returns the named roles, or all roles, built-in ones included.
@@ -324,8 +331,8 @@ func (s *Service) DeleteRole(ctx context.Context, name string) (*api.DeleteRespo
 	if err != nil {
 		return nil, err
 	}
-	if _, builtin := auth.BuiltinRoles().Get(name); builtin {
-		return nil, api.Errorf(api.Invalid, "role [%s] is reserved and cannot be deleted", name)
+	if isBuiltinRole(name) {
+		return nil, reservedRoleError(name)
 	}
 	return s.deleteNamed(ctx, "role", store.Writer.DeleteRole, name, AuditEvent{Action: AuditDeleteRole, Request: auth.ActionDeleteRole, Subject: sub})
 }

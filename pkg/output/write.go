@@ -85,6 +85,8 @@ func (t *Terminal) Render(v any) error {
 		return t.privilegeTable(r)
 	case api.GetUserPrivilegesResponse:
 		return t.userPrivileges(r)
+	case api.BulkRolesResponse:
+		return t.rolesSummary(r)
 	}
 	return t.generic(v)
 }
