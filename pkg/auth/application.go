@@ -103,10 +103,20 @@ func ValidatePrivilegeAction(action string) []string {
 	if !strings.ContainsAny(action, "/*:") {
 		out = append(out, fmt.Sprintf("action [%s] must contain one of [ '/' , '*' , ':' ]", action))
 	}
-	if !validNameOrAction.MatchString(action) {
-		out = append(out, fmt.Sprintf("Application privilege names and actions must match the pattern ^\\p{Graph}*$ (found '%s')", action))
+	if msg := validateNameOrAction(action); msg != "" {
+		out = append(out, msg)
 	}
 	return out
+}
+
+// validateNameOrAction returns Elasticsearch's complaint about a
+// privilege name or action that is not all visible ASCII characters, or
+// "".
+func validateNameOrAction(s string) string {
+	if !validNameOrAction.MatchString(s) {
+		return fmt.Sprintf("Application privilege names and actions must match the pattern ^\\p{Graph}*$ (found '%s')", s)
+	}
+	return ""
 }
 
 // ApplicationPrivilegeDef is a stored application privilege as the

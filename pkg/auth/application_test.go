@@ -200,3 +200,29 @@ func TestAuthorizeApplications(t *testing.T) {
 		})
 	}
 }
+
+// TestValidateDescriptorApplications: a role's application entries take
+// an application name or a trailing-wildcard pattern, and privilege names
+// or actions without whitespace, as Elasticsearch's role validation.
+func TestValidateDescriptorApplications(t *testing.T) {
+	tests := []struct {
+		name string
+		ap   api.ApplicationPrivileges
+		want []string
+	}{
+		{"valid", api.ApplicationPrivileges{Application: "myapp", Privileges: []string{"read", "data:read/*"}, Resources: []string{"*"}}, nil},
+		{"pattern", api.ApplicationPrivileges{Application: "my*", Privileges: []string{"*"}, Resources: []string{"*"}}, nil},
+		{"blank", api.ApplicationPrivileges{Application: "", Privileges: []string{"read"}, Resources: []string{"*"}}, []string{"Application names cannot be blank"}},
+		{"inner wildcard and a spaced privilege", api.ApplicationPrivileges{Application: "m*app", Privileges: []string{"re ad"}, Resources: []string{"*"}},
+			[]string{"Application name patterns only support trailing wildcards (found 'm*app')", "Application privilege names and actions must match the pattern ^\\p{Graph}*$ (found 're ad')"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var v api.Validation
+			ValidateDescriptor(api.RoleDescriptor{Applications: []api.ApplicationPrivileges{tc.ap}}, &v)
+			if got := v.Messages(); !slices.Equal(got, tc.want) {
+				t.Errorf("messages = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
