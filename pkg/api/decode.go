@@ -68,14 +68,28 @@ type fieldFunc func(raw json.RawMessage) error
 
 // decodeObject decodes a strict JSON object for the parser named parser.
 func decodeObject(data []byte, parser string, fields map[string]fieldFunc) error {
-	err := eachField(data, func(key string, raw json.RawMessage, pos strictjson.Pos) error {
+	root, err := strictjson.Parse(data)
+	if err == nil && root.Kind != strictjson.Object {
+		err = wrongType{root.Kind.Token()}
+	}
+	if err == nil {
+		err = decodeMembers(data, root, parser, fields)
+	}
+	return syntaxError(data, parser, err)
+}
+
+// decodeMembers decodes the members of the object node of the document
+// data with fields, reporting positions in the whole document.
+func decodeMembers(data []byte, node *strictjson.Node, parser string, fields map[string]fieldFunc) error {
+	for _, m := range node.Members {
+		key, raw, pos := m.Key, json.RawMessage(data[m.Value.Start:m.Value.End]), m.KeyPos
 		f, ok := fields[key]
 		if !ok {
 			return Errorf(ParseFailed, "%s [%s] unknown field [%s]", pos, parser, key)
 		}
 		err := f(raw)
 		if err == nil {
-			return nil
+			continue
 		}
 		var wt wrongType
 		if errors.As(err, &wt) {
@@ -88,8 +102,8 @@ func decodeObject(data []byte, parser string, fields map[string]fieldFunc) error
 			return Errorf(ParseFailed, "%s [%s] failed to parse field [%s]", pos, parser, key).Wrap(e)
 		}
 		return Errorf(ParseFailed, "%s [%s] failed to parse field [%s]", pos, parser, key).Wrap(Errorf(Invalid, "%s", err.Error()))
-	})
-	return syntaxError(data, parser, err)
+	}
+	return nil
 }
 
 // syntaxError turns JSON syntax errors into x_content_parse_exception and

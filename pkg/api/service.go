@@ -66,6 +66,23 @@ type Service interface {
 	// cache (POST /_security/role/{name}/_clear_cache).
 	ClearRolesCache(ctx context.Context, names []string) (*ClearCacheResponse, error)
 
+	// PutPrivileges creates or replaces application privileges
+	// (PUT|POST /_security/privilege).
+	PutPrivileges(ctx context.Context, req *PutPrivilegesRequest) (PutPrivilegesResponse, error)
+	// GetPrivileges returns the application privileges of application
+	// (every application when empty) with the names given (every name
+	// when none is): GET /_security/privilege[/{application}[/{name}]].
+	GetPrivileges(ctx context.Context, application string, names []string) (GetPrivilegesResponse, error)
+	// DeletePrivileges removes application privileges
+	// (DELETE /_security/privilege/{application}/{name}).
+	DeletePrivileges(ctx context.Context, application string, names []string) (DeletePrivilegesResponse, error)
+	// ClearPrivilegesCache answers
+	// POST /_security/privilege/{application}/_clear_cache.
+	ClearPrivilegesCache(ctx context.Context, applications []string) (*ClearCacheResponse, error)
+	// GetBuiltinPrivileges lists the predefined privilege names
+	// (GET /_security/privilege/_builtin).
+	GetBuiltinPrivileges(ctx context.Context) (*BuiltinPrivilegesResponse, error)
+
 	// ClusterHealth answers GET /_cluster/health for the one node, with
 	// no index, that apikeyd is.
 	ClusterHealth(ctx context.Context, req *ClusterHealthRequest) (*ClusterHealthResponse, error)

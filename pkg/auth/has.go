@@ -77,25 +77,6 @@ func descriptorsHaveIndex(descs api.RoleDescriptors, name, want string, restrict
 	return false
 }
 
-// descriptorsHaveApplication reports whether any descriptor grants an
-// application privilege on a resource.
-func descriptorsHaveApplication(descs api.RoleDescriptors, app, resource, want string) bool {
-	for _, nd := range descs {
-		for _, ap := range nd.Descriptor.Applications {
-			if !GlobMatch(ap.Application, app) {
-				continue
-			}
-			if !slices.ContainsFunc(ap.Resources, func(r string) bool { return GlobMatch(r, resource) }) {
-				continue
-			}
-			if slices.ContainsFunc(ap.Privileges, func(p string) bool { return p == "*" || p == want }) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // effective evaluates check against a subject: a user's descriptors, or
 // for an API key its assigned descriptors (when it has any) intersected
 // with its owner's snapshot.
@@ -109,8 +90,11 @@ func effective(s *Subject, check func(api.RoleDescriptors) bool) bool {
 	return len(s.APIKey.RoleDescriptors) == 0 || check(s.APIKey.RoleDescriptors)
 }
 
-// HasPrivileges answers the has privileges API for the subject.
-func HasPrivileges(s *Subject, req *api.HasPrivilegesRequest) *api.HasPrivilegesResponse {
+// HasPrivileges answers the has privileges API for the subject. stored
+// are the application privileges of the applications the subject's
+// descriptors and the request name (see ApplicationsOf): a privilege name
+// stands for its stored actions.
+func HasPrivileges(s *Subject, req *api.HasPrivilegesRequest, stored []ApplicationPrivilegeDef) *api.HasPrivilegesResponse {
 	resp := &api.HasPrivilegesResponse{
 		Username:        s.Username,
 		HasAllRequested: true,
@@ -146,7 +130,7 @@ func HasPrivileges(s *Subject, req *api.HasPrivilegesRequest) *api.HasPrivileges
 			}
 			for _, p := range ac.Privileges {
 				resp.Application[ac.Application][r][p] = record(effective(s, func(d api.RoleDescriptors) bool {
-					return descriptorsHaveApplication(d, ac.Application, r, p)
+					return checkApplication(d, stored, ac.Application, r, p)
 				}))
 			}
 		}

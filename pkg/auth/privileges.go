@@ -298,8 +298,13 @@ func ValidateDescriptor(d api.RoleDescriptor, v *api.Validation) {
 		validateIndices(rp.IndicesPrivileges, v)
 	}
 	for _, ap := range d.Applications {
-		if ap.Application == "" {
-			v.Add("Application names may not be empty")
+		if msg := ValidateApplicationName(ap.Application, true); msg != "" {
+			v.Add("%s", msg)
+		}
+		for _, p := range ap.Privileges {
+			if msg := validateNameOrAction(p); msg != "" {
+				v.Add("%s", msg)
+			}
 		}
 	}
 	if api.HasReservedKey(d.Metadata) {

@@ -20,26 +20,32 @@ func splitList(s string) []string {
 }
 
 type hasPrivilegesOptions struct {
-	f       *Factory
-	out     outputFlags
-	cluster []string
-	index   []string
+	f           *Factory
+	out         outputFlags
+	cluster     []string
+	index       []string
+	application []string
 }
 
 func newHasPrivilegesCmd(f *Factory) *cobra.Command {
 	opts := &hasPrivilegesOptions{f: f}
 	cmd := &cobra.Command{
-		Use:   "has-privileges (--cluster PRIVS | --index PATTERNS=PRIVS)",
+		Use:   "has-privileges (--cluster PRIVS | --index PATTERNS=PRIVS | --application APP:RESOURCES=PRIVS)",
 		Short: "Check what you (or the API key you use) may do",
 		Long: `Ask which privileges the caller has, as the Has privileges API does. Used
 with an API key (APIKEYCTL_API_KEY), it answers for the key's effective
-privileges: its role descriptors limited by its owner's.`,
-		Example: `  APIKEYCTL_API_KEY=$KEY apikeyctl has-privileges --cluster manage_own_api_key --index 'logs-*=read,write'`,
-		Args:    noArgs,
-		RunE:    func(cmd *cobra.Command, _ []string) error { return runHasPrivileges(cmd, opts) },
+privileges: its role descriptors limited by its owner's. An application
+privilege asked for may be a privilege's name (it stands for its stored
+actions) or an action.`,
+		Example: `  APIKEYCTL_API_KEY=$KEY apikeyctl has-privileges --cluster manage_own_api_key --index 'logs-*=read,write'
+
+  apikeyctl has-privileges --application 'myapp:shared/*,user/alice=read,action:login'`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runHasPrivileges(cmd, opts) },
 	}
 	cmd.Flags().StringSliceVar(&opts.cluster, "cluster", nil, "comma-separated cluster `privileges` to check")
 	cmd.Flags().StringArrayVar(&opts.index, "index", nil, "`PATTERNS=PRIVS` to check on indices (repeatable)")
+	cmd.Flags().StringArrayVar(&opts.application, "application", nil, "`APP:RESOURCES=PRIVS` to check on an application's resources (repeatable)")
 	opts.out.register(cmd)
 	return cmd
 }
@@ -53,8 +59,16 @@ func runHasPrivileges(cmd *cobra.Command, opts *hasPrivilegesOptions) error {
 		}
 		req.Index = append(req.Index, api.IndexPrivilegesCheck{Names: splitList(names), Privileges: splitList(privs)})
 	}
-	if len(req.Cluster) == 0 && len(req.Index) == 0 {
-		return usageErrorf("ask for something: --cluster PRIVS or --index PATTERNS=PRIVS")
+	for _, spec := range opts.application {
+		app, rest, ok := strings.Cut(spec, ":")
+		resources, privs, ok2 := strings.Cut(rest, "=")
+		if !ok || !ok2 || app == "" || resources == "" || privs == "" {
+			return usageErrorf("--application %q: expected APP:RESOURCES=PRIVILEGES, e.g. 'myapp:shared/*=read,action:login'", spec)
+		}
+		req.Application = append(req.Application, api.ApplicationPrivilegesCheck{Application: app, Resources: splitList(resources), Privileges: splitList(privs)})
+	}
+	if len(req.Cluster) == 0 && len(req.Index) == 0 && len(req.Application) == 0 {
+		return usageErrorf("ask for something: --cluster PRIVS, --index PATTERNS=PRIVS or --application APP:RESOURCES=PRIVS")
 	}
 	svc, err := opts.f.Service(cmd.Context())
 	if err != nil {

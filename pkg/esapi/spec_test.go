@@ -28,11 +28,9 @@ import (
 // notServed lists the APIs of the specification apikeyd deliberately
 // does not route, each with its reason.
 var notServed = map[string]string{
-	"delete":                     "document API: apikeyd keeps keys, users and roles, not documents; it holds no index, so it answers as a node without this handler (400 no handler found)",
-	"get":                        "document API: apikeyd keeps keys, users and roles, not documents; it holds no index, so it answers as a node without this handler (400 no handler found)",
-	"index":                      "document API: apikeyd keeps keys, users and roles, not documents; it holds no index, so it answers as a node without this handler (400 no handler found)",
-	"security.delete_privileges": "application privileges are not stored yet (issue 13)",
-	"security.put_privileges":    "application privileges are not stored yet (issue 13)",
+	"delete": "document API: apikeyd keeps keys, users and roles, not documents; it holds no index, so it answers as a node without this handler (400 no handler found)",
+	"get":    "document API: apikeyd keeps keys, users and roles, not documents; it holds no index, so it answers as a node without this handler (400 no handler found)",
+	"index":  "document API: apikeyd keeps keys, users and roles, not documents; it holds no index, so it answers as a node without this handler (400 no handler found)",
 }
 
 // specCommonParams are the parameters Elasticsearch's REST layer takes
@@ -238,16 +236,21 @@ func findRoute(h *harness, method, specPath string) *route {
 // notInSpec lists the routes apikeyd serves that the specification
 // folder does not describe, each with its reason.
 var notInSpec = map[string]string{
-	"HEAD /":                                "Elasticsearch's ping API (ping.json is not in the folder)",
-	"POST /_security/api_key/clone":         "Elasticsearch 9.4's clone API key (security.clone_api_key.json is not in the folder)",
-	"PUT /_security/api_key/grant":          "Elasticsearch's RestGrantApiKeyAction routes PUT as well as POST; the spec lists POST only",
-	"PUT /_security/api_key/clone":          "Elasticsearch 9.4's clone API key (security.clone_api_key.json is not in the folder)",
-	"POST /_security/role":                  "Elasticsearch's bulk put roles API (security.bulk_put_role.json is not in the folder)",
-	"DELETE /_security/role":                "Elasticsearch's bulk delete roles API (security.bulk_delete_role.json is not in the folder)",
-	"POST /_security/role/{}/_clear_cache":  "Elasticsearch's clear roles cache API (security.clear_cached_roles.json is not in the folder)",
-	"POST /_security/realm/{}/_clear_cache": "Elasticsearch's clear realm cache API (security.clear_cached_realms.json is not in the folder)",
-	"GET /_security/_query/user":            "Elasticsearch's query user API, parameter with_profile_uid (security.query_user.json is not in the folder)",
-	"POST /_security/_query/user":           "Elasticsearch's query user API, parameter with_profile_uid (security.query_user.json is not in the folder)",
+	"HEAD /":                                    "Elasticsearch's ping API (ping.json is not in the folder)",
+	"POST /_security/api_key/clone":             "Elasticsearch 9.4's clone API key (security.clone_api_key.json is not in the folder)",
+	"PUT /_security/api_key/grant":              "Elasticsearch's RestGrantApiKeyAction routes PUT as well as POST; the spec lists POST only",
+	"PUT /_security/api_key/clone":              "Elasticsearch 9.4's clone API key (security.clone_api_key.json is not in the folder)",
+	"POST /_security/role":                      "Elasticsearch's bulk put roles API (security.bulk_put_role.json is not in the folder)",
+	"DELETE /_security/role":                    "Elasticsearch's bulk delete roles API (security.bulk_delete_role.json is not in the folder)",
+	"POST /_security/role/{}/_clear_cache":      "Elasticsearch's clear roles cache API (security.clear_cached_roles.json is not in the folder)",
+	"POST /_security/realm/{}/_clear_cache":     "Elasticsearch's clear realm cache API (security.clear_cached_realms.json is not in the folder)",
+	"GET /_security/_query/user":                "Elasticsearch's query user API, parameter with_profile_uid (security.query_user.json is not in the folder)",
+	"POST /_security/_query/user":               "Elasticsearch's query user API, parameter with_profile_uid (security.query_user.json is not in the folder)",
+	"GET /_security/privilege":                  "Elasticsearch's get application privileges (security.get_privileges.json is not in the folder)",
+	"GET /_security/privilege/{}":               "Elasticsearch's get application privileges (security.get_privileges.json is not in the folder)",
+	"GET /_security/privilege/{}/{}":            "Elasticsearch's get application privileges (security.get_privileges.json is not in the folder)",
+	"GET /_security/privilege/_builtin":         "Elasticsearch's get builtin privileges (security.get_builtin_privileges.json is not in the folder)",
+	"POST /_security/privilege/{}/_clear_cache": "Elasticsearch's clear privileges cache (security.clear_cached_privileges.json is not in the folder)",
 }
 
 func TestRESTSpec(t *testing.T) {

@@ -32,6 +32,11 @@ const (
 	AuditGrantAPIKey        = "grant_apikey"
 	AuditCloneAPIKey        = "clone_apikey"
 	AuditCrossClusterAPIKey = "create_cross_cluster_apikey"
+	// The application privilege writes, named as Elasticsearch's
+	// security_config_change events name them.
+	AuditPutPrivileges        = "put_privileges"
+	AuditDeletePrivileges     = "delete_privileges"
+	AuditClearPrivilegesCache = "clear_privileges_cache"
 )
 
 // AuditEvent is one audit record: who did what, when, from where, with
@@ -83,6 +88,9 @@ var readActions = map[string]bool{
 	auth.ActionQueryRole:     true,
 	auth.ActionDoctor:        true,
 	auth.ActionClusterHealth: true,
+	// The application privilege reads.
+	auth.ActionGetPrivileges:        true,
+	auth.ActionGetBuiltinPrivileges: true,
 }
 
 // prepareAudit prepares the auditor before action, unless it is a read:

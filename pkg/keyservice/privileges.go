@@ -21,7 +21,25 @@ func (s *Service) HasPrivileges(ctx context.Context, req *api.HasPrivilegesReque
 	if req.Username != "" && req.Username != sub.Username {
 		return nil, api.Errorf(api.Invalid, "users may only check the privileges of their own account")
 	}
-	return auth.HasPrivileges(sub, req), nil
+	var v api.Validation
+	for _, ac := range req.Application {
+		if msg := auth.ValidateApplicationName(ac.Application, false); msg != "" {
+			v.Add("%s", msg)
+		}
+	}
+	if len(req.Cluster) == 0 && len(req.Index) == 0 && len(req.Application) == 0 {
+		v.Add("must specify at least one privilege")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	var stored []auth.ApplicationPrivilegeDef
+	if len(req.Application) > 0 {
+		if stored, err = s.storedPrivilegesFor(ctx, sub, req); err != nil {
+			return nil, err
+		}
+	}
+	return auth.HasPrivileges(sub, req, stored), nil
 }
 
 // ClearAPIKeyCache evicts the given keys ("*" or "_all" for every key)

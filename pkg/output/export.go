@@ -100,7 +100,8 @@ type queriedRoleItem struct {
 // GetUsersResponse its users, by name; of GetRolesResponse its roles, by
 // name, each as {"name":..., descriptor fields...} since a descriptor does
 // not carry its name; of QueryUsersResponse and QueryRolesResponse their
-// users and roles in the answer's order; of any other slice its elements. Any other value is
+// users and roles in the answer's order; of GetPrivilegesResponse its
+// privileges, by application then name; of any other slice its elements. Any other value is
 // one item, itself, described by its own type, and isList is false.
 func listItems(v any) (items []json.RawMessage, itemType reflect.Type, isList bool, err error) {
 	switch r := deref(v).(type) {
@@ -126,6 +127,9 @@ func listItems(v any) (items []json.RawMessage, itemType reflect.Type, isList bo
 	case api.QueryRolesResponse:
 		items, err = marshalEach(r.Roles)
 		return items, reflect.TypeFor[queriedRoleItem](), true, err
+	case api.GetPrivilegesResponse:
+		items, err = marshalEach(privilegeItems(r))
+		return items, reflect.TypeFor[api.ApplicationPrivilege](), true, err
 	}
 	// Any other slice (a command's own list, such as the contexts of
 	// `config get-contexts`) is a list of its elements.

@@ -107,6 +107,7 @@ func TestRenderGolden(t *testing.T) {
 		{name: "roles", v: rolesResponse()},
 		{name: "query-users", v: queriedUsers()},
 		{name: "query-roles", v: queriedRoles()},
+		{name: "app-privileges", v: privilegesResponse()},
 		{name: "user-privileges", v: userPrivilegesResponse()},
 		{name: "generic", v: putUserResponse()},
 	}
@@ -147,6 +148,7 @@ func TestMachineGolden(t *testing.T) {
 		{"roles", rolesResponse()},
 		{"query-users", queriedUsers()},
 		{"query-roles", queriedRoles()},
+		{"app-privileges", privilegesResponse()},
 	}
 	for _, v := range values {
 		for _, f := range []Format{JSON, YAML, JSONL} {

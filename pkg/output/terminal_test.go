@@ -93,6 +93,7 @@ func TestEmptyResults(t *testing.T) {
 		{"keys detail", api.GetAPIKeysResponse{}, NoKeysHint},
 		{"users", api.GetUsersResponse{}, NoUsersHint},
 		{"roles", api.GetRolesResponse{}, NoRolesHint},
+		{"application privileges", api.GetPrivilegesResponse{}, NoPrivilegesHint},
 		{"invalidate on a pipe", api.InvalidateAPIKeysResponse{}, "No API key was invalidated."},
 	}
 	for _, tt := range tests {

@@ -85,6 +85,8 @@ func (t *Terminal) Render(v any) error {
 		return t.queriedUsers(r)
 	case api.QueryRolesResponse:
 		return t.queriedRoles(r)
+	case api.GetPrivilegesResponse:
+		return t.privilegeTable(r)
 	case api.GetUserPrivilegesResponse:
 		return t.userPrivileges(r)
 	case api.BulkRolesResponse:

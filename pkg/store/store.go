@@ -141,6 +141,17 @@ type Role struct {
 	Descriptor json.RawMessage
 }
 
+// ApplicationPrivilege is a stored application privilege: the actions an
+// application's named privilege stands for.
+type ApplicationPrivilege struct {
+	Application string
+	Name        string
+	// Actions are the action patterns, in the order written.
+	Actions []string
+	// Metadata is a JSON object, as written.
+	Metadata json.RawMessage
+}
+
 // Token is a stored OAuth2 access token with, optionally, its refresh
 // token. Only hashes of the token strings are kept.
 type Token struct {
@@ -234,6 +245,10 @@ type Reader interface {
 	GetRole(ctx context.Context, name string) (*Role, error)
 	// ListRoles returns all roles ordered by name.
 	ListRoles(ctx context.Context) ([]*Role, error)
+	// ListApplicationPrivileges returns the application privileges of
+	// the applications named, of every application when none is, ordered
+	// by application then name.
+	ListApplicationPrivileges(ctx context.Context, applications []string) ([]*ApplicationPrivilege, error)
 	// InactiveAPIKeyIDs returns, ordered by id, the keys past retention at
 	// cutoff: expired at or before cutoff, or invalidated at or before
 	// cutoff or at an unknown instant.
@@ -310,6 +325,12 @@ type Writer interface {
 	PutRole(ctx context.Context, r *Role) (created bool, err error)
 	// DeleteRole removes a role, or returns ErrNotFound.
 	DeleteRole(ctx context.Context, name string) error
+	// PutApplicationPrivilege creates or replaces the privilege of
+	// (p.Application, p.Name) and reports whether it was created.
+	PutApplicationPrivilege(ctx context.Context, p *ApplicationPrivilege) (created bool, err error)
+	// DeleteApplicationPrivilege removes a privilege, or returns
+	// ErrNotFound.
+	DeleteApplicationPrivilege(ctx context.Context, application, name string) error
 	// DeleteInactiveAPIKeys deletes up to limit of the keys
 	// InactiveAPIKeyIDs(cutoff) lists, the first ones by id, and returns
 	// their ids. A limit of zero or less deletes nothing. The children of

@@ -106,6 +106,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Run("ConcurrentUpdatesSerialised", s.testConcurrentUpdates)
 	})
 	t.Run("Expiry", s.runExpirySuite)
+	t.Run("ApplicationPrivileges", s.runPrivilegeSuite)
 	t.Run("Generation", s.testGeneration)
 }
 

@@ -1,0 +1,15 @@
+package output
+
+import "github.com/apikeyctl/apikeyctl/pkg/api"
+
+func privilegesResponse() api.GetPrivilegesResponse {
+	return api.GetPrivilegesResponse{
+		"myapp": {
+			"read":  {Application: "myapp", Name: "read", Actions: []string{"data:read/*", "action:login"}, Metadata: map[string]any{"description": "Read access to myapp"}},
+			"write": {Application: "myapp", Name: "write", Actions: []string{"data:write/*"}, Metadata: map[string]any{}},
+		},
+		"billing-ui": {
+			"admin": {Application: "billing-ui", Name: "admin", Actions: []string{"*"}, Metadata: map[string]any{}},
+		},
+	}
+}
