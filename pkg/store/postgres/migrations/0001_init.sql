@@ -136,6 +136,18 @@ CREATE TABLE roles (
 	descriptor json
 );
 
+-- Application privileges: a name an application gives to a set of its
+-- actions, as Elasticsearch's put privileges API stores them. actions is
+-- a JSON array of strings in the order written (without repeats),
+-- metadata the JSON object as written.
+CREATE TABLE application_privileges (
+	application text COLLATE "C" NOT NULL,
+	name        text COLLATE "C" NOT NULL,
+	actions     json NOT NULL,
+	metadata    json NOT NULL,
+	PRIMARY KEY (application, name)
+);
+
 -- OAuth2 access and refresh tokens: hashes of the token strings only.
 CREATE TABLE tokens (
 	id                  text    COLLATE "C" NOT NULL PRIMARY KEY,
