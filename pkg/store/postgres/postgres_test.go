@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/apikeyctl/apikeyctl/pkg/api"
 	"github.com/apikeyctl/apikeyctl/pkg/store"
 	"github.com/apikeyctl/apikeyctl/pkg/store/postgres/pgtest"
 	"github.com/apikeyctl/apikeyctl/pkg/store/storetest"
@@ -173,5 +175,39 @@ func TestUnavailable(t *testing.T) {
 	}
 	if err := calls[1].call(); err != nil {
 		t.Errorf("View once the database is back: %v", err)
+	}
+}
+
+// TestCheck: doctor's view of the database says which server it is,
+// whether the schema is the one this binary knows, and what it holds.
+func TestCheck(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup string
+		want  []api.CheckStatus
+		say   string
+	}{
+		{"current", "SELECT 1", []api.CheckStatus{api.CheckOK, api.CheckOK, api.CheckOK}, "the newest this binary knows"},
+		{"newer", "INSERT INTO apikeyd_schema_migrations (version, name) VALUES (100000, 'x')",
+			[]api.CheckStatus{api.CheckOK, api.CheckFail, api.CheckOK}, "upgrade apikeyd and apikeyctl"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := mustOpen(t)
+			if _, err := db.pool.Exec(t.Context(), tt.setup); err != nil {
+				t.Fatal(err)
+			}
+			checks := db.Check(t.Context())
+			var got []api.CheckStatus
+			for _, c := range checks {
+				got = append(got, c.Status)
+			}
+			if !slices.Equal(got, tt.want) || !strings.Contains(checks[1].Message, tt.say) {
+				t.Errorf("checks = %+v, want statuses %v and %q", checks, tt.want, tt.say)
+			}
+			if !strings.HasPrefix(checks[0].Message, "PostgreSQL ") || checks[2].Message != "0 API keys, 0 users, 0 roles" {
+				t.Errorf("checks = %+v", checks)
+			}
+		})
 	}
 }
