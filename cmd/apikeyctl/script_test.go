@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/apikeyctl/apikeyctl/pkg/cli"
@@ -66,6 +67,7 @@ func TestScripts(t *testing.T) {
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"pgstore":    pgStore,
+			"pgexec":     pgExec,
 			"wait-ready": waitReady,
 			"wait-file":  waitFile,
 			"envfile":    envFile,
@@ -75,20 +77,32 @@ func TestScripts(t *testing.T) {
 }
 
 // pgStore NAME sets $NAME to the URL of a new, empty PostgreSQL database
-// of the tests' server, dropped when the script ends: the script checks
-// [postgres] first.
+// of the tests' server, dropped when the script ends, and ${NAME}_DB to
+// the database's name: the script checks [postgres] first.
 func pgStore(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: pgstore NAME")
 	}
 	dsn, drop, err := pgtest.NewDatabase(context.Background())
 	ts.Check(err)
+	cfg, err := pgx.ParseConfig(dsn)
+	ts.Check(err)
+	ts.Setenv(args[0]+"_DB", cfg.Database)
 	ts.Defer(func() {
 		if err := drop(); err != nil {
 			ts.Logf("%v", err)
 		}
 	})
 	ts.Setenv(args[0], dsn)
+}
+
+// pgExec SQL runs SQL on the PostgreSQL server of the tests, from
+// outside the database of the script (to refuse its connections, say).
+func pgExec(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: pgexec SQL")
+	}
+	ts.Check(pgtest.Exec(context.Background(), args[0]))
 }
 
 // waitReady FILE waits for apikeyd's ready file and sets $ADDR to the TCP
