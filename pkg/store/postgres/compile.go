@@ -25,8 +25,9 @@ import (
 //     range of its literal prefix.
 //   - metadata is api_key_leaves, the flattened leaves the store writes
 //     with each key (leaves.go): seq IN (SELECT key_seq ... WHERE path =
-//     $n AND value ...) is served by its primary key (path, value) and
-//     its (value) index.
+//     $n AND value ...) is served by its indexes on (path, value prefix)
+//     and (value prefix): every comparison of a value also compares its
+//     first indexedChars characters, which the indexes hold.
 //   - case_insensitive and fuzzy compare with Go's own functions
 //     (query.Fold, query.FuzzyMatch), which SQL has no equal of: the
 //     compiler reads the field's distinct values (an index-only scan),
@@ -56,6 +57,40 @@ var fieldColumns = map[string]string{
 
 // lastUsedColumn is the expression of a key's last use.
 const lastUsedColumn = "(SELECT u.last_used FROM api_key_usage AS u WHERE u.id = api_keys.id)"
+
+// leafValue is the column of a metadata leaf's value, whose indexes hold
+// its first indexedChars characters (migration 0001).
+const (
+	leafValue    = "value"
+	indexedChars = "200"
+)
+
+// compare is the condition col op p, p a bound parameter. On a leaf's
+// value, the comparison of the indexed prefixes that the exact one
+// implies comes first, for the indexes to serve.
+func compare(col, op, p string) string {
+	exact := col + " " + op + " " + p
+	if col != leafValue {
+		return exact
+	}
+	prefixOp := op
+	switch op {
+	case ">":
+		prefixOp = ">="
+	case "<":
+		prefixOp = "<="
+	}
+	return "left(value, " + indexedChars + ") " + prefixOp + " left(" + p + ", " + indexedChars + ") AND " + exact
+}
+
+// indexed is the first indexedChars characters of s.
+func indexed(s string) string {
+	n, _ := strconv.Atoi(indexedChars)
+	if r := []rune(s); len(r) > n {
+		return string(r[:n])
+	}
+	return s
+}
 
 // nullable fields are those a key may lack.
 func nullable(f query.Field) bool {
@@ -210,27 +245,34 @@ func (c *compiler) idsExpr(q *query.IDs) string {
 // termCond is the condition that col equals one of vals.
 func (c *compiler) termCond(vals []any, col string) string {
 	if len(vals) == 1 {
-		return col + " = " + c.arg(vals[0])
+		return compare(col, "=", c.arg(vals[0]))
 	}
-	return col + " = " + c.list(vals)
+	if col != leafValue {
+		return col + " = " + c.list(vals)
+	}
+	prefixes := make([]any, len(vals))
+	for i, v := range vals {
+		prefixes[i] = indexed(v.(string))
+	}
+	return "left(value, " + indexedChars + ") = " + c.list(prefixes) + " AND value = " + c.list(vals)
 }
 
 // rangeCond is a range query's condition on col.
 func (c *compiler) rangeCond(q *query.Range, col string) string {
 	var parts []string
 	if q.From != nil {
-		op := " > "
+		op := ">"
 		if q.IncludeFrom {
-			op = " >= "
+			op = ">="
 		}
-		parts = append(parts, col+op+c.arg(q.From))
+		parts = append(parts, compare(col, op, c.arg(q.From)))
 	}
 	if q.To != nil {
-		op := " < "
+		op := "<"
 		if q.IncludeTo {
-			op = " <= "
+			op = "<="
 		}
-		parts = append(parts, col+op+c.arg(q.To))
+		parts = append(parts, compare(col, op, c.arg(q.To)))
 	}
 	if len(parts) == 0 {
 		return col + " IS NOT NULL"
@@ -318,9 +360,9 @@ func (c *compiler) prefixRange(col, prefix string) string {
 	if prefix == "" {
 		return col + " IS NOT NULL"
 	}
-	s := col + " >= " + c.arg(prefix)
+	s := compare(col, ">=", c.arg(prefix))
 	if end, ok := prefixEnd(prefix); ok {
-		s += " AND " + col + " < " + c.arg(end)
+		s += " AND " + compare(col, "<", c.arg(end))
 	}
 	return s
 }

@@ -1,6 +1,8 @@
 package postgres
 
 import (
+	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -75,8 +77,10 @@ func TestQueryUsesIndexes(t *testing.T) {
 		{"wildcard name", &query.Wildcard{Field: query.F("name"), Pattern: v + "*"}, "api_keys_name"},
 		{"range creation", &query.Range{Field: query.F("creation"), From: int64(1), IncludeFrom: true}, "api_keys_creation"},
 		{"range expiration", &query.Range{Field: query.F("expiration"), To: int64(1)}, "api_keys_expiration"},
-		{"metadata path term", &query.Term{Field: query.F("metadata.env"), Values: []any{v}}, "api_key_leaves_pkey"},
-		{"metadata path prefix", &query.Prefix{Field: query.F("metadata.env"), Value: v}, "api_key_leaves_pkey"},
+		{"metadata path term", &query.Term{Field: query.F("metadata.env"), Values: []any{v}}, "api_key_leaves_path_value"},
+		{"metadata path prefix", &query.Prefix{Field: query.F("metadata.env"), Value: v}, "api_key_leaves_path_value"},
+		{"metadata path terms", &query.Term{Field: query.F("metadata.env"), Values: []any{v, "y"}}, "api_key_leaves_path_value"},
+		{"metadata path range", &query.Range{Field: query.F("metadata.env"), From: v, To: "z"}, "api_key_leaves_path_value"},
 		{"metadata term", &query.Term{Field: query.F("metadata"), Values: []any{v}}, "api_key_leaves_value"},
 	}
 	for _, tt := range tests {
@@ -107,6 +111,65 @@ func TestQueryUsesIndexes(t *testing.T) {
 			p := strings.Join(plan, "\n")
 			if !strings.Contains(p, tt.index) || strings.Contains(p, "Seq Scan") {
 				t.Errorf("query plan does not use %s alone:\n%s", tt.index, p)
+			}
+		})
+	}
+}
+
+// TestLongMetadataValues: metadata values longer than the indexes hold
+// (a B-tree entry is at most about 2,700 bytes) are stored, and every
+// comparison sees them whole, however far from their start they differ.
+func TestLongMetadataValues(t *testing.T) {
+	db := mustOpen(t)
+	ctx := t.Context()
+	long := strings.Repeat("x", 250)
+	huge := strings.Repeat("0123456789abcdef", 1000)
+	values := map[string]string{"a": long + "a", "b": long + "b", "c": "y", "d": huge}
+	err := db.Update(ctx, func(w store.Writer) error {
+		for _, id := range []string{"a", "b", "c", "d"} {
+			md, _ := json.Marshal(map[string]string{"k": values[id]})
+			err := w.InsertAPIKey(ctx, &store.APIKey{ID: id, Name: id, Type: "rest", Hash: "h", Metadata: md,
+				Creator: store.Creator{Principal: "p", Realm: "r", RealmType: "native"}})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := query.F("metadata.k")
+	tests := []struct {
+		name string
+		q    query.Query
+		want []string
+	}{
+		{"term", &query.Term{Field: k, Values: []any{long + "a"}}, []string{"a"}},
+		{"terms", &query.Term{Field: k, Values: []any{long + "b", huge}}, []string{"b", "d"}},
+		{"term on every leaf", &query.Term{Field: query.F("metadata"), Values: []any{huge}}, []string{"d"}},
+		{"prefix", &query.Prefix{Field: k, Value: long}, []string{"a", "b"}},
+		{"range after", &query.Range{Field: k, From: long + "a"}, []string{"b", "c"}},
+		{"range up to", &query.Range{Field: k, To: long + "b", IncludeTo: true}, []string{"a", "b", "d"}},
+		{"wildcard", &query.Wildcard{Field: k, Pattern: long + "?"}, []string{"a", "b"}},
+		{"case insensitive", &query.Term{Field: k, Values: []any{strings.ToUpper(long) + "B"}, CaseInsensitive: true}, []string{"b"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var page *store.KeyPage
+			err := db.View(ctx, func(r store.Reader) (err error) {
+				page, err = r.QueryAPIKeys(ctx, &store.KeySearch{Search: query.Search{Query: tt.q, Size: 10}})
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, key := range page.Keys {
+				got = append(got, key.ID)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("keys = %v, want %v", got, tt.want)
 			}
 		})
 	}

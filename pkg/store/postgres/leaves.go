@@ -11,13 +11,12 @@ import (
 // This file keeps api_key_leaves, the flattened metadata that metadata
 // queries search, in step with api_keys.metadata: every write of a key's
 // metadata flattens it once, in Go, with the in-memory evaluator's own
-// query.Flatten, and writes all its leaves in one statement. A deleted
-// key's leaves go with it (ON DELETE CASCADE).
+// query.Flatten, and writes its distinct leaves in one statement. A
+// deleted key's leaves go with it (ON DELETE CASCADE).
 
 const (
 	insertLeavesSQL = `INSERT INTO api_key_leaves (path, value, key_seq)
-		SELECT l.path, l.value, $3 FROM unnest($1::text[], $2::text[]) AS l (path, value)
-		ON CONFLICT DO NOTHING`
+		SELECT l.path, l.value, $3 FROM unnest($1::text[], $2::text[]) AS l (path, value)`
 	deleteLeavesSQL = `DELETE FROM api_key_leaves WHERE key_seq = $1`
 )
 
@@ -31,9 +30,13 @@ func (w *writer) writeLeaves(ctx context.Context, id string, seq int64, metadata
 	if len(leaves) == 0 {
 		return nil
 	}
-	paths, values := make([]string, len(leaves)), make([]string, len(leaves))
-	for i, l := range leaves {
-		paths[i], values[i] = l.Path, l.Value
+	var paths, values []string
+	seen := make(map[query.Leaf]bool, len(leaves))
+	for _, l := range leaves {
+		if !seen[l] {
+			seen[l] = true
+			paths, values = append(paths, l.Path), append(values, l.Value)
+		}
 	}
 	if _, err := w.tx.Exec(ctx, insertLeavesSQL, paths, values, seq); err != nil {
 		return fmt.Errorf("index metadata of api key %q: %w", id, err)

@@ -54,17 +54,21 @@ CREATE INDEX api_keys_expiring ON api_keys (expiration, id) WHERE invalidated = 
 
 -- The leaves of each key's metadata, flattened as Elasticsearch's
 -- flattened field (query.Flatten): the dotted path of object keys down to
--- each leaf, and its value as a keyword. The store writes them with the
--- key; they go with it. The primary key serves metadata.<path> term,
--- terms, prefix and range queries, api_key_leaves_value those on
--- metadata alone.
+-- each leaf, and its value as a keyword, each distinct leaf of a key once.
+-- The store writes them with the key; they go with it. A B-tree entry is
+-- at most about 2,700 bytes, and a value may be longer: the indexes hold
+-- the first 200 characters of values, left(value, 200), which every
+-- comparison of a compiled query also compares (a necessary condition of
+-- the exact one, in byte order). api_key_leaves_path_value serves
+-- metadata.<path> term, terms, prefix and range queries,
+-- api_key_leaves_value those on metadata alone.
 CREATE TABLE api_key_leaves (
 	path    text   COLLATE "C" NOT NULL,
 	value   text   COLLATE "C" NOT NULL,
-	key_seq bigint NOT NULL REFERENCES api_keys (seq) ON DELETE CASCADE,
-	PRIMARY KEY (path, value, key_seq)
+	key_seq bigint NOT NULL REFERENCES api_keys (seq) ON DELETE CASCADE
 );
-CREATE INDEX api_key_leaves_value ON api_key_leaves (value);
+CREATE INDEX api_key_leaves_path_value ON api_key_leaves (path, left(value, 200));
+CREATE INDEX api_key_leaves_value ON api_key_leaves (left(value, 200));
 CREATE INDEX api_key_leaves_key ON api_key_leaves (key_seq);
 
 -- When each key was last used, written in batches beside the key rows.
