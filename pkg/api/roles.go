@@ -17,7 +17,7 @@ type RoleDescriptor struct {
 	Indices           []IndicesPrivileges       `json:"indices"`
 	Applications      []ApplicationPrivileges   `json:"applications"`
 	RunAs             []string                  `json:"run_as"`
-	Metadata          map[string]any            `json:"metadata"`
+	Metadata          Metadata                  `json:"metadata"`
 	RemoteIndices     []RemoteIndicesPrivileges `json:"remote_indices,omitempty"`
 	RemoteCluster     []RemoteClusterPrivileges `json:"remote_cluster,omitempty"`
 	Restriction       *Restriction              `json:"restriction,omitempty"`
@@ -92,7 +92,7 @@ func (d RoleDescriptor) MarshalJSON() ([]byte, error) {
 		Indices           []IndicesPrivileges       `json:"indices"`
 		Applications      []ApplicationPrivileges   `json:"applications"`
 		RunAs             []string                  `json:"run_as"`
-		Metadata          map[string]any            `json:"metadata"`
+		Metadata          Metadata                  `json:"metadata"`
 		TransientMetadata map[string]any            `json:"transient_metadata"`
 		RemoteIndices     []RemoteIndicesPrivileges `json:"remote_indices,omitempty"`
 		RemoteCluster     []RemoteClusterPrivileges `json:"remote_cluster,omitempty"`
@@ -122,7 +122,7 @@ func (d RoleDescriptor) MarshalJSON() ([]byte, error) {
 		o.Applications = []ApplicationPrivileges{}
 	}
 	if o.Metadata == nil {
-		o.Metadata = map[string]any{}
+		o.Metadata = Metadata{}
 	}
 	return json.Marshal(o)
 }

@@ -179,7 +179,7 @@ func runCrossClusterUpdate(cmd *cobra.Command, opts *crossClusterUpdateOptions, 
 		if req.Metadata != nil {
 			return usageErrorf("--clear-metadata cannot be combined with --metadata or --metadata-json")
 		}
-		req.Metadata = map[string]any{}
+		req.Metadata = api.Metadata{}
 	}
 	svc, err := opts.f.Service(cmd.Context())
 	if err != nil {
