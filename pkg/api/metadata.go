@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/apikeyctl/apikeyctl/pkg/strictjson"
@@ -166,7 +167,7 @@ func writeMetadataValue(b *bytes.Buffer, v any) error {
 			b.WriteByte('0')
 			return nil
 		}
-		if !json.Valid([]byte(t)) {
+		if !validNumber([]byte(t)) {
 			return errors.New("metadata: invalid number " + string(t))
 		}
 		b.WriteString(string(t))
@@ -210,52 +211,279 @@ func safeASCII(s string) bool {
 	return true
 }
 
+// maxMetadataDepth is the deepest nesting UnmarshalJSON reads, the limit
+// of request bodies (Elasticsearch's).
+const maxMetadataDepth = 1000
+
+// ParseMetadata reads metadata a user wrote (not a checked request body):
+// with the strict reader's rules on duplicate fields, depth and UTF-8,
+// then as UnmarshalJSON.
+func ParseMetadata(data []byte) (Metadata, error) {
+	if _, err := strictjson.Parse(data); err != nil {
+		return nil, err
+	}
+	var m Metadata
+	if err := m.UnmarshalJSON(data); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
 // UnmarshalJSON reads an object keeping the order of its members, nested
-// objects included, and numbers as written; null is nil. Request bodies
-// reach it through the strict reader, so the one rule on duplicate
-// fields, depth and UTF-8 holds here too.
+// objects included, and numbers as written; null is nil. It reads JSON
+// that was checked already: request bodies pass the strict reader
+// (duplicate fields, depth, UTF-8) before their fields are decoded, and
+// stored rows were written by MarshalJSON. It does not look for duplicate
+// fields; ParseMetadata does.
 func (m *Metadata) UnmarshalJSON(data []byte) error {
-	root, err := strictjson.Parse(data)
+	p := metadataParser{data: data}
+	p.space()
+	if p.literal("null") {
+		p.space()
+		if p.off != len(p.data) {
+			return p.fail("unexpected data after the value")
+		}
+		*m = nil
+		return nil
+	}
+	if p.peek() != '{' {
+		return wrongType{jsonKind(data)}
+	}
+	v, err := p.object()
 	if err != nil {
 		return err
 	}
-	switch root.Kind {
-	case strictjson.Null:
-		*m = nil
-		return nil
-	case strictjson.Object:
-		*m = metadataOf(root)
-		return nil
+	p.space()
+	if p.off != len(p.data) {
+		return p.fail("unexpected data after the value")
 	}
-	return wrongType{root.Kind.Token()}
+	*m = v
+	return nil
 }
 
-func metadataOf(n *strictjson.Node) Metadata {
-	out := make(Metadata, len(n.Members))
-	for i, mb := range n.Members {
-		out[i] = MetadataMember{Key: mb.Key, Value: metadataValue(mb.Value)}
-	}
-	return out
+// metadataParser is a small recursive descent JSON reader that builds
+// Metadata directly, without the intermediate tree of the strict reader.
+type metadataParser struct {
+	data  []byte
+	off   int
+	depth int
 }
 
-func metadataValue(n *strictjson.Node) any {
-	switch n.Kind {
-	case strictjson.Object:
-		return metadataOf(n)
-	case strictjson.Array:
-		out := make([]any, len(n.Elems))
-		for i, e := range n.Elems {
-			out[i] = metadataValue(e)
+func (p *metadataParser) fail(msg string) error {
+	return fmt.Errorf("metadata: %s at offset %d", msg, p.off)
+}
+
+func (p *metadataParser) peek() byte {
+	if p.off < len(p.data) {
+		return p.data[p.off]
+	}
+	return 0
+}
+
+func (p *metadataParser) space() {
+	for p.off < len(p.data) {
+		switch p.data[p.off] {
+		case ' ', '\t', '\n', '\r':
+			p.off++
+		default:
+			return
 		}
-		return out
-	case strictjson.String:
-		return n.Text
-	case strictjson.Number:
-		return json.Number(n.Text)
-	case strictjson.True:
+	}
+}
+
+func (p *metadataParser) literal(word string) bool {
+	if bytes.HasPrefix(p.data[p.off:], []byte(word)) {
+		p.off += len(word)
 		return true
-	case strictjson.False:
+	}
+	return false
+}
+
+func (p *metadataParser) value() (any, error) {
+	switch c := p.peek(); {
+	case c == '{':
+		return p.object()
+	case c == '[':
+		return p.array()
+	case c == '"':
+		return p.str()
+	case c == '-' || (c >= '0' && c <= '9'):
+		return p.number()
+	case p.literal("true"):
+		return true, nil
+	case p.literal("false"):
+		return false, nil
+	case p.literal("null"):
+		return nil, nil
+	}
+	return nil, p.fail("expected a value")
+}
+
+func (p *metadataParser) enter() error {
+	p.depth++
+	if p.depth > maxMetadataDepth {
+		return p.fail("nesting too deep")
+	}
+	p.off++
+	p.space()
+	return nil
+}
+
+func (p *metadataParser) object() (Metadata, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	out := Metadata{}
+	if p.peek() == '}' {
+		p.off++
+		p.depth--
+		return out, nil
+	}
+	for {
+		if p.peek() != '"' {
+			return nil, p.fail("expected a field name")
+		}
+		key, err := p.str()
+		if err != nil {
+			return nil, err
+		}
+		p.space()
+		if p.peek() != ':' {
+			return nil, p.fail("expected ':'")
+		}
+		p.off++
+		p.space()
+		v, err := p.value()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, MetadataMember{Key: key, Value: v})
+		p.space()
+		switch p.peek() {
+		case ',':
+			p.off++
+			p.space()
+		case '}':
+			p.off++
+			p.depth--
+			return out, nil
+		default:
+			return nil, p.fail("expected ',' or '}'")
+		}
+	}
+}
+
+func (p *metadataParser) array() ([]any, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	out := []any{}
+	if p.peek() == ']' {
+		p.off++
+		p.depth--
+		return out, nil
+	}
+	for {
+		v, err := p.value()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+		p.space()
+		switch p.peek() {
+		case ',':
+			p.off++
+			p.space()
+		case ']':
+			p.off++
+			p.depth--
+			return out, nil
+		default:
+			return nil, p.fail("expected ',' or ']'")
+		}
+	}
+}
+
+// str reads a string: printable ASCII without escapes as it is, anything
+// else through encoding/json, which decodes escapes and replaces invalid
+// UTF-8 as it always did.
+func (p *metadataParser) str() (string, error) {
+	start := p.off
+	plain := true
+	for i := start + 1; i < len(p.data); i++ {
+		switch c := p.data[i]; {
+		case c == '"':
+			p.off = i + 1
+			if plain {
+				return string(p.data[start+1 : i]), nil
+			}
+			var s string
+			if err := json.Unmarshal(p.data[start:i+1], &s); err != nil {
+				return "", p.fail("invalid string")
+			}
+			return s, nil
+		case c == '\\':
+			plain = false
+			i++
+		case c < 0x20 || c >= 0x80:
+			plain = false
+		}
+	}
+	return "", p.fail("unterminated string")
+}
+
+// number reads a number as written, checking JSON's grammar.
+func (p *metadataParser) number() (json.Number, error) {
+	start := p.off
+	for p.off < len(p.data) {
+		c := p.data[p.off]
+		if (c < '0' || c > '9') && c != '-' && c != '+' && c != '.' && c != 'e' && c != 'E' {
+			break
+		}
+		p.off++
+	}
+	text := p.data[start:p.off]
+	if !validNumber(text) {
+		return "", p.fail("invalid number")
+	}
+	return json.Number(text), nil
+}
+
+// validNumber reports whether s is a JSON number:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func validNumber(s []byte) bool {
+	i := 0
+	digits := func() int {
+		n := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case digits() == 0:
 		return false
 	}
-	return nil
+	if i < len(s) && s[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(s)
 }

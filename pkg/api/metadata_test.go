@@ -1,9 +1,14 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"reflect"
+	"strings"
 	"testing"
+
+	"github.com/apikeyctl/apikeyctl/pkg/strictjson"
 )
 
 // TestMetadataRoundTrip decodes metadata and encodes it back: members keep
@@ -37,18 +42,38 @@ func TestMetadataRoundTrip(t *testing.T) {
 }
 
 // TestMetadataDecodeRefuses checks what is not metadata: anything but an
-// object, and what the strict reader refuses.
+// object, malformed JSON, and (for ParseMetadata, which reads what a user
+// wrote) what the strict reader refuses.
 func TestMetadataDecodeRefuses(t *testing.T) {
-	for _, tt := range []struct{ name, in string }{
-		{"array", `[1]`},
-		{"string", `"x"`},
-		{"duplicate key", `{"a":1,"a":2}`},
-		{"duplicate nested key", `{"a":{"b":1,"b":2}}`},
+	for _, tt := range []struct {
+		name, in   string
+		strictOnly bool
+	}{
+		{name: "array", in: `[1]`},
+		{name: "string", in: `"x"`},
+		{name: "empty", in: ``},
+		{name: "unterminated object", in: `{"a":1`},
+		{name: "unterminated string", in: `{"a":"x}`},
+		{name: "missing colon", in: `{"a" 1}`},
+		{name: "trailing comma", in: `{"a":1,}`},
+		{name: "trailing data", in: `{"a":1} {}`},
+		{name: "bad literal", in: `{"a":tru}`},
+		{name: "bad number", in: `{"a":01}`},
+		{name: "bad fraction", in: `{"a":1.}`},
+		{name: "bad exponent", in: `{"a":1e}`},
+		{name: "control character", in: "{\"a\":\"\x01\"}"},
+		{name: "bad escape", in: `{"a":"\x"}`},
+		{name: "too deep", in: strings.Repeat(`{"a":`, 1001) + `1` + strings.Repeat(`}`, 1001)},
+		{name: "duplicate key", in: `{"a":1,"a":2}`, strictOnly: true},
+		{name: "duplicate nested key", in: `{"a":{"b":1,"b":2}}`, strictOnly: true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			if m, err := ParseMetadata([]byte(tt.in)); err == nil {
+				t.Fatalf("ParseMetadata(%s) = %v", tt.in, m)
+			}
 			var m Metadata
-			if err := m.UnmarshalJSON([]byte(tt.in)); err == nil {
-				t.Fatalf("decoded %s to %v", tt.in, m)
+			if err := m.UnmarshalJSON([]byte(tt.in)); (err == nil) != tt.strictOnly {
+				t.Fatalf("UnmarshalJSON(%s) = %v, %v", tt.in, m, err)
 			}
 		})
 	}
@@ -156,4 +181,45 @@ func TestMetadataAccessors(t *testing.T) {
 			t.Errorf("HasReservedKey(%v) = %v", tt.m, got)
 		}
 	}
+}
+
+// FuzzMetadata checks the metadata reader against encoding/json: what it
+// reads, encoding/json reads to the same values; what the strict reader
+// and encoding/json accept as an object, it reads; and what it reads
+// encodes to JSON that reads back the same.
+func FuzzMetadata(f *testing.F) {
+	for _, s := range []string{`{}`, `null`, `{"b":1,"a":{"d":[{"f":1.50,"e":-2e3}],"c":null}}`, `{"s":"\u00e9\"\\<>","t":true,"f":false}`, `{"a":[[],{}]}`, `[1]`, `{"a":01}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var m Metadata
+		err := m.UnmarshalJSON(data)
+		var want map[string]any
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		jsonErr := dec.Decode(&want)
+		if jsonErr == nil && dec.More() {
+			jsonErr = errors.New("trailing data")
+		}
+		if err != nil {
+			if _, strictErr := strictjson.Parse(data); strictErr == nil && jsonErr == nil && want != nil {
+				t.Fatalf("refused %q that both readers take: %v", data, err)
+			}
+			return
+		}
+		if jsonErr != nil {
+			t.Fatalf("read %q that encoding/json refuses (%v)", data, jsonErr)
+		}
+		if _, strictErr := strictjson.Parse(data); strictErr == nil && !reflect.DeepEqual(m.Map(), want) {
+			t.Fatalf("%q: read %#v, encoding/json %#v", data, m.Map(), want)
+		}
+		out, err := json.Marshal(m)
+		if err != nil {
+			t.Fatalf("encode %#v: %v", m, err)
+		}
+		var again Metadata
+		if err := again.UnmarshalJSON(out); err != nil || !reflect.DeepEqual(again, m) {
+			t.Fatalf("%s reads back as %#v, %v; want %#v", out, again, err, m)
+		}
+	})
 }

@@ -162,7 +162,8 @@ func (f *Filters) Query(must json.RawMessage) (map[string]any, error) {
 func Metadata(pairs []string, jsonText string) (api.Metadata, error) {
 	var md api.Metadata
 	if jsonText != "" {
-		if err := md.UnmarshalJSON([]byte(jsonText)); err != nil || md == nil {
+		var err error
+		if md, err = api.ParseMetadata([]byte(jsonText)); err != nil || md == nil {
 			return nil, errors.New("--metadata-json must be a JSON object, e.g. '{\"team\":\"search\"}'")
 		}
 	}
