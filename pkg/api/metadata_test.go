@@ -96,6 +96,8 @@ func TestMetadataPresence(t *testing.T) {
 		{"user, nil is null", User{Username: "u", Roles: []string{}}, `{"username":"u","roles":[],"full_name":null,"email":null,"metadata":null,"enabled":false}`},
 		{"role descriptor, nil is {}", RoleDescriptor{}, `{"cluster":[],"indices":[],"applications":[],"run_as":[],"metadata":{},"transient_metadata":{"enabled":true}}`},
 		{"role descriptor, unsorted", RoleDescriptor{Metadata: Metadata{{"z", true}, {"a", nil}}}, `{"cluster":[],"indices":[],"applications":[],"run_as":[],"metadata":{"z":true,"a":null},"transient_metadata":{"enabled":true}}`},
+		{"role descriptor, transient metadata of an answer", RoleDescriptor{TransientMetadata: Metadata{{"enabled", false}, {"unlicensed_features", []any{"dls"}}}},
+			`{"cluster":[],"indices":[],"applications":[],"run_as":[],"metadata":{},"transient_metadata":{"enabled":false,"unlicensed_features":["dls"]}}`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := json.Marshal(tt.v)

@@ -327,7 +327,7 @@ func TestRequests(t *testing.T) {
 			respBody: `{"viewer":{"cluster":["read_security"],"indices":[],"applications":[],"run_as":[],"metadata":{},"transient_metadata":{"enabled":true}}}`,
 			method:   "GET", path: "/_security/role",
 			want: api.GetRolesResponse{"viewer": {Cluster: []string{"read_security"}, Indices: []api.IndicesPrivileges{},
-				Applications: []api.ApplicationPrivileges{}, RunAs: []string{}, Metadata: api.Metadata{}, TransientMetadata: map[string]any{"enabled": true}}},
+				Applications: []api.ApplicationPrivileges{}, RunAs: []string{}, Metadata: api.Metadata{}, TransientMetadata: api.Metadata{{Key: "enabled", Value: true}}}},
 		},
 		{
 			name:     "get named roles",
