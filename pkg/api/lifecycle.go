@@ -74,14 +74,14 @@ type CloneAPIKeyRequest struct {
 	// none, a value is now plus that time value.
 	Expiration *Clearable `json:"expiration,omitempty"`
 	// Metadata: nil copies the source's metadata.
-	Metadata map[string]any `json:"-"`
-	Refresh  string         `json:"-"`
+	Metadata Metadata `json:"-"`
+	Refresh  string   `json:"-"`
 }
 
 // MarshalJSON renders metadata when it is set, even when empty.
 func (r CloneAPIKeyRequest) MarshalJSON() ([]byte, error) {
 	type plain CloneAPIKeyRequest
-	return withOptionalFields(plain(r), map[string]any{"metadata": mapOrNil(r.Metadata)})
+	return withOptionalFields(plain(r), map[string]any{"metadata": metadataOrNil(r.Metadata)})
 }
 
 // UpdateAPIKeyRequest is PUT /_security/api_key/{id}. Nil fields are
@@ -90,7 +90,7 @@ func (r CloneAPIKeyRequest) MarshalJSON() ([]byte, error) {
 type UpdateAPIKeyRequest struct {
 	ID              string          `json:"-"`
 	RoleDescriptors RoleDescriptors `json:"-"`
-	Metadata        map[string]any  `json:"-"`
+	Metadata        Metadata        `json:"-"`
 	Expiration      *string         `json:"expiration,omitempty"`
 }
 
@@ -99,7 +99,7 @@ func (r UpdateAPIKeyRequest) MarshalJSON() ([]byte, error) {
 	type plain UpdateAPIKeyRequest
 	return withOptionalFields(plain(r), map[string]any{
 		"role_descriptors": descriptorsOrNil(r.RoleDescriptors),
-		"metadata":         mapOrNil(r.Metadata),
+		"metadata":         metadataOrNil(r.Metadata),
 	})
 }
 
@@ -113,7 +113,7 @@ type UpdateAPIKeyResponse struct {
 type BulkUpdateAPIKeysRequest struct {
 	IDs             []string        `json:"ids"`
 	RoleDescriptors RoleDescriptors `json:"-"`
-	Metadata        map[string]any  `json:"-"`
+	Metadata        Metadata        `json:"-"`
 	Expiration      *string         `json:"expiration,omitempty"`
 }
 
@@ -122,7 +122,7 @@ func (r BulkUpdateAPIKeysRequest) MarshalJSON() ([]byte, error) {
 	type plain BulkUpdateAPIKeysRequest
 	return withOptionalFields(plain(r), map[string]any{
 		"role_descriptors": descriptorsOrNil(r.RoleDescriptors),
-		"metadata":         mapOrNil(r.Metadata),
+		"metadata":         metadataOrNil(r.Metadata),
 	})
 }
 
@@ -164,7 +164,7 @@ type CreateCrossClusterAPIKeyRequest struct {
 	Name       *string             `json:"name"`
 	Access     *CrossClusterAccess `json:"access"`
 	Expiration *string             `json:"expiration,omitempty"`
-	Metadata   map[string]any      `json:"metadata,omitempty"`
+	Metadata   Metadata            `json:"metadata,omitempty"`
 	// CertificateIdentity is a regular expression the subject DN of the
 	// remote cluster's certificate must match (Elasticsearch 9.3); nil for
 	// none.
@@ -175,7 +175,7 @@ type CreateCrossClusterAPIKeyRequest struct {
 type UpdateCrossClusterAPIKeyRequest struct {
 	ID         string              `json:"-"`
 	Access     *CrossClusterAccess `json:"access,omitempty"`
-	Metadata   map[string]any      `json:"-"`
+	Metadata   Metadata            `json:"-"`
 	Expiration *string             `json:"expiration,omitempty"`
 	// CertificateIdentity: nil keeps the key's, Null clears it, a value
 	// replaces it.
@@ -185,7 +185,7 @@ type UpdateCrossClusterAPIKeyRequest struct {
 // MarshalJSON renders metadata when it is set.
 func (r UpdateCrossClusterAPIKeyRequest) MarshalJSON() ([]byte, error) {
 	type plain UpdateCrossClusterAPIKeyRequest
-	return withOptionalFields(plain(r), map[string]any{"metadata": mapOrNil(r.Metadata)})
+	return withOptionalFields(plain(r), map[string]any{"metadata": metadataOrNil(r.Metadata)})
 }
 
 // ClearCacheResponse is the nodes response of the clear cache API.
@@ -244,7 +244,7 @@ type HasPrivilegesResponse struct {
 	Application     map[string]map[string]map[string]bool `json:"application"`
 }
 
-func mapOrNil(m map[string]any) any {
+func metadataOrNil(m Metadata) any {
 	if m == nil {
 		return nil
 	}

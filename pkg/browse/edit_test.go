@@ -46,7 +46,7 @@ func TestUpdateMetadataAndExpiration(t *testing.T) {
 		t.Fatalf("%d updates", len(h.svc.updates))
 	}
 	u := h.svc.updates[0]
-	if u.ID != sel.ID || u.Metadata["env"] != "staging" || u.Metadata["team"] != "search ops" || len(u.Metadata) != 2 || u.Expiration == nil || *u.Expiration != "30d" || u.RoleDescriptors != nil {
+	if u.ID != sel.ID || u.Metadata.Map()["env"] != "staging" || u.Metadata.Map()["team"] != "search ops" || len(u.Metadata) != 2 || u.Expiration == nil || *u.Expiration != "30d" || u.RoleDescriptors != nil {
 		t.Errorf("update request %+v", u)
 	}
 	if h.m.screen != screenList || !strings.Contains(h.plain(), "Updated "+sel.Name+".") {

@@ -57,7 +57,7 @@ func TestFilters(t *testing.T) {
 
 func TestMetadataAndTimeValues(t *testing.T) {
 	md, err := Metadata([]string{"a=1", "b=x=y"}, `{"n":2,"a":"j"}`)
-	if got, _ := json.Marshal(md); err != nil || string(got) != `{"a":"1","b":"x=y","n":2}` {
+	if got, _ := json.Marshal(md); err != nil || string(got) != `{"n":2,"a":"1","b":"x=y"}` {
 		t.Errorf("Metadata: %s, %v", got, err)
 	}
 	for _, tt := range []struct{ value, wantErr string }{

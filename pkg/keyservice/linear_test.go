@@ -70,12 +70,12 @@ func TestCostIsLinear(t *testing.T) {
 			for i := range size {
 				md[fmt.Sprintf("f%d", i)] = map[string]any{"v": i, "tags": []any{"a", "b"}}
 			}
-			_, err := fx.svc.CreateAPIKey(admin, &api.CreateAPIKeyRequest{Name: ptr("leaves"), Metadata: md})
+			_, err := fx.svc.CreateAPIKey(admin, &api.CreateAPIKeyRequest{Name: ptr("leaves"), Metadata: api.MetadataFromMap(md)})
 			return err
 		}},
 		{name: "bulk update of ids", run: func(size int) error {
 			round++
-			_, err := fx.svc.BulkUpdateAPIKeys(admin, &api.BulkUpdateAPIKeysRequest{IDs: ids[:size], Metadata: map[string]any{"round": round}})
+			_, err := fx.svc.BulkUpdateAPIKeys(admin, &api.BulkUpdateAPIKeysRequest{IDs: ids[:size], Metadata: api.MetadataFromMap(map[string]any{"round": round})})
 			return err
 		}},
 		{name: "bulk update of repeated ids", run: func(size int) error {
@@ -84,7 +84,7 @@ func TestCostIsLinear(t *testing.T) {
 			for range 4 {
 				repeated = append(repeated, ids[:size]...)
 			}
-			_, err := fx.svc.BulkUpdateAPIKeys(admin, &api.BulkUpdateAPIKeysRequest{IDs: repeated, Metadata: map[string]any{"round": round}})
+			_, err := fx.svc.BulkUpdateAPIKeys(admin, &api.BulkUpdateAPIKeysRequest{IDs: repeated, Metadata: api.MetadataFromMap(map[string]any{"round": round})})
 			return err
 		}},
 		{name: "query with terms", scale: 4, run: func(size int) error {
