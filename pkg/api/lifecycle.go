@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"encoding/json"
 )
 
 // GrantTypeAccessToken is the grant type of a grant API key request that
@@ -61,7 +60,7 @@ func (c Clearable) MarshalJSON() ([]byte, error) {
 	if c.Null {
 		return []byte("null"), nil
 	}
-	return json.Marshal(c.Value)
+	return marshalJSON(c.Value)
 }
 
 // CloneAPIKeyRequest is the body of POST /_security/api_key/clone.
@@ -261,7 +260,7 @@ func descriptorsOrNil(r RoleDescriptors) any {
 // withOptionalFields marshals v and adds the non-nil extra fields, which
 // would otherwise be lost to omitempty (an empty object that must be sent).
 func withOptionalFields(v any, extra map[string]any) ([]byte, error) {
-	base, err := json.Marshal(v)
+	base, err := marshalJSON(v)
 	if err != nil {
 		return nil, err
 	}
@@ -273,7 +272,7 @@ func withOptionalFields(v any, extra map[string]any) ([]byte, error) {
 		if !ok || val == nil {
 			continue
 		}
-		data, err := json.Marshal(val)
+		data, err := marshalJSON(val)
 		if err != nil {
 			return nil, err
 		}

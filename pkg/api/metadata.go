@@ -11,8 +11,9 @@ import (
 )
 
 // Metadata is a JSON object that keeps its members in the order they were
-// written, as Elasticsearch returns an object's fields: the metadata of API
-// keys, users and role descriptors. Like a map, nil is absent (it encodes
+// written: the metadata of API keys, users, role descriptors and
+// application privileges. It is rendered in the order Elasticsearch
+// returns such an object (MarshalJSON). Like a map, nil is absent (it encodes
 // as null) and an empty, non-nil Metadata is the empty object {}.
 //
 // A member's Value is nil (null), a bool, a string, a json.Number (the
@@ -112,7 +113,9 @@ func (m Metadata) With(key string, v any) Metadata {
 	return append(out, MetadataMember{Key: key, Value: v})
 }
 
-// MarshalJSON renders the members in order; nil renders as null. Strings
+// MarshalJSON renders the members in the order Elasticsearch returns them,
+// a Java HashMap's (see javaHashOrder; members that tie keep the order
+// they were written in); nil renders as null. Strings
 // are written without HTML escaping: the encoder that calls it escapes
 // them when it is set to.
 func (m Metadata) MarshalJSON() ([]byte, error) {
@@ -128,7 +131,12 @@ func (m Metadata) MarshalJSON() ([]byte, error) {
 
 func (m Metadata) write(b *bytes.Buffer) error {
 	b.WriteByte('{')
+	keys := make([]string, len(m))
 	for i, mb := range m {
+		keys[i] = mb.Key
+	}
+	for i, at := range javaHashOrder(keys) {
+		mb := m[at]
 		if i > 0 {
 			b.WriteByte(',')
 		}

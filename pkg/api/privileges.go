@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"encoding/json"
 
 	"github.com/apikeyctl/apikeyctl/pkg/strictjson"
 )
@@ -135,7 +134,7 @@ func (r PutPrivilegesRequest) MarshalJSON() ([]byte, error) {
 				Actions  []string `json:"actions"`
 				Metadata Metadata `json:"metadata,omitempty"`
 			}{nonNil(p.Actions), p.Metadata}
-			b, err := json.Marshal(body)
+			b, err := marshalJSON(body)
 			if err != nil {
 				return nil, err
 			}
@@ -148,7 +147,7 @@ func (r PutPrivilegesRequest) MarshalJSON() ([]byte, error) {
 }
 
 func writeKey(buf *bytes.Buffer, key string) error {
-	b, err := json.Marshal(key)
+	b, err := marshalJSON(key)
 	if err != nil {
 		return err
 	}

@@ -58,11 +58,11 @@ type RemoteIndicesPrivileges struct {
 
 // MarshalJSON renders clusters first, as Elasticsearch does.
 func (r RemoteIndicesPrivileges) MarshalJSON() ([]byte, error) {
-	inner, err := json.Marshal(r.IndicesPrivileges)
+	inner, err := marshalJSON(r.IndicesPrivileges)
 	if err != nil {
 		return nil, err
 	}
-	clusters, err := json.Marshal(nonNil(r.Clusters))
+	clusters, err := marshalJSON(nonNil(r.Clusters))
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +130,7 @@ func (d RoleDescriptor) MarshalJSON() ([]byte, error) {
 	if o.TransientMetadata == nil {
 		o.TransientMetadata = Metadata{{Key: "enabled", Value: true}}
 	}
-	return json.Marshal(o)
+	return marshalJSON(o)
 }
 
 // IsEmpty reports whether the descriptor grants nothing at all.
@@ -158,11 +158,11 @@ func (r RoleDescriptors) MarshalJSON() ([]byte, error) {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		k, err := json.Marshal(nd.Name)
+		k, err := marshalJSON(nd.Name)
 		if err != nil {
 			return nil, err
 		}
-		v, err := json.Marshal(nd.Descriptor)
+		v, err := marshalJSON(nd.Descriptor)
 		if err != nil {
 			return nil, err
 		}

@@ -26,7 +26,7 @@ func TestUpdateMetadataAndExpiration(t *testing.T) {
 	h.keys("<enter>")
 	plain := h.plain()
 	for _, want := range []string{
-		`{"env":"staging","team":"search ops"}`,
+		`{"team":"search ops","env":"staging"}`,
 		"in 30 days (2026-03-31 12:00 UTC)",
 		"The metadata is replaced as a whole",
 		"Elasticsearch 8.13",

@@ -196,7 +196,7 @@ func TestCreateResponseAndStoredKey(t *testing.T) {
 		t.Fatalf("limited_by %+v, want the owner's role own_keys", k.LimitedBy)
 	}
 	data, _ := json.Marshal(k)
-	for _, frag := range []string{`"metadata":{"env":"prod","tier":2}`, `"role_descriptors":{}`} {
+	for _, frag := range []string{`"metadata":{"tier":2,"env":"prod"}`, `"role_descriptors":{}`} {
 		if !strings.Contains(string(data), frag) {
 			t.Errorf("%s lacks %s", data, frag)
 		}
