@@ -14,7 +14,7 @@ type CreateAPIKeyRequest struct {
 	// Expiration is an Elasticsearch time value such as "30d"; nil never expires.
 	Expiration      *string         `json:"expiration,omitempty"`
 	RoleDescriptors RoleDescriptors `json:"role_descriptors,omitempty"`
-	Metadata        map[string]any  `json:"metadata,omitempty"`
+	Metadata        Metadata        `json:"metadata,omitempty"`
 	// Refresh is the refresh query parameter; accepted and ignored, since a
 	// SQLite commit is visible at once.
 	Refresh string `json:"-"`
@@ -62,7 +62,7 @@ type APIKey struct {
 	Username        string              `json:"username"`
 	Realm           string              `json:"realm"`
 	RealmType       string              `json:"realm_type,omitempty"`
-	Metadata        map[string]any      `json:"metadata"`
+	Metadata        Metadata            `json:"metadata"`
 	RoleDescriptors RoleDescriptors     `json:"role_descriptors"`
 	Access          *CrossClusterAccess `json:"access,omitempty"`
 	// CertificateIdentity is the DN pattern of a cross-cluster key, present
@@ -120,7 +120,7 @@ type AuthenticateResponse struct {
 	Roles               []string             `json:"roles"`
 	FullName            *string              `json:"full_name"`
 	Email               *string              `json:"email"`
-	Metadata            map[string]any       `json:"metadata"`
+	Metadata            Metadata             `json:"metadata"`
 	Enabled             bool                 `json:"enabled"`
 	AuthenticationRealm Realm                `json:"authentication_realm"`
 	LookupRealm         Realm                `json:"lookup_realm"`

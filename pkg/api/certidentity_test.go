@@ -94,7 +94,7 @@ func TestCertificateIdentityOnTheWire(t *testing.T) {
 		v    any
 		want string
 	}{
-		{"update keeping it", UpdateCrossClusterAPIKeyRequest{ID: "x", Metadata: map[string]any{}}, `{"metadata":{}}`},
+		{"update keeping it", UpdateCrossClusterAPIKeyRequest{ID: "x", Metadata: Metadata{}}, `{"metadata":{}}`},
 		{"update clearing it", UpdateCrossClusterAPIKeyRequest{ID: "x", CertificateIdentity: &Clearable{Null: true}}, `{"certificate_identity":null}`},
 		{"update setting it", UpdateCrossClusterAPIKeyRequest{ID: "x", CertificateIdentity: &Clearable{Value: "CN=a"}}, `{"certificate_identity":"CN=a"}`},
 		{"create", CreateCrossClusterAPIKeyRequest{Name: new("k"), CertificateIdentity: new("CN=a")}, `{"name":"k","access":null,"certificate_identity":"CN=a"}`},

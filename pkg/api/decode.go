@@ -237,6 +237,16 @@ func objectField(dst *map[string]any) fieldFunc {
 	}
 }
 
+// metadataField takes a metadata object, keeping the order of its members.
+func metadataField(dst *Metadata) fieldFunc {
+	return func(raw json.RawMessage) error {
+		if jsonKind(raw) != "START_OBJECT" {
+			return wrongType{jsonKind(raw)}
+		}
+		return dst.UnmarshalJSON(raw)
+	}
+}
+
 // decodeMap decodes a JSON object keeping numbers exactly as written.
 func decodeMap(raw json.RawMessage) (map[string]any, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
@@ -296,7 +306,7 @@ func DecodePutUserRequest(username string, body []byte) (*PutUserRequest, error)
 		"roles":         stringsField(&req.Roles),
 		"full_name":     nullableString(&req.FullName),
 		"email":         nullableString(&req.Email),
-		"metadata":      objectField(&req.Metadata),
+		"metadata":      metadataField(&req.Metadata),
 		"enabled":       boolPtrField(&req.Enabled),
 		"username": func(raw json.RawMessage) error {
 			var s string

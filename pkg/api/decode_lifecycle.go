@@ -22,7 +22,7 @@ func apiKeyFields(req *CreateAPIKeyRequest) map[string]fieldFunc {
 			req.RoleDescriptors = rd
 			return err
 		},
-		"metadata": objectField(&req.Metadata),
+		"metadata": metadataField(&req.Metadata),
 	}
 }
 
@@ -137,19 +137,19 @@ func DecodeCloneAPIKeyRequest(body []byte) (*CloneAPIKeyRequest, error) {
 			req.Expiration = &Clearable{Value: *s}
 			return nil
 		},
-		"metadata": objectField(&req.Metadata),
+		"metadata": metadataField(&req.Metadata),
 	}, nil)
 }
 
 // updateFields are the fields shared by update and bulk update.
-func updateFields(rds *RoleDescriptors, md *map[string]any, exp **string) map[string]fieldFunc {
+func updateFields(rds *RoleDescriptors, md *Metadata, exp **string) map[string]fieldFunc {
 	return map[string]fieldFunc{
 		"role_descriptors": func(raw json.RawMessage) error {
 			rd, err := DecodeRoleDescriptors(raw, false)
 			*rds = rd
 			return err
 		},
-		"metadata":   objectField(md),
+		"metadata":   metadataField(md),
 		"expiration": expirationField(exp),
 	}
 }
@@ -232,10 +232,10 @@ func decodeAccess(raw json.RawMessage) (*CrossClusterAccess, error) {
 // DecodeCreateCrossClusterAPIKeyRequest decodes a cross-cluster create body.
 // crossClusterFields are the fields shared by cross-cluster create and
 // update.
-func crossClusterFields(access **CrossClusterAccess, md *map[string]any, exp **string) map[string]fieldFunc {
+func crossClusterFields(access **CrossClusterAccess, md *Metadata, exp **string) map[string]fieldFunc {
 	return map[string]fieldFunc{
 		"expiration": expirationField(exp),
-		"metadata":   objectField(md),
+		"metadata":   metadataField(md),
 		"access": func(raw json.RawMessage) error {
 			a, err := decodeAccess(raw)
 			*access = a

@@ -92,7 +92,7 @@ func TestDecodeCreateAPIKeyRequest(t *testing.T) {
 	if ip.Names[0] != "logs-*" || *ip.Query != `{"term":{"a":1}}` {
 		t.Fatalf("indices %+v", ip)
 	}
-	if n := req.Metadata["n"]; n == nil || n.(interface{ String() string }).String() != "12345678901234567890" {
+	if n, _ := req.Metadata.Get("n"); n == nil || n.(interface{ String() string }).String() != "12345678901234567890" {
 		t.Fatalf("metadata number lost precision: %v", n)
 	}
 }

@@ -176,3 +176,14 @@ func itoa(n int) string {
 	data, _ := json.Marshal(n)
 	return string(data)
 }
+
+// marshalJSON is json.Marshal without HTML escaping: the encoding of the
+// parts of an answer that render themselves, so that a <, > or & in them
+// reaches the client as Elasticsearch writes it.
+func marshalJSON(v any) ([]byte, error) {
+	var b bytes.Buffer
+	if err := writeJSON(&b, v); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}

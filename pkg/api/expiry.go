@@ -1,7 +1,5 @@
 package api
 
-import "encoding/json"
-
 // This file is apikeyd's expiry policies: how long the API keys of a realm,
 // a user or a role may live, and how long they live when the request does
 // not say. They are an apikeyd feature, served under
@@ -83,7 +81,7 @@ func DecodeExpiryPolicy(name string, body []byte) (*ExpiryPolicy, error) {
 // MarshalBody is the body of PUT /_apikeyd/policy/expiry/{name} for p:
 // its fields without its name, which the path carries.
 func (p *ExpiryPolicy) MarshalBody() ([]byte, error) {
-	return json.Marshal(struct {
+	return marshalJSON(struct {
 		Realm   string `json:"realm,omitempty"`
 		User    string `json:"user,omitempty"`
 		Role    string `json:"role,omitempty"`

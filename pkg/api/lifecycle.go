@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"encoding/json"
 )
 
 // GrantTypeAccessToken is the grant type of a grant API key request that
@@ -61,7 +60,7 @@ func (c Clearable) MarshalJSON() ([]byte, error) {
 	if c.Null {
 		return []byte("null"), nil
 	}
-	return json.Marshal(c.Value)
+	return marshalJSON(c.Value)
 }
 
 // CloneAPIKeyRequest is the body of POST /_security/api_key/clone.
@@ -74,14 +73,14 @@ type CloneAPIKeyRequest struct {
 	// none, a value is now plus that time value.
 	Expiration *Clearable `json:"expiration,omitempty"`
 	// Metadata: nil copies the source's metadata.
-	Metadata map[string]any `json:"-"`
-	Refresh  string         `json:"-"`
+	Metadata Metadata `json:"-"`
+	Refresh  string   `json:"-"`
 }
 
 // MarshalJSON renders metadata when it is set, even when empty.
 func (r CloneAPIKeyRequest) MarshalJSON() ([]byte, error) {
 	type plain CloneAPIKeyRequest
-	return withOptionalFields(plain(r), map[string]any{"metadata": mapOrNil(r.Metadata)})
+	return withOptionalFields(plain(r), map[string]any{"metadata": metadataOrNil(r.Metadata)})
 }
 
 // UpdateAPIKeyRequest is PUT /_security/api_key/{id}. Nil fields are
@@ -90,7 +89,7 @@ func (r CloneAPIKeyRequest) MarshalJSON() ([]byte, error) {
 type UpdateAPIKeyRequest struct {
 	ID              string          `json:"-"`
 	RoleDescriptors RoleDescriptors `json:"-"`
-	Metadata        map[string]any  `json:"-"`
+	Metadata        Metadata        `json:"-"`
 	Expiration      *string         `json:"expiration,omitempty"`
 }
 
@@ -99,7 +98,7 @@ func (r UpdateAPIKeyRequest) MarshalJSON() ([]byte, error) {
 	type plain UpdateAPIKeyRequest
 	return withOptionalFields(plain(r), map[string]any{
 		"role_descriptors": descriptorsOrNil(r.RoleDescriptors),
-		"metadata":         mapOrNil(r.Metadata),
+		"metadata":         metadataOrNil(r.Metadata),
 	})
 }
 
@@ -113,7 +112,7 @@ type UpdateAPIKeyResponse struct {
 type BulkUpdateAPIKeysRequest struct {
 	IDs             []string        `json:"ids"`
 	RoleDescriptors RoleDescriptors `json:"-"`
-	Metadata        map[string]any  `json:"-"`
+	Metadata        Metadata        `json:"-"`
 	Expiration      *string         `json:"expiration,omitempty"`
 }
 
@@ -122,7 +121,7 @@ func (r BulkUpdateAPIKeysRequest) MarshalJSON() ([]byte, error) {
 	type plain BulkUpdateAPIKeysRequest
 	return withOptionalFields(plain(r), map[string]any{
 		"role_descriptors": descriptorsOrNil(r.RoleDescriptors),
-		"metadata":         mapOrNil(r.Metadata),
+		"metadata":         metadataOrNil(r.Metadata),
 	})
 }
 
@@ -164,7 +163,7 @@ type CreateCrossClusterAPIKeyRequest struct {
 	Name       *string             `json:"name"`
 	Access     *CrossClusterAccess `json:"access"`
 	Expiration *string             `json:"expiration,omitempty"`
-	Metadata   map[string]any      `json:"metadata,omitempty"`
+	Metadata   Metadata            `json:"metadata,omitempty"`
 	// CertificateIdentity is a regular expression the subject DN of the
 	// remote cluster's certificate must match (Elasticsearch 9.3); nil for
 	// none.
@@ -175,7 +174,7 @@ type CreateCrossClusterAPIKeyRequest struct {
 type UpdateCrossClusterAPIKeyRequest struct {
 	ID         string              `json:"-"`
 	Access     *CrossClusterAccess `json:"access,omitempty"`
-	Metadata   map[string]any      `json:"-"`
+	Metadata   Metadata            `json:"-"`
 	Expiration *string             `json:"expiration,omitempty"`
 	// CertificateIdentity: nil keeps the key's, Null clears it, a value
 	// replaces it.
@@ -185,7 +184,7 @@ type UpdateCrossClusterAPIKeyRequest struct {
 // MarshalJSON renders metadata when it is set.
 func (r UpdateCrossClusterAPIKeyRequest) MarshalJSON() ([]byte, error) {
 	type plain UpdateCrossClusterAPIKeyRequest
-	return withOptionalFields(plain(r), map[string]any{"metadata": mapOrNil(r.Metadata)})
+	return withOptionalFields(plain(r), map[string]any{"metadata": metadataOrNil(r.Metadata)})
 }
 
 // ClearCacheResponse is the nodes response of the clear cache API.
@@ -244,7 +243,7 @@ type HasPrivilegesResponse struct {
 	Application     map[string]map[string]map[string]bool `json:"application"`
 }
 
-func mapOrNil(m map[string]any) any {
+func metadataOrNil(m Metadata) any {
 	if m == nil {
 		return nil
 	}
@@ -261,7 +260,7 @@ func descriptorsOrNil(r RoleDescriptors) any {
 // withOptionalFields marshals v and adds the non-nil extra fields, which
 // would otherwise be lost to omitempty (an empty object that must be sent).
 func withOptionalFields(v any, extra map[string]any) ([]byte, error) {
-	base, err := json.Marshal(v)
+	base, err := marshalJSON(v)
 	if err != nil {
 		return nil, err
 	}
@@ -273,7 +272,7 @@ func withOptionalFields(v any, extra map[string]any) ([]byte, error) {
 		if !ok || val == nil {
 			continue
 		}
-		data, err := json.Marshal(val)
+		data, err := marshalJSON(val)
 		if err != nil {
 			return nil, err
 		}

@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"encoding/json"
 
 	"github.com/apikeyctl/apikeyctl/pkg/strictjson"
 )
@@ -11,10 +10,10 @@ import (
 // privileges API returns it: the actions an application's named privilege
 // stands for.
 type ApplicationPrivilege struct {
-	Application string         `json:"application"`
-	Name        string         `json:"name"`
-	Actions     []string       `json:"actions"`
-	Metadata    map[string]any `json:"metadata"`
+	Application string   `json:"application"`
+	Name        string   `json:"name"`
+	Actions     []string `json:"actions"`
+	Metadata    Metadata `json:"metadata"`
 }
 
 // PutPrivilegesRequest is PUT|POST /_security/privilege: the privileges
@@ -76,12 +75,12 @@ func DecodePutPrivilegesRequest(body []byte) (*PutPrivilegesRequest, error) {
 			if pm.Value.Kind != strictjson.Object {
 				return nil, Errorf(BadFormat, "expected the value for %s to be an object, but found %s instead", app, pm.Value.Kind.Token())
 			}
-			p := ApplicationPrivilege{Actions: []string{}, Metadata: map[string]any{}}
+			p := ApplicationPrivilege{Actions: []string{}, Metadata: Metadata{}}
 			err := decodeMembers(body, pm.Value, parserApplicationPrivilege, map[string]fieldFunc{
 				"application": plainString(&p.Application),
 				"name":        plainString(&p.Name),
 				"actions":     stringsField(&p.Actions),
-				"metadata":    objectField(&p.Metadata),
+				"metadata":    metadataField(&p.Metadata),
 			})
 			if err != nil {
 				return nil, syntaxError(body, parserApplicationPrivilege, err)
@@ -132,10 +131,10 @@ func (r PutPrivilegesRequest) MarshalJSON() ([]byte, error) {
 				return nil, err
 			}
 			body := struct {
-				Actions  []string       `json:"actions"`
-				Metadata map[string]any `json:"metadata,omitempty"`
+				Actions  []string `json:"actions"`
+				Metadata Metadata `json:"metadata,omitempty"`
 			}{nonNil(p.Actions), p.Metadata}
-			b, err := json.Marshal(body)
+			b, err := marshalJSON(body)
 			if err != nil {
 				return nil, err
 			}
@@ -148,7 +147,7 @@ func (r PutPrivilegesRequest) MarshalJSON() ([]byte, error) {
 }
 
 func writeKey(buf *bytes.Buffer, key string) error {
-	b, err := json.Marshal(key)
+	b, err := marshalJSON(key)
 	if err != nil {
 		return err
 	}

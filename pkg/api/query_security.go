@@ -59,11 +59,11 @@ type QueriedRole struct {
 // MarshalJSON renders name first and _sort last around the descriptor,
 // as Elasticsearch does.
 func (r QueriedRole) MarshalJSON() ([]byte, error) {
-	name, err := json.Marshal(r.Name)
+	name, err := marshalJSON(r.Name)
 	if err != nil {
 		return nil, err
 	}
-	desc, err := json.Marshal(r.Descriptor)
+	desc, err := marshalJSON(r.Descriptor)
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +75,7 @@ func (r QueriedRole) MarshalJSON() ([]byte, error) {
 		b.Write(desc[1 : len(desc)-1])
 	}
 	if len(r.Sort) > 0 {
-		sort, err := json.Marshal(r.Sort)
+		sort, err := marshalJSON(r.Sort)
 		if err != nil {
 			return nil, err
 		}

@@ -12,17 +12,20 @@ import (
 // role_descriptors of an API key request, in a role, and as rendered in
 // responses.
 type RoleDescriptor struct {
-	Cluster           []string                  `json:"cluster"`
-	Global            map[string]any            `json:"global,omitempty"`
-	Indices           []IndicesPrivileges       `json:"indices"`
-	Applications      []ApplicationPrivileges   `json:"applications"`
-	RunAs             []string                  `json:"run_as"`
-	Metadata          map[string]any            `json:"metadata"`
-	RemoteIndices     []RemoteIndicesPrivileges `json:"remote_indices,omitempty"`
-	RemoteCluster     []RemoteClusterPrivileges `json:"remote_cluster,omitempty"`
-	Restriction       *Restriction              `json:"restriction,omitempty"`
-	Description       string                    `json:"description,omitempty"`
-	TransientMetadata map[string]any            `json:"transient_metadata,omitempty"`
+	Cluster       []string                  `json:"cluster"`
+	Global        map[string]any            `json:"global,omitempty"`
+	Indices       []IndicesPrivileges       `json:"indices"`
+	Applications  []ApplicationPrivileges   `json:"applications"`
+	RunAs         []string                  `json:"run_as"`
+	Metadata      Metadata                  `json:"metadata"`
+	RemoteIndices []RemoteIndicesPrivileges `json:"remote_indices,omitempty"`
+	RemoteCluster []RemoteClusterPrivileges `json:"remote_cluster,omitempty"`
+	Restriction   *Restriction              `json:"restriction,omitempty"`
+	Description   string                    `json:"description,omitempty"`
+	// TransientMetadata is what an answer said (Elasticsearch's
+	// {"enabled":false,"unlicensed_features":[...]} for a role its license
+	// disables); nil renders as {"enabled":true}.
+	TransientMetadata Metadata `json:"transient_metadata,omitempty"`
 }
 
 // IndicesPrivileges is one entry of a role descriptor's indices.
@@ -55,11 +58,11 @@ type RemoteIndicesPrivileges struct {
 
 // MarshalJSON renders clusters first, as Elasticsearch does.
 func (r RemoteIndicesPrivileges) MarshalJSON() ([]byte, error) {
-	inner, err := json.Marshal(r.IndicesPrivileges)
+	inner, err := marshalJSON(r.IndicesPrivileges)
 	if err != nil {
 		return nil, err
 	}
-	clusters, err := json.Marshal(nonNil(r.Clusters))
+	clusters, err := marshalJSON(nonNil(r.Clusters))
 	if err != nil {
 		return nil, err
 	}
@@ -83,8 +86,8 @@ type Restriction struct {
 }
 
 // MarshalJSON renders the descriptor in Elasticsearch's field order with its
-// defaults: empty lists as [], metadata as {}, transient_metadata as
-// {"enabled":true}.
+// defaults: empty lists as [], metadata as {}, transient_metadata (when an
+// answer did not give one) as {"enabled":true}.
 func (d RoleDescriptor) MarshalJSON() ([]byte, error) {
 	type out struct {
 		Cluster           []string                  `json:"cluster"`
@@ -92,8 +95,8 @@ func (d RoleDescriptor) MarshalJSON() ([]byte, error) {
 		Indices           []IndicesPrivileges       `json:"indices"`
 		Applications      []ApplicationPrivileges   `json:"applications"`
 		RunAs             []string                  `json:"run_as"`
-		Metadata          map[string]any            `json:"metadata"`
-		TransientMetadata map[string]any            `json:"transient_metadata"`
+		Metadata          Metadata                  `json:"metadata"`
+		TransientMetadata Metadata                  `json:"transient_metadata"`
 		RemoteIndices     []RemoteIndicesPrivileges `json:"remote_indices,omitempty"`
 		RemoteCluster     []RemoteClusterPrivileges `json:"remote_cluster,omitempty"`
 		Restriction       *Restriction              `json:"restriction,omitempty"`
@@ -106,7 +109,7 @@ func (d RoleDescriptor) MarshalJSON() ([]byte, error) {
 		Applications:      d.Applications,
 		RunAs:             nonNil(d.RunAs),
 		Metadata:          d.Metadata,
-		TransientMetadata: map[string]any{"enabled": true},
+		TransientMetadata: d.TransientMetadata,
 		RemoteIndices:     d.RemoteIndices,
 		RemoteCluster:     d.RemoteCluster,
 		Restriction:       d.Restriction,
@@ -122,9 +125,12 @@ func (d RoleDescriptor) MarshalJSON() ([]byte, error) {
 		o.Applications = []ApplicationPrivileges{}
 	}
 	if o.Metadata == nil {
-		o.Metadata = map[string]any{}
+		o.Metadata = Metadata{}
 	}
-	return json.Marshal(o)
+	if o.TransientMetadata == nil {
+		o.TransientMetadata = Metadata{{Key: "enabled", Value: true}}
+	}
+	return marshalJSON(o)
 }
 
 // IsEmpty reports whether the descriptor grants nothing at all.
@@ -152,11 +158,11 @@ func (r RoleDescriptors) MarshalJSON() ([]byte, error) {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		k, err := json.Marshal(nd.Name)
+		k, err := marshalJSON(nd.Name)
 		if err != nil {
 			return nil, err
 		}
-		v, err := json.Marshal(nd.Descriptor)
+		v, err := marshalJSON(nd.Descriptor)
 		if err != nil {
 			return nil, err
 		}

@@ -26,7 +26,7 @@ func (r BulkPutRolesRequest) MarshalJSON() ([]byte, error) {
 	if roles == nil {
 		roles = RoleDescriptors{}
 	}
-	return json.Marshal(struct {
+	return marshalJSON(struct {
 		Roles RoleDescriptors `json:"roles"`
 	}{roles})
 }
@@ -108,10 +108,10 @@ func (r BulkRolesResponse) MarshalJSON() ([]byte, error) {
 		if b.Len() > 1 {
 			b.WriteByte(',')
 		}
-		k, _ := json.Marshal(name)
+		k, _ := marshalJSON(name)
 		b.Write(k)
 		b.WriteByte(':')
-		data, err := json.Marshal(v)
+		data, err := marshalJSON(v)
 		b.Write(data)
 		return err
 	}
@@ -133,10 +133,10 @@ func (r BulkRolesResponse) MarshalJSON() ([]byte, error) {
 			if i > 0 {
 				details.WriteByte(',')
 			}
-			k, _ := json.Marshal(e.Name)
+			k, _ := marshalJSON(e.Name)
 			details.Write(k)
 			details.WriteByte(':')
-			data, err := json.Marshal(e.Error)
+			data, err := marshalJSON(e.Error)
 			if err != nil {
 				return nil, err
 			}

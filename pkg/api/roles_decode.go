@@ -82,7 +82,7 @@ func DecodeRoleDescriptor(name string, raw json.RawMessage, allowDescription boo
 		case "global":
 			err = objectField(&d.Global)(val)
 		case "metadata":
-			err = objectField(&d.Metadata)(val)
+			err = metadataField(&d.Metadata)(val)
 		case "transient_metadata":
 			var ignored map[string]any
 			err = objectField(&ignored)(val)

@@ -74,9 +74,9 @@ func CheckRefresh(value string) error {
 // HasReservedKey reports whether metadata has a key that starts with "_":
 // Elasticsearch reserves those for itself in the metadata of keys, users
 // and roles.
-func HasReservedKey(metadata map[string]any) bool {
-	for k := range metadata {
-		if strings.HasPrefix(k, "_") {
+func HasReservedKey(metadata Metadata) bool {
+	for _, m := range metadata {
+		if strings.HasPrefix(m.Key, "_") {
 			return true
 		}
 	}

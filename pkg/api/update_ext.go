@@ -15,7 +15,7 @@ const ParserExtendedUpdateAPIKey = "apikeyd_update_api_key_request_payload"
 type ExtendedUpdateAPIKeyRequest struct {
 	ID              string          `json:"-"`
 	RoleDescriptors RoleDescriptors `json:"-"`
-	Metadata        map[string]any  `json:"-"`
+	Metadata        Metadata        `json:"-"`
 	// Expiration is a time value from now, or null for none; nil leaves
 	// the expiration as it is.
 	Expiration *Clearable `json:"expiration,omitempty"`
@@ -28,7 +28,7 @@ func (r ExtendedUpdateAPIKeyRequest) MarshalJSON() ([]byte, error) {
 	type plain ExtendedUpdateAPIKeyRequest
 	return withOptionalFields(plain(r), map[string]any{
 		"role_descriptors": descriptorsOrNil(r.RoleDescriptors),
-		"metadata":         mapOrNil(r.Metadata),
+		"metadata":         metadataOrNil(r.Metadata),
 	})
 }
 

@@ -2,24 +2,24 @@ package api
 
 // User is a native user as GET /_security/user renders it.
 type User struct {
-	Username string         `json:"username"`
-	Roles    []string       `json:"roles"`
-	FullName *string        `json:"full_name"`
-	Email    *string        `json:"email"`
-	Metadata map[string]any `json:"metadata"`
-	Enabled  bool           `json:"enabled"`
+	Username string   `json:"username"`
+	Roles    []string `json:"roles"`
+	FullName *string  `json:"full_name"`
+	Email    *string  `json:"email"`
+	Metadata Metadata `json:"metadata"`
+	Enabled  bool     `json:"enabled"`
 }
 
 // PutUserRequest is the body of PUT|POST /_security/user/{username}.
 type PutUserRequest struct {
-	Username     string         `json:"-"`
-	Password     *string        `json:"password,omitempty"`
-	PasswordHash *string        `json:"password_hash,omitempty"`
-	Roles        []string       `json:"roles"`
-	FullName     *string        `json:"full_name,omitempty"`
-	Email        *string        `json:"email,omitempty"`
-	Metadata     map[string]any `json:"metadata,omitempty"`
-	Enabled      *bool          `json:"enabled,omitempty"`
+	Username     string   `json:"-"`
+	Password     *string  `json:"password,omitempty"`
+	PasswordHash *string  `json:"password_hash,omitempty"`
+	Roles        []string `json:"roles"`
+	FullName     *string  `json:"full_name,omitempty"`
+	Email        *string  `json:"email,omitempty"`
+	Metadata     Metadata `json:"metadata,omitempty"`
+	Enabled      *bool    `json:"enabled,omitempty"`
 }
 
 // PutUserResponse answers a put user request.

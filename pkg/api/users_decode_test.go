@@ -61,7 +61,7 @@ func TestDecodeUserRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u.Username != "bob" || *u.Password != "secret" || len(u.Roles) != 1 || u.FullName != nil || *u.Email != "b@x" || u.Metadata["k"] == nil || *u.Enabled {
+	if u.Username != "bob" || *u.Password != "secret" || len(u.Roles) != 1 || u.FullName != nil || *u.Email != "b@x" || u.Metadata.Map()["k"] == nil || *u.Enabled {
 		t.Errorf("put user = %+v", u)
 	}
 	p, err := DecodeChangePasswordRequest("bob", []byte(`{"password_hash":"$2a$x"}`))

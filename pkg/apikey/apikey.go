@@ -77,11 +77,8 @@ func ValidateName(name *string, v *api.Validation) {
 }
 
 // ValidateMetadata adds the reserved metadata key rule to v.
-func ValidateMetadata(metadata map[string]any, v *api.Validation) {
-	for k := range metadata {
-		if strings.HasPrefix(k, "_") {
-			v.Add("API key metadata keys may not start with [_]")
-			return
-		}
+func ValidateMetadata(metadata api.Metadata, v *api.Validation) {
+	if api.HasReservedKey(metadata) {
+		v.Add("API key metadata keys may not start with [_]")
 	}
 }

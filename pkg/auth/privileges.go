@@ -22,7 +22,7 @@ func SuperuserDescriptor() api.RoleDescriptor {
 			{Application: "*", Privileges: []string{"*"}, Resources: []string{"*"}},
 		},
 		RunAs:    []string{"*"},
-		Metadata: map[string]any{"_reserved": true},
+		Metadata: api.Metadata{{Key: "_reserved", Value: true}},
 	}
 }
 

@@ -39,7 +39,7 @@ type Subject struct {
 	Roles    []string
 	FullName *string
 	Email    *string
-	Metadata map[string]any
+	Metadata api.Metadata
 	// Realm is where the subject authenticated; for an API key caller it
 	// is APIKeyRealm.
 	Realm    api.Realm
@@ -96,7 +96,7 @@ func OSSubject(username string) *Subject {
 	return &Subject{
 		Username:    username,
 		Roles:       []string{SuperuserRole},
-		Metadata:    map[string]any{},
+		Metadata:    api.Metadata{},
 		Realm:       OSRealm,
 		AuthType:    AuthTypeRealm,
 		Descriptors: api.RoleDescriptors{{Name: SuperuserRole, Descriptor: SuperuserDescriptor()}},

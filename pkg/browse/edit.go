@@ -188,7 +188,7 @@ func (m *Model) editTitle() string {
 }
 
 // metadataText is metadata as one line of JSON; "{}" for none.
-func metadataText(md map[string]any) string {
+func metadataText(md api.Metadata) string {
 	if len(md) == 0 {
 		return "{}"
 	}

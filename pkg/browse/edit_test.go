@@ -26,7 +26,7 @@ func TestUpdateMetadataAndExpiration(t *testing.T) {
 	h.keys("<enter>")
 	plain := h.plain()
 	for _, want := range []string{
-		`{"env":"staging","team":"search ops"}`,
+		`{"team":"search ops","env":"staging"}`,
 		"in 30 days (2026-03-31 12:00 UTC)",
 		"The metadata is replaced as a whole",
 		"Elasticsearch 8.13",
@@ -46,7 +46,7 @@ func TestUpdateMetadataAndExpiration(t *testing.T) {
 		t.Fatalf("%d updates", len(h.svc.updates))
 	}
 	u := h.svc.updates[0]
-	if u.ID != sel.ID || u.Metadata["env"] != "staging" || u.Metadata["team"] != "search ops" || len(u.Metadata) != 2 || u.Expiration == nil || *u.Expiration != "30d" || u.RoleDescriptors != nil {
+	if u.ID != sel.ID || u.Metadata.Map()["env"] != "staging" || u.Metadata.Map()["team"] != "search ops" || len(u.Metadata) != 2 || u.Expiration == nil || *u.Expiration != "30d" || u.RoleDescriptors != nil {
 		t.Errorf("update request %+v", u)
 	}
 	if h.m.screen != screenList || !strings.Contains(h.plain(), "Updated "+sel.Name+".") {

@@ -46,7 +46,7 @@ func newFake(n int) *fakeService {
 			Creation:        ms(now.Add(-time.Duration(n-i) * time.Hour)),
 			Username:        "alice",
 			Realm:           "native",
-			Metadata:        map[string]any{},
+			Metadata:        api.Metadata{},
 			RoleDescriptors: api.RoleDescriptors{},
 		}
 		if i%2 == 1 {
@@ -59,7 +59,7 @@ func newFake(n int) *fakeService {
 			}}}
 		}
 		if i%3 == 0 {
-			k.Metadata = map[string]any{"team": fmt.Sprintf("team-%d", i%4), "env": "prod"}
+			k.Metadata = api.Metadata{{Key: "env", Value: "prod"}, {Key: "team", Value: fmt.Sprintf("team-%d", i%4)}}
 		}
 		if i == 2 {
 			k.Invalidated = true

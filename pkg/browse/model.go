@@ -460,9 +460,9 @@ func matches(k api.APIKey, q string) bool {
 
 func valueMatches(v any, q string) bool {
 	switch x := v.(type) {
-	case map[string]any:
-		for _, e := range x {
-			if valueMatches(e, q) {
+	case api.Metadata:
+		for _, m := range x {
+			if valueMatches(m.Value, q) {
 				return true
 			}
 		}

@@ -119,7 +119,7 @@ func TestBrowseQueryAndUpdateOverTheDatabase(t *testing.T) {
 		t.Fatalf("query ci-a: %v %+v", err, resp)
 	}
 	k := resp.APIKeys[0]
-	if len(k.Metadata) != 2 || k.Metadata["env"] != "staging" || k.Metadata["owner"] != "ops" || k.Expiration == nil {
+	if len(k.Metadata) != 2 || k.Metadata.Map()["env"] != "staging" || k.Metadata.Map()["owner"] != "ops" || k.Expiration == nil {
 		t.Errorf("stored key: metadata %v, expiration %v", k.Metadata, k.Expiration)
 	}
 }

@@ -145,7 +145,7 @@ func TestPipeOutputIsTheAPIJSON(t *testing.T) {
 		t.Fatalf("get: exit %d", code)
 	}
 	var got api.GetAPIKeysResponse
-	if err := json.Unmarshal([]byte(out), &got); err != nil || len(got.APIKeys) != 1 || got.APIKeys[0].Metadata["team"] != "search" {
+	if err := json.Unmarshal([]byte(out), &got); err != nil || len(got.APIKeys) != 1 || got.APIKeys[0].Metadata.Map()["team"] != "search" {
 		t.Fatalf("get output: %v\n%s", err, out)
 	}
 

@@ -90,7 +90,7 @@ func runCreate(cmd *cobra.Command, opts *createOptions) error {
 
 // parseMetadata merges --metadata-json with the key=value pairs of
 // --metadata, which win.
-func parseMetadata(pairs []string, jsonText string) (map[string]any, error) {
+func parseMetadata(pairs []string, jsonText string) (api.Metadata, error) {
 	md, err := keyflags.Metadata(pairs, jsonText)
 	if err != nil {
 		return nil, &UsageError{Err: err}

@@ -205,7 +205,7 @@ func runCrossClusterUpdate(cmd *cobra.Command, opts *crossClusterUpdateOptions, 
 		if req.Metadata != nil {
 			return usageErrorf("--clear-metadata cannot be combined with --metadata or --metadata-json")
 		}
-		req.Metadata = map[string]any{}
+		req.Metadata = api.Metadata{}
 	}
 	if ci := changedString(cmd, "certificate-identity", &opts.certificateIdentity); ci != nil {
 		if opts.clearCertificateIdentity {

@@ -234,7 +234,7 @@ func runRoleQuery(cmd *cobra.Command, opts *roleQueryOptions) error {
 		}
 		for _, p := range opts.metadata {
 			k, _, _ := strings.Cut(p, "=")
-			clauses = append(clauses, map[string]any{"term": map[string]any{"metadata." + k: md[k]}})
+			clauses = append(clauses, map[string]any{"term": map[string]any{"metadata." + k: md.Map()[k]}})
 		}
 	}
 	body, err := opts.body(clauses)

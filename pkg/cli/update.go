@@ -36,7 +36,7 @@ func (c *changeFlags) register(cmd *cobra.Command) {
 }
 
 // build returns the role descriptors, metadata and expiration to send.
-func (c *changeFlags) build(f *Factory, cmd *cobra.Command) (api.RoleDescriptors, map[string]any, *string, error) {
+func (c *changeFlags) build(f *Factory, cmd *cobra.Command) (api.RoleDescriptors, api.Metadata, *string, error) {
 	if c.clearMetadata && (len(c.metadata) > 0 || c.metadataJSON != "") {
 		return nil, nil, nil, usageErrorf("--clear-metadata cannot be combined with --metadata or --metadata-json")
 	}
@@ -48,7 +48,7 @@ func (c *changeFlags) build(f *Factory, cmd *cobra.Command) (api.RoleDescriptors
 		return nil, nil, nil, err
 	}
 	if c.clearMetadata {
-		md = map[string]any{}
+		md = api.Metadata{}
 	}
 	var rds api.RoleDescriptors
 	switch {

@@ -104,7 +104,7 @@ func TestUpdateAPIKeyExtended(t *testing.T) {
 	f, srv := newFake(t, reply{body: `{"updated":true}`})
 	name := "renamed"
 	resp, err := mustNew(t, Config{URL: srv.URL}).UpdateAPIKeyExtended(context.Background(),
-		&api.ExtendedUpdateAPIKeyRequest{ID: "7Q2eJ5gBc8uQ3hY1Zk9w", Name: &name, Expiration: &api.Clearable{Null: true}, Metadata: map[string]any{"env": "prod"}})
+		&api.ExtendedUpdateAPIKeyRequest{ID: "7Q2eJ5gBc8uQ3hY1Zk9w", Name: &name, Expiration: &api.Clearable{Null: true}, Metadata: api.MetadataFromMap(map[string]any{"env": "prod"})})
 	if err != nil || !resp.Updated {
 		t.Fatalf("got %+v %v", resp, err)
 	}

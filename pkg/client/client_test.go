@@ -139,7 +139,7 @@ func TestRequests(t *testing.T) {
 			name: "create with refresh",
 			call: func(c *Client) (any, error) {
 				return c.CreateAPIKey(ctx, &api.CreateAPIKeyRequest{
-					Name: ptr("k1"), Expiration: ptr("1d"), Metadata: map[string]any{"env": "prod"}, Refresh: "wait_for",
+					Name: ptr("k1"), Expiration: ptr("1d"), Metadata: api.MetadataFromMap(map[string]any{"env": "prod"}), Refresh: "wait_for",
 				})
 			},
 			respBody: `{"id":"abc","name":"k1","expiration":1700000000000,"api_key":"sec","encoded":"YWJjOnNlYw=="}`,
@@ -174,8 +174,8 @@ func TestRequests(t *testing.T) {
 				if k.ID != "VuaCfGcBCdbkQm-e5aOx" || k.Name != "k1" || k.Creation != 1700000000000 || *k.Expiration != 1700086400000 || k.Realm != "native" {
 					t.Errorf("key = %+v", k)
 				}
-				if n, ok := k.Metadata["n"].(json.Number); !ok || n.String() != "12345678901234567" {
-					t.Errorf("metadata n = %#v, want the exact json.Number", k.Metadata["n"])
+				if n, ok := k.Metadata.Map()["n"].(json.Number); !ok || n.String() != "12345678901234567" {
+					t.Errorf("metadata n = %#v, want the exact json.Number", k.Metadata.Map()["n"])
 				}
 				if d, ok := k.RoleDescriptors.Get("r1"); !ok || !reflect.DeepEqual(d.Cluster, []string{"all"}) {
 					t.Errorf("role descriptors = %+v", k.RoleDescriptors)
@@ -238,7 +238,7 @@ func TestRequests(t *testing.T) {
 				"authentication_type":"api_key","api_key":{"id":"VuaCfGcBCdbkQm-e5aOx","name":"my-api-key","managed_by":"elasticsearch"}}`,
 			method: "GET", path: "/_security/_authenticate",
 			want: &api.AuthenticateResponse{
-				Username: "api_key_user", Roles: []string{}, FullName: ptr("API key user"), Metadata: map[string]any{}, Enabled: true,
+				Username: "api_key_user", Roles: []string{}, FullName: ptr("API key user"), Metadata: api.Metadata{}, Enabled: true,
 				AuthenticationRealm: api.Realm{Name: "_es_api_key", Type: "_es_api_key"},
 				LookupRealm:         api.Realm{Name: "_es_api_key", Type: "_es_api_key"},
 				AuthenticationType:  "api_key",
@@ -260,14 +260,14 @@ func TestRequests(t *testing.T) {
 			call:     func(c *Client) (any, error) { return c.GetUsers(ctx, nil) },
 			respBody: `{"alice":{"username":"alice","roles":["admin"],"full_name":null,"email":null,"metadata":{},"enabled":true}}`,
 			method:   "GET", path: "/_security/user",
-			want: api.GetUsersResponse{"alice": {Username: "alice", Roles: []string{"admin"}, Metadata: map[string]any{}, Enabled: true}},
+			want: api.GetUsersResponse{"alice": {Username: "alice", Roles: []string{"admin"}, Metadata: api.Metadata{}, Enabled: true}},
 		},
 		{
 			name:     "get named users",
 			call:     func(c *Client) (any, error) { return c.GetUsers(ctx, []string{"alice", "b c"}) },
 			respBody: `{"alice":{"username":"alice","roles":[],"full_name":"Alice","email":"a@example.com","metadata":{},"enabled":false}}`,
 			method:   "GET", path: "/_security/user/alice,b%20c",
-			want: api.GetUsersResponse{"alice": {Username: "alice", Roles: []string{}, FullName: ptr("Alice"), Email: ptr("a@example.com"), Metadata: map[string]any{}}},
+			want: api.GetUsersResponse{"alice": {Username: "alice", Roles: []string{}, FullName: ptr("Alice"), Email: ptr("a@example.com"), Metadata: api.Metadata{}}},
 		},
 		{
 			name:     "delete user",
@@ -327,7 +327,7 @@ func TestRequests(t *testing.T) {
 			respBody: `{"viewer":{"cluster":["read_security"],"indices":[],"applications":[],"run_as":[],"metadata":{},"transient_metadata":{"enabled":true}}}`,
 			method:   "GET", path: "/_security/role",
 			want: api.GetRolesResponse{"viewer": {Cluster: []string{"read_security"}, Indices: []api.IndicesPrivileges{},
-				Applications: []api.ApplicationPrivileges{}, RunAs: []string{}, Metadata: map[string]any{}, TransientMetadata: map[string]any{"enabled": true}}},
+				Applications: []api.ApplicationPrivileges{}, RunAs: []string{}, Metadata: api.Metadata{}, TransientMetadata: api.Metadata{{Key: "enabled", Value: true}}}},
 		},
 		{
 			name:     "get named roles",

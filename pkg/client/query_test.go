@@ -74,7 +74,7 @@ func TestQueryUsersAndRoles(t *testing.T) {
 	}
 	u := users.Users[0]
 	if users.Total != 2 || users.Count != 1 || u.Username != "jane" || u.Enabled || *u.FullName != "Jane Doe" || u.Email != nil ||
-		u.Metadata["n"] != json.Number("1") || len(u.Sort) != 1 || u.Sort[0] != "jane" {
+		u.Metadata.Map()["n"] != json.Number("1") || len(u.Sort) != 1 || u.Sort[0] != "jane" {
 		t.Fatalf("users: %+v", users)
 	}
 
@@ -88,7 +88,7 @@ func TestQueryUsersAndRoles(t *testing.T) {
 	}
 	r := roles.Roles[0]
 	if r.Name != "ops" || r.Descriptor.Description != "Operators" || r.Descriptor.Cluster[0] != "monitor" ||
-		r.Descriptor.Metadata["tier"] != json.Number("2") || len(r.Sort) != 1 || r.Sort[0] != "ops" {
+		r.Descriptor.Metadata.Map()["tier"] != json.Number("2") || len(r.Sort) != 1 || r.Sort[0] != "ops" {
 		t.Fatalf("roles: %+v", roles)
 	}
 	// The role renders back as it came, name first and _sort last.

@@ -46,7 +46,7 @@ func (f *fakeService) Authenticate(ctx context.Context) (*api.AuthenticateRespon
 	if !ok {
 		return nil, auth.ErrMissingCredentials()
 	}
-	return &api.AuthenticateResponse{Username: sub.Username, Roles: sub.Roles, Metadata: map[string]any{}, Enabled: true,
+	return &api.AuthenticateResponse{Username: sub.Username, Roles: sub.Roles, Metadata: api.Metadata{}, Enabled: true,
 		AuthenticationRealm: sub.Realm, LookupRealm: sub.Realm, AuthenticationType: sub.AuthType}, nil
 }
 

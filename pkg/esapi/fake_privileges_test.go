@@ -27,7 +27,7 @@ func (f *fakeService) GetPrivileges(ctx context.Context, application string, nam
 	if f.notFound {
 		return api.GetPrivilegesResponse{}, nil
 	}
-	return api.GetPrivilegesResponse{"myapp": {"read": {Application: "myapp", Name: "read", Actions: []string{"data:read/*"}, Metadata: map[string]any{}}}}, nil
+	return api.GetPrivilegesResponse{"myapp": {"read": {Application: "myapp", Name: "read", Actions: []string{"data:read/*"}, Metadata: api.Metadata{}}}}, nil
 }
 
 func (f *fakeService) DeletePrivileges(ctx context.Context, application string, names []string) (api.DeletePrivilegesResponse, error) {

@@ -76,7 +76,7 @@ func (f *fakeService) Authenticate(ctx context.Context) (*api.AuthenticateRespon
 		return nil, err
 	}
 	sub, _ := auth.SubjectFrom(ctx)
-	return &api.AuthenticateResponse{Username: sub.Username, Roles: sub.Roles, Metadata: map[string]any{}, Enabled: true,
+	return &api.AuthenticateResponse{Username: sub.Username, Roles: sub.Roles, Metadata: api.Metadata{}, Enabled: true,
 		AuthenticationRealm: sub.Realm, LookupRealm: sub.Realm, AuthenticationType: sub.AuthType}, nil
 }
 
@@ -144,7 +144,7 @@ func (f *fakeService) GetToken(ctx context.Context, req *api.GetTokenRequest) (*
 		return nil, err
 	}
 	return &api.GetTokenResponse{AccessToken: "access", Type: api.TokenType, ExpiresIn: 1200, RefreshToken: "refresh",
-		Authentication: api.AuthenticateResponse{Username: "bob", Roles: []string{}, Metadata: map[string]any{}, Enabled: true,
+		Authentication: api.AuthenticateResponse{Username: "bob", Roles: []string{}, Metadata: api.Metadata{}, Enabled: true,
 			AuthenticationRealm: auth.NativeRealm, LookupRealm: auth.NativeRealm, AuthenticationType: auth.AuthTypeRealm}}, nil
 }
 

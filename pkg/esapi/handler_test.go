@@ -244,7 +244,7 @@ func TestSpecialStatuses(t *testing.T) {
 		{
 			name: "get named users finds some",
 			setup: func(f *fakeService) {
-				f.users = api.GetUsersResponse{"a": {Username: "a", Roles: []string{}, Metadata: map[string]any{}, Enabled: true}}
+				f.users = api.GetUsersResponse{"a": {Username: "a", Roles: []string{}, Metadata: api.Metadata{}, Enabled: true}}
 			},
 			req:        req{method: "GET", target: "/_security/user/a,b"},
 			wantStatus: 200,

@@ -198,8 +198,8 @@ func TestBodies(t *testing.T) {
 
 func TestPrettyAndFilterPath(t *testing.T) {
 	keys := []api.APIKey{
-		{ID: "a", Name: "one", Type: "rest", Creation: 1, Username: "u", Realm: "r", Metadata: map[string]any{"env": "prod"}},
-		{ID: "b", Name: "two", Type: "rest", Creation: 2, Username: "u", Realm: "r", Metadata: map[string]any{}},
+		{ID: "a", Name: "one", Type: "rest", Creation: 1, Username: "u", Realm: "r", Metadata: api.MetadataFromMap(map[string]any{"env": "prod"})},
+		{ID: "b", Name: "two", Type: "rest", Creation: 2, Username: "u", Realm: "r", Metadata: api.Metadata{}},
 	}
 	tests := []struct {
 		name       string

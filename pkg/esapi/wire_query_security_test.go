@@ -23,7 +23,7 @@ func putQueryFixture(t *testing.T, svc *keyservice.Service) {
 	root := auth.WithSubject(context.Background(), auth.OSSubject("root"))
 	pw := "query-password"
 	for _, u := range []api.PutUserRequest{
-		{Username: "dora", Roles: []string{"ops"}, FullName: ptr("Dora Ops"), Email: ptr("dora@example.com"), Metadata: map[string]any{"team": "ops"}},
+		{Username: "dora", Roles: []string{"ops"}, FullName: ptr("Dora Ops"), Email: ptr("dora@example.com"), Metadata: api.MetadataFromMap(map[string]any{"team": "ops"})},
 		{Username: "eve", Roles: []string{"auditor", "ops"}, Enabled: ptr(false)},
 		{Username: "gus", Roles: []string{"auditor"}},
 	} {
@@ -33,7 +33,7 @@ func putQueryFixture(t *testing.T, svc *keyservice.Service) {
 		}
 	}
 	for _, r := range []api.PutRoleRequest{
-		{Name: "ops", Descriptor: api.RoleDescriptor{Cluster: []string{"read_security"}, Description: "Operators", Metadata: map[string]any{"tier": "gold"}}},
+		{Name: "ops", Descriptor: api.RoleDescriptor{Cluster: []string{"read_security"}, Description: "Operators", Metadata: api.MetadataFromMap(map[string]any{"tier": "gold"})}},
 		{Name: "auditor", Descriptor: api.RoleDescriptor{Cluster: []string{"monitor"}}},
 	} {
 		if _, err := svc.PutRole(root, &r); err != nil {

@@ -126,3 +126,25 @@ func TestOfficialGoClientBulkRoles(t *testing.T) {
 	_, err = reader.Security.BulkDeleteRole().Names("writer").Do(ctx)
 	wantStatus(t, err, 401, "security_exception")
 }
+
+// TestWireRoleTextUnescaped: a role's strings come back with <, > and &
+// as written, as Elasticsearch writes them, not as \u003c escapes.
+func TestWireRoleTextUnescaped(t *testing.T) {
+	ctx := context.Background()
+	_, srv := newWireServer(t)
+	es := newTypedClient(t, elasticsearch.Config{Addresses: []string{srv}, Username: "elastic", Password: "wire-password"})
+	if _, err := es.Security.PutRole("html").Raw(strings.NewReader(`{"description":"<ops> & friends","cluster":["monitor"],"metadata":{"note":"a<b"}}`)).Do(ctx); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := es.Security.GetRole().Name("html").Perform(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{`"description":"<ops> & friends"`, `"note":"a<b"`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("%s lacks %s", body, want)
+		}
+	}
+}

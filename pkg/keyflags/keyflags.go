@@ -157,13 +157,13 @@ func (f *Filters) Query(must json.RawMessage) (map[string]any, error) {
 
 // Metadata merges a JSON object (jsonText, as --metadata-json takes it)
 // with key=value pairs (as --metadata takes them; values are strings, a
-// pair wins over the object's member); nil when neither is given.
-func Metadata(pairs []string, jsonText string) (map[string]any, error) {
-	var md map[string]any
+// pair wins over the object's member); nil when neither is given. The
+// keys keep the order they were written in, the object's first.
+func Metadata(pairs []string, jsonText string) (api.Metadata, error) {
+	var md api.Metadata
 	if jsonText != "" {
-		dec := json.NewDecoder(strings.NewReader(jsonText))
-		dec.UseNumber()
-		if err := dec.Decode(&md); err != nil || md == nil {
+		var err error
+		if md, err = api.ParseMetadata([]byte(jsonText)); err != nil || md == nil {
 			return nil, errors.New("--metadata-json must be a JSON object, e.g. '{\"team\":\"search\"}'")
 		}
 	}
@@ -172,10 +172,7 @@ func Metadata(pairs []string, jsonText string) (map[string]any, error) {
 		if !ok || k == "" {
 			return nil, fmt.Errorf("--metadata %q: expected key=value", p)
 		}
-		if md == nil {
-			md = map[string]any{}
-		}
-		md[k] = v
+		md = md.With(k, v)
 	}
 	return md, nil
 }

@@ -93,7 +93,7 @@ func (s *Service) PutPrivileges(ctx context.Context, req *api.PutPrivilegesReque
 	for i, p := range req.Privileges {
 		md := p.Metadata
 		if md == nil {
-			md = map[string]any{}
+			md = api.Metadata{}
 		}
 		raw, err := json.Marshal(md)
 		if err != nil {
@@ -178,7 +178,7 @@ func (s *Service) GetPrivileges(ctx context.Context, application string, names [
 }
 
 func privilegeInfo(p *store.ApplicationPrivilege) (api.ApplicationPrivilege, error) {
-	md := map[string]any{}
+	md := api.Metadata{}
 	if len(p.Metadata) > 0 {
 		if err := json.Unmarshal(p.Metadata, &md); err != nil {
 			return api.ApplicationPrivilege{}, err

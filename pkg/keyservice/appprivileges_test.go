@@ -29,7 +29,7 @@ func TestPutPrivilegesValidation(t *testing.T) {
 		{"bad name", []api.ApplicationPrivilege{privilege("myapp", "_read", "a:b")}, "Validation Failed: 1: Application privilege names must match the pattern ^[a-z][a-zA-Z0-9_.-]*$ (found '_read');"},
 		{"no action", []api.ApplicationPrivilege{privilege("myapp", "read")}, "Validation Failed: 1: Application privileges must have at least one action;"},
 		{"action without separator", []api.ApplicationPrivilege{privilege("myapp", "read", "login")}, "Validation Failed: 1: action [login] must contain one of [ '/' , '*' , ':' ];"},
-		{"reserved metadata", []api.ApplicationPrivilege{{Application: "myapp", Name: "read", Actions: []string{"a:b"}, Metadata: map[string]any{"_x": 1}}}, "Validation Failed: 1: metadata keys may not start with [_] (in privilege myapp read);"},
+		{"reserved metadata", []api.ApplicationPrivilege{{Application: "myapp", Name: "read", Actions: []string{"a:b"}, Metadata: api.MetadataFromMap(map[string]any{"_x": 1})}}, "Validation Failed: 1: metadata keys may not start with [_] (in privilege myapp read);"},
 		{"every complaint", []api.ApplicationPrivilege{privilege("My", "Read", "lo gin")},
 			"Validation Failed: 1: An application name prefix must match the pattern ^[a-z][A-Za-z0-9]*$ (found 'My');2: Application privilege names must match the pattern ^[a-z][a-zA-Z0-9_.-]*$ (found 'Read');3: action [lo gin] must contain one of [ '/' , '*' , ':' ];4: Application privilege names and actions must match the pattern ^\\p{Graph}*$ (found 'lo gin');"},
 	}

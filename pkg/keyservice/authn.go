@@ -465,7 +465,7 @@ func (s *Service) Authenticate(ctx context.Context) (*api.AuthenticateResponse, 
 	}
 	md := sub.Metadata
 	if md == nil {
-		md = map[string]any{}
+		md = api.Metadata{}
 	}
 	roles := sub.Roles
 	if roles == nil {

@@ -37,7 +37,7 @@ func benchmarkAuthenticateAPIKey(b *testing.B, recordUsage, miss bool) {
 	var creds []auth.Credential
 	for i := range 100 {
 		name := fmt.Sprintf("bench-%d", i)
-		resp, err := svc.CreateAPIKey(root, &api.CreateAPIKeyRequest{Name: &name, Metadata: map[string]any{"team": "a", "n": i}})
+		resp, err := svc.CreateAPIKey(root, &api.CreateAPIKeyRequest{Name: &name, Metadata: api.MetadataFromMap(map[string]any{"team": "a", "n": i})})
 		if err != nil {
 			b.Fatal(err)
 		}

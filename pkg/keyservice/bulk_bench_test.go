@@ -17,7 +17,7 @@ import (
 func seedKeys(b *testing.B, db store.Store, svc *keyservice.Service, root context.Context, n int) []string {
 	b.Helper()
 	name := "seed"
-	resp, err := svc.CreateAPIKey(root, &api.CreateAPIKeyRequest{Name: &name, Metadata: map[string]any{"team": "a", "env": "prod"}})
+	resp, err := svc.CreateAPIKey(root, &api.CreateAPIKeyRequest{Name: &name, Metadata: api.MetadataFromMap(map[string]any{"team": "a", "env": "prod"})})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func BenchmarkBulkUpdate(b *testing.B) {
 	b.Run("update-10000", func(b *testing.B) {
 		i := 0
 		for b.Loop() {
-			resp, err := svc.BulkUpdateAPIKeys(root, &api.BulkUpdateAPIKeysRequest{IDs: ids, Metadata: map[string]any{"team": "b", "round": i}})
+			resp, err := svc.BulkUpdateAPIKeys(root, &api.BulkUpdateAPIKeysRequest{IDs: ids, Metadata: api.MetadataFromMap(map[string]any{"team": "b", "round": i})})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -91,7 +91,7 @@ func BenchmarkCreateAPIKey(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		name := "parallel"
 		for pb.Next() {
-			if _, err := svc.CreateAPIKey(root, &api.CreateAPIKeyRequest{Name: &name, Metadata: map[string]any{"team": "a", "env": "prod"}}); err != nil {
+			if _, err := svc.CreateAPIKey(root, &api.CreateAPIKeyRequest{Name: &name, Metadata: api.MetadataFromMap(map[string]any{"team": "a", "env": "prod"})}); err != nil {
 				b.Error(err)
 				return
 			}

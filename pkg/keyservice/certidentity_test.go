@@ -75,7 +75,7 @@ func TestCertificateIdentity(t *testing.T) {
 		t.Errorf("a key without one shows the field: %s", data)
 	}
 
-	update("metadata only", api.UpdateCrossClusterAPIKeyRequest{Metadata: map[string]any{"team": "a"}}, true)
+	update("metadata only", api.UpdateCrossClusterAPIKeyRequest{Metadata: api.MetadataFromMap(map[string]any{"team": "a"})}, true)
 	wantIdentity("an update that omits it keeps it", ptr(dn))
 	update("the same value", api.UpdateCrossClusterAPIKeyRequest{CertificateIdentity: &api.Clearable{Value: dn}}, false)
 	update("a new value, alone", api.UpdateCrossClusterAPIKeyRequest{CertificateIdentity: &api.Clearable{Value: "CN=remote-1"}}, true)

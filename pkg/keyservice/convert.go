@@ -11,18 +11,17 @@ import (
 
 // decodeObject decodes a stored JSON object, keeping numbers as written.
 // Empty input is an empty object.
-func decodeObject(raw json.RawMessage) (map[string]any, error) {
-	m := map[string]any{}
+// The members keep the order they were stored in.
+func decodeObject(raw json.RawMessage) (api.Metadata, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
-		return m, nil
+		return api.Metadata{}, nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil {
+	var m api.Metadata
+	if err := m.UnmarshalJSON(raw); err != nil {
 		return nil, fmt.Errorf("decode stored object: %w", err)
 	}
 	if m == nil {
-		m = map[string]any{}
+		m = api.Metadata{}
 	}
 	return m, nil
 }
@@ -38,7 +37,7 @@ func unmarshalDescriptors(raw json.RawMessage, dst *api.RoleDescriptors) error {
 	return nil
 }
 
-func encodeObject(m map[string]any) (json.RawMessage, error) {
+func encodeObject(m api.Metadata) (json.RawMessage, error) {
 	if m == nil {
 		return json.RawMessage(`{}`), nil
 	}

@@ -52,7 +52,7 @@ func accessDescriptor(a *api.CrossClusterAccess) api.RoleDescriptors {
 			AllowRestrictedIndices: ra.AllowRestrictedIndices})
 	}
 	return api.RoleDescriptors{{Name: crossClusterRole, Descriptor: api.RoleDescriptor{
-		Cluster: cluster, Indices: indices, Metadata: map[string]any{},
+		Cluster: cluster, Indices: indices, Metadata: api.Metadata{},
 	}}}
 }
 

@@ -245,7 +245,7 @@ func TestExpiryPolicyEveryWrite(t *testing.T) {
 			return nil, err
 		}, 0, "expiration [400d] exceeds the maximum [10d] of expiry policy [owners] (user [owner])"},
 		{"update without expiration leaves it", func() (*int64, error) {
-			if _, err := fx.svc.UpdateAPIKey(owner, &api.UpdateAPIKeyRequest{ID: noPolicy.ID, Metadata: map[string]any{"a": "b"}}); err != nil {
+			if _, err := fx.svc.UpdateAPIKey(owner, &api.UpdateAPIKeyRequest{ID: noPolicy.ID, Metadata: api.MetadataFromMap(map[string]any{"a": "b"})}); err != nil {
 				return nil, err
 			}
 			got, err := fx.svc.GetAPIKeys(owner, &api.GetAPIKeysRequest{ID: noPolicy.ID, Owner: true})

@@ -146,7 +146,7 @@ func TestCreateValidation(t *testing.T) {
 		{"name too long", api.CreateAPIKeyRequest{Name: &long}, 400, "action_request_validation_exception", "api key name may not be more than 256 characters long"},
 		{"name with leading space", api.CreateAPIKeyRequest{Name: ptr(" k")}, 400, "action_request_validation_exception", "api key name may not begin or end with whitespace"},
 		{"name with underscore", api.CreateAPIKeyRequest{Name: ptr("_k")}, 400, "action_request_validation_exception", "api key name may not begin with an underscore"},
-		{"reserved metadata", api.CreateAPIKeyRequest{Name: ptr("k"), Metadata: map[string]any{"_x": 1}}, 400, "action_request_validation_exception", "API key metadata keys may not start with [_]"},
+		{"reserved metadata", api.CreateAPIKeyRequest{Name: ptr("k"), Metadata: api.MetadataFromMap(map[string]any{"_x": 1})}, 400, "action_request_validation_exception", "API key metadata keys may not start with [_]"},
 		{"fractional expiration", api.CreateAPIKeyRequest{Name: ptr("k"), Expiration: ptr("1.5h")}, 400, "x_content_parse_exception", "fractional time values are not supported"},
 		{"unitless expiration", api.CreateAPIKeyRequest{Name: ptr("k"), Expiration: ptr("10")}, 400, "x_content_parse_exception", "unit is missing or unrecognized"},
 		{"zero expiration", api.CreateAPIKeyRequest{Name: ptr("k"), Expiration: ptr("0")}, 400, "action_request_validation_exception", "API key expiration must be in the future"},
@@ -158,7 +158,7 @@ func TestCreateValidation(t *testing.T) {
 			{Name: "b", Descriptor: api.RoleDescriptor{Restriction: &api.Restriction{Workflows: []string{"search_application_query"}}}},
 		}}, 400, "illegal_argument_exception", "more than one role descriptor with restriction is not supported"},
 		{"bad refresh", api.CreateAPIKeyRequest{Name: ptr("k"), Refresh: "now"}, 400, "illegal_argument_exception", "Unknown value for refresh: [now]."},
-		{"two rules at once", api.CreateAPIKeyRequest{Name: ptr("_k"), Metadata: map[string]any{"_x": 1}}, 400, "action_request_validation_exception", "1: api key name may not begin with an underscore;2: API key metadata keys may not start with [_];"},
+		{"two rules at once", api.CreateAPIKeyRequest{Name: ptr("_k"), Metadata: api.MetadataFromMap(map[string]any{"_x": 1})}, 400, "action_request_validation_exception", "1: api key name may not begin with an underscore;2: API key metadata keys may not start with [_];"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -173,7 +173,7 @@ func TestCreateResponseAndStoredKey(t *testing.T) {
 	ctx := fx.as("owner")
 	resp := fx.create(ctx, "ci", func(r *api.CreateAPIKeyRequest) {
 		r.Expiration = ptr("1500ms")
-		r.Metadata = map[string]any{"env": "prod", "tier": json.Number("2")}
+		r.Metadata = api.Metadata{{Key: "env", Value: "prod"}, {Key: "tier", Value: json.Number("2")}}
 	})
 	if len(resp.ID) != 20 || len(resp.APIKey) != 22 {
 		t.Fatalf("id %q secret %q: want 20 and 22 characters", resp.ID, resp.APIKey)
@@ -196,7 +196,7 @@ func TestCreateResponseAndStoredKey(t *testing.T) {
 		t.Fatalf("limited_by %+v, want the owner's role own_keys", k.LimitedBy)
 	}
 	data, _ := json.Marshal(k)
-	for _, frag := range []string{`"metadata":{"env":"prod","tier":2}`, `"role_descriptors":{}`} {
+	for _, frag := range []string{`"metadata":{"tier":2,"env":"prod"}`, `"role_descriptors":{}`} {
 		if !strings.Contains(string(data), frag) {
 			t.Errorf("%s lacks %s", data, frag)
 		}
@@ -529,7 +529,7 @@ func TestAuthorizationBeforeCredentialType(t *testing.T) {
 		return err
 	}
 	update := func(ctx context.Context) error {
-		_, err := fx.svc.UpdateAPIKey(ctx, &api.UpdateAPIKeyRequest{ID: target.ID, Metadata: map[string]any{"a": 1}})
+		_, err := fx.svc.UpdateAPIKey(ctx, &api.UpdateAPIKeyRequest{ID: target.ID, Metadata: api.MetadataFromMap(map[string]any{"a": 1})})
 		return err
 	}
 	for _, c := range []struct {

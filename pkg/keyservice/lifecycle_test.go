@@ -96,7 +96,7 @@ func TestClone(t *testing.T) {
 	owner := fx.as("owner")
 	src := fx.create(owner, "deploy", func(r *api.CreateAPIKeyRequest) {
 		r.Expiration = ptr("10h")
-		r.Metadata = map[string]any{"team": "a"}
+		r.Metadata = api.Metadata{{Key: "team", Value: "a"}}
 		r.RoleDescriptors = api.RoleDescriptors{{Name: "r", Descriptor: api.RoleDescriptor{Cluster: []string{"monitor"}}}}
 	})
 	// The cloning caller is an API key of a user holding clone_api_key.
@@ -112,7 +112,7 @@ func TestClone(t *testing.T) {
 	}
 	got, _ := fx.svc.GetAPIKeys(fx.as("reader"), &api.GetAPIKeysRequest{ID: clone.ID})
 	k := got.APIKeys[0]
-	if k.Username != "owner" || k.Metadata["team"] != "a" || len(k.RoleDescriptors) != 1 || k.Name != "ci-1" {
+	if k.Username != "owner" || k.Metadata.Map()["team"] != "a" || len(k.RoleDescriptors) != 1 || k.Name != "ci-1" {
 		t.Fatalf("cloned key: %+v", k)
 	}
 	if _, err := fx.authKey(clone.Encoded); err != nil {
@@ -123,7 +123,7 @@ func TestClone(t *testing.T) {
 	if err != nil || inherit.Name != "deploy" || *inherit.Expiration != *src.Expiration {
 		t.Fatalf("defaults: %+v %v", inherit, err)
 	}
-	forever, err := fx.svc.CloneAPIKey(ciCtx, &api.CloneAPIKeyRequest{APIKey: src.Encoded, Expiration: &api.Clearable{Null: true}, Metadata: map[string]any{}})
+	forever, err := fx.svc.CloneAPIKey(ciCtx, &api.CloneAPIKeyRequest{APIKey: src.Encoded, Expiration: &api.Clearable{Null: true}, Metadata: api.Metadata{}})
 	if err != nil || forever.Expiration != nil {
 		t.Fatalf("null expiration: %+v %v", forever, err)
 	}
@@ -202,19 +202,19 @@ func TestConcurrentClones(t *testing.T) {
 func TestUpdate(t *testing.T) {
 	fx := newFixture(t)
 	owner := fx.as("owner")
-	k := fx.create(owner, "k", func(r *api.CreateAPIKeyRequest) { r.Metadata = map[string]any{"a": "1"} })
+	k := fx.create(owner, "k", func(r *api.CreateAPIKeyRequest) { r.Metadata = api.Metadata{{Key: "a", Value: "1"}} })
 
-	up, err := fx.svc.UpdateAPIKey(owner, &api.UpdateAPIKeyRequest{ID: k.ID, Metadata: map[string]any{"a": "1"}})
+	up, err := fx.svc.UpdateAPIKey(owner, &api.UpdateAPIKeyRequest{ID: k.ID, Metadata: api.MetadataFromMap(map[string]any{"a": "1"})})
 	if err != nil || up.Updated {
 		t.Fatalf("same metadata must be a noop: %+v %v", up, err)
 	}
-	up, err = fx.svc.UpdateAPIKey(owner, &api.UpdateAPIKeyRequest{ID: k.ID, Metadata: map[string]any{"a": "2"},
+	up, err = fx.svc.UpdateAPIKey(owner, &api.UpdateAPIKeyRequest{ID: k.ID, Metadata: api.MetadataFromMap(map[string]any{"a": "2"}),
 		RoleDescriptors: api.RoleDescriptors{{Name: "r", Descriptor: api.RoleDescriptor{Cluster: []string{"monitor"}}}}})
 	if err != nil || !up.Updated {
 		t.Fatalf("update: %+v %v", up, err)
 	}
 	got, _ := fx.svc.GetAPIKeys(owner, &api.GetAPIKeysRequest{ID: k.ID, Owner: true})
-	if got.APIKeys[0].Metadata["a"] != "2" || len(got.APIKeys[0].RoleDescriptors) != 1 {
+	if got.APIKeys[0].Metadata.Map()["a"] != "2" || len(got.APIKeys[0].RoleDescriptors) != 1 {
 		t.Fatalf("after update: %+v", got.APIKeys[0])
 	}
 	up, _ = fx.svc.UpdateAPIKey(owner, &api.UpdateAPIKeyRequest{ID: k.ID, RoleDescriptors: api.RoleDescriptors{}})
@@ -248,7 +248,7 @@ func TestUpdate(t *testing.T) {
 		{"invalidated", owner, api.UpdateAPIKeyRequest{ID: dead.ID}, 400, "illegal_argument_exception", "cannot update invalidated API key [" + dead.ID + "]"},
 		{"expired", owner, api.UpdateAPIKeyRequest{ID: short.ID}, 400, "illegal_argument_exception", "cannot update expired API key [" + short.ID + "]"},
 		{"cross-cluster key", fx.root, api.UpdateAPIKeyRequest{ID: cc.ID}, 400, "illegal_argument_exception", "cannot update API key of type [cross_cluster] while expected type is [rest]"},
-		{"reserved metadata", owner, api.UpdateAPIKeyRequest{ID: k.ID, Metadata: map[string]any{"_x": 1}}, 400, "action_request_validation_exception", "API key metadata keys may not start with [_]"},
+		{"reserved metadata", owner, api.UpdateAPIKeyRequest{ID: k.ID, Metadata: api.MetadataFromMap(map[string]any{"_x": 1})}, 400, "action_request_validation_exception", "API key metadata keys may not start with [_]"},
 		{"zero expiration", owner, api.UpdateAPIKeyRequest{ID: k.ID, Expiration: ptr("0")}, 400, "action_request_validation_exception", "API key expiration must be in the future"},
 		{"no privilege", fx.as("nobody"), api.UpdateAPIKeyRequest{ID: k.ID}, 403, "security_exception", "api_key/update] is unauthorized for user [nobody]"},
 	}
@@ -263,10 +263,10 @@ func TestUpdate(t *testing.T) {
 func TestBulkUpdate(t *testing.T) {
 	fx := newFixture(t)
 	owner := fx.as("owner")
-	a, b := fx.create(owner, "a"), fx.create(owner, "b", func(r *api.CreateAPIKeyRequest) { r.Metadata = map[string]any{"v": "1"} })
+	a, b := fx.create(owner, "a"), fx.create(owner, "b", func(r *api.CreateAPIKeyRequest) { r.Metadata = api.Metadata{{Key: "v", Value: "1"}} })
 	dead := fx.create(owner, "dead")
 	_, _ = fx.svc.InvalidateAPIKeys(owner, &api.InvalidateAPIKeysRequest{IDs: []string{dead.ID}, Owner: true})
-	resp, err := fx.svc.BulkUpdateAPIKeys(owner, &api.BulkUpdateAPIKeysRequest{IDs: []string{a.ID, b.ID, dead.ID, "nope", a.ID}, Metadata: map[string]any{"v": "1"}})
+	resp, err := fx.svc.BulkUpdateAPIKeys(owner, &api.BulkUpdateAPIKeysRequest{IDs: []string{a.ID, b.ID, dead.ID, "nope", a.ID}, Metadata: api.MetadataFromMap(map[string]any{"v": "1"})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +326,7 @@ func TestCrossCluster(t *testing.T) {
 	if err != nil || same.Updated {
 		t.Fatalf("resubmitting the access as returned must be a noop: %+v %v", same, err)
 	}
-	changed, err := fx.svc.UpdateCrossClusterAPIKey(fx.as("secadmin"), &api.UpdateCrossClusterAPIKeyRequest{ID: resp.ID, Metadata: map[string]any{"team": "b"}})
+	changed, err := fx.svc.UpdateCrossClusterAPIKey(fx.as("secadmin"), &api.UpdateCrossClusterAPIKeyRequest{ID: resp.ID, Metadata: api.MetadataFromMap(map[string]any{"team": "b"})})
 	if err != nil || !changed.Updated {
 		t.Fatalf("metadata update: %+v %v", changed, err)
 	}
@@ -366,7 +366,7 @@ func TestCrossCluster(t *testing.T) {
 			return err
 		}, 400, "action_request_validation_exception", "must update  [access] or [metadata] or [certificate_identity] for cross-cluster API keys"},
 		{"a REST key through the cross-cluster endpoint", func() error {
-			_, err := fx.svc.UpdateCrossClusterAPIKey(fx.as("secadmin"), &api.UpdateCrossClusterAPIKeyRequest{ID: rest.ID, Metadata: map[string]any{}})
+			_, err := fx.svc.UpdateCrossClusterAPIKey(fx.as("secadmin"), &api.UpdateCrossClusterAPIKeyRequest{ID: rest.ID, Metadata: api.Metadata{}})
 			return err
 		}, 400, "illegal_argument_exception", "cannot update API key of type [rest] while expected type is [cross_cluster]"},
 		{"invalidating it needs manage_security", func() error {

@@ -26,7 +26,7 @@ func queryFixture(t *testing.T) *fixture {
 			t.Fatal(err)
 		}
 	}
-	var md map[string]any
+	var md api.Metadata
 	if err := json.Unmarshal([]byte(`{"team":"payments","level":2,"tags":["a","b"]}`), &md); err != nil {
 		t.Fatal(err)
 	}

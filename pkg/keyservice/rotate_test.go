@@ -60,7 +60,7 @@ func TestRotate(t *testing.T) {
 	owner := fx.as("owner")
 	old := fx.create(owner, "deploy", func(r *api.CreateAPIKeyRequest) {
 		r.Expiration = ptr("10h")
-		r.Metadata = map[string]any{"team": "a", "tier": map[string]any{"n": 1}}
+		r.Metadata = api.MetadataFromMap(map[string]any{"team": "a", "tier": map[string]any{"n": 1}})
 		r.RoleDescriptors = api.RoleDescriptors{{Name: "r", Descriptor: api.RoleDescriptor{Cluster: []string{"monitor"}}}}
 	})
 	fx.clock.t = fx.clock.t.Add(time.Hour)

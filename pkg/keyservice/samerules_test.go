@@ -96,7 +96,7 @@ func TestDaemonAndDBRefuseAlike(t *testing.T) {
 		{
 			name:   "create with reserved metadata",
 			daemon: decoded(api.DecodeCreateAPIKeyRequest, svc.CreateAPIKey, `{"name":"k","metadata":{"_x":1}}`),
-			db:     direct(svc.CreateAPIKey, &api.CreateAPIKeyRequest{Name: &name, Metadata: map[string]any{"_x": 1}}),
+			db:     direct(svc.CreateAPIKey, &api.CreateAPIKeyRequest{Name: &name, Metadata: api.MetadataFromMap(map[string]any{"_x": 1})}),
 		},
 		{
 			name:   "cross-cluster create without access",
@@ -125,7 +125,7 @@ func TestDaemonAndDBRefuseAlike(t *testing.T) {
 		{
 			name:   "bulk update without ids",
 			daemon: decoded(api.DecodeBulkUpdateAPIKeysRequest, svc.BulkUpdateAPIKeys, `{"metadata":{}}`),
-			db:     direct(svc.BulkUpdateAPIKeys, &api.BulkUpdateAPIKeysRequest{Metadata: map[string]any{}}),
+			db:     direct(svc.BulkUpdateAPIKeys, &api.BulkUpdateAPIKeysRequest{Metadata: api.Metadata{}}),
 		},
 		{
 			name:   "bulk update with an empty ids array",
@@ -169,7 +169,7 @@ func TestDaemonAndDBRefuseAlike(t *testing.T) {
 			name: "put user with a short password and reserved metadata",
 			daemon: decoded(func(b []byte) (*api.PutUserRequest, error) { return api.DecodePutUserRequest("bob", b) },
 				svc.PutUser, `{"password":"abc","metadata":{"_x":1}}`),
-			db: direct(svc.PutUser, &api.PutUserRequest{Username: "bob", Password: ptr("abc"), Metadata: map[string]any{"_x": 1}}),
+			db: direct(svc.PutUser, &api.PutUserRequest{Username: "bob", Password: ptr("abc"), Metadata: api.MetadataFromMap(map[string]any{"_x": 1})}),
 		},
 		{
 			name: "put role with an unknown cluster privilege",

@@ -18,7 +18,7 @@ import (
 // left as they are.
 type keyChange struct {
 	roleDescriptors api.RoleDescriptors // nil: unchanged
-	metadata        map[string]any      // nil: unchanged
+	metadata        api.Metadata        // nil: unchanged
 	expiration      *int64              // nil: unchanged
 	// asked is the time value of expiration, as the request gave it.
 	asked *string
@@ -46,7 +46,7 @@ func errNotOwned(id string) *api.Error {
 
 // validateChange checks the fields of an update request, whose body the
 // parser named parser reads.
-func (s *Service) validateChange(parser string, rds api.RoleDescriptors, metadata map[string]any, expiration *string) (*keyChange, error) {
+func (s *Service) validateChange(parser string, rds api.RoleDescriptors, metadata api.Metadata, expiration *string) (*keyChange, error) {
 	var v api.Validation
 	apikey.ValidateMetadata(metadata, &v)
 	validateDescriptors(rds, &v)

@@ -39,9 +39,9 @@ func TestUpdateAPIKeyExtended(t *testing.T) {
 			}},
 		{name: "clearing an expiration there is not is a noop", ctx: owner, req: api.ExtendedUpdateAPIKeyRequest{ID: never.ID, Expiration: &api.Clearable{Null: true}}, updated: false},
 		{name: "a new expiration and metadata, as the update API", ctx: owner,
-			req: api.ExtendedUpdateAPIKeyRequest{ID: key.ID, Expiration: &api.Clearable{Value: "1d"}, Metadata: map[string]any{"env": "prod"}}, updated: true,
+			req: api.ExtendedUpdateAPIKeyRequest{ID: key.ID, Expiration: &api.Clearable{Value: "1d"}, Metadata: api.MetadataFromMap(map[string]any{"env": "prod"})}, updated: true,
 			check: func(t *testing.T, k api.APIKey) {
-				if k.Expiration == nil || *k.Expiration != fx.clock.t.Add(24*time.Hour).UnixMilli() || k.Metadata["env"] != "prod" {
+				if k.Expiration == nil || *k.Expiration != fx.clock.t.Add(24*time.Hour).UnixMilli() || k.Metadata.Map()["env"] != "prod" {
 					t.Fatalf("expiration %v metadata %v", k.Expiration, k.Metadata)
 				}
 			}},
@@ -51,7 +51,7 @@ func TestUpdateAPIKeyExtended(t *testing.T) {
 			status: 400, errType: "action_request_validation_exception", reason: "api key name is required"},
 		{name: "an expiration in the past", ctx: owner, req: api.ExtendedUpdateAPIKeyRequest{ID: key.ID, Expiration: &api.Clearable{Value: "-1d"}},
 			status: 400, errType: "action_request_validation_exception", reason: "API key expiration must be in the future"},
-		{name: "reserved metadata", ctx: owner, req: api.ExtendedUpdateAPIKeyRequest{ID: key.ID, Metadata: map[string]any{"_x": 1}},
+		{name: "reserved metadata", ctx: owner, req: api.ExtendedUpdateAPIKeyRequest{ID: key.ID, Metadata: api.MetadataFromMap(map[string]any{"_x": 1})},
 			status: 400, errType: "action_request_validation_exception", reason: "metadata keys may not start with [_]"},
 		{name: "another owner's key", ctx: owner, req: api.ExtendedUpdateAPIKeyRequest{ID: others.ID, Name: ptr("mine")},
 			status: 404, errType: "resource_not_found_exception", reason: "no API key owned by requesting user found for ID [" + others.ID + "]"},

@@ -95,12 +95,13 @@ func lookup(v any, segs []string) any {
 
 var (
 	roleDescriptorsType = reflect.TypeFor[api.RoleDescriptors]()
+	metadataType        = reflect.TypeFor[api.Metadata]()
 	errorType           = reflect.TypeFor[api.Error]()
 )
 
 // checkPath checks segs against the JSON shape of type t: struct fields by
 // their json names, map keys and role descriptor names freely, array
-// elements by index. Values of type any accept any path.
+// elements by index. Values of type any and metadata accept any path.
 func checkPath(t reflect.Type, segs []string) error {
 	for i, s := range segs {
 		for t != nil && t.Kind() == reflect.Pointer {
@@ -113,6 +114,9 @@ func checkPath(t reflect.Type, segs []string) error {
 		switch {
 		case t == roleDescriptorsType:
 			t = reflect.TypeFor[api.RoleDescriptor]()
+		case t == metadataType:
+			// Metadata is an object of any keys and values.
+			return nil
 		case t == errorType:
 			// An error's fields are not its Go fields; see api.Error.MarshalJSON.
 			return nil

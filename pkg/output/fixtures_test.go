@@ -39,7 +39,7 @@ var writerReader = api.RoleDescriptors{
 			FieldSecurity: &api.FieldSecurity{Grant: []string{"*"}, Except: []string{"secret"}},
 			Query:         ptr(`{"term":{"team":"payments"}}`),
 		}},
-		Metadata: map[string]any{"owner": "payments"},
+		Metadata: api.MetadataFromMap(map[string]any{"owner": "payments"}),
 	}},
 }
 
@@ -65,14 +65,14 @@ func keyActive() api.APIKey {
 		Username:   "elastic",
 		Realm:      "native",
 		RealmType:  "native",
-		Metadata: map[string]any{
+		Metadata: api.MetadataFromMap(map[string]any{
 			"env":  "prod",
 			"team": "payments",
 			"tags": []any{"ci", "deploy"},
 			"limits": map[string]any{
 				"rps": 100,
 			},
-		},
+		}),
 		RoleDescriptors: writerReader,
 	}
 }
@@ -86,7 +86,7 @@ func keyExpiring() api.APIKey {
 		Expiration:      ms(2*day + 5*time.Hour),
 		Username:        "backup-bot",
 		Realm:           "file",
-		Metadata:        map[string]any{},
+		Metadata:        api.Metadata{},
 		RoleDescriptors: api.RoleDescriptors{},
 	}
 }
@@ -100,7 +100,7 @@ func keyExpired() api.APIKey {
 		Expiration:      ms(-5 * day),
 		Username:        "elastic",
 		Realm:           "native",
-		Metadata:        map[string]any{"env": "staging"},
+		Metadata:        api.MetadataFromMap(map[string]any{"env": "staging"}),
 		RoleDescriptors: api.RoleDescriptors{},
 	}
 }
@@ -115,7 +115,7 @@ func keyInvalidated() api.APIKey {
 		Invalidation:    ms(-1 * day),
 		Username:        "alice",
 		Realm:           "native",
-		Metadata:        map[string]any{},
+		Metadata:        api.Metadata{},
 		RoleDescriptors: api.RoleDescriptors{},
 		LimitedBy:       []api.RoleDescriptors{superuser},
 	}
@@ -129,7 +129,7 @@ func keyCrossCluster() api.APIKey {
 		Creation: *ms(-45 * time.Minute),
 		Username: "elastic",
 		Realm:    "reserved",
-		Metadata: map[string]any{},
+		Metadata: api.Metadata{},
 		RoleDescriptors: api.RoleDescriptors{
 			{Name: "cross_cluster", Descriptor: api.RoleDescriptor{
 				Cluster: []string{"cross_cluster_replication"},
@@ -212,7 +212,7 @@ func authenticateResponse() api.AuthenticateResponse {
 		Roles:               []string{"superuser"},
 		FullName:            ptr("Elastic Admin"),
 		Email:               nil,
-		Metadata:            map[string]any{"_reserved": true},
+		Metadata:            api.MetadataFromMap(map[string]any{"_reserved": true}),
 		Enabled:             true,
 		AuthenticationRealm: api.Realm{Name: "_es_api_key", Type: "_es_api_key"},
 		LookupRealm:         api.Realm{Name: "native", Type: "native"},
@@ -223,9 +223,9 @@ func authenticateResponse() api.AuthenticateResponse {
 
 func usersResponse() api.GetUsersResponse {
 	return api.GetUsersResponse{
-		"elastic": {Username: "elastic", Roles: []string{"superuser"}, FullName: ptr("Elastic Admin"), Email: ptr("admin@example.com"), Metadata: map[string]any{}, Enabled: true},
-		"alice":   {Username: "alice", Roles: []string{"key_manager", "viewer"}, FullName: ptr("Alice Liddell"), Metadata: map[string]any{}, Enabled: true},
-		"bob":     {Username: "bob", Roles: []string{}, Metadata: map[string]any{}, Enabled: false},
+		"elastic": {Username: "elastic", Roles: []string{"superuser"}, FullName: ptr("Elastic Admin"), Email: ptr("admin@example.com"), Metadata: api.Metadata{}, Enabled: true},
+		"alice":   {Username: "alice", Roles: []string{"key_manager", "viewer"}, FullName: ptr("Alice Liddell"), Metadata: api.Metadata{}, Enabled: true},
+		"bob":     {Username: "bob", Roles: []string{}, Metadata: api.Metadata{}, Enabled: false},
 	}
 }
 
@@ -263,7 +263,7 @@ func whoamiRealm() api.AuthenticateResponse {
 	return api.AuthenticateResponse{
 		Username:            "alice",
 		Roles:               []string{"key_manager", "viewer"},
-		Metadata:            map[string]any{},
+		Metadata:            api.Metadata{},
 		Enabled:             true,
 		AuthenticationRealm: api.Realm{Name: "native", Type: "native"},
 		LookupRealm:         api.Realm{Name: "native", Type: "native"},

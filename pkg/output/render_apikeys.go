@@ -3,7 +3,6 @@ package output
 import (
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
@@ -183,26 +182,21 @@ func (t *Terminal) whenLong(ms *int64) string {
 	return absTime(tm, t.Now) + " (" + RelativeTime(tm, t.Now) + ")"
 }
 
-// metadataText renders metadata on one line as sorted key=value pairs.
-func metadataText(md map[string]any) string {
-	keys := make([]string, 0, len(md))
-	for k := range md {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		v := md[k]
-		s, ok := v.(string)
+// metadataText renders metadata on one line as key=value pairs, in the
+// order the keys were written.
+func metadataText(md api.Metadata) string {
+	parts := make([]string, len(md))
+	for i, m := range md {
+		s, ok := m.Value.(string)
 		if !ok {
-			b, err := marshal(v)
+			b, err := marshal(m.Value)
 			if err != nil {
-				s = fmt.Sprint(v)
+				s = fmt.Sprint(m.Value)
 			} else {
 				s = string(b)
 			}
 		}
-		parts[i] = k + "=" + s
+		parts[i] = m.Key + "=" + s
 	}
 	return strings.Join(parts, ",")
 }

@@ -216,7 +216,7 @@ func TestTableWidth(t *testing.T) {
 func TestUntrustedTextIsCleaned(t *testing.T) {
 	k := keyActive()
 	k.Name = "evil\x1b]0;pwned\x07\tname\nnext"
-	k.Metadata = map[string]any{"note": "bell\x07"}
+	k.Metadata = api.Metadata{{Key: "note", Value: "bell\x07"}}
 	v := singleKey(k)
 	for _, m := range []mode{modeTTYNoColor, modePipe} {
 		for _, detail := range []bool{false, true} {
