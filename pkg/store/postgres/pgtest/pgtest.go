@@ -51,10 +51,10 @@ var (
 
 // Main runs the tests of m (a *testing.M, or what wraps one) and then
 // stops the private server, if one was started; a TestMain calls
-// os.Exit(pgtest.Main(m)). When prepare is
-// given, the first database is made by it (the schema a store's Open
-// creates, say) and every test database is a copy of that one, which is
-// quicker than preparing each.
+// os.Exit(pgtest.Main(m)). When prepare is given, it prepares a template
+// database once (creates the schema a store's Open creates, say), and
+// every test database is a copy of it, which is quicker than preparing
+// each.
 func Main(m interface{ Run() int }, prepare ...func(ctx context.Context, dsn string) error) int {
 	if len(prepare) > 0 {
 		prepareTemplate = prepare[0]
@@ -98,8 +98,9 @@ func setup() {
 	})
 }
 
-// DSN returns the connection string of a new, empty database, dropped
-// when tb ends. It skips tb when no server can be had.
+// DSN returns the connection string of a new database (empty, or a copy
+// of Main's template), dropped when tb ends (a private server's go with
+// it). It skips tb when no server can be had.
 func DSN(tb testing.TB) string {
 	tb.Helper()
 	dsn, drop, err := NewDatabase(context.Background())
@@ -137,9 +138,11 @@ func noServer() error {
 		"or install the PostgreSQL server (apt-get install postgresql)", ErrNoServer, errNone, EnvDSN)
 }
 
-// NewDatabase creates a new, empty database and returns its connection
-// string and the function that drops it. Its error wraps ErrNoServer,
-// with the reason and the remedy, when no server can be had.
+// NewDatabase creates a new database (empty, or a copy of Main's
+// template) and returns its connection string and the function that
+// drops it (which leaves a private server's databases to go with it).
+// Its error wraps ErrNoServer, with the reason and the remedy, when no
+// server can be had.
 func NewDatabase(ctx context.Context) (dsn string, drop func() error, err error) {
 	if err := Available(); err != nil {
 		return "", nil, err
