@@ -1,16 +1,20 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/apikeyctl/apikeyctl/pkg/cli"
 	"github.com/apikeyctl/apikeyctl/pkg/daemon"
+	"github.com/apikeyctl/apikeyctl/pkg/store/postgres/pgtest"
 )
 
 // TestMain lets the test binary run as apikeyctl and apikeyd, so the
@@ -21,11 +25,17 @@ func TestMain(m *testing.M) {
 	if os.Getenv("GORACE") == "" {
 		os.Setenv("GORACE", "atexit_sleep_ms=0")
 	}
-	testscript.Main(m, map[string]func(){
+	testscript.Main(withPostgres{m}, map[string]func(){
 		"apikeyctl": func() { os.Exit(cli.Main(os.Args[1:])) },
 		"apikeyd":   func() { os.Exit(daemon.Main(os.Args[1:])) },
 	})
 }
+
+// withPostgres runs the tests, then stops the PostgreSQL server that the
+// scripts on a PostgreSQL store started, if any (pgtest).
+type withPostgres struct{ m *testing.M }
+
+func (w withPostgres) Run() int { return pgtest.Main(w.m) }
 
 // TestScripts runs the CLI and daemon flows in testdata/script.
 func TestScripts(t *testing.T) {
@@ -47,13 +57,52 @@ func TestScripts(t *testing.T) {
 			env.Setenv("NO_COLOR", "")
 			return nil
 		},
+		// [postgres] is true when there is a PostgreSQL server for the
+		// tests (see pgtest); a script on one skips without it.
+		Condition: func(cond string) (bool, error) {
+			if cond != "postgres" {
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			return pgtest.Available() == nil, nil
+		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"pgstore":    pgStore,
+			"pgexec":     pgExec,
 			"wait-ready": waitReady,
 			"wait-file":  waitFile,
 			"envfile":    envFile,
 			"jq":         jqCmd,
 		},
 	})
+}
+
+// pgStore NAME sets $NAME to the URL of a new, empty PostgreSQL database
+// of the tests' server, dropped when the script ends, and ${NAME}_DB to
+// the database's name: the script checks [postgres] first.
+func pgStore(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: pgstore NAME")
+	}
+	dsn, drop, err := pgtest.NewDatabase(context.Background())
+	ts.Check(err)
+	cfg, err := pgx.ParseConfig(dsn)
+	ts.Check(err)
+	ts.Setenv(args[0]+"_DB", cfg.Database)
+	ts.Defer(func() {
+		if err := drop(); err != nil {
+			ts.Logf("%v", err)
+		}
+	})
+	ts.Setenv(args[0], dsn)
+}
+
+// pgExec SQL runs SQL on the PostgreSQL server of the tests, from
+// outside the database of the script (to refuse its connections, say).
+func pgExec(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: pgexec SQL")
+	}
+	ts.Check(pgtest.Exec(context.Background(), args[0]))
 }
 
 // waitReady FILE waits for apikeyd's ready file and sets $ADDR to the TCP

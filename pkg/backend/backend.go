@@ -1,6 +1,7 @@
-// Package backend opens the local backend: the SQLite store, the audit log
-// and the key service over them. apikeyd and apikeyctl --db both open it
-// here, so the two cannot differ in how a database file is served.
+// Package backend opens the local backend: the store (SQLite or
+// PostgreSQL), the audit log and the key service over them. apikeyd and
+// apikeyctl --db and --store all open it here, so they cannot differ in
+// how a database is served.
 package backend
 
 import (
@@ -14,13 +15,16 @@ import (
 	"github.com/apikeyctl/apikeyctl/pkg/auth"
 	"github.com/apikeyctl/apikeyctl/pkg/filecheck"
 	"github.com/apikeyctl/apikeyctl/pkg/keyservice"
+	"github.com/apikeyctl/apikeyctl/pkg/store"
+	"github.com/apikeyctl/apikeyctl/pkg/store/postgres"
 	"github.com/apikeyctl/apikeyctl/pkg/store/sqlite"
 )
 
 // Options says what to open.
 type Options struct {
-	// DB is the SQLite database file, created when missing (its directory
-	// must exist).
+	// DB is the store: a PostgreSQL database named by a postgres:// or
+	// postgresql:// URL (see IsURL), or else a SQLite database file,
+	// created when missing (its directory must exist).
 	DB string
 	// AuditFile is the audit log, created when missing; no audit log is
 	// kept when it is empty.
@@ -48,9 +52,9 @@ type Backend struct {
 // Open opens the database and the audit log and starts the key service
 // over them. On error nothing is left open.
 func Open(ctx context.Context, opts Options) (*Backend, error) {
-	st, err := sqlite.Open(ctx, opts.DB)
+	st, err := openStore(ctx, opts.DB)
 	if err != nil {
-		return nil, fmt.Errorf("open the database %s: %w", opts.DB, err)
+		return nil, err
 	}
 	b := &Backend{closers: []func() error{st.Close}}
 	svcOpts := opts.Service
@@ -75,6 +79,33 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 	svc := b.Service
 	b.closers = append(b.closers, func() error { return svc.FlushUsage(context.WithoutCancel(ctx)) })
 	return b, nil
+}
+
+// openStore opens the store db names: a PostgreSQL database for a URL, a
+// SQLite file otherwise.
+func openStore(ctx context.Context, db string) (store.Store, error) {
+	if IsURL(db) {
+		// Its errors name the database, without the password.
+		return postgres.Open(ctx, db)
+	}
+	st, err := sqlite.Open(ctx, db)
+	if err != nil {
+		return nil, fmt.Errorf("open the database %s: %w", db, err)
+	}
+	return st, nil
+}
+
+// IsURL reports whether db names a PostgreSQL database (a postgres:// or
+// postgresql:// URL) rather than a SQLite file.
+func IsURL(db string) bool { return postgres.IsDSN(db) }
+
+// DisplayName is db as it may be shown and logged: a URL without its
+// password, a file as it is.
+func DisplayName(db string) string {
+	if IsURL(db) {
+		return postgres.Redact(db)
+	}
+	return db
 }
 
 // AuditLogError is an audit log that could not be opened.

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
+	"github.com/apikeyctl/apikeyctl/pkg/backend"
 	"github.com/apikeyctl/apikeyctl/pkg/browse"
 )
 
@@ -80,7 +81,7 @@ func runBrowse(cmd *cobra.Command, opts *browseOptions) error {
 	target := cfg.Socket
 	switch {
 	case cfg.DB != "":
-		target = cfg.DB
+		target = backend.DisplayName(cfg.DB)
 	case cfg.URL != "":
 		target = cfg.URL
 	}

@@ -22,7 +22,8 @@ import (
 // APIKEYCTL_* environment and the config file (its selected context, or
 // its top-level keys), in that order of precedence.
 type Config struct {
-	// Target: exactly one of DB, Socket and URL is set.
+	// Target: exactly one of DB, Socket and URL is set. DB is the local
+	// target, a database file (--db) or a PostgreSQL URL (--store).
 	DB     string
 	Socket string
 	URL    string
@@ -67,6 +68,9 @@ var targetSettings = []targetSetting{
 	{"db", func(c *Context) string { return c.DB }, func(c *Config) *string { return &c.DB }},
 	{"socket", func(c *Context) string { return c.Socket }, func(c *Config) *string { return &c.Socket }},
 	{"url", func(c *Context) string { return c.URL }, func(c *Config) *string { return &c.URL }},
+	// --store is a local target like --db, the database a PostgreSQL
+	// URL (or a file); contexts do not hold one.
+	{"store", func(*Context) string { return "" }, func(c *Config) *string { return &c.DB }},
 }
 
 // envKey is the environment variable of a setting: url is APIKEYCTL_URL.
@@ -250,7 +254,7 @@ func setTarget(cfg *Config, name string, get func(k string) (string, bool)) (fou
 			continue
 		}
 		if found {
-			return false, usageErrorf("the %s sets more than one of db, socket and url: choose one target", name)
+			return false, usageErrorf("the %s sets more than one of db, store, socket and url: choose one target", name)
 		}
 		found = true
 		cfg.TargetSource = name

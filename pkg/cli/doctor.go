@@ -69,9 +69,12 @@ func runDoctor(ctx context.Context, opts *doctorOptions) error {
 	}
 	rep := &api.DoctorReport{Checks: []api.Check{}}
 	var callErr error
-	if cfg.DB != "" {
+	switch {
+	case backend.IsURL(cfg.DB):
+		callErr = askStore(ctx, f, rep)
+	case cfg.DB != "":
 		rep.Checks = backend.CheckFiles(ctx, cfg.DB)
-	} else {
+	default:
 		callErr = askDaemon(ctx, f, cfg, rep)
 	}
 	o := opts.out
@@ -92,6 +95,19 @@ func runDoctor(ctx context.Context, opts *doctorOptions) error {
 // one), whether the daemon answers, and its own view. It returns the
 // error of a daemon that could not be asked, reported as a failed check
 // too.
+// askStore opens the PostgreSQL store of --store, which checks that it
+// can be reached and that its schema is one this binary knows, and asks
+// it for its own view.
+func askStore(ctx context.Context, f *Factory, rep *api.DoctorReport) error {
+	view, err := doctorCall(ctx, f)
+	if err != nil {
+		rep.Checks = append(rep.Checks, api.Check{Name: "database", Status: api.CheckFail, Message: trimError(err)})
+		return err
+	}
+	rep.Checks = append(rep.Checks, view.Checks...)
+	return nil
+}
+
 func askDaemon(ctx context.Context, f *Factory, cfg *Config, rep *api.DoctorReport) error {
 	target := cfg.URL
 	if cfg.Socket != "" {

@@ -28,6 +28,7 @@ const (
 // package is in it).
 var envVars = []struct{ name, help string }{
 	{envKey("db"), "work directly on this apikeyd database file"},
+	{envKey("store"), "work directly on this store: a postgres:// URL\n(or a database file)"},
 	{envKey("socket"), "talk to apikeyd on this Unix socket"},
 	{envKey("url"), "talk to apikeyd or Elasticsearch at this URL"},
 	{envContext, "use this context of the config file"},

@@ -120,7 +120,7 @@ func (f *Factory) Admin(ctx context.Context) (api.Admin, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.DB != "" {
+	if cfg.DB != "" && !backend.IsURL(cfg.DB) {
 		if _, err := os.Stat(cfg.DB); errors.Is(err, fs.ErrNotExist) {
 			return nil, &NotFoundError{Msg: fmt.Sprintf("no database at %s", cfg.DB)}
 		}
@@ -208,9 +208,10 @@ func (f *Factory) LocalService(ctx context.Context) (*keyservice.Service, error)
 	}
 	path := cfg.DB
 	if path == "" {
-		return nil, usageErrorf("this works on a database file: give --db FILE")
+		return nil, usageErrorf("this works on a database: give --db FILE or --store URL")
 	}
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+	isURL := backend.IsURL(path)
+	if _, err := os.Stat(path); !isURL && errors.Is(err, fs.ErrNotExist) {
 		if f.completing {
 			// Completion never creates a database.
 			return nil, err
@@ -236,8 +237,10 @@ func (f *Factory) LocalService(ctx context.Context) (*keyservice.Service, error)
 			Logger: slog.New(slog.NewTextHandler(f.IOStreams.ErrOut, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		},
 	}
-	if !f.completing {
-		// The audit log of a database is audit.json beside it: the same
+	if !f.completing && !isURL {
+		// A PostgreSQL store has no directory of its own: its audit
+		// trail is its daemons'. The audit log of a database file is
+		// audit.json beside it: the same
 		// file the daemon writes when the database is in its data
 		// directory. It is opened at the first write: reads never need it.
 		opts.AuditFile = filepath.Join(filepath.Dir(path), audit.FileName)

@@ -113,6 +113,7 @@ JSON, exactly as the REST API returns it.`,
 
 	pf := root.PersistentFlags()
 	pf.String("db", "", "work directly on this apikeyd database `file`, as your OS user")
+	pf.String("store", "", "work directly on this store, as your OS user: a postgres:// `URL` of a PostgreSQL database (or a database file, as --db)")
 	pf.String("socket", "", "talk to apikeyd over this Unix socket `path`")
 	pf.String("url", "", "talk to apikeyd or Elasticsearch at this `URL`")
 	pf.String("context", "", "use this context of the config file (see 'apikeyctl config get-contexts')")

@@ -75,8 +75,10 @@ func (b *backend) startRemover(ctx context.Context) (stop func()) {
 // sure the bootstrap superuser exists, printing its password once when it
 // was generated.
 func openBackend(ctx context.Context, cfg *Config, log *slog.Logger, stderr io.Writer) (*backend, error) {
-	if err := os.MkdirAll(filepath.Dir(cfg.DB), 0o700); err != nil {
-		return nil, fmt.Errorf("create the data directory: %w", err)
+	if !localbackend.IsURL(cfg.DB) {
+		if err := os.MkdirAll(filepath.Dir(cfg.DB), 0o700); err != nil {
+			return nil, fmt.Errorf("create the data directory: %w", err)
+		}
 	}
 	self := os.Geteuid()
 	origin := auth.LocalOrigin(self)

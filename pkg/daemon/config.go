@@ -27,8 +27,13 @@ type Config struct {
 	ConfigFile string `mapstructure:"config"`
 	// DataDir holds the database and, without XDG_RUNTIME_DIR, the socket.
 	DataDir string `mapstructure:"data-dir"`
-	// DB is the SQLite database file.
+	// DB is the SQLite database file, or, once loaded, the store --store
+	// names (a PostgreSQL URL or a SQLite file).
 	DB string `mapstructure:"db"`
+	// Store names the store: a postgres:// or postgresql:// URL of a
+	// PostgreSQL database, or a SQLite database file as --db does.
+	// loadConfig moves it into DB.
+	Store string `mapstructure:"store"`
 	// Socket is the Unix socket path; empty disables the socket.
 	Socket string `mapstructure:"socket"`
 	// Listen is the TCP HOST:PORT to serve on; empty disables TCP.
@@ -129,6 +134,7 @@ func addFlags(fs *pflag.FlagSet) {
 	fs.String("config", "", "read settings from this YAML file (keys as the flag names)")
 	fs.String("data-dir", "", "directory of the database (default $XDG_DATA_HOME/apikeyd, ~/.local/share/apikeyd, or /var/lib/apikeyd as root)")
 	fs.String("db", "", "SQLite database file (default DATA_DIR/apikeys.db)")
+	fs.String("store", "", "the store: a postgres:// or postgresql:// URL of a PostgreSQL database shared by any number of apikeyd replicas, or a SQLite database file like --db (default DATA_DIR/apikeys.db)")
 	fs.String("socket", "", `Unix socket path (default $XDG_RUNTIME_DIR/apikeyd/apikeyd.sock, DATA_DIR/apikeyd.sock, or /run/apikeyd/apikeyd.sock as root); "" disables it`)
 	fs.String("listen", "", "also serve on this TCP HOST:PORT (off by default)")
 	fs.String("tls-cert", "", "TLS certificate (PEM) for --listen")
@@ -161,7 +167,7 @@ func addFlags(fs *pflag.FlagSet) {
 }
 
 // flagKeys are the settings that have a flag.
-var flagKeys = []string{"config", "data-dir", "db", "socket", "listen", "tls-cert", "tls-key",
+var flagKeys = []string{"config", "data-dir", "db", "store", "socket", "listen", "tls-cert", "tls-key",
 	"insecure-listen", "log-level", "log-format", "ready-file",
 	"audit-file", "no-audit", "audit-events-include", "audit-events-exclude", "retention-period", "retention-interval",
 	"expiry-hook-command", "expiry-hook-url", "expiry-hook-lead", "expiry-hook-interval", "expiry-hook-timeout", "expiry-hook-attempts",
@@ -198,6 +204,12 @@ func loadConfig(fs *pflag.FlagSet) (*Config, error) {
 	cfg := &Config{}
 	if err := v.UnmarshalExact(cfg); err != nil {
 		return nil, configErrorf("invalid configuration: %v", err)
+	}
+	if cfg.Store != "" {
+		if cfg.DB != "" {
+			return nil, configErrorf("--store and --db both name the store: give one")
+		}
+		cfg.DB, cfg.Store = cfg.Store, ""
 	}
 	cfg.applyDefaults(os.Getenv, os.Geteuid(), !v.IsSet("socket"))
 	cfg.socketActivated = os.Getenv("LISTEN_FDS") != "" && os.Getenv("LISTEN_PID") == strconv.Itoa(os.Getpid())

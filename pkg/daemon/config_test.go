@@ -142,6 +142,22 @@ func TestConfigPaths(t *testing.T) {
 			wantSocket: "/x/s.sock", wantDB: "/x/keys.db",
 		},
 		{
+			name:       "a PostgreSQL store",
+			flags:      []string{"--store", "postgres://apikeyd@db/keys", "--socket", "/x/s.sock"},
+			wantSocket: "/x/s.sock", wantDB: "postgres://apikeyd@db/keys",
+		},
+		{
+			name:       "a PostgreSQL store from the environment",
+			flags:      []string{"--socket", "/x/s.sock"},
+			env:        map[string]string{"APIKEYD_STORE": "postgresql://apikeyd@db/keys"},
+			wantSocket: "/x/s.sock", wantDB: "postgresql://apikeyd@db/keys",
+		},
+		{
+			name:       "a SQLite store",
+			flags:      []string{"--store", "/x/keys.db", "--socket", "/x/s.sock"},
+			wantSocket: "/x/s.sock", wantDB: "/x/keys.db",
+		},
+		{
 			name:       "empty socket flag disables the socket",
 			flags:      []string{"--data-dir", "/d", "--socket", "", "--listen", "127.0.0.1:0"},
 			wantSocket: "", wantDB: "/d/apikeys.db",
@@ -190,6 +206,8 @@ func TestConfigValidation(t *testing.T) {
 		{name: "key without certificate", flags: []string{"--listen", "127.0.0.1:9200", "--tls-key", "k.pem"}, want: "--tls-cert and --tls-key must be given together"},
 		{name: "TLS without listen", flags: []string{"--tls-cert", "c.pem", "--tls-key", "k.pem"}, want: "need --listen"},
 		{name: "no listener", flags: []string{"--socket", ""}, want: "nothing to listen on"},
+		{name: "store and db", flags: []string{"--store", "postgres://db/keys", "--db", "/x/keys.db"}, want: "--store and --db both name the store"},
+		{name: "store and db from the environment", flags: []string{"--db", "/x/keys.db"}, env: map[string]string{"APIKEYD_STORE": "postgres://db/keys"}, want: "--store and --db both name the store"},
 		{name: "bad listen", flags: []string{"--listen", "9200"}, want: "is not HOST:PORT"},
 		{name: "bad log level", flags: []string{"--log-level", "loud"}, want: `--log-level "loud" is not one of`},
 		{name: "bad log format", env: map[string]string{"APIKEYD_LOG_FORMAT": "xml"}, want: `--log-format "xml" is not one of`},

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	localbackend "github.com/apikeyctl/apikeyctl/pkg/backend"
 	"github.com/apikeyctl/apikeyctl/pkg/esapi"
 )
 
@@ -166,7 +167,7 @@ func (ls *listeners) close() {
 // when socket-activated, else --socket and --listen. On error none is
 // left open.
 func (s *Server) listen(ctx context.Context, withTLS bool) (*listeners, error) {
-	lns := &listeners{addrs: Addrs{PID: os.Getpid(), DB: s.cfg.DB, TLS: withTLS}}
+	lns := &listeners{addrs: Addrs{PID: os.Getpid(), DB: localbackend.DisplayName(s.cfg.DB), TLS: withTLS}}
 	activated, err := s.activation()
 	if err != nil {
 		return nil, err
@@ -306,11 +307,15 @@ func (s *Server) stop(ctx context.Context, srv *http.Server, sv *serving) error 
 }
 
 // clusterInfo is what GET / says about this daemon: the host as the node,
-// and a cluster UUID stable for the database file.
+// and a cluster UUID stable for the database file, or for the PostgreSQL
+// database (its URL without the password: every replica of one database
+// names the same cluster).
 func (s *Server) clusterInfo() esapi.ClusterInfo {
-	db := s.cfg.DB
-	if abs, err := filepath.Abs(db); err == nil {
-		db = abs
+	db := localbackend.DisplayName(s.cfg.DB)
+	if !localbackend.IsURL(db) {
+		if abs, err := filepath.Abs(db); err == nil {
+			db = abs
+		}
 	}
 	sum := sha256.Sum256([]byte(db))
 	info := esapi.ClusterInfo{

@@ -156,6 +156,9 @@ func (s *Service) internal(op string, err error) error {
 		return api.Errorf(api.Unavailable, "cannot %s: the database is read-only, nothing was written (the database file and its directory must be writable by this user)", op)
 	case errors.Is(err, store.ErrNoSpace):
 		return api.Errorf(api.Unavailable, "cannot %s: no space left for the database, nothing was written (writes succeed again once space is freed)", op)
+	case errors.Is(err, store.ErrUnavailable):
+		s.log.Warn("database unavailable", "op", op, "err", err)
+		return api.Errorf(api.Unavailable, "cannot %s: the database is unavailable; try again once it is back", op)
 	}
 	s.log.Error("internal error", "op", op, "err", err)
 	return fmt.Errorf("%s: %w", op, err)

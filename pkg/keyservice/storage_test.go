@@ -39,6 +39,8 @@ func TestStorageErrors(t *testing.T) {
 			reason: "cannot create api key: the database is read-only, nothing was written"},
 		{name: "no space", err: fmt.Errorf("%w (database or disk is full)", store.ErrNoSpace),
 			reason: "cannot create api key: no space left for the database, nothing was written"},
+		{name: "unavailable", err: fmt.Errorf("%w (dial tcp 10.0.0.5:5432: connect: connection refused)", store.ErrUnavailable),
+			reason: "cannot create api key: the database is unavailable; try again once it is back"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			svc, err := keyservice.New(refusingStore{Store: db, err: c.err}, keyservice.Options{})

@@ -34,11 +34,14 @@ var mayImport = map[string][]string{
 	"pkg/auth":   {"pkg/api"},
 	"pkg/query":  {"pkg/api", "pkg/strictjson"},
 
-	// Storage: the interface, its contract suite and the SQLite store.
-	// Storage knows no rules.
-	"pkg/store":           {"pkg/api", "pkg/query"},
-	"pkg/store/storetest": {"pkg/api", "pkg/query", "pkg/store"},
-	"pkg/store/sqlite":    {"pkg/api", "pkg/filecheck", "pkg/query", "pkg/store"},
+	// Storage: the interface, its contract suite, the SQLite store, the
+	// PostgreSQL store and the PostgreSQL server of its tests. Storage
+	// knows no rules.
+	"pkg/store":                 {"pkg/api", "pkg/query"},
+	"pkg/store/storetest":       {"pkg/api", "pkg/query", "pkg/store"},
+	"pkg/store/sqlite":          {"pkg/api", "pkg/filecheck", "pkg/query", "pkg/store"},
+	"pkg/store/postgres":        {"pkg/api", "pkg/query", "pkg/store"},
+	"pkg/store/postgres/pgtest": {},
 
 	// The rules: every rule of the API, over a store.
 	"pkg/keyservice": {"pkg/api", "pkg/apikey", "pkg/auth", "pkg/query", "pkg/store"},
@@ -46,7 +49,7 @@ var mayImport = map[string][]string{
 	"pkg/audit": {"pkg/api", "pkg/auth", "pkg/filecheck", "pkg/keyservice"},
 	// The one way to open the local backend (store + audit + rules), for
 	// the daemon and for apikeyctl --db.
-	"pkg/backend": {"pkg/api", "pkg/audit", "pkg/auth", "pkg/filecheck", "pkg/keyservice", "pkg/store/sqlite"},
+	"pkg/backend": {"pkg/api", "pkg/audit", "pkg/auth", "pkg/filecheck", "pkg/keyservice", "pkg/store", "pkg/store/postgres", "pkg/store/sqlite"},
 
 	// Transport: HTTP handlers (server side) and the HTTP client.
 	"pkg/esapi":  {"pkg/api", "pkg/auth", "pkg/orderedjson"},
@@ -78,7 +81,7 @@ var mayImport = map[string][]string{
 // they know no transport and no terminal.
 var rules = []string{
 	"pkg/api", "pkg/strictjson", "pkg/filecheck", "pkg/apikey", "pkg/auth", "pkg/query",
-	"pkg/store", "pkg/store/sqlite", "pkg/keyservice", "pkg/audit", "pkg/backend",
+	"pkg/store", "pkg/store/sqlite", "pkg/store/postgres", "pkg/keyservice", "pkg/audit", "pkg/backend",
 }
 
 // transportOrTerminal are the packages that the rules must not link: each

@@ -31,6 +31,11 @@ var (
 	// under the database's size limit). Nothing was written, and writes
 	// succeed again once there is space.
 	ErrNoSpace = errors.New("no space left for the database")
+	// ErrUnavailable is a database server that cannot be reached (down,
+	// restarting, failing over, a network cut): the call failed, and
+	// calls succeed again once it is back, without reopening the store.
+	// A write whose commit was cut may or may not have been committed.
+	ErrUnavailable = errors.New("the database is unavailable")
 )
 
 // Creator is the owner of an API key as recorded at its last create or update.

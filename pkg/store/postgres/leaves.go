@@ -1,0 +1,53 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/apikeyctl/apikeyctl/pkg/query"
+)
+
+// This file keeps api_key_leaves, the flattened metadata that metadata
+// queries search, in step with api_keys.metadata: every write of a key's
+// metadata flattens it once, in Go, with the in-memory evaluator's own
+// query.Flatten, and writes its distinct leaves in one statement. A
+// deleted key's leaves go with it (ON DELETE CASCADE).
+
+const (
+	insertLeavesSQL = `INSERT INTO api_key_leaves (path, value, key_seq)
+		SELECT l.path, l.value, $3 FROM unnest($1::text[], $2::text[]) AS l (path, value)`
+	deleteLeavesSQL = `DELETE FROM api_key_leaves WHERE key_seq = $1`
+)
+
+// writeLeaves flattens metadata and stores its leaves as those of the key
+// id, whose seq is seq and which has none yet.
+func (w *writer) writeLeaves(ctx context.Context, id string, seq int64, metadata json.RawMessage) error {
+	leaves, err := query.Flatten(metadata)
+	if err != nil {
+		return fmt.Errorf("index metadata of api key %q: %w", id, err)
+	}
+	if len(leaves) == 0 {
+		return nil
+	}
+	var paths, values []string
+	seen := make(map[query.Leaf]bool, len(leaves))
+	for _, l := range leaves {
+		if !seen[l] {
+			seen[l] = true
+			paths, values = append(paths, l.Path), append(values, l.Value)
+		}
+	}
+	if _, err := w.tx.Exec(ctx, insertLeavesSQL, paths, values, seq); err != nil {
+		return fmt.Errorf("index metadata of api key %q: %w", id, err)
+	}
+	return nil
+}
+
+// rewriteLeaves replaces the leaves of the key with those of metadata.
+func (w *writer) rewriteLeaves(ctx context.Context, id string, seq int64, metadata json.RawMessage) error {
+	if _, err := w.tx.Exec(ctx, deleteLeavesSQL, seq); err != nil {
+		return fmt.Errorf("index metadata of api key %q: %w", id, err)
+	}
+	return w.writeLeaves(ctx, id, seq, metadata)
+}
