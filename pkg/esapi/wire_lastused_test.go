@@ -3,7 +3,6 @@ package esapi_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -47,26 +46,8 @@ func TestWireLastUsed(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	call := func(base, method, path, auth, body string) (int, http.Header, string) {
-		t.Helper()
-		req, err := http.NewRequest(method, base+path, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Authorization", auth)
-		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		data, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, resp.Header, string(data)
-	}
 	elastic := "Basic ZWxhc3RpYzp3aXJlLXBhc3N3b3Jk" // elastic:wire-password
-	if status, _, _ := call(srv.URL, http.MethodGet, "/_security/_authenticate", "ApiKey "+used.Encoded, ""); status != 200 {
+	if status, _, _ := rawCall(t, srv.URL, http.MethodGet, "/_security/_authenticate", "ApiKey "+used.Encoded, ""); status != 200 {
 		t.Fatalf("authenticate with the key: %d", status)
 	}
 
@@ -75,8 +56,8 @@ func TestWireLastUsed(t *testing.T) {
 		{"query", http.MethodPost, "/_security/_query/api_key", `{"sort":["name"]}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, _, got := call(srv.URL, tc.method, tc.path, elastic, tc.body)
-			_, _, want := call(plainSrv.URL, tc.method, tc.path, elastic, tc.body)
+			_, _, got := rawCall(t, srv.URL, tc.method, tc.path, elastic, tc.body)
+			_, _, want := rawCall(t, plainSrv.URL, tc.method, tc.path, elastic, tc.body)
 			if got != want {
 				t.Errorf("without with_last_used:\ngot  %s\nwant %s", got, want)
 			}
@@ -86,7 +67,7 @@ func TestWireLastUsed(t *testing.T) {
 				}
 			}
 			sep := "?"
-			status, _, body := call(srv.URL, tc.method, tc.path+sep+"with_last_used=true", elastic, tc.body)
+			status, _, body := rawCall(t, srv.URL, tc.method, tc.path+sep+"with_last_used=true", elastic, tc.body)
 			if status != 200 {
 				t.Fatalf("with_last_used: HTTP %d: %s", status, body)
 			}
@@ -111,7 +92,7 @@ func TestWireLastUsed(t *testing.T) {
 			}
 		})
 	}
-	status, _, body := call(srv.URL, http.MethodGet, "/_security/api_key?with_last_used=maybe", elastic, "")
+	status, _, body := rawCall(t, srv.URL, http.MethodGet, "/_security/api_key?with_last_used=maybe", elastic, "")
 	if status != 400 {
 		t.Errorf("with_last_used=maybe: HTTP %d: %s", status, body)
 	}

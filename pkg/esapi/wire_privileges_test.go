@@ -2,10 +2,8 @@ package esapi_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/elastic/go-elasticsearch/v9"
@@ -35,21 +33,8 @@ func TestWirePrivileges(t *testing.T) {
 	}
 	call := func(method, path, authz, body string) (int, string) {
 		t.Helper()
-		req, err := http.NewRequest(method, srv+path, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Authorization", authz)
-		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		data, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(data)
+		status, _, data := rawCall(t, srv, method, path, authz, body)
+		return status, data
 	}
 	elastic, dave := basicAuth("elastic", "wire-password"), basicAuth("dave", pw)
 	put := `{"myapp":{"read":{"actions":["data:read/*","action:login","data:read/*"],"metadata":{"description":"Read access to myapp"}}}}`

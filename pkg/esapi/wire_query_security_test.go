@@ -2,9 +2,7 @@ package esapi_test
 
 import (
 	"context"
-	"io"
 	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/elastic/go-elasticsearch/v9"
@@ -50,21 +48,8 @@ func TestWireQueryUsersAndRoles(t *testing.T) {
 	putQueryFixture(t, svc)
 	call := func(method, path, authz, body string) (int, string) {
 		t.Helper()
-		req, err := http.NewRequest(method, srv+path, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Authorization", authz)
-		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		data, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(data)
+		status, _, data := rawCall(t, srv, method, path, authz, body)
+		return status, data
 	}
 	elastic, dora := basicAuth("elastic", "wire-password"), basicAuth("dora", "query-password")
 	dorasUser := `{"username":"dora","roles":["ops"],"full_name":"Dora Ops","email":"dora@example.com","metadata":{"team":"ops"},"enabled":true`

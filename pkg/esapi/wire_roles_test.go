@@ -24,19 +24,8 @@ func TestWireBulkRoles(t *testing.T) {
 	}
 	call := func(method, path, body string) (int, string) {
 		t.Helper()
-		req, err := http.NewRequest(method, srv+path, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Authorization", basicAuth("elastic", "wire-password"))
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		data, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(data)
+		status, _, data := rawCall(t, srv, method, path, basicAuth("elastic", "wire-password"), body)
+		return status, data
 	}
 	for _, tc := range []struct {
 		name, method, path, body string

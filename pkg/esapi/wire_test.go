@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/elastic/go-elasticsearch/v9"
@@ -134,4 +137,31 @@ func wantStatus(t *testing.T, err error, status int, typ string) {
 	if ee.Status != status || (typ != "" && ee.ErrorCause.Type != typ) {
 		t.Fatalf("want %d %s, got %d %s: %v", status, typ, ee.Status, ee.ErrorCause.Type, ee)
 	}
+}
+
+// rawCall sends one request to the server at base with the Authorization
+// authz (none when empty) and body as JSON (none when empty), and returns
+// the answer's status, headers and body.
+func rawCall(t *testing.T, base, method, path, authz, body string) (int, http.Header, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if authz != "" {
+		req.Header.Set("Authorization", authz)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header, string(data)
 }
