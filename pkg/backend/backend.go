@@ -52,7 +52,7 @@ type Backend struct {
 // Open opens the database and the audit log and starts the key service
 // over them. On error nothing is left open.
 func Open(ctx context.Context, opts Options) (*Backend, error) {
-	st, err := openStore(ctx, opts.DB)
+	st, err := OpenStore(ctx, opts.DB)
 	if err != nil {
 		return nil, err
 	}
@@ -81,9 +81,10 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 	return b, nil
 }
 
-// openStore opens the store db names: a PostgreSQL database for a URL, a
-// SQLite file otherwise.
-func openStore(ctx context.Context, db string) (store.Store, error) {
+// OpenStore opens the store db names, alone: a PostgreSQL database for a
+// URL, a SQLite file otherwise (created when missing, and its schema
+// migrated as Open does).
+func OpenStore(ctx context.Context, db string) (store.Store, error) {
 	if IsURL(db) {
 		// Its errors name the database, without the password.
 		return postgres.Open(ctx, db)
