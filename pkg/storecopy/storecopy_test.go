@@ -1,10 +1,12 @@
 package storecopy_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -245,5 +247,40 @@ func TestNonEmptyTarget(t *testing.T) {
 	})
 	if err != nil || roles != 2 {
 		t.Errorf("roles after a refused merge: %d (%v), want 2", roles, err)
+	}
+}
+
+// lyingStore reads back its keys renamed: a target that does not keep
+// what it was given.
+type lyingStore struct{ store.Store }
+
+func (s lyingStore) View(ctx context.Context, fn func(store.Reader) error) error {
+	return s.Store.View(ctx, func(r store.Reader) error { return fn(lyingReader{r}) })
+}
+
+type lyingReader struct{ store.Reader }
+
+func (r lyingReader) FindAPIKeys(ctx context.Context, f store.KeyFilter) ([]*store.APIKey, error) {
+	keys, err := r.Reader.FindAPIKeys(ctx, f)
+	for _, k := range keys {
+		k.Name += " (changed)"
+	}
+	return keys, err
+}
+
+// TestMismatchReported: a copy that does not read back as it was read
+// is a Report that is not OK, naming the kind that differs.
+func TestMismatchReported(t *testing.T) {
+	p := populate(t, openSQLite(t))
+	rep, err := storecopy.Copy(t.Context(), p.st, lyingStore{openSQLite(t)}, storecopy.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK {
+		t.Fatal("a target that reads back other names is OK")
+	}
+	want := []string{"api_keys (4 rows read, 4 read back)"}
+	if got := rep.Mismatches(); !slices.Equal(got, want) {
+		t.Errorf("Mismatches() = %q, want %q", got, want)
 	}
 }
