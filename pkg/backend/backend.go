@@ -96,6 +96,32 @@ func OpenStore(ctx context.Context, db string) (store.Store, error) {
 	return st, nil
 }
 
+// OpenSource opens the store db names to be read whole (apikeyctl
+// migrate's source), changing nothing in it: it must exist and hold
+// apikeyd's schema at the version of this binary. An older one is
+// refused, not upgraded, and so is a SQLite file that fails its
+// integrity check.
+func OpenSource(ctx context.Context, db string) (store.Store, error) {
+	if IsURL(db) {
+		return postgres.OpenCurrent(ctx, db)
+	}
+	rep, err := sqlite.Inspect(ctx, db, false)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(rep.Problems) > 0:
+		return nil, fmt.Errorf("the database %s fails its integrity check: %s", db, rep.Problems[0])
+	case rep.SchemaVersion > rep.KnownVersion:
+		return nil, fmt.Errorf("the database %s has schema version %d, newer than this binary supports (%d); upgrade apikeyd/apikeyctl",
+			db, rep.SchemaVersion, rep.KnownVersion)
+	case rep.SchemaVersion < rep.KnownVersion:
+		return nil, fmt.Errorf("the database %s has schema version %d, older than this binary's (%d); upgrade it first by opening it with this version's apikeyd or apikeyctl --db",
+			db, rep.SchemaVersion, rep.KnownVersion)
+	}
+	return OpenStore(ctx, db)
+}
+
 // IsURL reports whether db names a PostgreSQL database (a postgres:// or
 // postgresql:// URL) rather than a SQLite file.
 func IsURL(db string) bool { return postgres.IsDSN(db) }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -35,10 +34,12 @@ for instance --from sqlite:/var/lib/apikeyd/apikeyd.db --to
 postgres://apikeyd@db.example.com/apikeyd. It is a local operation, as
 --db is: no daemon is involved, and none should be writing SRC meanwhile.
 
-SRC is read in one snapshot and never written; it is opened as --db and
---store open it, so a SQLite file of an older version of apikeyctl is
-brought to this version's schema first, and a store of a newer version is
-refused. A SQLite SRC must exist; a SQLite DST is created when missing.
+SRC is read in one snapshot and never written: it must exist and be at
+this version's schema (a store of an older version is refused, not
+upgraded: open it once with this version's apikeyd, or apikeyctl --db or
+--store, which upgrade it; a newer one is refused), and a SQLite SRC must
+pass its integrity check. DST is created when missing (a SQLite file) and
+brought to this version's schema, as --db and --store do.
 DST is written in one transaction: all of it or nothing. A DST that holds
 any record is refused unless --into-non-empty, which merges and refuses a
 record DST already has (the same key, user, role, privilege, token or
@@ -77,12 +78,7 @@ func runMigrate(ctx context.Context, opts *migrateOptions) error {
 	if from == to {
 		return usageErrorf("--from and --to name the same store")
 	}
-	if !backend.IsURL(from) {
-		if _, err := os.Stat(from); err != nil {
-			return fmt.Errorf("the source store: %w", err)
-		}
-	}
-	src, err := backend.OpenStore(ctx, from)
+	src, err := backend.OpenSource(ctx, from)
 	if err != nil {
 		return fmt.Errorf("the source store: %w", err)
 	}
