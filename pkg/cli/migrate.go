@@ -38,12 +38,14 @@ SRC is read in one snapshot and never written: it must exist and be at
 this version's schema (a store of an older version is refused, not
 upgraded: open it once with this version's apikeyd, or apikeyctl --db or
 --store, which upgrade it; a newer one is refused), and a SQLite SRC must
-pass its integrity check. DST is created when missing (a SQLite file) and
-brought to this version's schema, as --db and --store do.
-DST is written in one transaction: all of it or nothing. A DST that holds
-any record is refused unless --into-non-empty, which merges and refuses a
-record DST already has (the same key, user, role, privilege, token or
-policy) without writing anything.
+pass its integrity check.
+
+DST is opened as --db and --store open it (a SQLite file is created when
+missing; an older schema is upgraded) and written in one transaction: all
+of it or nothing. A DST that holds any record is refused unless
+--into-non-empty, which merges and refuses a record DST already has (the
+same key, user, role, privilege, token or policy) without writing
+anything.
 
 Then every kind of record is read back from DST and compared with what was
 read from SRC: the number of rows and a SHA-256 digest of a canonical
