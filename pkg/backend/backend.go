@@ -52,7 +52,7 @@ type Backend struct {
 // Open opens the database and the audit log and starts the key service
 // over them. On error nothing is left open.
 func Open(ctx context.Context, opts Options) (*Backend, error) {
-	st, err := openStore(ctx, opts.DB)
+	st, err := OpenStore(ctx, opts.DB)
 	if err != nil {
 		return nil, err
 	}
@@ -81,9 +81,10 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 	return b, nil
 }
 
-// openStore opens the store db names: a PostgreSQL database for a URL, a
-// SQLite file otherwise.
-func openStore(ctx context.Context, db string) (store.Store, error) {
+// OpenStore opens the store db names, alone: a PostgreSQL database for a
+// URL, a SQLite file otherwise (created when missing, and its schema
+// migrated as Open does).
+func OpenStore(ctx context.Context, db string) (store.Store, error) {
 	if IsURL(db) {
 		// Its errors name the database, without the password.
 		return postgres.Open(ctx, db)
@@ -93,6 +94,32 @@ func openStore(ctx context.Context, db string) (store.Store, error) {
 		return nil, fmt.Errorf("open the database %s: %w", db, err)
 	}
 	return st, nil
+}
+
+// OpenSource opens the store db names to be read whole (apikeyctl
+// migrate's source), changing nothing in it: it must exist and hold
+// apikeyd's schema at the version of this binary. An older one is
+// refused, not upgraded, and so is a SQLite file that fails its
+// integrity check.
+func OpenSource(ctx context.Context, db string) (store.Store, error) {
+	if IsURL(db) {
+		return postgres.OpenCurrent(ctx, db)
+	}
+	rep, err := sqlite.Inspect(ctx, db, false)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(rep.Problems) > 0:
+		return nil, fmt.Errorf("the database %s fails its integrity check: %s", db, rep.Problems[0])
+	case rep.SchemaVersion > rep.KnownVersion:
+		return nil, fmt.Errorf("the database %s has schema version %d, newer than this binary supports (%d); upgrade apikeyd/apikeyctl",
+			db, rep.SchemaVersion, rep.KnownVersion)
+	case rep.SchemaVersion < rep.KnownVersion:
+		return nil, fmt.Errorf("the database %s has schema version %d, older than this binary's (%d); upgrade it first by opening it with this version's apikeyd or apikeyctl --db",
+			db, rep.SchemaVersion, rep.KnownVersion)
+	}
+	return OpenStore(ctx, db)
 }
 
 // IsURL reports whether db names a PostgreSQL database (a postgres:// or

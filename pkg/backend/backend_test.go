@@ -2,6 +2,8 @@ package backend
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -144,5 +146,81 @@ func TestAuditLogPermissionDenied(t *testing.T) {
 	_, err = b.Service.CreateAPIKey(context.Background(), &api.CreateAPIKeyRequest{Name: ptr("k")})
 	if err == nil || !strings.Contains(err.Error(), auditFile+": permission denied") {
 		t.Errorf("create = %v, want the file and the permission problem", err)
+	}
+}
+
+// TestOpenSourceRefuses: OpenSource opens a SQLite file at this binary's
+// schema, and refuses, leaving it as it was, a missing file and a file
+// of an older or newer schema.
+func TestOpenSourceRefuses(t *testing.T) {
+	tests := []struct {
+		name  string
+		shift int    // added to the file's schema version
+		file  bool   // false: there is no file
+		want  string // "" opens
+	}{
+		{"current", 0, true, ""},
+		{"older schema", -1, true, "older than this binary's"},
+		{"newer schema", +1, true, "newer than this binary supports"},
+		{"missing", 0, false, "no such file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := t.Context()
+			path := filepath.Join(t.TempDir(), "keys.db")
+			if tt.file {
+				st, err := OpenStore(ctx, path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				st.Close()
+				setUserVersion(t, path, tt.shift)
+			}
+			st, err := OpenSource(ctx, path)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("OpenSource = %v", err)
+				}
+				st.Close()
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("OpenSource = %v, want an error saying %q", err, tt.want)
+			}
+			if !tt.file {
+				if _, err := os.Stat(path); !os.IsNotExist(err) {
+					t.Errorf("the missing source was created: %v", err)
+				}
+				return
+			}
+			rep, err := Inspect(ctx, path, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.SchemaVersion != rep.KnownVersion+tt.shift {
+				t.Errorf("the refused file is at schema version %d, was %d", rep.SchemaVersion, rep.KnownVersion+tt.shift)
+			}
+		})
+	}
+}
+
+// setUserVersion moves the schema version of the database file at path
+// by shift.
+func setUserVersion(t *testing.T, path string, shift int) {
+	t.Helper()
+	if shift == 0 {
+		return
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var v int
+	if err := db.QueryRow("PRAGMA user_version").Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(fmt.Sprintf("PRAGMA user_version = %d", v+shift)); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -43,6 +43,10 @@ var mayImport = map[string][]string{
 	"pkg/store/postgres":        {"pkg/api", "pkg/query", "pkg/store"},
 	"pkg/store/postgres/pgtest": {},
 
+	// Copying every record of one store into another (apikeyctl
+	// migrate), and verifying the copy.
+	"pkg/storecopy": {"pkg/api", "pkg/store"},
+
 	// The rules: every rule of the API, over a store.
 	"pkg/keyservice": {"pkg/api", "pkg/apikey", "pkg/auth", "pkg/query", "pkg/store"},
 	// The audit sink: implements keyservice's Auditor.
@@ -63,7 +67,7 @@ var mayImport = map[string][]string{
 	"pkg/keyflags": {"pkg/api"},
 	// The key browser: the terminal renderings, in a full-screen view.
 	"pkg/browse": {"pkg/api", "pkg/iostreams", "pkg/keyflags", "pkg/output"},
-	"pkg/cli":    {"pkg/api", "pkg/audit", "pkg/auth", "pkg/backend", "pkg/browse", "pkg/client", "pkg/filecheck", "pkg/iostreams", "pkg/keyflags", "pkg/keyservice", "pkg/output", "pkg/paths"},
+	"pkg/cli":    {"pkg/api", "pkg/audit", "pkg/auth", "pkg/backend", "pkg/browse", "pkg/client", "pkg/filecheck", "pkg/iostreams", "pkg/keyflags", "pkg/keyservice", "pkg/output", "pkg/paths", "pkg/storecopy"},
 
 	// Commands.
 	"cmd/apikeyctl": {"pkg/cli"},
@@ -81,7 +85,7 @@ var mayImport = map[string][]string{
 // they know no transport and no terminal.
 var rules = []string{
 	"pkg/api", "pkg/strictjson", "pkg/filecheck", "pkg/apikey", "pkg/auth", "pkg/query",
-	"pkg/store", "pkg/store/sqlite", "pkg/store/postgres", "pkg/keyservice", "pkg/audit", "pkg/backend",
+	"pkg/store", "pkg/store/sqlite", "pkg/store/postgres", "pkg/storecopy", "pkg/keyservice", "pkg/audit", "pkg/backend",
 }
 
 // transportOrTerminal are the packages that the rules must not link: each

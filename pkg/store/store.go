@@ -393,3 +393,18 @@ type Backuper interface {
 	// a store again, and returns that copy to be read once.
 	Backup(ctx context.Context) (*api.Backup, error)
 }
+
+// Copier is a Writer that can take records copied from another store as
+// they are, for apikeyctl migrate: the export side is the Reader's own
+// (FindAPIKeys, FindTokens and the List methods with no filter, in their
+// stable orders).
+type Copier interface {
+	// ImportAPIKey stores k as InsertAPIKey does (its metadata leaves
+	// built as for a new key, its Lineage recorded when set, whether or
+	// not the parent exists) but keeps k.Version, which must be at least 1.
+	// A duplicate id is ErrConflict.
+	ImportAPIKey(ctx context.Context, k *APIKey) error
+	// ImportToken stores t as InsertToken does but keeps t.Version, which
+	// must be at least 1. A duplicate id or hash is ErrConflict.
+	ImportToken(ctx context.Context, t *Token) error
+}

@@ -58,7 +58,7 @@ const (
 			role_descriptors, limited_by, metadata,
 			principal, full_name, email, creator_metadata, realm, realm_type, version, certificate_identity)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::json, $10::text::json, $11::text::json,
-			$12, $13, $14, $15::text::json, $16, $17, 1, $18)
+			$12, $13, $14, $15::text::json, $16, $17, $18, $19)
 		ON CONFLICT (id) DO NOTHING
 		RETURNING seq`
 )
@@ -142,19 +142,32 @@ func prefixEnd(prefix string) (string, bool) {
 // InsertAPIKey stores a new key with Version 1; a duplicate id is
 // store.ErrConflict. It sets k.Version to 1.
 func (w *writer) InsertAPIKey(ctx context.Context, k *store.APIKey) error {
+	return w.insertKey(ctx, k, 1)
+}
+
+// ImportAPIKey stores k as InsertAPIKey does but keeps its Version.
+func (w *writer) ImportAPIKey(ctx context.Context, k *store.APIKey) error {
+	if k.Version < 1 {
+		return fmt.Errorf("import api key %q: version %d is not positive", k.ID, k.Version)
+	}
+	return w.insertKey(ctx, k, k.Version)
+}
+
+// insertKey stores a new key with version and sets k.Version to it.
+func (w *writer) insertKey(ctx context.Context, k *store.APIKey, version int64) error {
 	var seq int64
 	err := w.tx.QueryRow(ctx, insertKeySQL,
 		k.ID, k.Name, k.Type, k.Creation, k.Expiration, flag(k.Invalidated), k.Invalidation, k.Hash,
 		jsonArg(k.RoleDescriptors), jsonArg(k.LimitedBy), jsonArg(k.Metadata),
 		k.Creator.Principal, k.Creator.FullName, k.Creator.Email, jsonArg(k.Creator.Metadata),
-		k.Creator.Realm, k.Creator.RealmType, k.CertificateIdentity).Scan(&seq)
+		k.Creator.Realm, k.Creator.RealmType, version, k.CertificateIdentity).Scan(&seq)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("insert api key %q: duplicate id: %w", k.ID, store.ErrConflict)
 	}
 	if err != nil {
 		return fmt.Errorf("insert api key %q: %w", k.ID, err)
 	}
-	k.Version = 1
+	k.Version = version
 	if k.Lineage != nil {
 		if err := w.insertLineage(ctx, k.ID, k.Lineage); err != nil {
 			return err

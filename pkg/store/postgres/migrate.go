@@ -146,3 +146,29 @@ func (db *DB) migrate(ctx context.Context, ms []migration) error {
 	}
 	return nil
 }
+
+// checkCurrent returns a schemaError unless the database holds apikeyd's
+// schema at the version of ms, the newest this binary knows.
+func (db *DB) checkCurrent(ctx context.Context, ms []migration) error {
+	latest := ms[len(ms)-1].version
+	var ours bool
+	if err := db.pool.QueryRow(ctx, "SELECT to_regclass('apikeyd_schema_migrations') IS NOT NULL").Scan(&ours); err != nil {
+		return fmt.Errorf("read schema: %w", err)
+	}
+	if !ours {
+		return &schemaError{db.name, "the database holds no apikeyd store"}
+	}
+	var current int
+	if err := db.pool.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM apikeyd_schema_migrations").Scan(&current); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	switch {
+	case current > latest:
+		return &schemaError{db.name, fmt.Sprintf(
+			"database schema version %d is newer than this binary supports (%d); upgrade apikeyd/apikeyctl", current, latest)}
+	case current < latest:
+		return &schemaError{db.name, fmt.Sprintf(
+			"database schema version %d is older than this binary's (%d); upgrade it first by opening it with this version's apikeyd or apikeyctl --store", current, latest)}
+	}
+	return nil
+}

@@ -69,6 +69,19 @@ func IsDSN(s string) bool {
 // It fails when the database cannot be reached, holds tables of another
 // application, or has a schema newer than this binary supports.
 func Open(ctx context.Context, dsn string) (*DB, error) {
+	return open(ctx, dsn, func(ctx context.Context, db *DB) error { return db.migrate(ctx, migrations) })
+}
+
+// OpenCurrent connects to the database dsn as Open does but changes
+// nothing in it: it fails, as Open does, when the schema is not
+// apikeyd's or is newer than this binary supports, and also when there
+// is none or it is older (apikeyctl migrate reads its source so).
+func OpenCurrent(ctx context.Context, dsn string) (*DB, error) {
+	return open(ctx, dsn, func(ctx context.Context, db *DB) error { return db.checkCurrent(ctx, migrations) })
+}
+
+// open connects to the database dsn and runs prepare on it.
+func open(ctx context.Context, dsn string, prepare func(ctx context.Context, db *DB) error) (*DB, error) {
 	name := Redact(dsn)
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
@@ -87,7 +100,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("open database %s: %w", name, err)
 	}
 	db := &DB{name: name, pool: pool}
-	if err := db.migrate(ctx, migrations); err != nil {
+	if err := prepare(ctx, db); err != nil {
 		pool.Close()
 		var se *schemaError
 		if errors.As(err, &se) {

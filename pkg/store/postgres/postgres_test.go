@@ -70,6 +70,57 @@ func TestOpenRefuses(t *testing.T) {
 	}
 }
 
+// TestOpenCurrent: OpenCurrent opens a database at this binary's schema
+// and refuses, without changing it, one at another version or without
+// apikeyd's schema.
+func TestOpenCurrent(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup string
+		want  string // "" opens
+	}{
+		{"current", "", ""},
+		{"newer schema", "INSERT INTO apikeyd_schema_migrations (version, name) VALUES (100000, '100000_future.sql')",
+			"is newer than this binary supports"},
+		{"older schema", "DELETE FROM apikeyd_schema_migrations WHERE version = (SELECT max(version) FROM apikeyd_schema_migrations)",
+			"is older than this binary's"},
+		{"no store", "DROP TABLE apikeyd_schema_migrations", "holds no apikeyd store"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dsn := pgtest.DSN(t)
+			db := openDSN(t, dsn)
+			if tt.setup != "" {
+				if _, err := db.pool.Exec(t.Context(), tt.setup); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var before int
+			if err := db.pool.QueryRow(t.Context(), "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()").Scan(&before); err != nil {
+				t.Fatal(err)
+			}
+			got, err := OpenCurrent(t.Context(), dsn)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("OpenCurrent = %v", err)
+				}
+				got.Close()
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("OpenCurrent = %v, want an error saying %q", err, tt.want)
+			}
+			var after int
+			if err := db.pool.QueryRow(t.Context(), "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()").Scan(&after); err != nil {
+				t.Fatal(err)
+			}
+			if after != before {
+				t.Errorf("the refused database went from %d tables to %d", before, after)
+			}
+		})
+	}
+}
+
 // TestReopen: a second Open of a current database, as another replica's,
 // changes nothing and shares its records and its generation.
 func TestReopen(t *testing.T) {

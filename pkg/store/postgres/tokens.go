@@ -98,20 +98,33 @@ func (r *reader) FindTokens(ctx context.Context, f store.TokenFilter) ([]*store.
 // InsertToken stores a new token with Version 1; a duplicate id or hash
 // is store.ErrConflict.
 func (w *writer) InsertToken(ctx context.Context, t *store.Token) error {
+	return w.insertToken(ctx, t, 1)
+}
+
+// ImportToken stores t as InsertToken does but keeps its Version.
+func (w *writer) ImportToken(ctx context.Context, t *store.Token) error {
+	if t.Version < 1 {
+		return fmt.Errorf("import token %q: version %d is not positive", t.ID, t.Version)
+	}
+	return w.insertToken(ctx, t, t.Version)
+}
+
+// insertToken stores a new token with version and sets t.Version to it.
+func (w *writer) insertToken(ctx context.Context, t *store.Token, version int64) error {
 	tag, err := w.tx.Exec(ctx, `
 		INSERT INTO tokens (`+tokenColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::text::json, $14::text::json, 1)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::text::json, $14::text::json, $15)
 		ON CONFLICT DO NOTHING`,
 		t.ID, t.AccessHash, nullString(t.RefreshHash), t.Creation, t.Expiration,
 		t.Invalidated, t.RefreshInvalidated, t.Refreshed, t.RefreshTime, nullString(t.Superseding),
-		t.Principal, t.Realm, jsonArg(t.Subject), jsonArg(t.Client))
+		t.Principal, t.Realm, jsonArg(t.Subject), jsonArg(t.Client), version)
 	if err != nil {
 		return fmt.Errorf("insert token %q: %w", t.ID, err)
 	}
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("insert token %q: duplicate id or hash: %w", t.ID, store.ErrConflict)
 	}
-	t.Version = 1
+	t.Version = version
 	return nil
 }
 

@@ -136,3 +136,5 @@ func (w *writer) deleteOne(ctx context.Context, query string, args ...any) error
 	}
 	return nil
 }
+
+var _ store.Copier = (*writer)(nil)

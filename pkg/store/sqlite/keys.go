@@ -60,7 +60,7 @@ const (
 	insertKeySQL = `INSERT OR FAIL INTO api_keys (id, name, type, creation, expiration, invalidated, invalidation, hash,
 			role_descriptors, limited_by_id, metadata,
 			principal, full_name, email, creator_metadata, realm, realm_type, version, certificate_identity)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO NOTHING
 		RETURNING seq`
 	insertSnapshotSQL = `INSERT INTO api_key_snapshots (json) VALUES (?) ON CONFLICT (json) DO NOTHING RETURNING id`
@@ -183,6 +183,19 @@ func prefixEnd(prefix string) (string, bool) {
 // InsertAPIKey stores a new key with Version 1; a duplicate id is
 // store.ErrConflict. It sets k.Version to 1.
 func (w *writer) InsertAPIKey(ctx context.Context, k *store.APIKey) error {
+	return w.insertKey(ctx, k, 1)
+}
+
+// ImportAPIKey stores k as InsertAPIKey does but keeps its Version.
+func (w *writer) ImportAPIKey(ctx context.Context, k *store.APIKey) error {
+	if k.Version < 1 {
+		return fmt.Errorf("import api key %q: version %d is not positive", k.ID, k.Version)
+	}
+	return w.insertKey(ctx, k, k.Version)
+}
+
+// insertKey stores a new key with version and sets k.Version to it.
+func (w *writer) insertKey(ctx context.Context, k *store.APIKey, version int64) error {
 	limitedBy, err := w.snapshotID(ctx, k.LimitedBy)
 	if err != nil {
 		return fmt.Errorf("insert api key %q: %w", k.ID, err)
@@ -192,14 +205,14 @@ func (w *writer) InsertAPIKey(ctx context.Context, k *store.APIKey) error {
 		k.ID, k.Name, k.Type, k.Creation, k.Expiration, k.Invalidated, k.Invalidation, k.Hash,
 		jsonArg(k.RoleDescriptors), limitedBy, jsonArg(k.Metadata),
 		k.Creator.Principal, k.Creator.FullName, k.Creator.Email, jsonArg(k.Creator.Metadata),
-		k.Creator.Realm, k.Creator.RealmType, k.CertificateIdentity).Scan(&seq)
+		k.Creator.Realm, k.Creator.RealmType, version, k.CertificateIdentity).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("insert api key %q: duplicate id: %w", k.ID, store.ErrConflict)
 	}
 	if err != nil {
 		return fmt.Errorf("insert api key %q: %w", k.ID, err)
 	}
-	k.Version = 1
+	k.Version = version
 	w.remember(k)
 	if k.Lineage != nil {
 		if err := w.insertLineage(ctx, k.ID, k.Lineage); err != nil {

@@ -95,13 +95,30 @@ func (r *reader) FindTokens(ctx context.Context, f store.TokenFilter) ([]*store.
 // InsertToken stores a new token with Version 1 and sets t.Version; a
 // duplicate id or hash is store.ErrConflict.
 func (w *writer) InsertToken(ctx context.Context, t *store.Token) error {
-	return w.insertNew(ctx, "token", t.ID, "duplicate id or hash", &t.Version, `
+	return w.insertToken(ctx, t, 1)
+}
+
+// ImportToken stores t as InsertToken does but keeps its Version.
+func (w *writer) ImportToken(ctx context.Context, t *store.Token) error {
+	if t.Version < 1 {
+		return fmt.Errorf("import token %q: version %d is not positive", t.ID, t.Version)
+	}
+	return w.insertToken(ctx, t, t.Version)
+}
+
+// insertToken stores a new token with version and sets t.Version to it.
+func (w *writer) insertToken(ctx context.Context, t *store.Token, version int64) error {
+	if err := w.insertNew(ctx, "token", t.ID, "duplicate id or hash", `
 		INSERT INTO tokens (`+tokenColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT DO NOTHING`,
 		t.ID, t.AccessHash, nullString(t.RefreshHash), t.Creation, t.Expiration,
 		t.Invalidated, t.RefreshInvalidated, t.Refreshed, t.RefreshTime, nullString(t.Superseding),
-		t.Principal, t.Realm, jsonArg(t.Subject), jsonArg(t.Client))
+		t.Principal, t.Realm, jsonArg(t.Subject), jsonArg(t.Client), version); err != nil {
+		return err
+	}
+	t.Version = version
+	return nil
 }
 
 // UpdateToken replaces the mutable fields of t when the stored version

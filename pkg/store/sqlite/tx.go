@@ -166,10 +166,9 @@ func (w *writer) deleteOne(ctx context.Context, query string, args ...any) error
 	return nil
 }
 
-// insertNew runs an INSERT ... ON CONFLICT DO NOTHING of the record id,
-// then sets *version to 1, the version of a new record. A row it did not
-// insert is store.ErrConflict (dup says why).
-func (w *writer) insertNew(ctx context.Context, what, id, dup string, version *int64, query string, args ...any) error {
+// insertNew runs an INSERT ... ON CONFLICT DO NOTHING of the record id.
+// A row it did not insert is store.ErrConflict (dup says why).
+func (w *writer) insertNew(ctx context.Context, what, id, dup, query string, args ...any) error {
 	res, err := w.q.ExecContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("insert %s %q: %w", what, id, err)
@@ -181,7 +180,6 @@ func (w *writer) insertNew(ctx context.Context, what, id, dup string, version *i
 	if n == 0 {
 		return fmt.Errorf("insert %s %q: %s: %w", what, id, dup, store.ErrConflict)
 	}
-	*version = 1
 	return nil
 }
 
@@ -209,3 +207,5 @@ func (w *writer) updateVersioned(ctx context.Context, what, table, id string, ve
 	*version = next
 	return nil
 }
+
+var _ store.Copier = (*writer)(nil)

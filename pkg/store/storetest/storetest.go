@@ -107,6 +107,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	})
 	t.Run("Expiry", s.runExpirySuite)
 	t.Run("ApplicationPrivileges", s.runPrivilegeSuite)
+	t.Run("Copier", s.runCopierSuite)
 	t.Run("Generation", s.testGeneration)
 }
 
