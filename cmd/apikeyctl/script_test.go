@@ -111,42 +111,37 @@ func waitReady(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: wait-ready FILE")
 	}
-	path := ts.MkAbs(args[0])
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		data, err := os.ReadFile(path)
-		if err == nil && len(data) > 0 {
-			var ready struct {
-				Socket string `json:"socket"`
-				Addr   string `json:"addr"`
-			}
-			if err := json.Unmarshal(data, &ready); err == nil {
-				ts.Setenv("ADDR", ready.Addr)
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			ts.Fatalf("apikeyd did not become ready: %s not written", path)
-		}
-		time.Sleep(20 * time.Millisecond)
+	var ready struct {
+		Socket string `json:"socket"`
+		Addr   string `json:"addr"`
 	}
+	waitForFile(ts, args[0], "apikeyd did not become ready", func(data []byte) bool {
+		return json.Unmarshal(data, &ready) == nil
+	})
+	ts.Setenv("ADDR", ready.Addr)
 }
 
 // waitFile FILE waits until FILE exists and is not empty: written by a
-// process the script started (a daemon's hook). The deadline only guards
-// against a hang.
+// process the script started (a daemon's hook).
 func waitFile(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: wait-file FILE")
 	}
-	path := ts.MkAbs(args[0])
+	waitForFile(ts, args[0], "not written", func([]byte) bool { return true })
+}
+
+// waitForFile polls until the file at name holds content that done
+// accepts. The deadline only guards against a hang: the file is the
+// signal, written by the process the script waits for.
+func waitForFile(ts *testscript.TestScript, name, failure string, done func(data []byte) bool) {
+	path := ts.MkAbs(name)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		if info, err := os.Stat(path); err == nil && info.Size() > 0 {
+		if data, err := os.ReadFile(path); err == nil && len(data) > 0 && done(data) {
 			return
 		}
 		if time.Now().After(deadline) {
-			ts.Fatalf("%s was not written", path)
+			ts.Fatalf("%s: %s", failure, path)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
