@@ -52,8 +52,8 @@ func (db *DB) Update(ctx context.Context, fn func(store.Writer) error) error {
 		return storageError(fmt.Errorf("database %s: begin: %w", db.name, err))
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	if _, err := tx.Exec(ctx, bumpGenerationSQL); err != nil {
-		return storageError(fmt.Errorf("database %s: %w", db.name, err))
+	if _, err := db.bumpGeneration(ctx, tx); err != nil {
+		return storageError(err)
 	}
 	if err := fn(&writer{reader{tx: tx}}); err != nil {
 		return storageError(err)
