@@ -56,6 +56,8 @@ type DB struct {
 	// name is the connection string without its password, for errors.
 	name string
 	pool *pgxpool.Pool
+	// gen is the state of Generation (listener.go).
+	gen generation
 }
 
 // IsDSN reports whether s names a PostgreSQL database: a postgres:// or
@@ -83,6 +85,10 @@ func OpenCurrent(ctx context.Context, dsn string) (*DB, error) {
 // open connects to the database dsn and runs prepare on it.
 func open(ctx context.Context, dsn string, prepare func(ctx context.Context, db *DB) error) (*DB, error) {
 	name := Redact(dsn)
+	dsn, coh, err := splitCoherence(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", name, err)
+	}
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", name, err)
@@ -100,6 +106,7 @@ func open(ctx context.Context, dsn string, prepare func(ctx context.Context, db 
 		return nil, fmt.Errorf("open database %s: %w", name, err)
 	}
 	db := &DB{name: name, pool: pool}
+	db.gen.init(coh, cfg.ConnConfig)
 	if err := prepare(ctx, db); err != nil {
 		pool.Close()
 		var se *schemaError
@@ -111,8 +118,10 @@ func open(ctx context.Context, dsn string, prepare func(ctx context.Context, db 
 	return db, nil
 }
 
-// Close releases the pool, waiting for the connections in use.
+// Close stops the listener and releases the pool, waiting for the
+// connections in use.
 func (db *DB) Close() error {
+	db.gen.stop()
 	db.pool.Close()
 	return nil
 }

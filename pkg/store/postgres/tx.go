@@ -52,7 +52,8 @@ func (db *DB) Update(ctx context.Context, fn func(store.Writer) error) error {
 		return storageError(fmt.Errorf("database %s: begin: %w", db.name, err))
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	if _, err := db.bumpGeneration(ctx, tx); err != nil {
+	n, err := db.bumpGeneration(ctx, tx)
+	if err != nil {
 		return storageError(err)
 	}
 	if err := fn(&writer{reader{tx: tx}}); err != nil {
@@ -61,6 +62,7 @@ func (db *DB) Update(ctx context.Context, fn func(store.Writer) error) error {
 	if err := tx.Commit(ctx); err != nil {
 		return storageError(fmt.Errorf("database %s: commit: %w", db.name, err))
 	}
+	db.committed(n)
 	return nil
 }
 
