@@ -112,8 +112,10 @@ type generation struct {
 	// confirmed is when (now, in nanoseconds) the listener's last liveness
 	// read began, while it listens; 0 while it does not.
 	confirmed atomic.Int64
-	// reads counts the counter reads of Generation itself, for tests.
+	// reads counts the counter reads of Generation itself, and pid is the
+	// server process of the listener's connection: for tests.
 	reads atomic.Int64
+	pid   atomic.Uint32
 
 	// newTicker starts the liveness ticks and now tells the time; tests
 	// replace them before the first call of Generation.
@@ -280,6 +282,7 @@ func (l *listener) connect(ctx context.Context) error {
 		return err
 	}
 	l.conn = conn
+	l.g.pid.Store(conn.PgConn().PID())
 	if err := conn.QueryRow(ctx, channelSQL).Scan(&l.channel); err != nil {
 		return err
 	}
