@@ -130,7 +130,7 @@ type generation struct {
 	mu      sync.Mutex
 	closed  bool
 	cancel  context.CancelFunc
-	// done is closed when the listener has stopped.
+	// done is closed when the listener's goroutines have returned.
 	done chan struct{}
 }
 
@@ -185,11 +185,16 @@ func (g *generation) start(db *DB) {
 	g.cancel, g.done = cancel, make(chan struct{})
 	ticks, stop := g.newTicker(g.interval)
 	l := &listener{g: g, db: db, ticks: ticks, pending: make(chan struct{}, 1)}
-	go l.forward(ctx)
+	forwarded := make(chan struct{})
+	go func() {
+		defer close(forwarded)
+		l.forward(ctx)
+	}()
 	go func() {
 		defer close(g.done)
 		defer stop()
-		l.run(ctx)
+		l.run(ctx) // returns once ctx is done, as forward does
+		<-forwarded
 	}()
 	g.started.Store(true)
 }

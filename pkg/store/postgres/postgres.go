@@ -13,6 +13,30 @@
 // check of UpdateAPIKey and UpdateToken turns an update based on a stale
 // read into store.ErrConflict.
 //
+// Caches stay coherent across the processes sharing the database
+// through Generation, which every authentication calls. The transaction
+// that increments the change counter also notifies its new value
+// (pg_notify, delivered at commit only) on a channel named after the
+// counter table. In the default mode, apikeyd_coherence=notify, a
+// listener (one connection outside the pool, opened at the first call of
+// Generation, so that a process that authenticates nothing never opens
+// it) LISTENs on that channel and Generation answers from memory the
+// highest generation heard of: notified, read by the listener, or
+// committed by this process, which its own next authentication therefore
+// sees at once. Another process's change is seen once its notification
+// arrives. PostgreSQL loses a notification only with the connection, and
+// the listener confirms every interval (apikeyd_coherence_interval, 1s by
+// default) that it missed nothing by reading the counter on its own
+// connection; while it does not listen (before it first does, while it
+// reconnects after losing its connection) or is late (its last such read
+// began two intervals ago or more), Generation reads the counter instead,
+// as in strict mode. So a change is hidden from another process for at
+// most one interval when a notification goes missing on a connection that
+// looks alive, and never for two. The mode apikeyd_coherence=strict reads
+// the counter on every call: no window at all, one round trip per
+// authentication. Both parameters go in the connection string, and are
+// taken out of it before pgx sees it.
+//
 // Statements run through pgx's statement cache: each is prepared once per
 // connection. The schema is created and upgraded by the numbered
 // migrations embedded from migrations/, recorded in the table
