@@ -14,12 +14,14 @@ import (
 // timing assumption.
 const waitGuard = 30 * time.Second
 
-// driven is a store whose listener ticks only when the test says so, on a
-// clock that moves only when the test says so.
+// driven is a store whose listener ticks, and whose confirmations
+// expire, only when the test says so.
 type driven struct {
 	*DB
 	ticks chan time.Time
-	clock atomic.Int64 // nanoseconds
+	// expire ends the last confirmation, as its timer would two intervals
+	// after its liveness read.
+	expire atomic.Pointer[func()]
 }
 
 // openDriven opens a store on dsn with a driven listener, closed when the
@@ -27,9 +29,11 @@ type driven struct {
 func openDriven(tb testing.TB, dsn string, start bool) *driven {
 	tb.Helper()
 	d := &driven{DB: openDSN(tb, dsn), ticks: make(chan time.Time)}
-	d.clock.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
 	d.gen.newTicker = func(time.Duration) (<-chan time.Time, func()) { return d.ticks, func() {} }
-	d.gen.now = func() time.Time { return time.Unix(0, d.clock.Load()) }
+	d.gen.afterFunc = func(_ time.Duration, f func()) func() bool {
+		d.expire.Store(&f)
+		return func() bool { return true }
+	}
 	if start {
 		d.generation(tb)
 		waitFor(tb, "the listener to be healthy", d.gen.healthy)
@@ -41,7 +45,7 @@ func openDriven(tb testing.TB, dsn string, start bool) *driven {
 func (d *driven) tick(tb testing.TB) {
 	tb.Helper()
 	select {
-	case d.ticks <- time.Unix(0, d.clock.Load()):
+	case d.ticks <- time.Now():
 	case <-time.After(waitGuard):
 		tb.Fatal("the listener took no tick")
 	}
@@ -150,11 +154,10 @@ func TestGenerationMissedNotification(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := counter(t, b.DB)
-		b.clock.Add(int64(2*b.gen.interval) - 1)
 		if got := b.generation(t); got == want {
 			t.Fatalf("Generation = %d before two intervals passed, want the older value", got)
 		}
-		b.clock.Add(1)
+		(*b.expire.Load())()
 		reads := b.gen.reads.Load()
 		if got := b.generation(t); got != want {
 			t.Fatalf("Generation = %d two intervals after the last liveness read, want %d", got, want)

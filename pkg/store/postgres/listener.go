@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -109,18 +110,22 @@ type generation struct {
 	// n is the highest generation known committed: notified, read, or
 	// committed by this process.
 	n atomic.Uint64
-	// confirmed is when (now, in nanoseconds) the listener's last liveness
-	// read began, while it listens; 0 while it does not.
-	confirmed atomic.Int64
+	// confirmed is the number of the listener's last liveness read while
+	// it is healthy, and 0 while it is not: it listens, and that read
+	// began less than two intervals ago. A timer set at each read clears
+	// it, unless a later read has replaced it, so that Generation needs
+	// no clock.
+	confirmed atomic.Uint64
 	// reads counts the counter reads of Generation itself, and pid is the
 	// server process of the listener's connection: for tests.
 	reads atomic.Int64
 	pid   atomic.Uint32
 
-	// newTicker starts the liveness ticks and now tells the time; tests
-	// replace them before the first call of Generation.
+	// newTicker starts the liveness ticks and afterFunc the timers that
+	// end a confirmation (as time.AfterFunc); tests replace them before
+	// the first call of Generation.
 	newTicker func(d time.Duration) (ticks <-chan time.Time, stop func())
-	now       func() time.Time
+	afterFunc func(d time.Duration, f func()) (stop func() bool)
 
 	// started is set once the listener is started (at the first call of
 	// Generation: a process that authenticates nothing, like apikeyctl
@@ -148,7 +153,9 @@ func (g *generation) init(c coherence, config *pgx.ConnConfig) {
 		t := time.NewTicker(d)
 		return t.C, t.Stop
 	}
-	g.now = time.Now
+	g.afterFunc = func(d time.Duration, f func()) func() bool {
+		return time.AfterFunc(d, f).Stop
+	}
 }
 
 // observe raises n to at least v and returns it.
@@ -167,8 +174,7 @@ func (g *generation) observe(v uint64) uint64 {
 // healthy reports whether the listener listens and its last liveness read
 // began less than two intervals ago.
 func (g *generation) healthy() bool {
-	c := g.confirmed.Load()
-	return c != 0 && g.now().UnixNano()-c < 2*int64(g.interval)
+	return g.confirmed.Load() != 0
 }
 
 // start starts the listener of db, once, unless the store is closed.
@@ -223,6 +229,10 @@ type listener struct {
 	// channel it listens on.
 	conn    *pgx.Conn
 	channel string
+	// reads numbers the liveness reads; expire stops the timer of the
+	// last confirmed one.
+	reads  uint64
+	expire func() bool
 
 	// waitMu guards interrupt, which ends the wait for a notification.
 	waitMu    sync.Mutex
@@ -300,7 +310,7 @@ func (l *listener) connect(ctx context.Context) error {
 // confirm reads the counter: every change committed before it began is
 // then known, and the listener healthy.
 func (l *listener) confirm(ctx context.Context) error {
-	began := l.g.now()
+	began := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, 2*l.g.interval)
 	defer cancel()
 	var n int64
@@ -308,8 +318,24 @@ func (l *listener) confirm(ctx context.Context) error {
 		return err
 	}
 	l.g.observe(uint64(n))
-	l.g.confirmed.Store(began.UnixNano())
+	left := 2*l.g.interval - time.Since(began)
+	if left <= 0 {
+		return errors.New("the liveness read took two intervals")
+	}
+	l.stopExpiry()
+	l.reads++
+	read := l.reads
+	l.g.confirmed.Store(read)
+	l.expire = l.g.afterFunc(left, func() { l.g.confirmed.CompareAndSwap(read, 0) })
 	return nil
+}
+
+// stopExpiry stops the timer of the last confirmation, if any.
+func (l *listener) stopExpiry() {
+	if l.expire != nil {
+		l.expire()
+		l.expire = nil
+	}
 }
 
 // wait waits for a notification, a tick or the end of ctx; only a
@@ -354,6 +380,7 @@ func (l *listener) waitTick(ctx context.Context) {
 // disconnect marks the listener unhealthy and closes its connection.
 func (l *listener) disconnect() {
 	l.g.confirmed.Store(0)
+	l.stopExpiry()
 	if l.conn != nil {
 		closeCtx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
