@@ -58,7 +58,7 @@ func (db *DB) committed(n uint64) {
 func (db *DB) Generation(ctx context.Context) (uint64, error) {
 	g := &db.gen
 	if !g.strict {
-		g.start(db)
+		g.start()
 		if g.healthy() {
 			return g.n.Load(), nil
 		}

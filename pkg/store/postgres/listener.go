@@ -177,8 +177,8 @@ func (g *generation) healthy() bool {
 	return g.confirmed.Load() != 0
 }
 
-// start starts the listener of db, once, unless the store is closed.
-func (g *generation) start(db *DB) {
+// start starts the listener, once, unless the store is closed.
+func (g *generation) start() {
 	if g.started.Load() {
 		return
 	}
@@ -190,7 +190,7 @@ func (g *generation) start(db *DB) {
 	ctx, cancel := context.WithCancel(context.Background())
 	g.cancel, g.done = cancel, make(chan struct{})
 	ticks, stop := g.newTicker(g.interval)
-	l := &listener{g: g, db: db, ticks: ticks, pending: make(chan struct{}, 1)}
+	l := &listener{g: g, ticks: ticks, pending: make(chan struct{}, 1)}
 	forwarded := make(chan struct{})
 	go func() {
 		defer close(forwarded)
@@ -221,14 +221,14 @@ func (g *generation) stop() {
 // listener is one run of the listener.
 type listener struct {
 	g     *generation
-	db    *DB
 	ticks <-chan time.Time
 	// pending holds a tick not yet acted on.
 	pending chan struct{}
 	// conn is the connection, nil while there is none; channel is the
-	// channel it listens on.
-	conn    *pgx.Conn
-	channel string
+	// channel it listens on, once listening is set.
+	conn      *pgx.Conn
+	channel   string
+	listening bool
 	// reads numbers the liveness reads; expire stops the timer of the
 	// last confirmed one.
 	reads  uint64
@@ -262,14 +262,14 @@ func (l *listener) forward(ctx context.Context) {
 
 // run listens until ctx is done: it connects, LISTENs and reads the
 // counter (only then is it healthy), raises the generation with each
-// notification, and reads the counter again at each tick. When the
-// connection fails it is unhealthy, and connects again at the next tick.
+// notification, and reads the counter again at each tick. When any of
+// that fails it is unhealthy, and tries again at the next tick.
 func (l *listener) run(ctx context.Context) {
 	defer l.disconnect()
 	for ctx.Err() == nil {
-		if l.conn == nil {
-			if err := l.connect(ctx); err != nil {
-				l.disconnect()
+		if !l.listening {
+			if err := l.listen(ctx); err != nil {
+				l.fail(err)
 				l.waitTick(ctx)
 				continue
 			}
@@ -277,34 +277,40 @@ func (l *listener) run(ctx context.Context) {
 		select {
 		case <-l.pending:
 			if err := l.confirm(ctx); err != nil {
-				l.disconnect()
+				l.fail(err)
 				l.waitTick(ctx)
 			}
 			continue
 		default:
 		}
 		if err := l.wait(ctx); err != nil {
-			l.disconnect()
+			l.fail(err)
 			l.waitTick(ctx)
 		}
 	}
 }
 
-// connect opens the connection, LISTENs, and confirms.
-func (l *listener) connect(ctx context.Context) error {
-	conn, err := pgx.ConnectConfig(ctx, l.g.config)
-	if err != nil {
+// listen connects unless connected, LISTENs, and confirms.
+func (l *listener) listen(ctx context.Context) error {
+	if l.conn == nil {
+		conn, err := pgx.ConnectConfig(ctx, l.g.config)
+		if err != nil {
+			return err
+		}
+		l.conn = conn
+		l.g.pid.Store(conn.PgConn().PID())
+	}
+	if err := l.conn.QueryRow(ctx, channelSQL).Scan(&l.channel); err != nil {
 		return err
 	}
-	l.conn = conn
-	l.g.pid.Store(conn.PgConn().PID())
-	if err := conn.QueryRow(ctx, channelSQL).Scan(&l.channel); err != nil {
+	if _, err := l.conn.Exec(ctx, "LISTEN "+pgx.Identifier{l.channel}.Sanitize()); err != nil {
 		return err
 	}
-	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{l.channel}.Sanitize()); err != nil {
+	if err := l.confirm(ctx); err != nil {
 		return err
 	}
-	return l.confirm(ctx)
+	l.listening = true
+	return nil
 }
 
 // confirm reads the counter: every change committed before it began is
@@ -377,10 +383,25 @@ func (l *listener) waitTick(ctx context.Context) {
 	}
 }
 
+// fail marks the listener unhealthy after err. It keeps the connection
+// when the server refused a statement on it (a hot standby refuses
+// LISTEN until it is promoted), and closes it otherwise.
+func (l *listener) fail(err error) {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && l.conn != nil && !l.conn.IsClosed() {
+		l.g.confirmed.Store(0)
+		l.stopExpiry()
+		l.listening = false
+		return
+	}
+	l.disconnect()
+}
+
 // disconnect marks the listener unhealthy and closes its connection.
 func (l *listener) disconnect() {
 	l.g.confirmed.Store(0)
 	l.stopExpiry()
+	l.listening = false
 	if l.conn != nil {
 		closeCtx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
