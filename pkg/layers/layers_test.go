@@ -75,8 +75,9 @@ var mayImport = map[string][]string{
 	"cmd/apikeyd":   {"pkg/daemon"},
 	"cmd/gendocs":   {"pkg/cli", "pkg/daemon"},
 	// The benchmark (not shipped) runs the programs and grows their
-	// database with the store.
-	"cmd/apikeybench": {"pkg/apikey", "pkg/query", "pkg/store", "pkg/store/sqlite"},
+	// database with the store, on a private PostgreSQL server for the
+	// PostgreSQL rows.
+	"cmd/apikeybench": {"pkg/apikey", "pkg/query", "pkg/store", "pkg/store/postgres", "pkg/store/postgres/pgserver", "pkg/store/sqlite"},
 
 	// This package.
 	"pkg/layers": {},

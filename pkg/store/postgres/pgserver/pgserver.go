@@ -34,9 +34,10 @@ type Server struct {
 	err    error         // its exit status, once exited is closed
 }
 
-// binDir finds the directory of initdb and postgres: PATH first, then
-// the newest /usr/lib/postgresql/*/bin.
-func binDir() (string, error) {
+// BinDir finds the directory of initdb and postgres: PATH first, then
+// the newest /usr/lib/postgresql/*/bin. Its error says that there is
+// none, which is why Start would fail.
+func BinDir() (string, error) {
 	if p, err := exec.LookPath("initdb"); err == nil {
 		dir := filepath.Dir(p)
 		if _, err := os.Stat(filepath.Join(dir, "postgres")); err == nil {
@@ -68,7 +69,7 @@ func versionOf(dir string) int {
 // configuration parameters of the server, each name=value (as postgres
 // -c takes them), set after its own: max_connections=300.
 func Start(settings ...string) (*Server, error) {
-	bin, err := binDir()
+	bin, err := BinDir()
 	if err != nil {
 		return nil, err
 	}
