@@ -62,6 +62,7 @@ type options struct {
 	apikeyd   string
 	apikeyctl string
 	keep      bool
+	quick     bool
 	postgres  string
 	rows      map[string]bool
 }
@@ -70,7 +71,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("apikeybench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	o := &options{}
-	quick := fs.Bool("quick", false, "small sizes and short runs: a smoke test of the benchmark, not a measurement")
+	fs.BoolVar(&o.quick, "quick", false, "small sizes and short runs: a smoke test of the benchmark, not a measurement")
 	fs.IntVar(&o.keys, "keys", 1_000_000, "keys in the big database (bulk, invalidate, aggregation, size rows)")
 	fs.IntVar(&o.hotKeys, "hot-keys", 10_000, "keys the auth-hot row authenticates with, round robin")
 	fs.IntVar(&o.coldKeys, "cold-keys", 50_000, "keys the auth-cold row authenticates with, round robin (more than the cache holds)")
@@ -87,7 +88,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if *quick {
+	if o.quick {
 		o.keys, o.hotKeys, o.coldKeys, o.duration = 3000, 300, 600, 300*time.Millisecond
 	}
 	if o.output != "markdown" && o.output != "json" {

@@ -30,16 +30,20 @@ type pgStore struct {
 }
 
 // newPostgresTarget creates the run's database: on the server of
-// --postgres, or on a private server it starts (durable, as a server in
-// production is: fsync and synchronous_commit on). It returns the
-// target and the function that drops the database (unless --keep) and
-// stops the private server.
+// --postgres, or on a private server it starts, durable as a server in
+// production is (fsync and synchronous_commit on) but for a --quick run,
+// which measures nothing. It returns the target and the function that
+// drops the database (unless --keep) and stops the private server.
 func newPostgresTarget(ctx context.Context, b *bench) (*target, func(), error) {
 	server := b.o.postgres
 	var private *pgserver.Server
 	if server == "" {
 		b.step("starting a private PostgreSQL server")
-		s, err := pgserver.Start()
+		var settings []string
+		if b.o.quick {
+			settings = []string{"fsync=off", "synchronous_commit=off", "full_page_writes=off"}
+		}
+		s, err := pgserver.Start(settings...)
 		if err != nil {
 			return nil, nil, fmt.Errorf("no PostgreSQL server for the -pg rows (give --postgres URL or install the PostgreSQL server): %w", err)
 		}
