@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -171,20 +172,15 @@ func (b *bench) measure(rows []row) ([]result, error) {
 
 // run measures every row asked for on SQLite, then on PostgreSQL.
 func (b *bench) run(ctx context.Context) ([]result, error) {
-	sqliteRows := b.wantsAny(&target{}, rowNames...)
-	pgRows := false
-	for _, r := range pgRowNames {
-		pgRows = pgRows || b.wants(r)
-	}
 	var results []result
-	if sqliteRows {
-		res, err := b.runOn(ctx, newSQLiteTarget(b))
+	if sqlite := newSQLiteTarget(b); b.wantsAny(sqlite, rowNames...) {
+		res, err := b.runOn(ctx, sqlite)
 		if err != nil {
 			return nil, err
 		}
 		results = append(results, res...)
 	}
-	if pgRows {
+	if slices.ContainsFunc(pgRowNames, b.wants) {
 		t, cleanup, err := newPostgresTarget(ctx, b)
 		if err != nil {
 			return nil, err

@@ -153,7 +153,9 @@ func (s *pgStore) rawInserts(ctx context.Context, n int) (float64, string, error
 					_, err := pool.Exec(ctx, insert, fmt.Sprintf("id-%09d", i), "name", time.Now().UnixMilli(), "{SSHA256}abcdefghijklmnopqrstuvwxyz", `{"team":"a"}`)
 					if err != nil {
 						mu.Lock()
-						firstErr = err
+						if firstErr == nil {
+							firstErr = err
+						}
 						mu.Unlock()
 						return
 					}
