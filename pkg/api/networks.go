@@ -3,6 +3,10 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
 )
 
 // This file is the contract of keys bound to networks: an API key may
@@ -104,4 +108,35 @@ func networksEdit(dst **[]string) fieldFunc {
 		*dst = &nets
 		return nil
 	}
+}
+
+// ParseAllowedNetwork reads one entry of allowed_networks: a CIDR prefix
+// (IPv4 or IPv6) without host bits set, a bare address (a /32 or /128),
+// or AllowedNetworkLocal (local is then true). An IPv4-mapped IPv6 entry
+// is its IPv4 form, as client addresses are compared. The error says
+// what is wrong with the entry, to follow its quoted spelling.
+func ParseAllowedNetwork(e string) (p netip.Prefix, local bool, err error) {
+	if e == AllowedNetworkLocal {
+		return netip.Prefix{}, true, nil
+	}
+	bad := fmt.Errorf("is not an IP address, a CIDR prefix or [%s]", AllowedNetworkLocal)
+	if !strings.Contains(e, "/") {
+		a, err := netip.ParseAddr(e)
+		if err != nil || a.Zone() != "" {
+			return netip.Prefix{}, false, bad
+		}
+		a = a.Unmap()
+		return netip.PrefixFrom(a, a.BitLen()), false, nil
+	}
+	p, err = netip.ParsePrefix(e)
+	if err != nil {
+		return netip.Prefix{}, false, bad
+	}
+	if p.Addr().Is4In6() && p.Bits() >= 96 {
+		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+	}
+	if m := p.Masked(); m != p {
+		return netip.Prefix{}, false, errors.New("has host bits set: did you mean [" + m.String() + "]?")
+	}
+	return p, false, nil
 }

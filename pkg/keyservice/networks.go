@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"strings"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
 	"github.com/apikeyctl/apikeyctl/pkg/auth"
@@ -44,16 +43,16 @@ func parseNetworks(entries []string, v *api.Validation) ([]string, *networks) {
 	n := &networks{}
 	canonical := make([]string, 0, len(entries))
 	for _, e := range entries {
-		if e == api.AllowedNetworkLocal {
+		p, local, err := api.ParseAllowedNetwork(e)
+		switch {
+		case err != nil:
+			v.Add("allowed_networks entry [%s] %v", e, err)
+			continue
+		case local:
 			if !n.local {
 				n.local = true
 				canonical = append(canonical, e)
 			}
-			continue
-		}
-		p, err := parseNetwork(e)
-		if err != nil {
-			v.Add("allowed_networks entry [%s] %v", e, err)
 			continue
 		}
 		if !slices.Contains(n.prefixes, p) {
@@ -62,30 +61,6 @@ func parseNetworks(entries []string, v *api.Validation) ([]string, *networks) {
 		}
 	}
 	return canonical, n
-}
-
-// parseNetwork reads one prefix or bare address; an IPv4-mapped IPv6 one
-// is its IPv4 form, as client addresses are compared.
-func parseNetwork(e string) (netip.Prefix, error) {
-	if !strings.Contains(e, "/") {
-		a, err := netip.ParseAddr(e)
-		if err != nil || a.Zone() != "" {
-			return netip.Prefix{}, fmt.Errorf("is not an IP address, a CIDR prefix or [%s]", api.AllowedNetworkLocal)
-		}
-		a = a.Unmap()
-		return netip.PrefixFrom(a, a.BitLen()), nil
-	}
-	p, err := netip.ParsePrefix(e)
-	if err != nil {
-		return netip.Prefix{}, fmt.Errorf("is not an IP address, a CIDR prefix or [%s]", api.AllowedNetworkLocal)
-	}
-	if p.Addr().Is4In6() && p.Bits() >= 96 {
-		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
-	}
-	if m := p.Masked(); m != p {
-		return netip.Prefix{}, fmt.Errorf("has host bits set: did you mean [%s]?", m)
-	}
-	return p, nil
 }
 
 // storedNetworks parses the allowed networks of a stored key, which were
