@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -65,4 +66,20 @@ func askRestrictions(ctx context.Context, f *Factory, svc api.Service) (bool, er
 	}
 	fmt.Fprintln(f.IOStreams.ErrOut, "note: the target is Elasticsearch, which does not bind API keys to networks: --with-restrictions shows nothing")
 	return false, nil
+}
+
+// restrictions is the target's create and clone with allowed networks:
+// apikeyd's, over HTTP or in process. Unlike Factory.Admin it does not
+// need the --db database to exist: a create makes it, as without
+// --allow-from.
+func restrictions(ctx context.Context, f *Factory) (api.Restrictions, error) {
+	svc, err := f.Service(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, ok := svc.(api.Restrictions)
+	if !ok {
+		return nil, errors.New("the target cannot bind API keys to networks")
+	}
+	return r, nil
 }

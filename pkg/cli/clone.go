@@ -95,7 +95,7 @@ func runClone(cmd *cobra.Command, opts *cloneOptions) error {
 		return err
 	}
 	if nets != nil {
-		admin, err := opts.f.Admin(cmd.Context())
+		admin, err := restrictions(cmd.Context(), opts.f)
 		if err != nil {
 			return err
 		}

@@ -96,7 +96,7 @@ func runCreate(cmd *cobra.Command, opts *createOptions) error {
 		return err
 	}
 	if nets != nil {
-		admin, err := opts.f.Admin(cmd.Context())
+		admin, err := restrictions(cmd.Context(), opts.f)
 		if err != nil {
 			return err
 		}
