@@ -368,3 +368,23 @@ func TestAllowedNetworksFromTheCache(t *testing.T) {
 	_, err = tp.daemon.AuthenticateCredential(inside, keyCred(k))
 	wantUnsuccessful(t, err, "API key: invalid credentials for API key ["+k.ID+"]")
 }
+
+// TestThrottleByForwardedClient: behind a trusted proxy the brake counts
+// the forwarded client, not the proxy every client shares.
+func TestThrottleByForwardedClient(t *testing.T) {
+	fx := newFixture(t, func(o *keyservice.Options) {
+		o.FailureLimit = keyservice.FailureLimit{Limit: 2, Window: time.Minute}
+	})
+	viaProxy := func(client string) context.Context {
+		return auth.WithOrigin(context.Background(), auth.Origin{Type: auth.OriginREST, Address: "10.0.0.2:443", Client: netip.MustParseAddr(client)})
+	}
+	for _, user := range []string{"owner", "other"} {
+		_, err := fx.svc.AuthenticateCredential(viaProxy("192.0.2.1"), basic(user, "guess"))
+		wantErr(t, err, 401, "security_exception", "unable to authenticate user")
+	}
+	_, err := fx.svc.AuthenticateCredential(viaProxy("192.0.2.1"), basic("reader", "guess"))
+	wantErr(t, err, 429, "too_many_requests", "too many failed authentication attempts")
+	if _, err := fx.svc.AuthenticateCredential(viaProxy("198.51.100.1"), basic("admin", "password-admin")); err != nil {
+		t.Fatalf("another client behind the proxy: %v", err)
+	}
+}
