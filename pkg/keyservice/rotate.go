@@ -23,8 +23,8 @@ const maxFamily = 10_000
 // until-unused rule, both in milliseconds.
 type rotation struct {
 	grace, untilUnused int64
-	// allowedNetworks are the successor's, canonical (an empty list:
-	// none); nil inherits the old key's.
+	// allowedNetworks are the successor's, canonical (a nil list: none);
+	// nil inherits the old key's.
 	allowedNetworks *[]string
 }
 
@@ -139,11 +139,8 @@ func (s *Service) RotateAPIKey(ctx context.Context, req *api.RotateAPIKeyRequest
 		k.Name, k.Type, k.Metadata = old.Name, old.Type, old.Metadata
 		k.RoleDescriptors, k.LimitedBy, k.Creator = old.RoleDescriptors, old.LimitedBy, old.Creator
 		k.CertificateIdentity, k.AllowedNetworks = old.CertificateIdentity, old.AllowedNetworks
-		if nets := rot.allowedNetworks; nets != nil {
-			k.AllowedNetworks = nil
-			if len(*nets) > 0 {
-				k.AllowedNetworks = *nets
-			}
+		if rot.allowedNetworks != nil {
+			k.AllowedNetworks = *rot.allowedNetworks
 		}
 		k.Expiration = nil
 		if old.Expiration != nil {

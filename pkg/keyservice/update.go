@@ -34,8 +34,8 @@ type keyChange struct {
 	// certificate identity of a cross-cluster key; nil: unchanged.
 	certificateIdentity *api.Clearable
 	// allowedNetworks replaces the key's allowed networks, canonical
-	// (apikeyd's extended update); an empty list clears them; nil:
-	// unchanged.
+	// (apikeyd's extended update), with none (a nil list) to clear them;
+	// nil: unchanged.
 	allowedNetworks *[]string
 }
 
@@ -151,11 +151,8 @@ func (s *Service) applyChange(ctx context.Context, w store.Writer, sub *auth.Sub
 		}
 		changed = changed || !equalString(k.CertificateIdentity, next.CertificateIdentity)
 	}
-	if nets := c.allowedNetworks; nets != nil {
-		next.AllowedNetworks = nil
-		if len(*nets) > 0 {
-			next.AllowedNetworks = *nets
-		}
+	if c.allowedNetworks != nil {
+		next.AllowedNetworks = *c.allowedNetworks
 		changed = changed || !slices.Equal(k.AllowedNetworks, next.AllowedNetworks)
 	}
 	next.Creator = c.creator
