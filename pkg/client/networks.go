@@ -9,7 +9,7 @@ import (
 
 // restrictionInstead is what to do against Elasticsearch, which cannot
 // bind a key to networks.
-const restrictionInstead = "Elasticsearch cannot bind an API key to client networks: create or clone the key without --allow-from"
+const restrictionInstead = "Elasticsearch cannot bind an API key to client networks: leave out --allow-from and --clear-allow-from"
 
 // CreateAPIKeyExtended sends POST /_apikeyd/api_key.
 func (c *Client) CreateAPIKeyExtended(ctx context.Context, req *api.ExtendedCreateAPIKeyRequest) (*api.CreateAPIKeyResponse, error) {
