@@ -26,6 +26,9 @@ type Admin interface {
 	UpdateAPIKeyExtended(ctx context.Context, req *ExtendedUpdateAPIKeyRequest) (*UpdateAPIKeyResponse, error)
 	// Lineage is key rotation and key families (lineage.go).
 	Lineage
+	// Restrictions is create and clone with keys bound to networks
+	// (networks.go).
+	Restrictions
 	// PutExpiryPolicy creates or replaces an expiry policy
 	// (PUT /_apikeyd/policy/expiry/{name}).
 	PutExpiryPolicy(ctx context.Context, p *ExpiryPolicy) (*PutExpiryPolicyResponse, error)

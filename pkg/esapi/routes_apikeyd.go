@@ -18,7 +18,8 @@ import (
 // resource: PUT, GET and DELETE, as roles are. Invalidate by query is a
 // POST with a body, as Elasticsearch's _delete_by_query; the extended
 // update a PUT on the key, as Elasticsearch's update. The lineage routes
-// are routes_lineage.go's.
+// are routes_lineage.go's, create and clone with allowed networks
+// routes_networks.go's.
 func adminRoutes() []*route {
 	return append([]*route{
 		{method: http.MethodGet, pattern: "/_apikeyd", serve: serveApikeyd},
@@ -31,7 +32,7 @@ func adminRoutes() []*route {
 		{method: http.MethodGet, pattern: "/_apikeyd/policy/expiry/{name}", serve: serveGetExpiryPolicies},
 		{method: http.MethodPut, pattern: "/_apikeyd/policy/expiry/{name}", body: true, serve: servePutExpiryPolicy},
 		{method: http.MethodDelete, pattern: "/_apikeyd/policy/expiry/{name}", serve: serveDeleteExpiryPolicy},
-	}, lineageRoutes()...)
+	}, append(lineageRoutes(), networkRoutes()...)...)
 }
 
 func servePutExpiryPolicy(ctx context.Context, h *handler, x *exchange) (int, any, error) {

@@ -143,6 +143,12 @@ func (s *Service) authenticateAudited(ctx context.Context, cred auth.Credential,
 	} else {
 		sub, err = s.authenticateCredential(ctx, cred)
 	}
+	// A refusal answers as its api.Error; its reason is the audit log's.
+	var reason string
+	var rf *refusal
+	if errors.As(err, &rf) {
+		reason, err = rf.reason, rf.answer
+	}
 	switch e, ok := api.AsError(err); {
 	case err == nil:
 		s.noteUse(ctx, sub)
@@ -158,9 +164,11 @@ func (s *Service) authenticateAudited(ctx context.Context, cred auth.Credential,
 		case auth.SchemeBearer:
 			who = bearerPrincipal
 		}
-		reason := e.Error()
-		if detail, ok := e.Fields["additional_unsuccessful_credentials"]; ok {
-			reason += fmt.Sprintf(" (%v)", detail)
+		if reason == "" {
+			reason = e.Error()
+			if detail, ok := e.Fields["additional_unsuccessful_credentials"]; ok {
+				reason += fmt.Sprintf(" (%v)", detail)
+			}
 		}
 		s.audit(ctx, AuditEvent{Action: AuditAuthFailed, Principal: who, Reason: reason, Primary: primary})
 	}
@@ -329,7 +337,8 @@ func resolveRoles(ctx context.Context, r store.Reader, names []string) (api.Role
 }
 
 // authenticateAPIKey validates a key credential in Elasticsearch's order:
-// existence, invalidation, secret, type, expiry.
+// existence, invalidation, secret, type, expiry; then apikeyd's allowed
+// networks (checkNetwork), refused as a wrong secret is.
 func (s *Service) authenticateAPIKey(ctx context.Context, id, secret string) (*auth.Subject, error) {
 	rec, err := s.keyRecord(ctx, id)
 	if err != nil {
@@ -353,6 +362,10 @@ func (s *Service) authenticateAPIKey(ctx context.Context, id, secret string) (*a
 	}
 	if rec.subjectErr != nil {
 		return nil, s.internal("authenticate api key", rec.subjectErr)
+	}
+	o, _ := auth.OriginFrom(ctx)
+	if err := checkNetwork(rec.networks, o); err != nil {
+		return nil, networkRefusal(id, err)
 	}
 	return rec.subject, nil
 }
@@ -399,6 +412,9 @@ func (s *Service) keyRecord(ctx context.Context, id string) (*keyRecord, error) 
 	rec := &keyRecord{key: &store.APIKey{ID: k.ID, Name: k.Name, Type: k.Type, Expiration: k.Expiration,
 		Invalidated: k.Invalidated, Hash: k.Hash}}
 	rec.subject, rec.subjectErr = s.keySubject(k)
+	if rec.subjectErr == nil {
+		rec.networks, rec.subjectErr = storedNetworks(k.AllowedNetworks)
+	}
 	s.caches.keys.put(id, gen, rec)
 	return rec, nil
 }

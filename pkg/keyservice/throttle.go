@@ -126,9 +126,10 @@ func (t *throttle) fail(names ...string) {
 }
 
 // clientName is the bucket of the request's client: its IP address (an
-// IPv6 client by its /64, the block one host usually holds), or the OS
-// user of a Unix socket peer; "" for a call that did not come over the
-// network.
+// IPv6 client by its /64, the block one host usually holds) — behind a
+// trusted proxy the forwarded one (Origin.Client), so that one client
+// does not brake every other behind the same proxy — or the OS user of a
+// Unix socket peer; "" for a call that did not come over the network.
 func clientName(ctx context.Context) string {
 	o, ok := auth.OriginFrom(ctx)
 	if !ok || o.Type != auth.OriginREST {
@@ -140,6 +141,9 @@ func clientName(ctx context.Context) string {
 	host, _, err := net.SplitHostPort(o.Address)
 	if err != nil {
 		host = o.Address
+	}
+	if o.Client.IsValid() {
+		host = o.Client.String()
 	}
 	if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
 		host = ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
