@@ -56,6 +56,8 @@ type DB struct {
 	// name is the connection string without its password, for errors.
 	name string
 	pool *pgxpool.Pool
+	// commits is the queue of the group commit (commit.go).
+	commits committer
 }
 
 // IsDSN reports whether s names a PostgreSQL database: a postgres:// or
@@ -108,11 +110,14 @@ func open(ctx context.Context, dsn string, prepare func(ctx context.Context, db 
 		}
 		return nil, fmt.Errorf("open database %s: %w", name, err)
 	}
+	db.startCommitter()
 	return db, nil
 }
 
-// Close releases the pool, waiting for the connections in use.
+// Close waits for the writes already queued to be committed, then
+// releases the pool, waiting for the connections in use.
 func (db *DB) Close() error {
+	db.stopCommitter()
 	db.pool.Close()
 	return nil
 }
