@@ -21,7 +21,12 @@ func BenchmarkCreate(b *testing.B) {
 	}
 	b.Run("store", func(b *testing.B) {
 		db := mustOpen(b)
+		g0, err := db.Generation(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
 		var n atomic.Int64
+		b.ResetTimer()
 		b.SetParallelism(parallelism)
 		b.RunParallel(func(pb *testing.PB) {
 			ctx := context.Background()
@@ -33,10 +38,17 @@ func BenchmarkCreate(b *testing.B) {
 				}
 			}
 		})
+		// Each committed transaction moves the generation once.
+		g1, err := db.Generation(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(b.N)/float64(g1-g0), "creates/commit")
 	})
 	b.Run("raw-insert", func(b *testing.B) {
 		db := mustOpen(b)
 		var n atomic.Int64
+		b.ResetTimer()
 		b.SetParallelism(parallelism)
 		b.RunParallel(func(pb *testing.PB) {
 			ctx := context.Background()

@@ -64,7 +64,7 @@ func keyStored(t *testing.T, db *DB, id string) bool {
 // generation moves once for them all): the members that fail, panic, run
 // a statement the server refuses, or whose context ends while queued or
 // while they run are rolled back alone; every other member's write is
-// committed.
+// committed, whatever its first statement (a row, rows, or none).
 func TestGroupCommitMembersFailAlone(t *testing.T) {
 	db := mustOpen(t)
 	ctx := t.Context()
@@ -91,11 +91,19 @@ func TestGroupCommitMembersFailAlone(t *testing.T) {
 			}()
 			o.err = db.Update(callCtx, func(w store.Writer) error {
 				id := fmt.Sprintf("k%02d", i)
+				switch i % 10 {
+				case 6, 7: // a first statement that reads rows
+					if _, err := w.FindAPIKeys(callCtx, store.KeyFilter{Name: "none"}); err != nil {
+						return err
+					}
+				case 8: // no statement at all
+					return nil
+				}
 				if err := w.InsertAPIKey(callCtx, testKey(id, fmt.Sprintf(`{"n":%d}`, i))); err != nil {
 					return err
 				}
 				switch i % 10 {
-				case 1:
+				case 1, 6:
 					return errRefused
 				case 2:
 					panic("member " + id)
@@ -134,7 +142,7 @@ func TestGroupCommitMembersFailAlone(t *testing.T) {
 		o := <-outcomes[i]
 		id := fmt.Sprintf("k%02d", i)
 		switch i % 10 {
-		case 1:
+		case 1, 6:
 			if !errors.Is(o.err, errRefused) {
 				t.Errorf("%s: err = %v, want its own error", id, o.err)
 			}
@@ -149,6 +157,10 @@ func TestGroupCommitMembersFailAlone(t *testing.T) {
 		case 4:
 			if o.err == nil || errors.Is(o.err, store.ErrUnavailable) {
 				t.Errorf("%s: err = %v, want the server's refusal", id, o.err)
+			}
+		case 8:
+			if o.err != nil || o.panicked != nil {
+				t.Errorf("%s: err %v, panic %v", id, o.err, o.panicked)
 			}
 		default:
 			if o.err != nil || o.panicked != nil || !keyStored(t, db, id) {

@@ -11,7 +11,10 @@
 // updates and invalidations are therefore whole, never interleaved with
 // another writer, and never fail with a serialization error; the version
 // check of UpdateAPIKey and UpdateToken turns an update based on a stale
-// read into store.ErrConflict.
+// read into store.ErrConflict. The functions of concurrent Updates run
+// together in one such transaction, each in its own savepoint, and commit
+// at once (commit.go): one turn on the row's lock and one commit for many
+// writes.
 //
 // Statements run through pgx's statement cache: each is prepared once per
 // connection. The schema is created and upgraded by the numbered
