@@ -163,7 +163,8 @@ func (db *DB) runBatch(ctx context.Context, batch []*commitRequest) ([]error, er
 		return nil, fmt.Errorf("database %s: begin: %w", db.name, err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	if _, err := db.bumpGeneration(ctx, tx); err != nil {
+	n, err := db.bumpGeneration(ctx, tx)
+	if err != nil {
 		return nil, err
 	}
 	alone := len(batch) == 1
@@ -201,6 +202,7 @@ func (db *DB) runBatch(ctx context.Context, batch []*commitRequest) ([]error, er
 	if err := tx.Commit(ctx); err != nil {
 		return nil, fmt.Errorf("database %s: commit: %w", db.name, err)
 	}
+	db.committed(n)
 	return results, nil
 }
 
