@@ -11,7 +11,10 @@
 // updates and invalidations are therefore whole, never interleaved with
 // another writer, and never fail with a serialization error; the version
 // check of UpdateAPIKey and UpdateToken turns an update based on a stale
-// read into store.ErrConflict.
+// read into store.ErrConflict. The functions of concurrent Updates run
+// together in one such transaction, each in its own savepoint, and commit
+// at once (commit.go): one turn on the row's lock and one commit for many
+// writes.
 //
 // Caches stay coherent across the processes sharing the database
 // through Generation, which every authentication calls. The transaction
@@ -80,6 +83,8 @@ type DB struct {
 	// name is the connection string without its password, for errors.
 	name string
 	pool *pgxpool.Pool
+	// commits is the queue of the group commit (commit.go).
+	commits committer
 	// gen is the state of Generation (listener.go).
 	gen generation
 }
@@ -139,12 +144,14 @@ func open(ctx context.Context, dsn string, prepare func(ctx context.Context, db 
 		}
 		return nil, fmt.Errorf("open database %s: %w", name, err)
 	}
+	db.startCommitter()
 	return db, nil
 }
 
-// Close stops the listener and releases the pool, waiting for the
-// connections in use.
+// Close waits for the writes already queued to be committed, stops the
+// listener and releases the pool, waiting for the connections in use.
 func (db *DB) Close() error {
+	db.stopCommitter()
 	db.gen.stop()
 	db.pool.Close()
 	return nil
