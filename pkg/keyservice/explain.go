@@ -273,10 +273,11 @@ func explainAnswer(outcome error) api.ExplainAnswer {
 	return a
 }
 
-// explainReason is an answer's reason with its detail.
+// explainReason is why an answer refuses: its detail when it has one,
+// its reason otherwise.
 func explainReason(a api.ExplainAnswer) string {
-	if a.AdditionalUnsuccessfulCredentials != "" {
-		return a.Reason + " (" + a.AdditionalUnsuccessfulCredentials + ")"
+	if d := a.AdditionalUnsuccessfulCredentials; d != "" {
+		return strings.TrimPrefix(d, "API key: ")
 	}
 	return a.Reason
 }
