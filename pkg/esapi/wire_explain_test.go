@@ -47,7 +47,7 @@ func TestWireExplain(t *testing.T) {
 	if _, err := svc.PutUser(root, &api.PutUserRequest{Username: "viewer", Password: &pw, Roles: []string{}}); err != nil {
 		t.Fatal(err)
 	}
-	elastic := "Basic ZWxhc3RpYzp3aXJlLXBhc3N3b3Jk" // elastic:wire-password
+	elastic := "Basic ZWxhc3RpYzp3aXJlLXBhc3N3b3Jk"    // elastic:wire-password
 	viewer := "Basic dmlld2VyOnBhc3N3b3JkLXZpZXdlcg==" // viewer:password-viewer
 
 	for _, tc := range []struct {
