@@ -222,7 +222,7 @@ func (s *Service) explainBrake(ctx context.Context, cred auth.Credential, known 
 		check.Message = "the brake on failed authentication attempts is off"
 		return check, outcome
 	}
-	limit := fmt.Sprintf("%d failed attempts per %s", int(s.throttle.limit), time.Duration(s.throttle.limit)*s.throttle.refill)
+	limit := fmt.Sprintf("%d failed attempts per %s", int(s.throttle.limit), windowText(time.Duration(s.throttle.limit)*s.throttle.refill))
 	waits := s.throttle.waits(clientName(ctx), principalName(cred))
 	var held []string
 	if waits[0] > 0 {
@@ -325,14 +325,25 @@ func explainExpiration(_ *Service, k *store.APIKey, passed bool) (string, *int64
 
 // explainPrivileges says which cluster privileges the key holds.
 func explainPrivileges(sub *auth.Subject, cluster []string) string {
-	limited := "its owner's privileges when the key was last created or updated (limited-by)"
+	from := "its role descriptors within its owner's snapshot (limited-by)"
 	if len(sub.APIKey.RoleDescriptors) == 0 {
-		limited = "the key has no role descriptors of its own: it holds " + limited
-	} else {
-		limited = "its role descriptors, within " + limited
+		from = "no role descriptors of its own: its owner's snapshot (limited-by) alone"
 	}
 	if len(cluster) == 0 {
-		return limited + "; together they grant no cluster privilege the key's descriptors name"
+		return from + " grants no cluster privilege"
 	}
-	return fmt.Sprintf("%s; together they grant the cluster privileges [%s]", limited, strings.Join(cluster, ","))
+	return fmt.Sprintf("%s grants the cluster privileges [%s]", from, strings.Join(cluster, ","))
+}
+
+// windowText says a duration without its trailing zero units ("1m",
+// "1h", "1m30s").
+func windowText(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
 }
