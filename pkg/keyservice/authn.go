@@ -446,8 +446,8 @@ type keyCheck struct {
 // keyChecks are the checks of a found key in Elasticsearch's order:
 // invalidation, secret, type, expiry. A restriction that only some keys
 // carry (such as the client networks a key may be used from) is one more
-// check here: its problem passes the keys without it, and explain lists
-// it only for the keys that have it.
+// entry here, whose problem passes the keys without it; explainAPIKey
+// then lists it only for the keys that carry it.
 var keyChecks = []keyCheck{
 	{
 		name: api.CheckInvalidated,
