@@ -38,6 +38,10 @@ type Admin interface {
 	// DeleteExpiryPolicy removes an expiry policy
 	// (DELETE /_apikeyd/policy/expiry/{name}).
 	DeleteExpiryPolicy(ctx context.Context, name string) (*DeleteExpiryPolicyResponse, error)
+	// ExplainAPIKey says, check by check, why a credential is accepted or
+	// refused, and the answer it would get (POST /_apikeyd/_explain,
+	// explain.go).
+	ExplainAPIKey(ctx context.Context, req *ExplainRequest) (*ExplainResponse, error)
 }
 
 // Backup is a copy of the database as of one instant, to be read once.

@@ -86,3 +86,10 @@ func (c *Client) UpdateAPIKeyExtended(ctx context.Context, req *api.ExtendedUpda
 	cl := c.adminCall(http.MethodPut, "/_apikeyd/api_key/"+url.PathEscape(req.ID), req, feature, instead)
 	return send[api.UpdateAPIKeyResponse](ctx, c, cl)
 }
+
+// ExplainAPIKey sends POST /_apikeyd/_explain, the credential in the body.
+func (c *Client) ExplainAPIKey(ctx context.Context, req *api.ExplainRequest) (*api.ExplainResponse, error) {
+	cl := c.adminCall(http.MethodPost, "/_apikeyd/_explain", req, "explain",
+		"authenticate with the credential ('apikeyctl --api-key-stdin whoami') and read Elasticsearch's answer")
+	return send[api.ExplainResponse](ctx, c, cl)
+}

@@ -388,3 +388,65 @@ func TestThrottleByForwardedClient(t *testing.T) {
 		t.Fatalf("another client behind the proxy: %v", err)
 	}
 }
+
+// TestExplainNetwork: explain lists the network check only for a key
+// bound to networks, checks the address asked about (or the caller's
+// own), and answers as authentication from there does.
+func TestExplainNetwork(t *testing.T) {
+	fx := newFixture(t)
+	owner := fx.as("owner")
+	bound := fx.createBound(owner, "bound", "10.0.0.0/8")
+	free := fx.create(owner, "free")
+	for _, c := range []struct {
+		name   string
+		ctx    context.Context
+		key    *api.CreateAPIKeyResponse
+		client string
+		from   context.Context // where authentication is asked from; nil: no network check listed
+		pass   bool
+	}{
+		{name: "inside", ctx: owner, key: bound, client: "10.1.2.3", from: client("10.1.2.3:1"), pass: true},
+		{name: "outside", ctx: owner, key: bound, client: "11.0.0.1", from: client("11.0.0.1:1")},
+		{name: "local", ctx: owner, key: bound, client: api.AllowedNetworkLocal, from: unixPeer()},
+		{name: "the caller's own address", ctx: auth.WithOrigin(owner, auth.Origin{Type: auth.OriginREST, Address: "10.9.9.9:1", Client: netip.MustParseAddr("10.9.9.9")}),
+			key: bound, from: client("10.9.9.9:1"), pass: true},
+		{name: "unbound key", ctx: owner, key: free, client: "11.0.0.1"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			resp, err := fx.svc.ExplainAPIKey(c.ctx, &api.ExplainRequest{APIKey: resp64(c.key), ClientAddress: c.client})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var network *api.ExplainCheck
+			for i := range resp.Checks {
+				if resp.Checks[i].Name == api.CheckNetwork {
+					network = &resp.Checks[i]
+				}
+			}
+			if c.from == nil {
+				if network != nil || !resp.Accepted {
+					t.Fatalf("an unbound key: network check %+v, accepted %v", network, resp.Accepted)
+				}
+				return
+			}
+			if network == nil || (network.Status == api.ExplainPass) != c.pass || resp.Accepted != c.pass {
+				t.Fatalf("network check %+v, accepted %v; want pass %v", network, resp.Accepted, c.pass)
+			}
+			_, authErr := fx.svc.AuthenticateCredential(c.from, keyCred(c.key))
+			want := api.ExplainAnswer{Status: 200}
+			if e, ok := api.AsError(authErr); ok {
+				want = api.ExplainAnswer{Status: e.Code.Status(), Type: e.ErrType(), Reason: e.Reason}
+				want.AdditionalUnsuccessfulCredentials, _ = e.Fields["additional_unsuccessful_credentials"].(string)
+			}
+			if resp.Answer != want {
+				t.Fatalf("answer %+v,\nauthentication from there %+v", resp.Answer, want)
+			}
+		})
+	}
+	if _, err := fx.svc.ExplainAPIKey(owner, &api.ExplainRequest{APIKey: resp64(bound), ClientAddress: "10.0.0.0/8"}); api.ErrorCode(err) != api.Invalid {
+		t.Fatalf("a network as client_address: %v, want a 400", err)
+	}
+}
+
+// resp64 is the encoded credential of a created key.
+func resp64(r *api.CreateAPIKeyResponse) string { return encode(r.ID, r.APIKey) }

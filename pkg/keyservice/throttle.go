@@ -85,20 +85,32 @@ func (t *throttle) wait(ctx context.Context, cred auth.Credential) time.Duration
 	if t == nil || t.stored.Load() == 0 {
 		return 0
 	}
-	names := []string{clientName(ctx), principalName(cred)}
+	var longest time.Duration
+	for _, w := range t.waits(clientName(ctx), principalName(cred)) {
+		longest = max(longest, w)
+	}
+	return longest
+}
+
+// waits is, for each of names, how long until its bucket holds a token: 0
+// when it does, or when the name is "".
+func (t *throttle) waits(names ...string) []time.Duration {
+	out := make([]time.Duration, len(names))
+	if t == nil {
+		return out
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
-	var longest time.Duration
-	for _, name := range names {
+	for i, name := range names {
 		if name == "" {
 			continue
 		}
 		if tokens := t.tokensLocked(name, now); tokens < 1 {
-			longest = max(longest, time.Duration((1-tokens)*float64(t.refill)))
+			out[i] = time.Duration((1 - tokens) * float64(t.refill))
 		}
 	}
-	return longest
+	return out
 }
 
 // fail takes a token from every bucket of names.
