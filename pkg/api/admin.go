@@ -35,6 +35,9 @@ type Admin interface {
 	// DeleteExpiryPolicy removes an expiry policy
 	// (DELETE /_apikeyd/policy/expiry/{name}).
 	DeleteExpiryPolicy(ctx context.Context, name string) (*DeleteExpiryPolicyResponse, error)
+	// Events reads the audit log, filtered and paged, oldest first
+	// (GET /_apikeyd/events; events.go).
+	Events(ctx context.Context, req *EventsRequest) (*EventsResponse, error)
 }
 
 // Backup is a copy of the database as of one instant, to be read once.

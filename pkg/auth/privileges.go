@@ -111,6 +111,10 @@ const (
 	// ActionExpiryNotices is the daemon's own: reading the keys about to
 	// expire and recording their notifications (manage_security or all).
 	ActionExpiryNotices = "cluster:admin/xpack/security/apikeyd/expiry_notices"
+	// ActionGetEvents reads the audit log. Its events name every user
+	// and key, which read_security already shows: read_security,
+	// manage_security and all grant it.
+	ActionGetEvents = "cluster:admin/xpack/security/apikeyd/events/get"
 )
 
 // clusterPrivilege is a named cluster privilege: the action patterns it

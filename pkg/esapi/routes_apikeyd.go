@@ -31,7 +31,7 @@ func adminRoutes() []*route {
 		{method: http.MethodGet, pattern: "/_apikeyd/policy/expiry/{name}", serve: serveGetExpiryPolicies},
 		{method: http.MethodPut, pattern: "/_apikeyd/policy/expiry/{name}", body: true, serve: servePutExpiryPolicy},
 		{method: http.MethodDelete, pattern: "/_apikeyd/policy/expiry/{name}", serve: serveDeleteExpiryPolicy},
-	}, lineageRoutes()...)
+	}, append(lineageRoutes(), eventsRoutes()...)...)
 }
 
 func servePutExpiryPolicy(ctx context.Context, h *handler, x *exchange) (int, any, error) {
