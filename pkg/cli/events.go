@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -140,37 +139,14 @@ func printEvents(opts *eventsOptions, resp *api.EventsResponse, hint bool) error
 			}
 			return nil
 		}
-		rows := make([][]string, 0, len(resp.Events))
+		events := make([]api.Event, 0, len(resp.Events))
 		for _, raw := range resp.Events {
 			var e api.Event
-			if json.Unmarshal(raw, &e) != nil {
-				continue
+			if json.Unmarshal(raw, &e) == nil {
+				events = append(events, e)
 			}
-			rows = append(rows, eventRow(&e, opts.f.Now()))
 		}
-		return t.Table([]string{"TIME", "ACTION", "OUTCOME", "USER", "KEY", "ORIGIN", "REASON"}, rows)
+		return t.EventTable(events)
 	}
 	return opts.out.print(opts.f, resp)
-}
-
-// eventRow is the table row of an event: its time in the local time
-// zone, its key the caller's or those acted on.
-func eventRow(e *api.Event, now time.Time) []string {
-	when := e.Timestamp
-	if t, err := time.Parse(time.RFC3339Nano, e.Timestamp); err == nil {
-		when = t.In(now.Location()).Format("2006-01-02 15:04:05")
-	}
-	key := e.APIKeyID
-	if len(e.APIKeyIDs) > 0 {
-		key = strings.Join(e.APIKeyIDs, ",")
-	}
-	origin := e.OriginType
-	if e.OriginAddress != "" {
-		origin += " " + e.OriginAddress
-	}
-	user := e.User
-	if user != "" && e.Realm != "" {
-		user += " (" + e.Realm + ")"
-	}
-	return []string{when, e.Action, api.EventOutcome(e.Action), dash(user), dash(key), dash(origin), dash(e.Reason)}
 }
