@@ -212,6 +212,7 @@ func (l *Logger) read(q *keyservice.EventQuery) (*api.EventsResponse, error) {
 			}
 		}
 	}
+	needles := filterNeedles(q)
 	for i := first; i < len(segs); i++ {
 		s := segs[i]
 		if i > first {
@@ -228,6 +229,9 @@ func (l *Logger) read(q *keyservice.EventQuery) (*api.EventsResponse, error) {
 		}
 		last := i == len(segs)-1
 		end, full, err := scan(s.f, off, last, func(raw []byte) bool {
+			if !mayMatch(raw, needles) {
+				return false
+			}
 			var ln line
 			if json.Unmarshal(raw, &ln) != nil {
 				return false
@@ -249,6 +253,41 @@ func (l *Logger) read(q *keyservice.EventQuery) (*api.EventsResponse, error) {
 	}
 	resp.Count = len(resp.Events)
 	return resp, nil
+}
+
+// filterNeedles are, for each filter on a value (user, key, actions),
+// the JSON strings of which a matching line holds at least one: the
+// writer encodes values as encoding/json does, so a line without any of
+// them cannot match, and is passed over without being decoded.
+func filterNeedles(q *keyservice.EventQuery) [][][]byte {
+	quoted := func(values ...string) [][]byte {
+		out := make([][]byte, len(values))
+		for i, v := range values {
+			out[i], _ = json.Marshal(v)
+		}
+		return out
+	}
+	var needles [][][]byte
+	if q.User != "" {
+		needles = append(needles, quoted(q.User))
+	}
+	if q.APIKeyID != "" {
+		needles = append(needles, quoted(q.APIKeyID))
+	}
+	if len(q.Actions) > 0 {
+		needles = append(needles, quoted(q.Actions...))
+	}
+	return needles
+}
+
+// mayMatch reports whether raw holds one of the strings of each filter.
+func mayMatch(raw []byte, needles [][][]byte) bool {
+	for _, alts := range needles {
+		if !slices.ContainsFunc(alts, func(n []byte) bool { return bytes.Contains(raw, n) }) {
+			return false
+		}
+	}
+	return true
 }
 
 // scan reads the whole lines of f from off, giving each, without its
