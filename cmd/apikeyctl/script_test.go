@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -70,6 +71,7 @@ func TestScripts(t *testing.T) {
 			"pgexec":     pgExec,
 			"wait-ready": waitReady,
 			"wait-file":  waitFile,
+			"wait-match": waitMatch,
 			"envfile":    envFile,
 			"jq":         jqCmd,
 		},
@@ -128,6 +130,18 @@ func waitFile(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: wait-file FILE")
 	}
 	waitForFile(ts, args[0], "not written", func([]byte) bool { return true })
+}
+
+// waitMatch FILE REGEXP waits until FILE holds a match of REGEXP:
+// written line by line by a process the script started (apikeyctl
+// events -f).
+func waitMatch(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: wait-match FILE REGEXP")
+	}
+	re, err := regexp.Compile(args[1])
+	ts.Check(err)
+	waitForFile(ts, args[0], "no match of "+args[1], re.Match)
 }
 
 // waitForFile polls until the file at name holds content that done

@@ -42,6 +42,9 @@ type Admin interface {
 	// refused, and the answer it would get (POST /_apikeyd/_explain,
 	// explain.go).
 	ExplainAPIKey(ctx context.Context, req *ExplainRequest) (*ExplainResponse, error)
+	// Events reads the audit log, filtered and paged, oldest first
+	// (GET /_apikeyd/events; events.go).
+	Events(ctx context.Context, req *EventsRequest) (*EventsResponse, error)
 }
 
 // Backup is a copy of the database as of one instant, to be read once.

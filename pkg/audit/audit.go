@@ -66,6 +66,23 @@ type Logger struct {
 	// origin is recorded for events whose context carries no origin.
 	origin auth.Origin
 
+	// f is the file at path once open; rotation and first (the time of
+	// its first event, zero until known) are for rotating it. fileMu
+	// guards them.
+	f        *os.File
+	rotation Rotation
+	first    time.Time
+	// watch makes a reader waiting for events watch the files as well:
+	// the Logger of OpenLazy writes none itself (apikeyctl --db).
+	watch bool
+	// changed is closed, and replaced, after every write: the broadcast
+	// that wakes the readers waiting for events (read.go).
+	changedMu sync.Mutex
+	changed   chan struct{}
+	// ended is closed by EndWaits.
+	ended        chan struct{}
+	endWaitsOnce sync.Once
+
 	mu      sync.RWMutex // guards closed against the queue's close
 	closed  bool
 	queue   chan queued
@@ -94,7 +111,7 @@ func Open(path string, origin auth.Origin, events Selection, log *slog.Logger) (
 		return nil, err
 	}
 	l := New(f, origin, events, log)
-	l.c, l.path = f, path
+	l.c, l.f, l.path = f, f, path
 	return l, nil
 }
 
@@ -104,7 +121,7 @@ func Open(path string, origin auth.Origin, events Selection, log *slog.Logger) (
 // log someone else owns does not stop them.
 func OpenLazy(path string, origin auth.Origin, events Selection, log *slog.Logger) *Logger {
 	l := New(nil, origin, events, log)
-	l.path = path
+	l.path, l.watch = path, true
 	return l
 }
 
@@ -126,7 +143,7 @@ func (l *Logger) file() (io.Writer, error) {
 		if err != nil {
 			return nil, err
 		}
-		l.w, l.c = f, f
+		l.w, l.c, l.f = f, f, f
 	}
 	return l.w, nil
 }
@@ -144,7 +161,27 @@ func openFile(path string) (*os.File, error) {
 		f.Close()
 		return nil, &FileError{Path: path, Err: err}
 	}
+	endLine(f, path)
 	return f, nil
+}
+
+// endLine ends the partial last line a crash may have left in the file,
+// so that the next line is not glued to it: readers skip the partial
+// line alone.
+func endLine(f *os.File, path string) {
+	fi, err := f.Stat()
+	if err != nil || fi.Size() == 0 {
+		return
+	}
+	r, err := os.Open(path)
+	if err != nil {
+		return
+	}
+	defer r.Close()
+	last := make([]byte, 1)
+	if _, err := r.ReadAt(last, fi.Size()-1); err == nil && last[0] != '\n' {
+		f.Write([]byte{'\n'})
+	}
 }
 
 // FileError is an audit log that cannot be opened for appending.
@@ -186,7 +223,7 @@ func New(w io.Writer, origin auth.Origin, events Selection, log *slog.Logger) *L
 		log = slog.Default()
 	}
 	l := &Logger{w: w, origin: origin, events: events, log: log,
-		queue: make(chan queued, queueSize), done: make(chan struct{})}
+		queue: make(chan queued, queueSize), done: make(chan struct{}), changed: make(chan struct{}), ended: make(chan struct{})}
 	go l.writeLoop()
 	return l
 }
@@ -203,6 +240,7 @@ func (l *Logger) Close() error {
 	close(l.queue)
 	l.mu.Unlock()
 	<-l.done
+	l.notify()
 	l.fileMu.Lock()
 	defer l.fileMu.Unlock()
 	if l.c == nil {
@@ -314,10 +352,8 @@ func (l *Logger) writeLoop() {
 // interleave. A failure is logged, not returned: the calls that were
 // audited have already happened.
 func (l *Logger) write(lines []byte) {
-	w, err := l.file()
-	if err == nil {
-		_, err = w.Write(lines)
-	}
+	err := l.writeLocked(lines)
+	l.notify()
 	if err != nil {
 		if !l.failing {
 			l.log.Error("cannot write the audit log; events are being lost", "err", err)
@@ -326,6 +362,17 @@ func (l *Logger) write(lines []byte) {
 		return
 	}
 	l.failing = false
+}
+
+// writeLocked rotates the file when it is due, then writes lines, under
+// fileMu: a rotation falls between two writes of whole lines.
+func (l *Logger) writeLocked(lines []byte) error {
+	if _, err := l.file(); err != nil {
+		return err
+	}
+	l.fileMu.Lock()
+	defer l.fileMu.Unlock()
+	return l.writeRotating(lines)
 }
 
 // appendLine appends the JSON line of q to buf.

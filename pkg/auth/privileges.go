@@ -117,6 +117,10 @@ const (
 	// only on the caller's own keys, which explain does not ask for). A
 	// caller explaining a credential it holds needs no privilege.
 	ActionExplainAPIKey = "cluster:admin/xpack/security/api_key/explain"
+	// ActionGetEvents reads the audit log. Its events name every user
+	// and key, which read_security already shows: read_security,
+	// manage_security and all grant it.
+	ActionGetEvents = "cluster:admin/xpack/security/apikeyd/events/get"
 )
 
 // clusterPrivilege is a named cluster privilege: the action patterns it

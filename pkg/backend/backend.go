@@ -36,6 +36,9 @@ type Options struct {
 	// AuditEvents selects the events the audit log records
 	// (Elasticsearch's default selection when zero).
 	AuditEvents audit.Selection
+	// AuditRotation says when the audit log is rotated and which
+	// rotated files are kept (never rotated when zero).
+	AuditRotation audit.Rotation
 	// Origin is the local origin the audit log records for its events.
 	Origin auth.Origin
 	// Service configures the key service. Its Auditor is set by Open.
@@ -47,6 +50,7 @@ type Backend struct {
 	// Service is the key service over the database.
 	Service *keyservice.Service
 	closers []func() error
+	audit   *audit.Logger
 }
 
 // Open opens the database and the audit log and starts the key service
@@ -66,6 +70,8 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 			b.Close()
 			return nil, &AuditLogError{Err: err}
 		}
+		al.SetRotation(opts.AuditRotation)
+		b.audit = al
 		b.closers = append(b.closers, al.Close)
 		svcOpts.Auditor = al
 	}
@@ -79,6 +85,15 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 	svc := b.Service
 	b.closers = append(b.closers, func() error { return svc.FlushUsage(context.WithoutCancel(ctx)) })
 	return b, nil
+}
+
+// EndWaits ends the waits of the audit log's readers for new events,
+// now and from now on (see audit.Logger.EndWaits): the daemon is
+// stopping.
+func (b *Backend) EndWaits() {
+	if b.audit != nil {
+		b.audit.EndWaits()
+	}
 }
 
 // OpenStore opens the store db names, alone: a PostgreSQL database for a

@@ -33,6 +33,9 @@ type backend struct {
 	// not recorded.
 	usage    usageFlusher
 	lastUsed time.Duration
+	// endWaits ends the waits of the event log's readers (long polls),
+	// which must not hold up a shutdown.
+	endWaits func()
 }
 
 // startHooks runs the expiry hooks, if any, until the returned stop is
@@ -89,6 +92,7 @@ func openBackend(ctx context.Context, cfg *Config, log *slog.Logger, stderr io.W
 		}
 		opts.AuditFile = cfg.AuditFile
 		opts.AuditEvents = cfg.AuditEvents
+		opts.AuditRotation = cfg.AuditRotation
 	}
 	var rm *remover
 	opts.Service.OnInvalidate = func() { rm.Trigger() }
@@ -113,7 +117,7 @@ func openBackend(ctx context.Context, cfg *Config, log *slog.Logger, stderr io.W
 			printBootstrapPassword(stderr, keyservice.BootstrapUser, generated)
 		}
 	}
-	be := &backend{svc: svc, admin: svc, authn: svc, close: local.Close, remover: rm, lastUsed: cfg.LastUsed}
+	be := &backend{svc: svc, admin: svc, authn: svc, close: local.Close, remover: rm, lastUsed: cfg.LastUsed, endWaits: local.EndWaits}
 	if cfg.ExpiryHooks.Enabled() {
 		be.hooks = newExpiryHooks(svc, cfg.ExpiryHooks, auth.OSSubject(newPeerAuth(self).username(self)), origin, log, nil)
 	}

@@ -63,6 +63,13 @@ type Config struct {
 	AuditEventsInclude []string        `mapstructure:"audit-events-include"`
 	AuditEventsExclude []string        `mapstructure:"audit-events-exclude"`
 	AuditEvents        audit.Selection `mapstructure:"-"`
+	// AuditMaxSize (a byte size value), AuditMaxAge (a time value) and
+	// AuditMaxFiles say when the audit log is rotated and which rotated
+	// files are kept; validate parses them into AuditRotation.
+	AuditMaxSize  string         `mapstructure:"audit-max-size"`
+	AuditMaxAge   string         `mapstructure:"audit-max-age"`
+	AuditMaxFiles int            `mapstructure:"audit-max-files"`
+	AuditRotation audit.Rotation `mapstructure:"-"`
 	// RetentionPeriod is how long expired and invalidated API keys are
 	// kept before the remover deletes them, and RetentionInterval how
 	// often it runs: Elasticsearch time values (7d and 24h by default,
@@ -153,6 +160,9 @@ func addFlags(fs *pflag.FlagSet) {
 	fs.Bool("no-audit", false, "write no audit log")
 	fs.StringSlice("audit-events-include", nil, "audit these events (Elasticsearch's names, or _all; default: all but authentication_success)")
 	fs.StringSlice("audit-events-exclude", nil, "do not audit these events (Elasticsearch's names, or _all)")
+	fs.String("audit-max-size", defaultAuditMaxSize, `rotate the audit log to audit-TIME.json before it grows past this size (byte size value); "0" never`)
+	fs.String("audit-max-age", "0", "rotate the audit log at the first write after its first event is this old, and delete rotated files whose newest event is (time value; 0: never)")
+	fs.Int("audit-max-files", defaultAuditMaxFiles, "keep this many rotated audit logs, deleting the oldest; 0 keeps them all")
 	fs.String("retention-period", defaultRetentionPeriod, "keep expired and invalidated API keys this long before removing them (Elasticsearch time value)")
 	fs.String("retention-interval", defaultRetentionInterval, "run the remover of expired and invalidated keys this often (Elasticsearch time value)")
 	fs.String("expiry-hook-command", "", "run this shell command (sh -c) for each key about to expire, its fields in APIKEY_* variables")
@@ -176,7 +186,7 @@ func addFlags(fs *pflag.FlagSet) {
 // flagKeys are the settings that have a flag.
 var flagKeys = []string{"config", "data-dir", "db", "store", "socket", "listen", "tls-cert", "tls-key",
 	"insecure-listen", "log-level", "log-format", "ready-file",
-	"audit-file", "no-audit", "audit-events-include", "audit-events-exclude", "retention-period", "retention-interval",
+	"audit-file", "no-audit", "audit-events-include", "audit-events-exclude", "audit-max-size", "audit-max-age", "audit-max-files", "retention-period", "retention-interval",
 	"expiry-hook-command", "expiry-hook-url", "expiry-hook-lead", "expiry-hook-interval", "expiry-hook-timeout", "expiry-hook-attempts",
 	"max-content-length", "read-timeout", "idle-timeout", "request-timeout", "max-connections-per-client", "allowed-hosts",
 	"trusted-proxy", "failed-auth-limit", "failed-auth-window", "last-used-interval"}
@@ -309,6 +319,9 @@ func (c *Config) validate() error {
 		return configErrorf("--audit-events-include, --audit-events-exclude: %v", err)
 	}
 	c.AuditEvents = events
+	if err := c.parseAuditRotation(); err != nil {
+		return err
+	}
 	if c.Socket == "" && c.Listen == "" && !c.socketActivated {
 		return configErrorf("nothing to listen on: the socket is disabled and --listen is not set")
 	}

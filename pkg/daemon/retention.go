@@ -46,3 +46,28 @@ func (c *Config) parseRetention() error {
 	}
 	return nil
 }
+
+// Defaults of the audit log's rotation: files of at most 100mb, ten of
+// them kept besides the current one.
+const (
+	defaultAuditMaxSize  = "100mb"
+	defaultAuditMaxFiles = 10
+)
+
+// parseAuditRotation parses --audit-max-size, --audit-max-age and
+// --audit-max-files into c.AuditRotation.
+func (c *Config) parseAuditRotation() error {
+	size, err := api.ParseByteSize(c.AuditMaxSize, "audit-max-size")
+	if err != nil || size < 0 {
+		return configErrorf("--audit-max-size %q: give a size such as 100mb, or 0 to never rotate by size", c.AuditMaxSize)
+	}
+	age, err := api.ParseTimeValue(c.AuditMaxAge, "audit-max-age")
+	if err != nil || age < 0 {
+		return configErrorf("--audit-max-age %q: give a time value such as 7d, or 0 to never rotate by age", c.AuditMaxAge)
+	}
+	if c.AuditMaxFiles < 0 {
+		return configErrorf("--audit-max-files %d: give a number of files, or 0 to keep them all", c.AuditMaxFiles)
+	}
+	c.AuditRotation = audit.Rotation{MaxSize: size, MaxAge: age, MaxFiles: c.AuditMaxFiles}
+	return nil
+}

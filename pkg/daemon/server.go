@@ -215,7 +215,7 @@ func (s *Server) httpServer(ctx context.Context, be *backend, tlsConfig *tls.Con
 		TrustedProxies: s.cfg.TrustedProxies,
 		RequestTimeout: s.cfg.HTTP.RequestTimeout,
 	})
-	return &http.Server{
+	srv := &http.Server{
 		Handler:           handler,
 		ConnContext:       connContext,
 		TLSConfig:         tlsConfig,
@@ -228,6 +228,11 @@ func (s *Server) httpServer(ctx context.Context, be *backend, tlsConfig *tls.Con
 		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:    func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	if be.endWaits != nil {
+		// A long poll of GET /_apikeyd/events answers at once.
+		srv.RegisterOnShutdown(be.endWaits)
+	}
+	return srv
 }
 
 // serving is a server serving on its listeners: the first error of a

@@ -34,7 +34,7 @@ func adminRoutes() []*route {
 		{method: http.MethodPut, pattern: "/_apikeyd/policy/expiry/{name}", body: true, serve: servePutExpiryPolicy},
 		{method: http.MethodDelete, pattern: "/_apikeyd/policy/expiry/{name}", serve: serveDeleteExpiryPolicy},
 		{method: http.MethodPost, pattern: "/_apikeyd/_explain", body: true, serve: serveExplainAPIKey},
-	}, append(lineageRoutes(), networkRoutes()...)...)
+	}, append(append(lineageRoutes(), networkRoutes()...), eventsRoutes()...)...)
 }
 
 func servePutExpiryPolicy(ctx context.Context, h *handler, x *exchange) (int, any, error) {

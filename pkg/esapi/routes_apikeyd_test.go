@@ -28,6 +28,8 @@ type fakeAdmin struct {
 	updated     *api.ExtendedUpdateAPIKeyRequest
 	// put is the last policy put.
 	put *api.ExpiryPolicy
+	// events is the last events request (routes_events_test.go).
+	events *api.EventsRequest
 }
 
 func (a *fakeAdmin) UpdateAPIKeyExtended(_ context.Context, req *api.ExtendedUpdateAPIKeyRequest) (*api.UpdateAPIKeyResponse, error) {

@@ -88,6 +88,7 @@ var readActions = map[string]bool{
 	auth.ActionQueryRole:     true,
 	auth.ActionDoctor:        true,
 	auth.ActionClusterHealth: true,
+	auth.ActionGetEvents:     true,
 	// The application privilege reads.
 	auth.ActionGetPrivileges:        true,
 	auth.ActionGetBuiltinPrivileges: true,

@@ -127,6 +127,9 @@ func listItems(v any) (items []json.RawMessage, itemType reflect.Type, isList bo
 	case api.QueryRolesResponse:
 		items, err = marshalEach(r.Roles)
 		return items, reflect.TypeFor[queriedRoleItem](), true, err
+	case api.EventsResponse:
+		// Audit events are objects of flat, dotted names (event.action).
+		return r.Events, reflect.TypeFor[map[string]any](), true, nil
 	case api.GetPrivilegesResponse:
 		items, err = marshalEach(privilegeItems(r))
 		return items, reflect.TypeFor[api.ApplicationPrivilege](), true, err

@@ -76,10 +76,22 @@ func rawValue(v any) string {
 
 // lookup follows segs through a decoded value; a missing step is nil.
 func lookup(v any, segs []string) any {
-	for _, s := range segs {
+	for i := 0; i < len(segs); i++ {
+		s := segs[i]
 		switch t := v.(type) {
 		case orderedjson.Object:
-			v, _ = t.Get(s)
+			var ok bool
+			if v, ok = t.Get(s); ok {
+				continue
+			}
+			// A name that holds dots, as the audit log's event.action,
+			// is matched whole.
+			for j := i + 1; j < len(segs); j++ {
+				if v, ok = t.Get(strings.Join(segs[i:j+1], ".")); ok {
+					i = j
+					break
+				}
+			}
 		case []any:
 			i, err := strconv.Atoi(s)
 			if err != nil || i < 0 || i >= len(t) {
