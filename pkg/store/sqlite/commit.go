@@ -122,6 +122,9 @@ func (db *DB) commitBatch(batch []*commitRequest) {
 		results, err = db.runBatch(ctx, batch)
 		return err
 	})
+	if err == nil {
+		db.batches.record(len(batch))
+	}
 	for i, req := range batch {
 		if err != nil {
 			req.done <- err
