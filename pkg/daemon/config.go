@@ -105,6 +105,9 @@ type Config struct {
 	// AllowedHosts are the Host names served on a loopback TCP listener
 	// besides the loopback names and addresses ("*": any).
 	AllowedHosts []string `mapstructure:"allowed-hosts"`
+	// MetricsLoopback serves GET /_apikeyd/metrics without credentials
+	// to peers of the Unix socket and loopback TCP clients.
+	MetricsLoopback bool `mapstructure:"metrics-unauthenticated-loopback"`
 
 	// socketActivated is set when systemd passed the listening sockets
 	// (LISTEN_FDS), which then replace --socket and --listen.
@@ -163,6 +166,7 @@ func addFlags(fs *pflag.FlagSet) {
 	fs.Int("max-connections-per-client", defaultMaxConnectionsPerClient, "open TCP connections one client address may hold; 0 for no bound")
 	fs.Int("failed-auth-limit", defaultFailedAuthLimit, "failed authentications allowed per client address and per user or API key in --failed-auth-window before 429; 0 for no limit")
 	fs.String("failed-auth-window", defaultFailedAuthWindow, "the window of --failed-auth-limit (time value)")
+	fs.Bool("metrics-unauthenticated-loopback", false, "serve GET /_apikeyd/metrics without credentials to the Unix socket and loopback TCP clients (a local Prometheus); others still need the monitor privilege")
 	fs.StringSlice("allowed-hosts", nil, `Host names served on a loopback --listen besides localhost and loopback addresses (behind a proxy; "*.example.com" for a domain, "*" for any)`)
 }
 
@@ -172,7 +176,7 @@ var flagKeys = []string{"config", "data-dir", "db", "store", "socket", "listen",
 	"audit-file", "no-audit", "audit-events-include", "audit-events-exclude", "retention-period", "retention-interval",
 	"expiry-hook-command", "expiry-hook-url", "expiry-hook-lead", "expiry-hook-interval", "expiry-hook-timeout", "expiry-hook-attempts",
 	"max-content-length", "read-timeout", "idle-timeout", "request-timeout", "max-connections-per-client", "allowed-hosts",
-	"failed-auth-limit", "failed-auth-window", "last-used-interval"}
+	"failed-auth-limit", "failed-auth-window", "last-used-interval", "metrics-unauthenticated-loopback"}
 
 // loadConfig resolves and validates the configuration. It is the only
 // function that touches viper.

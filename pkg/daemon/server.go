@@ -203,7 +203,7 @@ func (s *Server) listen(ctx context.Context, withTLS bool) (*listeners, error) {
 
 // httpServer is the HTTP server of the API over be.
 func (s *Server) httpServer(ctx context.Context, be *backend, tlsConfig *tls.Config) *http.Server {
-	handler := esapi.NewHandler(esapi.Config{
+	cfg := esapi.Config{
 		Service:        be.svc,
 		Admin:          be.admin,
 		Authenticator:  be.authn,
@@ -213,7 +213,13 @@ func (s *Server) httpServer(ctx context.Context, be *backend, tlsConfig *tls.Con
 		MaxBodySize:    s.cfg.HTTP.MaxContentLength,
 		AllowedHosts:   s.cfg.AllowedHosts,
 		RequestTimeout: s.cfg.HTTP.RequestTimeout,
-	})
+
+		MetricsLoopback: s.cfg.MetricsLoopback,
+	}
+	if be.metrics != nil {
+		cfg.Observer = be.metrics
+	}
+	handler := esapi.NewHandler(cfg)
 	return &http.Server{
 		Handler:           handler,
 		ConnContext:       connContext,

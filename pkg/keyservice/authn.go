@@ -143,6 +143,7 @@ func (s *Service) authenticateAudited(ctx context.Context, cred auth.Credential,
 	} else {
 		sub, err = s.authenticateCredential(ctx, cred)
 	}
+	err = s.countAuthentication(cred, err)
 	switch e, ok := api.AsError(err); {
 	case err == nil:
 		s.noteUse(ctx, sub)
@@ -336,7 +337,7 @@ func (s *Service) authenticateAPIKey(ctx context.Context, id, secret string) (*a
 		return nil, s.internal("authenticate api key", err)
 	}
 	if rec == nil {
-		return nil, unsuccessful("API key: unable to find apikey with id " + id)
+		return nil, refuse(AuthUnknownKey, unsuccessful("API key: unable to find apikey with id "+id))
 	}
 	if !s.secrets.known(rec.key.ID, rec.key.Hash) {
 		release, err := s.slow.acquire(ctx)
@@ -345,11 +346,11 @@ func (s *Service) authenticateAPIKey(ctx context.Context, id, secret string) (*a
 		}
 		defer release()
 	}
-	switch problem, wrongType := s.credentialProblem(rec.key, secret); {
-	case wrongType:
-		return nil, auth.Unauthenticated(problem)
+	switch problem, class := s.credentialProblem(rec.key, secret); {
+	case class == AuthWrongType:
+		return nil, refuse(class, auth.Unauthenticated(problem))
 	case problem != "":
-		return nil, unsuccessful("API key: " + problem)
+		return nil, refuse(class, unsuccessful("API key: "+problem))
 	}
 	if rec.subjectErr != nil {
 		return nil, s.internal("authenticate api key", rec.subjectErr)
@@ -405,21 +406,22 @@ func (s *Service) keyRecord(ctx context.Context, id string) (*keyRecord, error) 
 
 // credentialProblem checks a key credential in Elasticsearch's order —
 // invalidation, secret, type, expiry — after the key was found. It
-// returns what is wrong ("" when nothing is), and whether it is the type
-// mismatch, which Elasticsearch reports on its own rather than as an
+// returns what is wrong ("" when nothing is) and its class for the
+// metrics (AuthInvalidated, AuthWrongSecret, AuthWrongType, AuthExpired):
+// the type mismatch Elasticsearch reports on its own rather than as an
 // unsuccessful credential.
-func (s *Service) credentialProblem(k *store.APIKey, secret string) (problem string, wrongType bool) {
+func (s *Service) credentialProblem(k *store.APIKey, secret string) (problem, class string) {
 	switch {
 	case k.Invalidated:
-		return fmt.Sprintf("api key [%s] has been invalidated", k.ID), false
+		return fmt.Sprintf("api key [%s] has been invalidated", k.ID), AuthInvalidated
 	case !s.secrets.verify(k.ID, k.Hash, secret):
-		return fmt.Sprintf("invalid credentials for API key [%s]", k.ID), false
+		return fmt.Sprintf("invalid credentials for API key [%s]", k.ID), AuthWrongSecret
 	case k.Type != api.TypeRest:
-		return fmt.Sprintf("authentication expected API key type of [rest], but API key [%s] has type [%s]", k.ID, k.Type), true
+		return fmt.Sprintf("authentication expected API key type of [rest], but API key [%s] has type [%s]", k.ID, k.Type), AuthWrongType
 	case k.Expiration != nil && *k.Expiration <= s.nowMillis():
-		return "api key is expired", false
+		return "api key is expired", AuthExpired
 	}
-	return "", false
+	return "", ""
 }
 
 // keySubject is the identity an API key authenticates as: its owner, as

@@ -125,6 +125,14 @@ func (t *throttle) fail(names ...string) {
 	t.stored.Store(int64(len(t.buckets)))
 }
 
+// stats reads the brake's counters; a nil brake is off.
+func (t *throttle) stats() ThrottleStats {
+	if t == nil {
+		return ThrottleStats{}
+	}
+	return ThrottleStats{Enabled: true, Tracked: t.stored.Load()}
+}
+
 // clientName is the bucket of the request's client: its IP address (an
 // IPv6 client by its /64, the block one host usually holds), or the OS
 // user of a Unix socket peer; "" for a call that did not come over the
