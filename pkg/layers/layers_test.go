@@ -72,7 +72,7 @@ var mayImport = map[string][]string{
 	"pkg/keyflags": {"pkg/api"},
 	// The key browser: the terminal renderings, in a full-screen view.
 	"pkg/browse": {"pkg/api", "pkg/iostreams", "pkg/keyflags", "pkg/output"},
-	"pkg/cli":    {"pkg/api", "pkg/audit", "pkg/auth", "pkg/backend", "pkg/browse", "pkg/client", "pkg/filecheck", "pkg/iostreams", "pkg/keyflags", "pkg/keyservice", "pkg/output", "pkg/paths", "pkg/storecopy"},
+	"pkg/cli":    {"pkg/api", "pkg/audit", "pkg/auth", "pkg/backend", "pkg/browse", "pkg/client", "pkg/filecheck", "pkg/iostreams", "pkg/keyflags", "pkg/keyservice", "pkg/metrics", "pkg/output", "pkg/paths", "pkg/storecopy"},
 
 	// Commands.
 	"cmd/apikeyctl": {"pkg/cli"},
