@@ -2,7 +2,6 @@ package keyservice
 
 import (
 	"context"
-	"errors"
 	"maps"
 	"slices"
 	"time"
@@ -90,22 +89,29 @@ func (r *refusal) Unwrap() error { return r.err }
 func refuse(class string, err *api.Error) error { return &refusal{class: class, err: err} }
 
 // countAuthentication counts the outcome of an authentication of cred and
-// returns err without the class of its refusal.
+// returns err without the class of its refusal. A success costs an atomic
+// add and no allocation (api.ErrorCode's errors.As would make one).
 func (s *Service) countAuthentication(cred auth.Credential, err error) error {
+	if err == nil {
+		if s.recorder != nil {
+			s.recorder.Authentication(AuthScheme(cred.Scheme), AuthSuccess)
+		}
+		return nil
+	}
 	class := AuthInvalidCredentials
-	var r *refusal
-	if errors.As(err, &r) {
+	// A refusal leaves authenticateCredential as it was made, never
+	// wrapped: a type assertion is enough.
+	if r, ok := err.(*refusal); ok { //nolint:errorlint // see above
 		class, err = r.class, r.err
 	}
 	if s.recorder == nil {
 		return err
 	}
-	switch code := api.ErrorCode(err); {
-	case err == nil:
-		class = AuthSuccess
-	case code == api.TooManyRequests:
+	switch api.ErrorCode(err) {
+	case api.TooManyRequests:
 		class = AuthThrottled
-	case code != api.Unauthenticated:
+	case api.Unauthenticated:
+	default:
 		class = AuthError
 	}
 	s.recorder.Authentication(AuthScheme(cred.Scheme), class)
