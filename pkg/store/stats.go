@@ -22,9 +22,10 @@ type Stats struct {
 	// SizeBytes is the size of the database on disk (for SQLite the file
 	// and its write-ahead log); -1 when the store cannot tell.
 	SizeBytes int64
-	// Commits counts the transactions committed since the store opened,
-	// and CommittedWrites the writes (Update calls) they held: with group
-	// commit, several writes share one commit.
+	// Commits counts the transactions committed since the store opened
+	// (a rolled-back one is not), and CommittedWrites the writes (Update
+	// calls) they held: with group commit, several writes share one
+	// commit, and one that failed was rolled back inside it.
 	Commits         uint64
 	CommittedWrites uint64
 	// BatchSizes counts the commits by the number of writes they held,

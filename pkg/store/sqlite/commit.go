@@ -122,9 +122,6 @@ func (db *DB) commitBatch(batch []*commitRequest) {
 		results, err = db.runBatch(ctx, batch)
 		return err
 	})
-	if err == nil {
-		db.batches.record(len(batch))
-	}
 	for i, req := range batch {
 		if err != nil {
 			req.done <- err
@@ -199,6 +196,7 @@ func (db *DB) runBatch(ctx context.Context, batch []*commitRequest) ([]error, er
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
 	}
+	db.batches.record(len(batch))
 	db.checkpoints.nudge()
 	for _, in := range interned {
 		in.committed()

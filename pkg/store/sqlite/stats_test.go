@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/apikeyctl/apikeyctl/pkg/store"
+	"github.com/apikeyctl/apikeyctl/pkg/store/storetest"
 )
 
 // TestStoreStats holds the committer while five writes queue behind it:
@@ -69,4 +70,8 @@ func TestStoreStats(t *testing.T) {
 	if st.SizeBytes <= 0 {
 		t.Fatalf("size %d", st.SizeBytes)
 	}
+}
+
+func TestStoreStatsContract(t *testing.T) {
+	storetest.RunStats(t, func(t *testing.T) store.Store { return mustOpen(t, tempPath(t)) })
 }
