@@ -25,7 +25,6 @@ import (
 	"github.com/apikeyctl/apikeyctl/pkg/client"
 	"github.com/apikeyctl/apikeyctl/pkg/iostreams"
 	"github.com/apikeyctl/apikeyctl/pkg/keyservice"
-	"github.com/apikeyctl/apikeyctl/pkg/metrics"
 )
 
 // Factory hands each command what it uses: the streams, the clock, and
@@ -236,9 +235,6 @@ func (f *Factory) LocalService(ctx context.Context) (*keyservice.Service, error)
 			// informational log lines (a purge's batches) are the
 			// daemon's business.
 			Logger: slog.New(slog.NewTextHandler(f.IOStreams.ErrOut, &slog.HandlerOptions{Level: slog.LevelWarn})),
-			// apikeyctl metrics: the state of the database, without
-			// counters of requests, which a command serves none of.
-			Recorder: metrics.New(metrics.Options{StateOnly: true}),
 		},
 	}
 	if !f.completing && !isURL {

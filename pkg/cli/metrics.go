@@ -22,18 +22,15 @@ authentications by scheme and outcome, request latency by route, the hits,
 misses and evictions of the authentication caches, the brake on failed
 authentication, and the store (size, group-commit batch sizes, write queue).
 
-Against the daemon they are the daemon's, and need the monitor cluster
-privilege (or manage, or all); apikeyd --metrics-unauthenticated-loopback
-serves them to local scrapers without credentials. With --db they are read
-from the database file: the keys, the store and the caches of this command,
-without the counters of requests and authentications, which only a daemon
-has.`,
+They are the daemon's, and need the monitor cluster privilege (or manage,
+or all); apikeyd --metrics-unauthenticated-loopback serves them to local
+scrapers without credentials. With --db there is no daemon and no metrics:
+count keys by state with apikeyctl query or expiring instead.`,
 		Example: `  apikeyctl metrics
 
-  # keys about to expire, from the daemon and from a copy of the database
+  # keys about to expire, and the failed authentications by class
   apikeyctl metrics | grep '^apikeyd_api_keys{state="expiring"'
-  apikeyctl backup copy.db
-  apikeyctl --db copy.db metrics | grep '^apikeyd_store_size_bytes'`,
+  apikeyctl metrics | grep '^apikeyd_authentications_total{outcome="[a-z_]*",scheme="apikey"}'`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runMetrics(cmd.Context(), opts) },
 	}

@@ -21,8 +21,8 @@ import (
 // lock on the authentication path.
 
 // Recorder receives what the service counts for the metrics, and renders
-// them. Options.Recorder is nil-safe: without one nothing is counted and
-// Metrics answers that no metrics are collected.
+// them. Options.Recorder is nil-safe: without one (apikeyctl --db)
+// nothing is counted and Metrics answers that no metrics are collected.
 type Recorder interface {
 	// Authentication counts one authentication of a credential by its
 	// scheme (AuthScheme) and outcome (AuthSuccess or a failure class).
@@ -185,7 +185,7 @@ func (s *Service) Metrics(ctx context.Context) (*api.Metrics, error) {
 		}
 	}
 	if s.recorder == nil {
-		return nil, api.Errorf(api.Unavailable, "metrics are not collected by this service")
+		return nil, api.Errorf(api.Unavailable, "metrics are not collected here: they are apikeyd's, served at GET /_apikeyd/metrics (apikeyctl metrics against the daemon)")
 	}
 	snap, err := s.MetricsSnapshot(ctx)
 	if err != nil {

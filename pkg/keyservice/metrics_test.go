@@ -234,5 +234,5 @@ func TestMetricsAuthorization(t *testing.T) {
 
 	bare := newFixture(t)
 	_, err = bare.svc.Metrics(bare.root)
-	wantErr(t, err, 503, "cluster_block_exception", "metrics are not collected")
+	wantErr(t, err, 503, "cluster_block_exception", "metrics are not collected here")
 }

@@ -34,10 +34,6 @@ type Options struct {
 	// Runtime adds the Go runtime's and the process's metrics (go_*,
 	// process_*): the daemon's, not those of a one-off command.
 	Runtime bool
-	// StateOnly leaves out the counters of what the process served
-	// (authentications, requests): apikeyctl --db serves nothing, and
-	// its metrics are the state of the database alone.
-	StateOnly bool
 }
 
 // Registry holds apikeyd's metrics.
@@ -88,9 +84,7 @@ func New(opts Options) *Registry {
 		}, []string{"method", "route", "code"}),
 		authCounters: map[authLabels]prometheus.Counter{},
 	}
-	if !opts.StateOnly {
-		r.reg.MustRegister(r.auths, r.requests)
-	}
+	r.reg.MustRegister(r.auths, r.requests)
 	for _, s := range authSchemes {
 		for _, o := range authOutcomes {
 			r.authCounters[authLabels{s, o}] = r.auths.WithLabelValues(s, o)
