@@ -16,14 +16,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	_ "modernc.org/sqlite"
 )
 
 // hiddenModes are the baselines that run as processes of their own: the
 // benchmark runs itself with one of these as its first argument.
 var hiddenModes = map[string]func(args []string) int{
-	"baseline-http":   serveBaselineHTTP,
-	"baseline-select": selectBaseline,
+	"baseline-http":      serveBaselineHTTP,
+	"baseline-select":    selectBaseline,
+	"baseline-select-pg": selectBaselinePG,
 }
 
 // serveBaselineHTTP serves a fixed JSON body of the given size on a
@@ -83,6 +85,41 @@ func selectBaseline(args []string) int {
 	out, _ := json.Marshal(map[string]any{"api_keys": []any{map[string]any{
 		"id": id, "name": name, "creation": creation, "username": principal, "realm": realm,
 		"metadata": json.RawMessage(metadata.String)}}})
+	fmt.Println(string(out))
+	return 0
+}
+
+// selectBaselinePG connects to a PostgreSQL database, reads one key by id
+// and prints it as JSON: the least a process that answers apikeyctl
+// --store URL get must do.
+func selectBaselinePG(args []string) int {
+	if len(args) != 2 {
+		fmt.Fprintln(os.Stderr, "baseline-select-pg: want URL ID")
+		return 2
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, args[0])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer conn.Close(ctx)
+	var id, name, principal, realm string
+	var creation int64
+	var metadata *string
+	err = conn.QueryRow(ctx, "SELECT id, name, creation, principal, realm, metadata::text FROM api_keys WHERE id = $1", args[1]).
+		Scan(&id, &name, &creation, &principal, &realm, &metadata)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	md := json.RawMessage("null")
+	if metadata != nil {
+		md = json.RawMessage(*metadata)
+	}
+	out, _ := json.Marshal(map[string]any{"api_keys": []any{map[string]any{
+		"id": id, "name": name, "creation": creation, "username": principal, "realm": realm,
+		"metadata": md}}})
 	fmt.Println(string(out))
 	return 0
 }

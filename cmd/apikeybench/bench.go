@@ -12,13 +12,34 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// rowNames are the rows of the table, in order.
+// rowNames are the rows of the table on SQLite, in order.
 var rowNames = []string{"auth-hot", "auth-last-used", "auth-cold", "create", "term-name", "bulk-update", "invalidate", "terms-agg", "ctl-get", "db-size", "peak-rss"}
+
+// replicasRow is the row of auth-hot across three apikeyd processes
+// sharing one store; only PostgreSQL is shared.
+const replicasRow = "auth-hot-3-replicas"
+
+// pgRowNames are the rows on PostgreSQL: every row of SQLite and the
+// replicas, each suffixed -pg.
+var pgRowNames = func() []string {
+	var names []string
+	for _, r := range rowNames {
+		names = append(names, r+"-pg")
+		if r == "auth-hot" {
+			names = append(names, replicasRow+"-pg")
+		}
+	}
+	return names
+}()
+
+// allRowNames are the rows --rows may name.
+var allRowNames = append(append([]string{}, rowNames...), pgRowNames...)
 
 // benchPassword is the bootstrap password of elastic and the password of
 // the benchmark's users.
@@ -89,7 +110,25 @@ func (b *bench) cleanup() {
 
 func (b *bench) machine() string { return machineDescription() }
 
-func (b *bench) wants(row string) bool { return len(b.o.rows) == 0 || b.o.rows[row] }
+// wants reports whether the run measures row: one of --rows, or, by
+// default, every row on SQLite and, with --postgres, every row on
+// PostgreSQL.
+func (b *bench) wants(row string) bool {
+	if len(b.o.rows) == 0 {
+		return contains(rowNames, row) || b.o.postgres != "" && contains(pgRowNames, row)
+	}
+	return b.o.rows[row]
+}
+
+// wantsAny reports whether the run measures any of rows on t.
+func (b *bench) wantsAny(t *target, rows ...string) bool {
+	for _, r := range rows {
+		if b.wants(r + t.suffix) {
+			return true
+		}
+	}
+	return false
+}
 
 func (b *bench) step(format string, args ...any) {
 	fmt.Fprintf(b.log, "%s  %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
@@ -112,7 +151,8 @@ type row struct {
 	measure func() (result, error)
 }
 
-// measure runs the rows asked for, in order.
+// measure runs the rows asked for, in order; a row's result takes its
+// name.
 func (b *bench) measure(rows []row) ([]result, error) {
 	var results []result
 	for _, r := range rows {
@@ -123,37 +163,59 @@ func (b *bench) measure(rows []row) ([]result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", r.name, err)
 		}
+		res.Row = r.name
 		b.step("%s: %s", res.Row, res.Apikeyd)
 		results = append(results, res)
 	}
 	return results, nil
 }
 
-// run measures every row asked for: those of the small database the API
-// built, then those of the big one, grown from it.
+// run measures every row asked for on SQLite, then on PostgreSQL.
 func (b *bench) run(ctx context.Context) ([]result, error) {
-	small := filepath.Join(b.dir, "small")
-	results, keys, templates, err := b.smallRows(ctx, small)
+	var results []result
+	if sqlite := newSQLiteTarget(b); b.wantsAny(sqlite, rowNames...) {
+		res, err := b.runOn(ctx, sqlite)
+		if err != nil {
+			return nil, err
+		}
+		results = append(results, res...)
+	}
+	if slices.ContainsFunc(pgRowNames, b.wants) {
+		t, cleanup, err := newPostgresTarget(ctx, b)
+		if err != nil {
+			return nil, err
+		}
+		defer cleanup()
+		res, err := b.runOn(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		results = append(results, res...)
+	}
+	return results, nil
+}
+
+// runOn measures the rows asked for on t: those of the small database
+// the API built, then those of the big one, grown from it.
+func (b *bench) runOn(ctx context.Context, t *target) ([]result, error) {
+	results, keys, templates, err := b.smallRows(ctx, t)
 	if err != nil {
 		return nil, err
 	}
-	needBig := false
-	for _, r := range []string{"bulk-update", "invalidate", "terms-agg", "ctl-get", "db-size", "peak-rss"} {
-		needBig = needBig || b.wants(r)
-	}
-	if !needBig {
+	if !b.wantsAny(t, "bulk-update", "invalidate", "terms-agg", "ctl-get", "db-size", "peak-rss") {
 		return results, nil
 	}
-	dbFile := filepath.Join(small, "apikeys.db")
-	b.step("growing the database to %d keys", b.o.keys)
-	if err := growDatabase(ctx, dbFile, templates, b.o.keys); err != nil {
+	b.step("growing the %s database to %d keys", t.name, b.o.keys)
+	start := time.Now()
+	if err := t.grow(ctx, templates, b.o.keys); err != nil {
 		return nil, err
 	}
+	b.step("grown in %s", time.Since(start).Round(time.Millisecond))
 	hot := make([]string, b.o.hotKeys)
 	for i := range hot {
 		hot[i] = keys[i].header()
 	}
-	big, err := b.bigRows(ctx, small, dbFile, keys[0].header(), templates, hot)
+	big, err := b.bigRows(ctx, t, keys[0].header(), templates, hot)
 	if err != nil {
 		return nil, err
 	}
@@ -163,8 +225,8 @@ func (b *bench) run(ctx context.Context) ([]result, error) {
 // smallRows creates the keys of the small database through the socket,
 // 64 clients at once (the create row), measures the rows of that database,
 // and creates the owners of the big one.
-func (b *bench) smallRows(ctx context.Context, dir string) ([]result, []createdKey, []ownerTemplate, error) {
-	d, err := b.startDaemon(ctx, dir)
+func (b *bench) smallRows(ctx context.Context, t *target) ([]result, []createdKey, []ownerTemplate, error) {
+	d, err := t.start(ctx, b, "apikeyd")
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -174,20 +236,24 @@ func (b *bench) smallRows(ctx context.Context, dir string) ([]result, []createdK
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	dbFile := filepath.Join(dir, "apikeys.db")
 	admin := keys[0].header()
-	results, err := b.measure([]row{
-		{"create", func() (result, error) {
-			raw, err := rawInserts(filepath.Join(b.dir, "raw.db"), min(max(b.o.coldKeys/10, 200), 5000))
+	rows := []row{
+		{"create" + t.suffix, func() (result, error) {
+			raw, how, err := t.rawInserts(ctx, min(max(b.o.coldKeys/10, 200), 5000))
 			return ratioRow("create", "64 concurrent clients over the socket", fmt.Sprintf("%.0f keys/s", created),
-				fmt.Sprintf("raw SQLite inserts, 1 tx/row, WAL, synchronous=FULL: %.0f rows/s", raw),
-				created/raw, "≥ 1.5×", created/raw >= 1.5), err
+				how, created/raw, "≥ 1.5×", created/raw >= 1.5), err
 		}},
-		{"auth-hot", func() (result, error) { return b.authHot(ctx, d, keys[:b.o.hotKeys]) }},
-		{"auth-last-used", func() (result, error) { return b.authLastUsed(ctx, keys[:b.o.hotKeys], dir) }},
-		{"auth-cold", func() (result, error) { return b.authCold(ctx, d, keys, dbFile) }},
-		{"term-name", func() (result, error) { return b.termName(ctx, d, admin, keys, dbFile) }},
-	})
+		{"auth-hot" + t.suffix, func() (result, error) { return b.authHot(ctx, d, keys[:b.o.hotKeys]) }},
+	}
+	if t.replicated {
+		rows = append(rows, row{replicasRow + t.suffix, func() (result, error) { return b.authHotReplicas(ctx, t, d, keys[:b.o.hotKeys]) }})
+	}
+	rows = append(rows,
+		row{"auth-last-used" + t.suffix, func() (result, error) { return b.authLastUsed(ctx, t, keys[:b.o.hotKeys]) }},
+		row{"auth-cold" + t.suffix, func() (result, error) { return b.authCold(ctx, d, t, keys) }},
+		row{"term-name" + t.suffix, func() (result, error) { return b.termName(ctx, d, t, admin, keys) }},
+	)
+	results, err := b.measure(rows)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -247,49 +313,123 @@ func (b *bench) createKeys(ctx context.Context, d *daemon, n int) ([]createdKey,
 // many bytes.
 func (b *bench) authHot(ctx context.Context, d *daemon, keys []createdKey) (result, error) {
 	url := "http://" + d.addr + "/_security/_authenticate"
-	var body bytes.Buffer
-	if err := call(ctx, d.tcp, http.MethodGet, url, keys[0].header(), nil, &json.RawMessage{}); err != nil {
-		return result{}, err
-	}
-	resp, err := d.tcp.Do(mustRequest(http.MethodGet, url, keys[0].header()))
+	size, err := answerSize(ctx, d, keys[0])
 	if err != nil {
 		return result{}, err
 	}
-	io.Copy(&body, resp.Body)
-	resp.Body.Close()
-	headers := make([]string, len(keys))
-	for i, k := range keys {
-		headers[i] = k.header()
-	}
-	auth := func(url string) func(w, n int) (*http.Request, error) { return authenticate(url, headers) }
+	headers := headersOf(keys)
 	b.step("auth-hot: warming the cache")
-	if _, err := runLoad(ctx, d.tcp, 64, b.o.duration, 0, d.cmd.Process.Pid, auth(url), nil); err != nil {
+	if _, err := runLoad(ctx, d.tcp, 64, b.o.duration, 0, d.cmd.Process.Pid, authenticate(url, headers), nil); err != nil {
 		return result{}, err
 	}
 	b.step("auth-hot: apikeyd")
-	got, err := runLoad(ctx, d.tcp, 64, b.o.duration, 0, d.cmd.Process.Pid, auth(url), nil)
+	got, err := runLoad(ctx, d.tcp, 64, b.o.duration, 0, d.cmd.Process.Pid, authenticate(url, headers), nil)
 	if err != nil {
 		return result{}, err
 	}
-	base, err := b.startHTTPBaseline(ctx, body.Len())
+	want, err := b.bareAuthHot(ctx, size, headers)
 	if err != nil {
 		return result{}, err
+	}
+	return hotRow(fmt.Sprintf("GET /_security/_authenticate with ApiKey, 64 keep-alive conns, %d keys", len(keys)),
+		got, "bare net/http, same body size: "+want.String(), want), nil
+}
+
+// hotRow compares an authentication load with the bare server's.
+func hotRow(what string, got loadResult, baseline string, want loadResult) result {
+	throughput := got.perSecond() / want.perSecond()
+	cpu := float64(got.cpuPerRequest()) / float64(max(want.cpuPerRequest(), time.Microsecond))
+	p99 := float64(got.p99) / float64(max(want.p99, time.Microsecond))
+	return result{What: what, Apikeyd: got.String(), Baseline: baseline, Ratio: throughput,
+		RatioText: fmt.Sprintf("%.2f× throughput, %.1f× CPU/req, %.1f× p99", throughput, cpu, p99),
+		Goal:      "≥ 0.7× throughput, ≤ 2.5× CPU/req, ≤ 1.5× p99",
+		Holds:     throughput >= 0.7 && cpu <= 2.5 && p99 <= 1.5}
+}
+
+// answerSize is the size of apikeyd's answer to an authentication with
+// key.
+func answerSize(ctx context.Context, d *daemon, key createdKey) (int, error) {
+	url := "http://" + d.addr + "/_security/_authenticate"
+	if err := call(ctx, d.tcp, http.MethodGet, url, key.header(), nil, &json.RawMessage{}); err != nil {
+		return 0, err
+	}
+	resp, err := d.tcp.Do(mustRequest(http.MethodGet, url, key.header()))
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	n, err := io.Copy(io.Discard, resp.Body)
+	return int(n), err
+}
+
+// bareAuthHot runs auth-hot's load against a bare HTTP server answering
+// size bytes.
+func (b *bench) bareAuthHot(ctx context.Context, size int, headers []string) (loadResult, error) {
+	base, err := b.startHTTPBaseline(ctx, size)
+	if err != nil {
+		return loadResult{}, err
 	}
 	defer base.stop()
 	baseClient := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128, MaxIdleConns: 128}}
 	b.step("auth-hot: bare net/http")
-	want, err := runLoad(ctx, baseClient, 64, b.o.duration, 0, base.cmd.Process.Pid, auth("http://"+base.addr+"/"), nil)
+	return runLoad(ctx, baseClient, 64, b.o.duration, 0, base.cmd.Process.Pid, authenticate("http://"+base.addr+"/", headers), nil)
+}
+
+// authHotReplicas runs auth-hot's load spread round robin over three
+// apikeyd processes sharing t's store (first and two more), against one
+// bare HTTP server: the machine's cores bound both, and a second and a
+// third bare server would only share them. Its CPU per request is that
+// of the three processes together.
+func (b *bench) authHotReplicas(ctx context.Context, t *target, first *daemon, keys []createdKey) (result, error) {
+	ds := []*daemon{first}
+	for i := 2; i <= 3; i++ {
+		d, err := t.start(ctx, b, fmt.Sprintf("apikeyd-%d", i))
+		if err != nil {
+			return result{}, err
+		}
+		defer d.stop()
+		ds = append(ds, d)
+	}
+	urls := make([]string, len(ds))
+	pids := make([]int, len(ds))
+	for i, d := range ds {
+		urls[i], pids[i] = "http://"+d.addr+"/_security/_authenticate", d.cmd.Process.Pid
+	}
+	size, err := answerSize(ctx, first, keys[0])
 	if err != nil {
 		return result{}, err
 	}
-	throughput := got.perSecond() / want.perSecond()
-	cpu := float64(got.cpuPerRequest()) / float64(max(want.cpuPerRequest(), time.Microsecond))
-	p99 := float64(got.p99) / float64(max(want.p99, time.Microsecond))
-	return result{Row: "auth-hot", What: fmt.Sprintf("GET /_security/_authenticate with ApiKey, 64 keep-alive conns, %d keys", len(keys)),
-		Apikeyd: got.String(), Baseline: "bare net/http, same body size: " + want.String(), Ratio: throughput,
-		RatioText: fmt.Sprintf("%.2f× throughput, %.1f× CPU/req, %.1f× p99", throughput, cpu, p99),
-		Goal:      "≥ 0.7× throughput, ≤ 2.5× CPU/req, ≤ 1.5× p99",
-		Holds:     throughput >= 0.7 && cpu <= 2.5 && p99 <= 1.5}, nil
+	headers := headersOf(keys)
+	// Every worker goes round the replicas, request by request, and
+	// round the credentials from its own place.
+	next := func(w, n int) (*http.Request, error) {
+		return mustRequest(http.MethodGet, urls[(w+n)%len(urls)], headers[(w*7919+n)%len(headers)]), nil
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128, MaxIdleConns: 3 * 128}}
+	b.step("auth-hot-3-replicas: warming the caches")
+	if _, err := runLoadOn(ctx, client, 64, b.o.duration, 0, pids, next, nil); err != nil {
+		return result{}, err
+	}
+	b.step("auth-hot-3-replicas: apikeyd ×3")
+	got, err := runLoadOn(ctx, client, 64, b.o.duration, 0, pids, next, nil)
+	if err != nil {
+		return result{}, err
+	}
+	want, err := b.bareAuthHot(ctx, size, headers)
+	if err != nil {
+		return result{}, err
+	}
+	return hotRow(fmt.Sprintf("auth-hot round robin over 3 apikeyd on one database, 64 keep-alive conns, %d keys, CPU of the 3", len(keys)),
+		got, "one bare net/http server, same body size: "+want.String(), want), nil
+}
+
+// headersOf is the Authorization headers of keys.
+func headersOf(keys []createdKey) []string {
+	headers := make([]string, len(keys))
+	for i, k := range keys {
+		headers[i] = k.header()
+	}
+	return headers
 }
 
 // authenticate makes the requests of an authentication load: each worker
@@ -305,14 +445,10 @@ func authenticate(url string, headers []string) func(w, n int) (*http.Request, e
 // connection at a time would measure the scheduler waking up for each
 // request): CPU per request against a point SELECT and one salted
 // SHA-256.
-func (b *bench) authCold(ctx context.Context, d *daemon, keys []createdKey, dbFile string) (result, error) {
+func (b *bench) authCold(ctx context.Context, d *daemon, t *target, keys []createdKey) (result, error) {
 	url := "http://" + d.addr + "/_security/_authenticate"
 	b.step("auth-cold: apikeyd")
-	headers := make([]string, len(keys))
-	for i, k := range keys {
-		headers[i] = k.header()
-	}
-	got, err := runLoad(ctx, d.tcp, 64, b.o.duration, 0, d.cmd.Process.Pid, authenticate(url, headers), nil)
+	got, err := runLoad(ctx, d.tcp, 64, b.o.duration, 0, d.cmd.Process.Pid, authenticate(url, headersOf(keys)), nil)
 	if err != nil {
 		return result{}, err
 	}
@@ -320,7 +456,7 @@ func (b *bench) authCold(ctx context.Context, d *daemon, keys []createdKey, dbFi
 	for i := range cap(ids) {
 		ids = append(ids, keys[(i*7919)%len(keys)].ID)
 	}
-	base, err := pointSelectAndHash(dbFile, ids)
+	base, err := t.pointSelectAndHash(ctx, ids)
 	if err != nil {
 		return result{}, err
 	}
@@ -333,7 +469,7 @@ func (b *bench) authCold(ctx context.Context, d *daemon, keys []createdKey, dbFi
 
 // termName queries one key by name, one request at a time, against the
 // SQL by hand.
-func (b *bench) termName(ctx context.Context, d *daemon, admin string, keys []createdKey, dbFile string) (result, error) {
+func (b *bench) termName(ctx context.Context, d *daemon, t *target, admin string, keys []createdKey) (result, error) {
 	url := "http://" + d.addr + "/_security/_query/api_key"
 	b.step("term-name: apikeyd")
 	got, err := runLoad(ctx, d.tcp, 1, b.o.duration, 0, d.cmd.Process.Pid, func(_, n int) (*http.Request, error) {
@@ -348,7 +484,8 @@ func (b *bench) termName(ctx context.Context, d *daemon, admin string, keys []cr
 		return result{}, err
 	}
 	perRequest := got.elapsed / time.Duration(max(got.requests, 1))
-	sqlTime, err := handQuery(dbFile, 200, "SELECT id, name, type, creation, expiration, invalidated, invalidation, principal, realm, metadata FROM api_keys WHERE name = ?", keys[len(keys)/2].Name)
+	sqlTime, err := t.handQuery(ctx, 200, "SELECT id, name, type, creation, expiration, invalidated, invalidation, principal, realm, "+
+		t.jsonText("metadata")+" AS metadata FROM api_keys WHERE name = ?", keys[len(keys)/2].Name)
 	if err != nil {
 		return result{}, err
 	}

@@ -33,11 +33,6 @@ type daemon struct {
 	stopErr  error
 }
 
-// startDaemon starts apikeyd on dataDir and waits until it listens.
-func (b *bench) startDaemon(ctx context.Context, dataDir string) (*daemon, error) {
-	return b.startNamedDaemon(ctx, dataDir, "apikeyd")
-}
-
 // startNamedDaemon starts an apikeyd whose socket and ready file are
 // named name, with settings beyond the defaults (extra flags), and waits
 // until it listens. Two daemons of different names can serve one

@@ -13,21 +13,18 @@ import (
 // --last-used-interval off, alternately, three times each after a warm-up of
 // both. The best run of each is kept (the machine's noise only ever slows
 // a run down).
-func (b *bench) authLastUsed(ctx context.Context, keys []createdKey, dataDir string) (result, error) {
-	on, err := b.startNamedDaemon(ctx, dataDir, "apikeyd-on", "--last-used-interval", "60s")
+func (b *bench) authLastUsed(ctx context.Context, t *target, keys []createdKey) (result, error) {
+	on, err := t.start(ctx, b, "apikeyd-on", "--last-used-interval", "60s")
 	if err != nil {
 		return result{}, err
 	}
 	defer on.stop()
-	off, err := b.startNamedDaemon(ctx, dataDir, "apikeyd-off", "--last-used-interval", "off")
+	off, err := t.start(ctx, b, "apikeyd-off", "--last-used-interval", "off")
 	if err != nil {
 		return result{}, err
 	}
 	defer off.stop()
-	headers := make([]string, len(keys))
-	for i, k := range keys {
-		headers[i] = k.header()
-	}
+	headers := headersOf(keys)
 	load := func(d *daemon) (loadResult, error) {
 		return runLoad(ctx, d.tcp, 64, b.o.duration, 0, d.cmd.Process.Pid,
 			authenticate("http://"+d.addr+"/_security/_authenticate", headers), nil)

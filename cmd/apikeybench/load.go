@@ -63,9 +63,15 @@ func (r loadResult) String() string {
 // fails the load.
 func runLoad(ctx context.Context, c *http.Client, conns int, d time.Duration, limit int, pid int,
 	next func(worker, n int) (*http.Request, error), onResponse func(worker int, body []byte) error) (loadResult, error) {
+	return runLoadOn(ctx, c, conns, d, limit, []int{pid}, next, onResponse)
+}
+
+// runLoadOn is runLoad on several server processes, whose CPU it adds up.
+func runLoadOn(ctx context.Context, c *http.Client, conns int, d time.Duration, limit int, pids []int,
+	next func(worker, n int) (*http.Request, error), onResponse func(worker int, body []byte) error) (loadResult, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	before, err := readProcStat(pid)
+	before, err := cpuOf(pids)
 	if err != nil {
 		return loadResult{}, err
 	}
@@ -110,14 +116,27 @@ func runLoad(ctx context.Context, c *http.Client, conns int, d time.Duration, li
 	if firstErr != nil {
 		return loadResult{}, firstErr
 	}
-	after, err := readProcStat(pid)
+	after, err := cpuOf(pids)
 	if err != nil {
 		return loadResult{}, err
 	}
 	slices.Sort(latencies)
-	r := loadResult{requests: len(latencies), elapsed: elapsed, cpu: after.cpu - before.cpu}
+	r := loadResult{requests: len(latencies), elapsed: elapsed, cpu: after - before}
 	if len(latencies) > 0 {
 		r.p99 = latencies[len(latencies)*99/100]
 	}
 	return r, nil
+}
+
+// cpuOf is the CPU time the processes pids have used, together.
+func cpuOf(pids []int) (time.Duration, error) {
+	var cpu time.Duration
+	for _, pid := range pids {
+		st, err := readProcStat(pid)
+		if err != nil {
+			return 0, err
+		}
+		cpu += st.cpu
+	}
+	return cpu, nil
 }

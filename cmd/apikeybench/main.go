@@ -6,16 +6,27 @@
 // term queries against hand-written SQL, apikeyctl --db against a bare
 // process that opens the file, database size and peak memory.
 //
+// The same rows, suffixed -pg, measure apikeyd on PostgreSQL (--store
+// postgres://...) against the same baselines on the same server (raw pgx
+// INSERTs, a point SELECT over pgx, SQL by hand), with one more:
+// auth-hot-3-replicas-pg, auth-hot's load spread round robin over three
+// apikeyd processes sharing the database. They run with --postgres URL
+// (a role that may create databases: the run creates its own and drops
+// it) or when --rows names them, on a private server started for the run
+// when --postgres is not given (see pkg/store/postgres/pgserver).
+//
 // It builds apikeyd and apikeyctl (or takes --apikeyd and --apikeyctl),
 // creates its data through the API in a temporary directory, grows the
-// database to --keys keys with the store package, and runs the real
-// programs. CPU per request is read from the kernel's accounting of the
-// measured process: on a shared machine it is steadier than throughput.
+// database to --keys keys with the store package (with COPY on
+// PostgreSQL), and runs the real programs. CPU per request is read from
+// the kernel's accounting of the measured process: on a shared machine
+// it is steadier than throughput.
 //
 // It is a development tool: it is not shipped in releases.
 //
 //	go run ./cmd/apikeybench              # the full run, 1M keys
 //	go run ./cmd/apikeybench --quick      # a smoke run in seconds
+//	go run ./cmd/apikeybench --keys 100000 --rows create-pg,auth-hot-pg,auth-hot-3-replicas-pg
 package main
 
 import (
@@ -51,6 +62,8 @@ type options struct {
 	apikeyd   string
 	apikeyctl string
 	keep      bool
+	quick     bool
+	postgres  string
 	rows      map[string]bool
 }
 
@@ -58,7 +71,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("apikeybench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	o := &options{}
-	quick := fs.Bool("quick", false, "small sizes and short runs: a smoke test of the benchmark, not a measurement")
+	fs.BoolVar(&o.quick, "quick", false, "small sizes and short runs: a smoke test of the benchmark, not a measurement")
 	fs.IntVar(&o.keys, "keys", 1_000_000, "keys in the big database (bulk, invalidate, aggregation, size rows)")
 	fs.IntVar(&o.hotKeys, "hot-keys", 10_000, "keys the auth-hot row authenticates with, round robin")
 	fs.IntVar(&o.coldKeys, "cold-keys", 50_000, "keys the auth-cold row authenticates with, round robin (more than the cache holds)")
@@ -67,14 +80,15 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.apikeyd, "apikeyd", "", "the apikeyd binary (default: built from this module)")
 	fs.StringVar(&o.apikeyctl, "apikeyctl", "", "the apikeyctl binary (default: built from this module)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory and say where it is")
-	rows := fs.String("rows", "", "comma-separated rows to run (default all): "+strings.Join(rowNames, ","))
+	fs.StringVar(&o.postgres, "postgres", os.Getenv(envPostgres), "a PostgreSQL `URL` (a role that may create databases) to measure the -pg rows on, in a database of the run's own (default $"+envPostgres+"; without it, the -pg rows --rows names run on a private server)")
+	rows := fs.String("rows", "", "comma-separated rows to run (default all on SQLite, and on PostgreSQL with --postgres): "+strings.Join(allRowNames, ","))
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if *quick {
+	if o.quick {
 		o.keys, o.hotKeys, o.coldKeys, o.duration = 3000, 300, 600, 300*time.Millisecond
 	}
 	if o.output != "markdown" && o.output != "json" {
@@ -88,8 +102,8 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 		if r == "" {
 			continue
 		}
-		if !contains(rowNames, r) {
-			return nil, fmt.Errorf("--rows: unknown row %q (want %s)", r, strings.Join(rowNames, ", "))
+		if !contains(allRowNames, r) {
+			return nil, fmt.Errorf("--rows: unknown row %q (want %s)", r, strings.Join(allRowNames, ", "))
 		}
 		o.rows[r] = true
 	}

@@ -29,6 +29,9 @@ type Admin interface {
 	// Metrics reads the daemon's metrics in the Prometheus text format
 	// (GET /_apikeyd/metrics, metrics.go).
 	Metrics(ctx context.Context) (*Metrics, error)
+	// Restrictions is create and clone with keys bound to networks
+	// (networks.go).
+	Restrictions
 	// PutExpiryPolicy creates or replaces an expiry policy
 	// (PUT /_apikeyd/policy/expiry/{name}).
 	PutExpiryPolicy(ctx context.Context, p *ExpiryPolicy) (*PutExpiryPolicyResponse, error)
@@ -38,6 +41,10 @@ type Admin interface {
 	// DeleteExpiryPolicy removes an expiry policy
 	// (DELETE /_apikeyd/policy/expiry/{name}).
 	DeleteExpiryPolicy(ctx context.Context, name string) (*DeleteExpiryPolicyResponse, error)
+	// ExplainAPIKey says, check by check, why a credential is accepted or
+	// refused, and the answer it would get (POST /_apikeyd/_explain,
+	// explain.go).
+	ExplainAPIKey(ctx context.Context, req *ExplainRequest) (*ExplainResponse, error)
 }
 
 // Backup is a copy of the database as of one instant, to be read once.

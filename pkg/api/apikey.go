@@ -42,6 +42,10 @@ type GetAPIKeysRequest struct {
 	// WithLastUsed adds apikeyd's usage fields (last_used, last_used_from,
 	// usage_count) to every key: the query parameter with_last_used.
 	WithLastUsed bool
+	// WithRestrictions adds apikeyd's restrictions of a key
+	// (allowed_networks) when it has some: the query parameter
+	// with_restrictions.
+	WithRestrictions bool
 }
 
 // GetAPIKeysResponse is the answer of GET /_security/api_key.
@@ -77,7 +81,10 @@ type APIKey struct {
 	LastUsed     *int64 `json:"last_used,omitempty"`
 	LastUsedFrom string `json:"last_used_from,omitempty"`
 	UsageCount   *int64 `json:"usage_count,omitempty"`
-	Sort         []any  `json:"_sort,omitempty"`
+	// AllowedNetworks is apikeyd's, present only when the request asked
+	// with_restrictions and the key is bound to networks.
+	AllowedNetworks []string `json:"allowed_networks,omitempty"`
+	Sort            []any    `json:"_sort,omitempty"`
 }
 
 // Status says whether a key is usable at the instant nowMillis.

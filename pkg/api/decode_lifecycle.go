@@ -122,7 +122,12 @@ func DecodeBulkGrantAPIKeysRequest(body []byte) (*BulkGrantAPIKeysRequest, error
 // DecodeCloneAPIKeyRequest decodes the body of a clone API key request.
 func DecodeCloneAPIKeyRequest(body []byte) (*CloneAPIKeyRequest, error) {
 	req := &CloneAPIKeyRequest{}
-	return decodeRequest(body, ParserCloneAPIKey, req, map[string]fieldFunc{
+	return decodeRequest(body, ParserCloneAPIKey, req, cloneFields(req), nil)
+}
+
+// cloneFields are the fields of a clone request.
+func cloneFields(req *CloneAPIKeyRequest) map[string]fieldFunc {
+	return map[string]fieldFunc{
 		"api_key": plainString(&req.APIKey),
 		"name":    stringField(&req.Name),
 		"expiration": func(raw json.RawMessage) error {
@@ -138,7 +143,7 @@ func DecodeCloneAPIKeyRequest(body []byte) (*CloneAPIKeyRequest, error) {
 			return nil
 		},
 		"metadata": metadataField(&req.Metadata),
-	}, nil)
+	}
 }
 
 // updateFields are the fields shared by update and bulk update.

@@ -52,6 +52,9 @@ type RotateAPIKeyRequest struct {
 	// old key earlier: once it has gone unused that long after the
 	// successor was first used.
 	UntilUnused *string `json:"until_unused,omitempty"`
+	// AllowedNetworks are the networks the successor may be used from; an
+	// empty list none; nil inherits the old key's.
+	AllowedNetworks *[]string `json:"allowed_networks,omitempty"`
 }
 
 // RotateAPIKeyResponse is the successor, shown once as create shows a new
@@ -115,8 +118,9 @@ func DecodeRotateAPIKeyRequest(id string, body []byte) (*RotateAPIKeyRequest, er
 		return req, nil
 	}
 	err := decodeObject(body, ParserRotateAPIKey, map[string]fieldFunc{
-		"grace":        timeValueField(&req.Grace, "grace"),
-		"until_unused": timeValueField(&req.UntilUnused, "until_unused"),
+		"grace":            timeValueField(&req.Grace, "grace"),
+		"until_unused":     timeValueField(&req.UntilUnused, "until_unused"),
+		"allowed_networks": networksEdit(&req.AllowedNetworks),
 	})
 	if err != nil {
 		return nil, err

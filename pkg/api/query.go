@@ -14,6 +14,8 @@ type QueryAPIKeysRequest struct {
 	WithProfileUID bool
 	// WithLastUsed adds apikeyd's usage fields, as in Get.
 	WithLastUsed bool
+	// WithRestrictions adds apikeyd's allowed_networks, as in Get.
+	WithRestrictions bool
 	// TypedKeys prefixes aggregation names with their type (sterms#...).
 	TypedKeys bool
 }

@@ -21,6 +21,9 @@ type ExtendedUpdateAPIKeyRequest struct {
 	Expiration *Clearable `json:"expiration,omitempty"`
 	// Name renames the key; nil keeps its name.
 	Name *string `json:"name,omitempty"`
+	// AllowedNetworks replaces the networks the key may be used from; an
+	// empty list clears them; nil leaves them as they are.
+	AllowedNetworks *[]string `json:"allowed_networks,omitempty"`
 }
 
 // MarshalJSON renders role_descriptors and metadata when they are set.
@@ -54,6 +57,7 @@ func DecodeExtendedUpdateAPIKeyRequest(id string, body []byte) (*ExtendedUpdateA
 		return nil
 	}
 	fields["name"] = stringField(&req.Name)
+	fields["allowed_networks"] = networksEdit(&req.AllowedNetworks)
 	return decodeRequest(body, ParserExtendedUpdateAPIKey, req, fields, nil)
 }
 

@@ -36,7 +36,8 @@ const FileName = "audit.json"
 const (
 	// TypeSecurityConfigChange is a write: keys, tokens, users, roles.
 	TypeSecurityConfigChange = "security_config_change"
-	// TypeTransport is an authorization decision (access_denied).
+	// TypeTransport is an authorization decision (access_denied, and the
+	// explanation of a credential, an access_granted).
 	TypeTransport = "transport"
 )
 
@@ -237,14 +238,14 @@ type record struct {
 }
 
 // eventType is Elasticsearch's event.type of an action: authentication
-// events carry the origin type, denials are authorization (transport)
-// events, the notice of dropped events is the log's own, everything else
+// events carry the origin type, denials and explanations (a read, granted)
+// are authorization (transport) events, the notice of dropped events is the log's own, everything else
 // is a change of the security configuration.
 func eventType(action, originType string) string {
 	switch action {
 	case keyservice.AuditAuthSuccess, keyservice.AuditAuthFailed:
 		return originType
-	case keyservice.AuditAccessDenied:
+	case keyservice.AuditAccessDenied, keyservice.AuditExplainAPIKey:
 		return TypeTransport
 	case actionDropped:
 		return typeAudit

@@ -120,6 +120,11 @@ func TestEveryEventAndNoSecret(t *testing.T) {
 		t.Fatalf("want a 403, got %v", err)
 	}
 
+	// An explanation: audited as itself, its secret nowhere.
+	_, err = svc.ExplainAPIKey(root, &api.ExplainRequest{APIKey: key.ID + ":explained-wrong-secret"})
+	must(err)
+	secrets = append(secrets, "explained-wrong-secret")
+
 	tok, err := svc.GetToken(asAlice, &api.GetTokenRequest{GrantType: ptr(api.GrantTypePassword), Username: ptr("alice"), Password: ptr(alicePassword2)})
 	must(err)
 	secrets = append(secrets, tok.AccessToken, tok.RefreshToken)
@@ -202,6 +207,8 @@ func TestEveryEventAndNoSecret(t *testing.T) {
 			"reason": "unable to authenticate user [alice] for REST request"}},
 		{keyservice.AuditAccessDenied, nil, map[string]any{"event.type": "transport", "apikey.id": key.ID,
 			"request.name": "cluster:admin/xpack/security/user/get"}},
+		{keyservice.AuditExplainAPIKey, nil, map[string]any{"event.type": "transport", "apikey.ids": []any{key.ID},
+			"request.name": auth.ActionExplainAPIKey, "reason": "refused: invalid credentials for API key [" + key.ID + "]"}},
 		{keyservice.AuditCreateToken, field("request.name", "cluster:admin/xpack/security/token/create"), map[string]any{"user.name": "alice", "names": []any{"alice"}}},
 		{keyservice.AuditCreateToken, field("request.name", "cluster:admin/xpack/security/token/refresh"), map[string]any{}},
 		{keyservice.AuditAuthSuccess, field("authentication.type", "TOKEN"), map[string]any{"user.name": "alice"}},

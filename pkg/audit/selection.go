@@ -22,7 +22,7 @@ const allEvents = "_all"
 // eventNames are the event names those settings accept, so that a
 // selection copied from an Elasticsearch configuration is understood
 // (apikeyd emits authentication_success, authentication_failed,
-// access_denied and security_config_change).
+// access_denied, access_granted and security_config_change).
 var eventNames = []string{
 	"access_denied", "access_granted", "anonymous_access_denied", "authentication_failed",
 	"authentication_success", "connection_denied", "connection_granted", "realm_authentication_failed",
@@ -72,11 +72,14 @@ func (s Selection) Includes(action string) bool {
 }
 
 // eventName is the selection name of an audit action: authentication and
-// denials are named as themselves, every write is a security_config_change.
+// denials are named as themselves, an explanation (a read) is an
+// access_granted, every write is a security_config_change.
 func eventName(action string) string {
 	switch action {
 	case keyservice.AuditAuthSuccess, keyservice.AuditAuthFailed, keyservice.AuditAccessDenied:
 		return action
+	case keyservice.AuditExplainAPIKey:
+		return "access_granted"
 	}
 	return "security_config_change"
 }

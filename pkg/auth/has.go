@@ -137,3 +137,34 @@ func HasPrivileges(s *Subject, req *api.HasPrivilegesRequest, stored []Applicati
 	}
 	return resp
 }
+
+// EffectiveCluster lists the cluster privileges, among those the
+// subject's descriptors name, that it holds: for an API key, those both
+// its assigned descriptors (when it has any) and its owner's snapshot
+// grant, as the has privileges API would answer them; in the order first
+// named, each once.
+func EffectiveCluster(s *Subject) []string {
+	var named []string
+	collect := func(descs api.RoleDescriptors) {
+		for _, nd := range descs {
+			for _, c := range nd.Descriptor.Cluster {
+				if !slices.Contains(named, c) {
+					named = append(named, c)
+				}
+			}
+		}
+	}
+	if s.APIKey == nil {
+		collect(s.Descriptors)
+	} else {
+		collect(s.APIKey.RoleDescriptors)
+		collect(s.APIKey.LimitedBy)
+	}
+	held := []string{}
+	for _, c := range named {
+		if effective(s, func(d api.RoleDescriptors) bool { return descriptorsHaveCluster(d, c) }) {
+			held = append(held, c)
+		}
+	}
+	return held
+}

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"net/netip"
 	"strconv"
 )
 
@@ -23,6 +24,11 @@ type Origin struct {
 	// Address is the client's IP address and port for TCP, "unix:uid=N"
 	// for a peer of the Unix socket, and "uid=N" for a local call.
 	Address string
+	// Client is the client's IP address, against which a key bound to
+	// networks is checked: the TCP peer's, or, behind a trusted proxy,
+	// the forwarded one. It is the zero Addr for a caller with no network
+	// address (a Unix socket peer, a local call).
+	Client netip.Addr
 }
 
 // UnixPeerOrigin is the origin of a request from the Unix socket peer

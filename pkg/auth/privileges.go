@@ -114,6 +114,12 @@ const (
 	// ActionExpiryNotices is the daemon's own: reading the keys about to
 	// expire and recording their notifications (manage_security or all).
 	ActionExpiryNotices = "cluster:admin/xpack/security/apikeyd/expiry_notices"
+	// ActionExplainAPIKey explains a key by its id, secret unseen, or a
+	// credential with every check shown: an administrator's, granted by
+	// manage_api_key, manage_security or all (manage_own_api_key grants it
+	// only on the caller's own keys, which explain does not ask for). A
+	// caller explaining a credential it holds needs no privilege.
+	ActionExplainAPIKey = "cluster:admin/xpack/security/api_key/explain"
 )
 
 // clusterPrivilege is a named cluster privilege: the action patterns it

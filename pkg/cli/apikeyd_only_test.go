@@ -31,6 +31,10 @@ func TestApikeydOnlyAgainstElasticsearch(t *testing.T) {
 			"renaming a key or clearing its expiration is an apikeyd feature"},
 		{"update --no-expiration", []string{"update", "7Q2eJ5gBc8uQ3hY1Zk9w", "--no-expiration"},
 			"create a new key ('apikeyctl create') and invalidate the old one"},
+		{"create --allow-from", []string{"create", "--name", "x", "--allow-from", "10.0.0.0/8"},
+			"binding a key to networks is an apikeyd feature and the server at " + es.URL},
+		{"update --clear-allow-from", []string{"update", "7Q2eJ5gBc8uQ3hY1Zk9w", "--clear-allow-from"},
+			"Elasticsearch cannot bind an API key to client networks: leave out --allow-from and --clear-allow-from"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			code, _, stderr := run(t, false, "", env, append([]string{"--url", es.URL}, tt.args...)...)

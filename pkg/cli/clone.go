@@ -18,6 +18,7 @@ type cloneOptions struct {
 	noExpiration bool
 	metadata     []string
 	metadataJSON string
+	allowFrom    allowFromFlags
 }
 
 func newCloneCmd(f *Factory) *cobra.Command {
@@ -38,7 +39,11 @@ APIKEYCTL_API_KEY or a context; the caller needs clone_api_key. In CI the
 deploy key often is both: APIKEYCTL_API_KEY=$DEPLOY_KEY and the source on
 stdin. A piped stdin holds one secret: with --api-key-stdin or
 --password-stdin the source must be in APIKEYCTL_SOURCE_API_KEY. Without --expiration the clone expires when the source does;
---no-expiration makes it never expire. Metadata is copied unless given.`,
+--no-expiration makes it never expire. Metadata is copied unless given.
+
+A clone is bound to the networks of its source (an apikeyd feature), and
+a source used from outside them is refused. --allow-from narrows them: each
+network must lie within the source's (any, when the source has none).`,
 		Example: `  # CI: a 5-minute key from the long-lived one in $DEPLOY_KEY
   printf '%s\n' "$DEPLOY_KEY" | apikeyctl clone --name "ci-$BUILD_ID" --expiration 5m --field encoded
 
@@ -55,6 +60,7 @@ stdin. A piped stdin holds one secret: with --api-key-stdin or
 	fl.BoolVar(&opts.noExpiration, "no-expiration", false, "the clone never expires")
 	fl.StringArrayVar(&opts.metadata, "metadata", nil, "metadata `key=value` of the clone (repeatable; default: the source's)")
 	fl.StringVar(&opts.metadataJSON, "metadata-json", "", "metadata of the clone as a JSON `object`")
+	opts.allowFrom.register(cmd, "the clone", false)
 	opts.secret.register(cmd)
 	opts.out.register(cmd)
 	return cmd
@@ -63,6 +69,10 @@ stdin. A piped stdin holds one secret: with --api-key-stdin or
 func runClone(cmd *cobra.Command, opts *cloneOptions) error {
 	if opts.noExpiration && cmd.Flags().Changed("expiration") {
 		return usageErrorf("--expiration and --no-expiration cannot be used together")
+	}
+	nets, err := opts.allowFrom.list(cmd)
+	if err != nil {
+		return err
 	}
 	if err := checkOneStdinSecret(opts.f); err != nil {
 		return err
@@ -83,6 +93,16 @@ func runClone(cmd *cobra.Command, opts *cloneOptions) error {
 	}
 	if req.Metadata, err = parseMetadata(opts.metadata, opts.metadataJSON); err != nil {
 		return err
+	}
+	if nets != nil {
+		admin, err := restrictions(cmd.Context(), opts.f)
+		if err != nil {
+			return err
+		}
+		ext := &api.ExtendedCloneAPIKeyRequest{CloneAPIKeyRequest: *req, AllowedNetworks: nets}
+		return opts.secret.deliver(cmd.Context(), opts.f, &opts.out, func(ctx context.Context) (*api.CreateAPIKeyResponse, error) {
+			return admin.CloneAPIKeyExtended(ctx, ext)
+		})
 	}
 	svc, err := opts.f.Service(cmd.Context())
 	if err != nil {

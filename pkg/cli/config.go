@@ -69,8 +69,8 @@ var targetSettings = []targetSetting{
 	{"socket", func(c *Context) string { return c.Socket }, func(c *Config) *string { return &c.Socket }},
 	{"url", func(c *Context) string { return c.URL }, func(c *Config) *string { return &c.URL }},
 	// --store is a local target like --db, the database a PostgreSQL
-	// URL (or a file); contexts do not hold one.
-	{"store", func(*Context) string { return "" }, func(c *Config) *string { return &c.DB }},
+	// URL (or a file).
+	{"store", func(c *Context) string { return c.Store }, func(c *Config) *string { return &c.DB }},
 }
 
 // envKey is the environment variable of a setting: url is APIKEYCTL_URL.

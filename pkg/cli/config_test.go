@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/spf13/pflag"
 )
 
 // fakeES is an Elasticsearch stand-in that answers _authenticate and
@@ -275,6 +277,25 @@ func TestConfigCommands(t *testing.T) {
 	if strings.Contains(view, "pass show") || strings.Contains(view, "username") {
 		t.Errorf("the old credential source survived:\n%s", view)
 	}
+	// A store context holds a PostgreSQL URL, and is a local target as
+	// --store is.
+	pg := "postgres://apikeyd@db.example.invalid/apikeyd?sslmode=verify-full"
+	mustRun("config", "set-context", "pg", "--store", pg)
+	if got := mustRun("config", "get-contexts", "-o", "json", "--jq", `.[] | select(.name == "pg") | .store`); got != pg+"\n" {
+		t.Errorf("the pg context's store = %q", got)
+	}
+	flags := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	NewRootCmd(testFactory(testStreams("", false, nil).ios, nil)).PersistentFlags().VisitAll(func(f *pflag.Flag) { flags.AddFlag(f) })
+	if err := flags.Parse([]string{"--context", "pg"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadConfig(flags, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DB != pg || cfg.Context != "pg" {
+		t.Errorf("the pg context resolved to DB %q, context %q", cfg.DB, cfg.Context)
+	}
 	mustRun("config", "delete-context", "prod")
 	if got := mustRun("config", "view", "-o", "json", "--jq", ".\"current-context\" // \"none\""); got != "none\n" {
 		t.Errorf("deleting the current context left current-context %q", got)
@@ -290,6 +311,11 @@ func TestConfigCommands(t *testing.T) {
 		{"no target", []string{"set-context", "x", "--username", "bob"}, "no target"},
 		{"password source without a user", []string{"set-context", "x", "--url", "https://es.example.invalid", "--password-env", "PW"}, "needs --username"},
 		{"api key with a user", []string{"set-context", "x", "--url", "https://es.example.invalid", "--username", "u", "--api-key-env", "K"}, "drop --username"},
+		{"password in the store URL", []string{"set-context", "x", "--store", "postgres://apikeyd:secret@db.example.invalid/apikeyd"}, "PGPASSWORD"},
+		{"password parameter in the store URL", []string{"set-context", "x", "--store", "postgres://db.example.invalid/apikeyd?password=secret"}, "PGPASSWORD"},
+		{"a file as the store", []string{"set-context", "x", "--store", "k.db"}, "a database file is --db"},
+		{"credentials for a store", []string{"set-context", "x", "--store", "postgres://db.example.invalid/a", "--username", "u"}, "takes no credentials"},
+		{"two targets with a store", []string{"set-context", "x", "--store", "postgres://db.example.invalid/a", "--db", "k.db"}, "one target"},
 		{"credentials for a db", []string{"set-context", "x", "--db", "k.db", "--api-key-env", "K"}, "takes no credentials"},
 		{"upper-case name", []string{"set-context", "Prod", "--db", "k.db"}, "invalid context name"},
 		{"bad variable name", []string{"set-context", "x", "--url", "https://es.example.invalid", "--api-key-env", "$KEY"}, "not an environment variable name"},
@@ -301,7 +327,7 @@ func TestConfigCommands(t *testing.T) {
 			if code == 0 || !strings.Contains(stderr, tt.stderr) {
 				t.Fatalf("exit %d, stderr %q; want a failure saying %q", code, stderr, tt.stderr)
 			}
-			if strings.Contains(stderr, "secret") && tt.name == "password in the URL" && strings.Contains(stderr, "admin:secret") {
+			if strings.Contains(stderr, ":secret") || strings.Contains(stderr, "=secret") {
 				t.Fatalf("the password was echoed: %s", stderr)
 			}
 		})

@@ -49,7 +49,7 @@ func newSetContextCmd(f *Factory) *cobra.Command {
 	opts := &setContextOptions{f: f}
 	c := &opts.given
 	cmd := &cobra.Command{
-		Use:   "set-context NAME (--db FILE | --socket PATH | --url URL) [flags]",
+		Use:   "set-context NAME (--db FILE | --store URL | --socket PATH | --url URL) [flags]",
 		Short: "Create or change a context",
 		Long: `Create the context NAME, or change the settings given of an existing one.
 An empty value ("") clears a setting. A new target replaces the old one,
@@ -68,13 +68,18 @@ whose stdout is the secret (pass, op read, vault kv get -field, …).`,
     --password-command 'pass show es/prod/key-admin'
 
   # a CI job: the API key is in the job's CI_ES_API_KEY variable
-  apikeyctl config set-context ci --url https://es.example.com:9200 --api-key-env CI_ES_API_KEY`,
+  apikeyctl config set-context ci --url https://es.example.com:9200 --api-key-env CI_ES_API_KEY
+
+  # apikeyd's PostgreSQL database, worked on directly like --db
+  # (the password in PGPASSWORD or ~/.pgpass, never in the file)
+  apikeyctl config set-context pg --store 'postgres://apikeyd@db.example.com/apikeyd?sslmode=verify-full'`,
 		Args:              exactArgs(1, "a context NAME"),
 		ValidArgsFunction: completeContexts(f),
 		RunE:              func(cmd *cobra.Command, args []string) error { return runSetContext(cmd, opts, args) },
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&c.DB, "db", "", "target: an apikeyd database `file`")
+	fl.StringVar(&c.Store, "store", "", "target: an apikeyd PostgreSQL database, a postgres:// `URL` without its password")
 	fl.StringVar(&c.Socket, "socket", "", "target: apikeyd's Unix socket `path`")
 	fl.StringVar(&c.URL, "url", "", "target: apikeyd or Elasticsearch at this `URL`")
 	fl.StringVar(&c.Username, "username", "", "authenticate as this user")
@@ -143,12 +148,13 @@ func mergeContext(old, given Context, fl *pflag.FlagSet) (Context, error) {
 		}
 	}
 	if targets > 1 {
-		return c, usageErrorf("give one target: --db, --socket or --url")
+		return c, usageErrorf("give one target: --db, --store, --socket or --url")
 	}
 	if targets == 1 {
-		c.DB, c.Socket, c.URL = "", "", ""
+		c.DB, c.Store, c.Socket, c.URL = "", "", "", ""
 	}
 	set("db", &c.DB, given.DB)
+	set("store", &c.Store, given.Store)
 	set("socket", &c.Socket, given.Socket)
 	set("url", &c.URL, given.URL)
 	set("username", &c.Username, given.Username)
@@ -342,6 +348,8 @@ func (c Context) authText() string {
 		return "password prompt"
 	case c.DB != "":
 		return "OS user"
+	case c.Store != "":
+		return "database role"
 	case c.Socket != "":
 		return "OS user (peer)"
 	}

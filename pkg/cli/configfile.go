@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -22,6 +23,7 @@ import (
 // stdout is the secret) that it names.
 type Context struct {
 	DB       string `mapstructure:"db" json:"db,omitempty"`
+	Store    string `mapstructure:"store" json:"store,omitempty"`
 	Socket   string `mapstructure:"socket" json:"socket,omitempty"`
 	URL      string `mapstructure:"url" json:"url,omitempty"`
 	Username string `mapstructure:"username" json:"username,omitempty"`
@@ -36,14 +38,14 @@ type Context struct {
 
 // contextKeys are the keys of a context in the config file, in the order
 // they are documented and written.
-var contextKeys = []string{"db", "socket", "url", "username", "ca-cert", "insecure",
+var contextKeys = []string{"db", "store", "socket", "url", "username", "ca-cert", "insecure",
 	"password-env", "password-command", "api-key-env", "api-key-command"}
 
 // values returns the context's settings by key, leaving out empty ones.
 func (c Context) values() map[string]any {
 	m := map[string]any{}
 	for k, v := range map[string]string{
-		"db": c.DB, "socket": c.Socket, "url": c.URL, "username": c.Username, "ca-cert": c.CACert,
+		"db": c.DB, "store": c.Store, "socket": c.Socket, "url": c.URL, "username": c.Username, "ca-cert": c.CACert,
 		"password-env": c.PasswordEnv, "password-command": c.PasswordCommand,
 		"api-key-env": c.APIKeyEnv, "api-key-command": c.APIKeyCommand,
 	} {
@@ -63,6 +65,8 @@ func (c Context) target() (kind, value string) {
 	switch {
 	case c.DB != "":
 		return "db", c.DB
+	case c.Store != "":
+		return "store", c.Store
 	case c.Socket != "":
 		return "socket", c.Socket
 	case c.URL != "":
@@ -75,7 +79,7 @@ func (c Context) target() (kind, value string) {
 // it.
 func (c Context) validate() error {
 	var targets []string
-	for k, v := range map[string]string{"db": c.DB, "socket": c.Socket, "url": c.URL} {
+	for k, v := range map[string]string{"db": c.DB, "store": c.Store, "socket": c.Socket, "url": c.URL} {
 		if v != "" {
 			targets = append(targets, "--"+k)
 		}
@@ -83,12 +87,17 @@ func (c Context) validate() error {
 	sort.Strings(targets)
 	switch {
 	case len(targets) == 0:
-		return errors.New("it has no target: give one of --db, --socket and --url")
+		return errors.New("it has no target: give one of --db, --store, --socket and --url")
 	case len(targets) > 1:
 		return fmt.Errorf("it has more than one target (%s): choose one", strings.Join(targets, ", "))
 	}
 	if c.URL != "" {
 		if err := checkURLHasNoPassword(c.URL); err != nil {
+			return err
+		}
+	}
+	if c.Store != "" {
+		if err := checkStoreURL(c.Store); err != nil {
 			return err
 		}
 	}
@@ -112,6 +121,8 @@ func (c Context) validate() error {
 		return errors.New("an API key authenticates on its own: drop --username, or use a password source")
 	case c.DB != "" && (c.Username != "" || len(sources) > 0 || c.CACert != "" || c.Insecure):
 		return errors.New("a --db context takes no credentials or TLS settings: with --db apikeyctl acts as your OS user")
+	case c.Store != "" && (c.Username != "" || len(sources) > 0 || c.CACert != "" || c.Insecure):
+		return errors.New("a --store context takes no credentials or TLS settings: the database role and its TLS settings are in the URL, its password in PGPASSWORD or ~/.pgpass")
 	case c.URL == "" && (c.CACert != "" || c.Insecure):
 		return errors.New("--ca-cert and --insecure apply to a --url context")
 	}
@@ -119,6 +130,24 @@ func (c Context) validate() error {
 		if env != "" && !envNameRE.MatchString(env) {
 			return fmt.Errorf("%q is not an environment variable name", env)
 		}
+	}
+	return nil
+}
+
+// checkStoreURL checks a context's store: a PostgreSQL URL without a
+// password, which the config file must not hold. pgx reads it from
+// PGPASSWORD or the password file (~/.pgpass, or PGPASSFILE) instead.
+func checkStoreURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		if strings.Contains(raw, "password") || strings.Contains(raw, "@") {
+			return errors.New("--store takes a postgres:// URL (this value is not one; not shown: it may hold a password)")
+		}
+		return fmt.Errorf("--store takes a postgres:// URL, not %q (a database file is --db)", raw)
+	}
+	_, inUser := u.User.Password()
+	if inUser || u.Query().Has("password") {
+		return errors.New("the store URL holds a password, which the config file must not keep: give the password in PGPASSWORD or ~/.pgpass (PostgreSQL's password file)")
 	}
 	return nil
 }

@@ -21,6 +21,7 @@ type createOptions struct {
 	metadata        []string
 	metadataJSON    string
 	roleDescriptors string
+	allowFrom       allowFromFlags
 }
 
 func newCreateCmd(f *Factory) *cobra.Command {
@@ -37,7 +38,12 @@ just the credential a client sends.
 --secret-out fd:N or file:PATH sends the secret elsewhere, in the format of
 --secret-format (encoded, id:key, header, env, json): a CI job hands the key
 to its next step without printing it. stdout then gets only the id, name
-and expiration.`,
+and expiration.
+
+--allow-from binds the key to client networks (an apikeyd feature): it
+authenticates only from those addresses, and elsewhere is refused as a
+wrong secret is. Give CIDRs or addresses, and local for the Unix socket
+and --db, which have no network address.`,
 		Example: `  # a key for CI that expires in 30 days, printed as the credential only
   apikeyctl create --name ci-deploy --expiration 30d --field encoded
 
@@ -46,7 +52,10 @@ and expiration.`,
 
   # CI: the credential to a file of mode 0600 as KEY=value lines, the id on stdout
   apikeyctl create --name ci-step --expiration 1h --secret-out file:key.env --secret-format env --field id
-  . ./key.env && rm key.env`,
+  . ./key.env && rm key.env
+
+  # apikeyd only: a key usable from the 10.0.0.0/8 network and this machine's socket
+  apikeyctl create --name backend --allow-from 10.0.0.0/8 --allow-from local --field encoded`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runCreate(cmd, opts) },
 	}
@@ -55,6 +64,7 @@ and expiration.`,
 	cmd.Flags().StringArrayVar(&opts.metadata, "metadata", nil, "metadata `key=value` (repeatable; values are strings)")
 	cmd.Flags().StringVar(&opts.metadataJSON, "metadata-json", "", "metadata as a JSON `object`")
 	cmd.Flags().StringVar(&opts.roleDescriptors, "role-descriptors", "", "role descriptors JSON object from `FILE` (- for stdin)")
+	opts.allowFrom.register(cmd, "the key", false)
 	opts.secret.register(cmd)
 	opts.out.register(cmd)
 	return cmd
@@ -80,6 +90,20 @@ func runCreate(cmd *cobra.Command, opts *createOptions) error {
 			return usageErrorf("--role-descriptors %s: %v", opts.roleDescriptors, err)
 		}
 		req.RoleDescriptors = rds
+	}
+	nets, err := opts.allowFrom.list(cmd)
+	if err != nil {
+		return err
+	}
+	if nets != nil {
+		admin, err := restrictions(cmd.Context(), opts.f)
+		if err != nil {
+			return err
+		}
+		ext := &api.ExtendedCreateAPIKeyRequest{CreateAPIKeyRequest: *req, AllowedNetworks: nets}
+		return opts.secret.deliver(cmd.Context(), opts.f, &opts.out, func(ctx context.Context) (*api.CreateAPIKeyResponse, error) {
+			return admin.CreateAPIKeyExtended(ctx, ext)
+		})
 	}
 	svc, err := opts.f.Service(cmd.Context())
 	if err != nil {

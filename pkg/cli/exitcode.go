@@ -67,6 +67,7 @@ func ExitCode(err error) int {
 		noTarget    *NoTargetError
 		credential  *CredentialError
 		expiring    *ExpiringError
+		refused     *ExplainRefusedError
 		badOutput   *output.UsageError
 		apiErr      *api.Error
 	)
@@ -81,6 +82,11 @@ func ExitCode(err error) int {
 		return ExitPartial
 	case errors.As(err, &expiring):
 		return ExitExpiring
+	case errors.As(err, &refused):
+		if refused.Answer.Status == api.Unauthenticated.Status() || refused.Answer.Status == api.TooManyRequests.Status() {
+			return ExitAuth
+		}
+		return ExitError
 	case errors.As(err, &notFound):
 		return ExitNotFound
 	case errors.As(err, &unreachable), errors.As(err, &noTarget):
@@ -111,6 +117,10 @@ func errorLine(err error) string {
 	var expiring *ExpiringError
 	if errors.As(err, &expiring) {
 		return "note: " + expiring.Error()
+	}
+	var refused *ExplainRefusedError
+	if errors.As(err, &refused) {
+		return "note: " + refused.Error()
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, iostreams.ErrInterrupted) {
 		return "error: interrupted"

@@ -15,6 +15,8 @@ type getOptions struct {
 	// withLastUsed asks apikeyd when each key was last used (req's
 	// WithLastUsed once the target is known to be apikeyd).
 	withLastUsed bool
+	// withRestrictions asks apikeyd for the networks keys are bound to.
+	withRestrictions bool
 }
 
 func newGetCmd(f *Factory) *cobra.Command {
@@ -31,11 +33,16 @@ pipe, the API's JSON.
 --with-last-used adds when each key last authenticated, from where and how
 often (a LAST USED column, a Usage line on the card, and apikeyd's fields
 last_used, last_used_from and usage_count in the JSON). apikeyd records
-it; against Elasticsearch the flag shows nothing.`,
+it; against Elasticsearch the flag shows nothing.
+
+--with-restrictions adds the client networks a key is bound to (an ALLOWED
+FROM column, an "Allowed from" line on the card, allowed_networks in the
+JSON), for the keys that are bound to some. apikeyd only.`,
 		Example: `  apikeyctl get --name 'ci-*' --active-only
   apikeyctl get --owner --field id
   apikeyctl get 7Q2eJ5gBc8uQ3hY1Zk9w -o yaml
-  apikeyctl get --with-last-used`,
+  apikeyctl get --with-last-used
+  apikeyctl get 7Q2eJ5gBc8uQ3hY1Zk9w --with-restrictions`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {
 				return usageErrorf("get takes at most one key id")
@@ -54,6 +61,7 @@ it; against Elasticsearch the flag shows nothing.`,
 	fl.BoolVar(&opts.req.WithLimitedBy, "with-limited-by", false, "include the owner's permissions the key is limited by")
 	fl.BoolVar(&opts.req.WithProfileUID, "with-profile-uid", false, "include the owner's profile uid")
 	fl.BoolVar(&opts.withLastUsed, "with-last-used", false, "include when each key was last used, from where and how often (apikeyd)")
+	fl.BoolVar(&opts.withRestrictions, "with-restrictions", false, "include the client networks each key is bound to (apikeyd)")
 	opts.out.register(cmd)
 	cmd.ValidArgsFunction = completeKeyIDs(f, false)
 	_ = cmd.RegisterFlagCompletionFunc("id", completeKeyIDs(f, false))
@@ -74,6 +82,11 @@ func runGet(cmd *cobra.Command, opts *getOptions, args []string) error {
 	}
 	if opts.withLastUsed {
 		if opts.req.WithLastUsed, err = askLastUsed(cmd.Context(), opts.f, svc); err != nil {
+			return err
+		}
+	}
+	if opts.withRestrictions {
+		if opts.req.WithRestrictions, err = askRestrictions(cmd.Context(), opts.f, svc); err != nil {
 			return err
 		}
 	}

@@ -37,7 +37,8 @@ answer.
   4    authentication: the credentials were refused, or none could be had
        (no password and no terminal to prompt on, a password-command that
        failed, an empty password-env), or too many failed attempts made
-       the target refuse for a while (429)
+       the target refuse for a while (429); for explain, the credential
+       explained would be refused (401 or 429)
   5    forbidden: authenticated, but not allowed to do this
   6    partial failure: bulk work done for some items only (invalidate of
        ids of which some were not invalidated, bulk-update errors)

@@ -52,8 +52,9 @@ func runInspect(cmd *cobra.Command, opts *inspectOptions, ids []string) error {
 	if err != nil {
 		return err
 	}
-	// The card on a terminal says when the key was last used, where the
-	// target records it; what a pipe gets stays get's answer.
+	// The card on a terminal says when the key was last used and the
+	// networks it is bound to, where the target is apikeyd; what a pipe
+	// gets stays get's answer.
 	lastUsed := false
 	if opts.f.IOStreams.IsStdoutTTY() {
 		if lastUsed, err = isApikeyd(cmd.Context(), svc); err != nil {
@@ -63,7 +64,7 @@ func runInspect(cmd *cobra.Command, opts *inspectOptions, ids []string) error {
 	all := &api.GetAPIKeysResponse{APIKeys: []api.APIKey{}}
 	var missing []string
 	for _, id := range ids {
-		resp, err := svc.GetAPIKeys(cmd.Context(), &api.GetAPIKeysRequest{ID: id, WithLimitedBy: opts.withLimitedBy, WithLastUsed: lastUsed})
+		resp, err := svc.GetAPIKeys(cmd.Context(), &api.GetAPIKeysRequest{ID: id, WithLimitedBy: opts.withLimitedBy, WithLastUsed: lastUsed, WithRestrictions: lastUsed})
 		if err != nil {
 			return err
 		}

@@ -30,6 +30,8 @@ type queryOptions struct {
 	withLimitedBy  bool
 	withProfileUID bool
 	withLastUsed   bool
+	// withRestrictions asks apikeyd for the networks keys are bound to.
+	withRestrictions bool
 }
 
 func newQueryCmd(f *Factory) *cobra.Command {
@@ -59,7 +61,10 @@ apikeyd records when each key last authenticated: --with-last-used shows
 it (a LAST USED column; last_used, last_used_from and usage_count in the
 JSON), --sort last_used orders by it, and --unused-for 90d lists the keys
 nobody used for 90 days: last used more than 90 days ago, or never used
-and created more than 90 days ago. Elasticsearch records none of this.`,
+and created more than 90 days ago. Elasticsearch records none of this.
+
+--with-restrictions adds the client networks keys are bound to (an
+ALLOWED FROM column, allowed_networks in the JSON). apikeyd only.`,
 		Example: `  # the rotation script: ids of the keys expiring within a week
   apikeyctl query --expires-within 7d --all -o json | jq -r '.api_keys[].id'
 
@@ -82,6 +87,7 @@ and created more than 90 days ago. Elasticsearch records none of this.`,
 	fl.BoolVar(&opts.withLimitedBy, "with-limited-by", false, "include the owner's permissions the keys are limited by")
 	fl.BoolVar(&opts.withProfileUID, "with-profile-uid", false, "include the owners' profile uids")
 	fl.BoolVar(&opts.withLastUsed, "with-last-used", false, "include when each key was last used, from where and how often (apikeyd)")
+	fl.BoolVar(&opts.withRestrictions, "with-restrictions", false, "include the client networks each key is bound to (apikeyd)")
 	opts.out.register(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions([]string{"rest", "cross_cluster"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("sort", cobra.FixedCompletions([]string{
@@ -212,6 +218,11 @@ func runQuery(cmd *cobra.Command, opts *queryOptions) error {
 		req.WithLastUsed = true
 	case opts.withLastUsed:
 		if req.WithLastUsed, err = askLastUsed(ctx, opts.f, svc); err != nil {
+			return err
+		}
+	}
+	if opts.withRestrictions {
+		if req.WithRestrictions, err = askRestrictions(ctx, opts.f, svc); err != nil {
 			return err
 		}
 	}

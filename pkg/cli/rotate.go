@@ -19,6 +19,10 @@ type rotateOptions struct {
 	untilUnused string
 	query       bool
 	yes         bool
+	allowFrom   allowFromFlags
+	// networks is the successor's list from the allow-from flags; nil
+	// inherits the old key's.
+	networks []string
 	// sel holds query's filter flags, which select the keys of --query.
 	sel queryOptions
 }
@@ -49,6 +53,9 @@ ends at the end of the grace.
 A key that was already rotated, while its successor is still active, is
 refused: rotate the successor. An invalidated or expired key is refused.
 
+The successor is bound to the networks of the old key, if any; --allow-from
+binds it to others instead, --clear-allow-from to none.
+
 --query rotates every key the filter flags select (the flags of apikeyctl
 query: --name, --owner, --expires-within ...): one result per key, errors
 per key, exit 6 if any failed. On a terminal it asks first (--yes does not).`,
@@ -73,6 +80,7 @@ per key, exit 6 if any failed. On a terminal it asks first (--yes does not).`,
 	fl.StringVar(&opts.untilUnused, "until-unused", "", "end the old key once unused for `DURATION` after the successor's first use (e.g. 30m)")
 	fl.BoolVar(&opts.query, "query", false, "rotate every key the filter flags select")
 	fl.BoolVarP(&opts.yes, "yes", "y", false, "with --query, do not ask before rotating")
+	opts.allowFrom.register(cmd, "the successor", true)
 	opts.sel.filters.Register(fl)
 	opts.secret.register(cmd)
 	opts.out.register(cmd)
@@ -102,9 +110,12 @@ func runRotate(cmd *cobra.Command, opts *rotateOptions, args []string) error {
 	case opts.query && opts.secret.asked():
 		return usageErrorf("--secret-out and --secret-format take the secret of one key: --query rotates many (their secrets are in the answer)")
 	}
+	var err error
+	if opts.networks, err = opts.allowFrom.list(cmd); err != nil {
+		return err
+	}
 	var b queryBody
 	if opts.query {
-		var err error
 		if _, b, err = opts.sel.body(); err != nil {
 			return err
 		}
@@ -130,6 +141,9 @@ func (opts *rotateOptions) request(id string) *api.RotateAPIKeyRequest {
 	req := &api.RotateAPIKeyRequest{ID: id, Grace: &opts.grace}
 	if opts.untilUnused != "" {
 		req.UntilUnused = &opts.untilUnused
+	}
+	if opts.networks != nil {
+		req.AllowedNetworks = &opts.networks
 	}
 	return req
 }

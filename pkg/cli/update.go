@@ -74,6 +74,7 @@ type updateOptions struct {
 	// apikeyd's extended update carries them.
 	rename       string
 	noExpiration bool
+	allowFrom    allowFromFlags
 }
 
 func newUpdateCmd(f *Factory) *cobra.Command {
@@ -91,18 +92,25 @@ API key), may update a key.
 the key a new name (the rules of create's names), and make it never
 expire. They go to apikeyd's own update endpoint (PUT /_apikeyd/api_key/ID),
 which takes the other changes too; without them the update is
-Elasticsearch's API.`,
+Elasticsearch's API. So do --allow-from, which binds the key to the client
+networks given (replacing its list), and --clear-allow-from, which makes it
+usable from anywhere again.`,
 		Example: `  apikeyctl update 7Q2eJ5gBc8uQ3hY1Zk9w --metadata env=prod --expiration 30d
   apikeyctl update 7Q2eJ5gBc8uQ3hY1Zk9w --clear-role-descriptors
 
   # apikeyd only: a new name, and no expiration
-  apikeyctl update 7Q2eJ5gBc8uQ3hY1Zk9w --rename ci-deploy-legacy --no-expiration`,
+  apikeyctl update 7Q2eJ5gBc8uQ3hY1Zk9w --rename ci-deploy-legacy --no-expiration
+
+  # apikeyd only: usable from one office network and the Unix socket, then from anywhere again
+  apikeyctl update 7Q2eJ5gBc8uQ3hY1Zk9w --allow-from 192.0.2.0/24 --allow-from local
+  apikeyctl update 7Q2eJ5gBc8uQ3hY1Zk9w --clear-allow-from`,
 		Args: oneKeyID,
 		RunE: func(cmd *cobra.Command, args []string) error { return runUpdate(cmd, opts, args) },
 	}
 	opts.chg.register(cmd)
 	cmd.Flags().StringVar(&opts.rename, "rename", "", "give the key a new `NAME` (apikeyd only)")
 	cmd.Flags().BoolVar(&opts.noExpiration, "no-expiration", false, "make the key never expire (apikeyd only)")
+	opts.allowFrom.register(cmd, "the key", true)
 	opts.out.register(cmd)
 	return cmd
 }
@@ -123,12 +131,20 @@ func runUpdate(cmd *cobra.Command, opts *updateOptions, args []string) error {
 	if opts.noExpiration && cmd.Flags().Changed("expiration") {
 		return usageErrorf("--expiration and --no-expiration cannot be used together")
 	}
+	nets, err := opts.allowFrom.list(cmd)
+	if err != nil {
+		return err
+	}
 	rds, md, exp, err := opts.chg.build(opts.f, cmd)
 	if err != nil {
 		return err
 	}
-	if opts.noExpiration || cmd.Flags().Changed("rename") {
-		return runExtendedUpdate(cmd, opts, &api.ExtendedUpdateAPIKeyRequest{ID: args[0], RoleDescriptors: rds, Metadata: md}, exp)
+	if opts.noExpiration || cmd.Flags().Changed("rename") || nets != nil {
+		req := &api.ExtendedUpdateAPIKeyRequest{ID: args[0], RoleDescriptors: rds, Metadata: md}
+		if nets != nil {
+			req.AllowedNetworks = &nets
+		}
+		return runExtendedUpdate(cmd, opts, req, exp)
 	}
 	svc, err := opts.f.Service(cmd.Context())
 	if err != nil {
@@ -141,7 +157,8 @@ func runUpdate(cmd *cobra.Command, opts *updateOptions, args []string) error {
 	return opts.out.print(opts.f, resp)
 }
 
-// runExtendedUpdate sends an update with --rename or --no-expiration to
+// runExtendedUpdate sends an update with --rename, --no-expiration,
+// --allow-from or --clear-allow-from to
 // apikeyd's extended update, exp being --expiration when given.
 func runExtendedUpdate(cmd *cobra.Command, opts *updateOptions, req *api.ExtendedUpdateAPIKeyRequest, exp *string) error {
 	switch {

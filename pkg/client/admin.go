@@ -78,7 +78,18 @@ func (c *Client) UpdateAPIKeyExtended(ctx context.Context, req *api.ExtendedUpda
 	if req == nil || req.ID == "" {
 		return nil, api.Errorf(api.Invalid, "an API key id is required")
 	}
-	cl := c.adminCall(http.MethodPut, "/_apikeyd/api_key/"+url.PathEscape(req.ID), req, "renaming a key or clearing its expiration",
-		"Elasticsearch's update keeps a key's name and cannot clear an expiration: create a new key ('apikeyctl create') and invalidate the old one")
+	feature, instead := "renaming a key or clearing its expiration",
+		"Elasticsearch's update keeps a key's name and cannot clear an expiration: create a new key ('apikeyctl create') and invalidate the old one"
+	if req.AllowedNetworks != nil && req.Name == nil && req.Expiration == nil {
+		feature, instead = "binding a key to networks", restrictionInstead
+	}
+	cl := c.adminCall(http.MethodPut, "/_apikeyd/api_key/"+url.PathEscape(req.ID), req, feature, instead)
 	return send[api.UpdateAPIKeyResponse](ctx, c, cl)
+}
+
+// ExplainAPIKey sends POST /_apikeyd/_explain, the credential in the body.
+func (c *Client) ExplainAPIKey(ctx context.Context, req *api.ExplainRequest) (*api.ExplainResponse, error) {
+	cl := c.adminCall(http.MethodPost, "/_apikeyd/_explain", req, "explain",
+		"authenticate with the credential ('apikeyctl --api-key-stdin whoami') and read Elasticsearch's answer")
+	return send[api.ExplainResponse](ctx, c, cl)
 }

@@ -17,7 +17,7 @@ func (c *Client) QueryAPIKeys(ctx context.Context, req *api.QueryAPIKeysRequest)
 		req = &api.QueryAPIKeysRequest{}
 	}
 	q := url.Values{}
-	setTrue(q, map[string]bool{"with_limited_by": req.WithLimitedBy, "with_profile_uid": req.WithProfileUID, "typed_keys": req.TypedKeys, "with_last_used": req.WithLastUsed})
+	setTrue(q, map[string]bool{"with_limited_by": req.WithLimitedBy, "with_profile_uid": req.WithProfileUID, "typed_keys": req.TypedKeys, "with_last_used": req.WithLastUsed, "with_restrictions": req.WithRestrictions})
 	cl := call{method: http.MethodPost, path: "/_security/_query/api_key", query: q}
 	if len(bytes.TrimSpace(req.Body)) > 0 {
 		cl.raw = req.Body

@@ -85,7 +85,7 @@ func (c *Client) GetAPIKeys(ctx context.Context, req *api.GetAPIKeysRequest) (*a
 	}
 	setTrue(q, map[string]bool{
 		"owner": req.Owner, "active_only": req.ActiveOnly,
-		"with_limited_by": req.WithLimitedBy, "with_profile_uid": req.WithProfileUID, "with_last_used": req.WithLastUsed,
+		"with_limited_by": req.WithLimitedBy, "with_profile_uid": req.WithProfileUID, "with_last_used": req.WithLastUsed, "with_restrictions": req.WithRestrictions,
 	})
 	out, err := send[api.GetAPIKeysResponse](ctx, c, call{method: http.MethodGet, path: "/_security/api_key", query: q, normal404: true})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -105,6 +106,11 @@ type Config struct {
 	// AllowedHosts are the Host names served on a loopback TCP listener
 	// besides the loopback names and addresses ("*": any).
 	AllowedHosts []string `mapstructure:"allowed-hosts"`
+	// TrustedProxy names the reverse proxies (CIDR prefixes or bare
+	// addresses) whose X-Forwarded-For is believed when a key bound to
+	// networks is checked; validate parses them into TrustedProxies.
+	TrustedProxy   []string       `mapstructure:"trusted-proxy"`
+	TrustedProxies []netip.Prefix `mapstructure:"-"`
 	// MetricsLoopback serves GET /_apikeyd/metrics without credentials
 	// to peers of the Unix socket and loopback TCP clients.
 	MetricsLoopback bool `mapstructure:"metrics-unauthenticated-loopback"`
@@ -168,6 +174,7 @@ func addFlags(fs *pflag.FlagSet) {
 	fs.String("failed-auth-window", defaultFailedAuthWindow, "the window of --failed-auth-limit (time value)")
 	fs.Bool("metrics-unauthenticated-loopback", false, "serve GET /_apikeyd/metrics without credentials to the Unix socket and loopback TCP clients (a local Prometheus); others still need the monitor privilege")
 	fs.StringSlice("allowed-hosts", nil, `Host names served on a loopback --listen besides localhost and loopback addresses (behind a proxy; "*.example.com" for a domain, "*" for any)`)
+	fs.StringSlice("trusted-proxy", nil, "a reverse proxy (CIDR or address; repeatable) whose X-Forwarded-For gives the client address that keys bound to networks are checked against (default: none, the TCP peer is the client)")
 }
 
 // flagKeys are the settings that have a flag.
@@ -176,7 +183,7 @@ var flagKeys = []string{"config", "data-dir", "db", "store", "socket", "listen",
 	"audit-file", "no-audit", "audit-events-include", "audit-events-exclude", "retention-period", "retention-interval",
 	"expiry-hook-command", "expiry-hook-url", "expiry-hook-lead", "expiry-hook-interval", "expiry-hook-timeout", "expiry-hook-attempts",
 	"max-content-length", "read-timeout", "idle-timeout", "request-timeout", "max-connections-per-client", "allowed-hosts",
-	"failed-auth-limit", "failed-auth-window", "last-used-interval", "metrics-unauthenticated-loopback"}
+	"trusted-proxy", "failed-auth-limit", "failed-auth-window", "last-used-interval", "metrics-unauthenticated-loopback"}
 
 // loadConfig resolves and validates the configuration. It is the only
 // function that touches viper.
@@ -298,6 +305,9 @@ func (c *Config) validate() error {
 	if err := c.parseLastUsed(); err != nil {
 		return err
 	}
+	if err := c.parseTrustedProxies(); err != nil {
+		return err
+	}
 	events, err := audit.ParseSelection(nonEmpty(c.AuditEventsInclude), nonEmpty(c.AuditEventsExclude))
 	if err != nil {
 		return configErrorf("--audit-events-include, --audit-events-exclude: %v", err)
@@ -356,4 +366,23 @@ func nonEmpty(list []string) []string {
 		return nil
 	}
 	return list
+}
+
+// parseTrustedProxies reads --trusted-proxy: CIDR prefixes without host
+// bits, or bare addresses (a /32 or /128).
+func (c *Config) parseTrustedProxies() error {
+	c.TrustedProxies = nil
+	for _, e := range nonEmpty(c.TrustedProxy) {
+		e = strings.TrimSpace(e)
+		var p netip.Prefix
+		if a, err := netip.ParseAddr(e); err == nil && a.Zone() == "" {
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		} else if p, err = netip.ParsePrefix(e); err != nil {
+			return configErrorf("--trusted-proxy %q: give a CIDR prefix (10.0.0.0/8, fd00::/8) or an IP address", e)
+		} else if p.Masked() != p {
+			return configErrorf("--trusted-proxy %q has host bits set: did you mean %s?", e, p.Masked())
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p)
+	}
+	return nil
 }

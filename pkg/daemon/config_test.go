@@ -227,6 +227,8 @@ func TestConfigValidation(t *testing.T) {
 		{name: "zero hook lead", env: map[string]string{"APIKEYD_EXPIRY_HOOK_LEAD": "0"}, want: `--expiry-hook-lead "0"`},
 		{name: "bad hook interval", flags: []string{"--expiry-hook-interval", "0s"}, want: `--expiry-hook-interval "0s": give a positive time value`},
 		{name: "bad hook timeout", flags: []string{"--expiry-hook-timeout", "30"}, want: `--expiry-hook-timeout "30"`},
+		{name: "bad trusted proxy", flags: []string{"--trusted-proxy", "proxy.internal"}, want: `--trusted-proxy "proxy.internal": give a CIDR prefix`},
+		{name: "trusted proxy with host bits", flags: []string{"--trusted-proxy", "10.1.2.3/8"}, want: "did you mean 10.0.0.0/8?"},
 		{name: "no hook attempts", flags: []string{"--expiry-hook-attempts", "-1"}, want: "--expiry-hook-attempts -1: give at least 1"},
 	}
 	for _, tt := range tests {
@@ -266,6 +268,7 @@ func TestConfigAccepts(t *testing.T) {
 		{"TLS on all interfaces", []string{"--listen", ":9200", "--tls-cert", "c.pem", "--tls-key", "k.pem"}},
 		{"HTTP limits", []string{"--max-content-length", "512kb", "--read-timeout", "5s", "--idle-timeout", "1m",
 			"--max-connections-per-client", "0", "--allowed-hosts", "keys.internal,*.corp"}},
+		{"trusted proxies", []string{"--trusted-proxy", "10.0.0.0/8", "--trusted-proxy", "192.0.2.7,fd00::/8"}},
 		{"expiry hooks", []string{"--expiry-hook-command", "logger expiring", "--expiry-hook-url", "https://hooks.internal/expiry",
 			"--expiry-hook-lead", "14d, 1d,14d", "--expiry-hook-interval", "5m", "--expiry-hook-timeout", "10s", "--expiry-hook-attempts", "3"}},
 	}

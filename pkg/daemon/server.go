@@ -212,6 +212,7 @@ func (s *Server) httpServer(ctx context.Context, be *backend, tlsConfig *tls.Con
 		Info:           s.clusterInfo(),
 		MaxBodySize:    s.cfg.HTTP.MaxContentLength,
 		AllowedHosts:   s.cfg.AllowedHosts,
+		TrustedProxies: s.cfg.TrustedProxies,
 		RequestTimeout: s.cfg.HTTP.RequestTimeout,
 
 		MetricsLoopback: s.cfg.MetricsLoopback,

@@ -17,7 +17,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -67,6 +69,12 @@ type Config struct {
 	// connection besides the loopback names and addresses themselves
 	// (DNS rebinding); "*" serves every name.
 	AllowedHosts []string
+	// TrustedProxies are the networks of the reverse proxies whose
+	// X-Forwarded-For header is believed: behind one, a request's client
+	// address (which keys bound to networks are checked against) is the
+	// right-most forwarded address that is not itself a trusted proxy.
+	// Without any, the header is ignored and the client is the TCP peer.
+	TrustedProxies []netip.Prefix
 	// Observer, when set, is told of every request answered (metrics).
 	Observer RequestObserver
 	// MetricsLoopback lets a request for the metrics that carries no
@@ -95,6 +103,7 @@ type handler struct {
 	maxBody int64
 	hosts   hostCheck
 	timeout time.Duration
+	proxies []netip.Prefix
 	routes  []*route
 	// observer and metricsLoopback are Config.Observer and
 	// Config.MetricsLoopback.
@@ -115,6 +124,7 @@ func NewHandler(cfg Config) http.Handler {
 		maxBody: cfg.MaxBodySize,
 		hosts:   newHostCheck(cfg.AllowedHosts),
 		timeout: cfg.RequestTimeout,
+		proxies: cfg.TrustedProxies,
 		routes:  routeTable(),
 
 		observer:        cfg.Observer,
@@ -327,7 +337,7 @@ func (h *handler) readRequestBody(x *exchange) bool {
 func (h *handler) authenticateExchange(x *exchange, rt *route) (context.Context, bool) {
 	// The origin goes into the context first, so that authentication is
 	// audited with it.
-	r := x.r.WithContext(withOrigin(x.r))
+	r := x.r.WithContext(h.withOrigin(x.r))
 	sub, err := h.authenticate(r)
 	if err != nil && rt.loopbackScrape && h.metricsLoopback && strings.TrimSpace(r.Header.Get("Authorization")) == "" {
 		if o, ok := auth.OriginFrom(r.Context()); ok && o.Loopback() {
@@ -370,13 +380,51 @@ func (h *handler) authenticateSecondary(ctx context.Context, x *exchange) bool {
 }
 
 // withOrigin returns the request's context with the call's origin for
-// the audit log: the one the connection set (a Unix socket peer's uid),
-// else the client's TCP address.
-func withOrigin(r *http.Request) context.Context {
+// the audit log and for keys bound to networks: the one the connection
+// set (a Unix socket peer's uid, no network address), else the client's
+// TCP address, and its IP address, or the forwarded one behind a trusted
+// proxy.
+func (h *handler) withOrigin(r *http.Request) context.Context {
 	if _, ok := auth.OriginFrom(r.Context()); ok {
 		return r.Context()
 	}
-	return auth.WithOrigin(r.Context(), auth.Origin{Type: auth.OriginREST, Address: r.RemoteAddr})
+	o := auth.Origin{Type: auth.OriginREST, Address: r.RemoteAddr}
+	if peer, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		o.Client = clientAddress(peer.Addr().Unmap(), r.Header.Values("X-Forwarded-For"), h.proxies)
+	}
+	return auth.WithOrigin(r.Context(), o)
+}
+
+// clientAddress is the address of the client behind peer: peer itself,
+// unless it is one of the trusted proxies; then, walking the
+// X-Forwarded-For hops from the right (each proxy appends the address it
+// received from), the first one that is not a trusted proxy. A hop that
+// is not an address stops the walk at the proxy that wrote it.
+func clientAddress(peer netip.Addr, forwarded []string, proxies []netip.Prefix) netip.Addr {
+	trusted := func(a netip.Addr) bool {
+		return slices.ContainsFunc(proxies, func(p netip.Prefix) bool { return p.Contains(a) })
+	}
+	var hops []string
+	for _, v := range forwarded {
+		hops = append(hops, strings.Split(v, ",")...)
+	}
+	client := peer
+	for i := len(hops) - 1; i >= 0 && trusted(client); i-- {
+		hop := strings.TrimSpace(hops[i])
+		a, err := netip.ParseAddr(hop)
+		if err != nil {
+			ap, perr := netip.ParseAddrPort(hop)
+			if perr != nil {
+				break
+			}
+			a = ap.Addr()
+		}
+		if a.Zone() != "" {
+			break
+		}
+		client = a.Unmap()
+	}
+	return client
 }
 
 // rejectBrowser refuses requests a web browser sent on behalf of a page:

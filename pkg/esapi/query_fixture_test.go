@@ -18,11 +18,13 @@ import (
 	"github.com/apikeyctl/apikeyctl/pkg/esapi"
 	"github.com/apikeyctl/apikeyctl/pkg/keyservice"
 	"github.com/apikeyctl/apikeyctl/pkg/store"
+	"github.com/apikeyctl/apikeyctl/pkg/store/postgres"
+	"github.com/apikeyctl/apikeyctl/pkg/store/postgres/pgtest"
 )
 
 // The query fixture: 240 API keys generated from a fixed seed with a fixed
-// clock, in a real SQLite store behind apikeyd's handler, and the callers
-// the golden requests and the official client use.
+// clock, in a real store (SQLite or PostgreSQL) behind apikeyd's handler,
+// and the callers the golden requests and the official client use.
 
 // queryNow is the fixture's clock: 2025-06-01T12:00:00Z.
 var queryNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -181,10 +183,37 @@ func basicHeader(user, password string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))
 }
 
-func newQueryFixture(t testing.TB) *queryFixture {
+// fixtureStore opens an empty store of one kind for a fixture, closed
+// when the test ends; it skips the test when the kind cannot be had.
+type fixtureStore struct {
+	name string
+	open func(t testing.TB) store.Store
+}
+
+// fixtureStores are the stores the query goldens run on: every answer
+// must be the same, byte for byte, whichever store holds the keys.
+var fixtureStores = []fixtureStore{
+	{"sqlite", func(t testing.TB) store.Store { return openTempDB(t) }},
+	{"postgres", openTempPostgres},
+}
+
+// openTempPostgres opens a PostgreSQL store on a fresh database of the
+// test binary's private server (pgtest), skipping the test when no
+// server can be had.
+func openTempPostgres(t testing.TB) store.Store {
+	t.Helper()
+	db, err := postgres.Open(context.Background(), pgtest.DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// newQueryFixtureOn is the fixture over db, which must be empty.
+func newQueryFixtureOn(t testing.TB, db store.Store) *queryFixture {
 	t.Helper()
 	ctx := context.Background()
-	db := openTempDB(t)
 	svc, err := keyservice.New(db, keyservice.Options{Now: func() time.Time { return queryNow }, PasswordHashing: "pbkdf2_1000"})
 	if err != nil {
 		t.Fatal(err)

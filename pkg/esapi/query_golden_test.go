@@ -33,10 +33,11 @@ type goldenRequest struct {
 }
 
 // TestQueryGolden runs every request of testdata/query against the
-// 240-key fixture and compares the answers, status and body, with the
-// golden responses. go test -run TestQueryGolden -update rewrites them.
+// 241-key fixture, on each of fixtureStores, and compares the answers,
+// status and body, with the golden responses: the stores must answer
+// alike to the byte. go test -run TestQueryGolden -update rewrites them
+// from the SQLite store's answers.
 func TestQueryGolden(t *testing.T) {
-	fx := newQueryFixture(t)
 	files, err := filepath.Glob(filepath.Join(goldenDir, "*.request.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -44,33 +45,44 @@ func TestQueryGolden(t *testing.T) {
 	if len(files) == 0 {
 		t.Fatal("no golden requests in " + goldenDir)
 	}
-	for _, file := range files {
-		name := strings.TrimSuffix(filepath.Base(file), ".request.json")
-		t.Run(name, func(t *testing.T) {
-			data, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var gr goldenRequest
-			if err := json.Unmarshal(data, &gr); err != nil {
-				t.Fatalf("%s: %v", file, err)
-			}
-			got := fx.run(t, gr)
-			want := filepath.Join(goldenDir, name+".response.json")
-			if *update {
-				if err := os.WriteFile(want, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			expected, err := os.ReadFile(want)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if !bytes.Equal(expected, got) {
-				t.Errorf("response differs from %s (run with -update to accept):\n%s", want, diffLines(string(expected), string(got)))
+	for i, st := range fixtureStores {
+		t.Run(st.name, func(t *testing.T) {
+			fx := newQueryFixtureOn(t, st.open(t))
+			for _, file := range files {
+				name := strings.TrimSuffix(filepath.Base(file), ".request.json")
+				t.Run(name, func(t *testing.T) {
+					fx.checkGolden(t, file, filepath.Join(goldenDir, name+".response.json"), *update && i == 0)
+				})
 			}
 		})
+	}
+}
+
+// checkGolden runs the golden request in file and compares the answer
+// with the golden response want, or rewrites want when write is set.
+func (fx *queryFixture) checkGolden(t *testing.T, file, want string, write bool) {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gr goldenRequest
+	if err := json.Unmarshal(data, &gr); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	got := fx.run(t, gr)
+	if write {
+		if err := os.WriteFile(want, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	expected, err := os.ReadFile(want)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if !bytes.Equal(expected, got) {
+		t.Errorf("response differs from %s (run with -update to accept):\n%s", want, diffLines(string(expected), string(got)))
 	}
 }
 

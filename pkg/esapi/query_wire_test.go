@@ -18,9 +18,15 @@ func ptr[T any](v T) *T { return &v }
 // request from its own types (query, sort, every aggregation type, nested
 // sub-aggregations) and decodes apikeyd's answer — hits with _sort and
 // every aggregation — into its own result types, against apikeyd's
-// handler over a real SQLite store holding the 241-key fixture.
+// handler over each real store (SQLite, PostgreSQL) holding the 241-key
+// fixture.
 func TestOfficialGoClientQuery(t *testing.T) {
-	fx := newQueryFixture(t)
+	for _, st := range fixtureStores {
+		t.Run(st.name, func(t *testing.T) { testOfficialGoClientQuery(t, newQueryFixtureOn(t, st.open(t))) })
+	}
+}
+
+func testOfficialGoClientQuery(t *testing.T, fx *queryFixture) {
 	srv := httptest.NewServer(fx.handler)
 	defer srv.Close()
 	es := newTypedClient(t, elasticsearch.Config{

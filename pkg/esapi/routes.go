@@ -46,7 +46,7 @@ func routeTable() []*route {
 		{method: http.MethodGet, pattern: "/_security/api_key", params: []param{
 			{"id", stringParam}, {"name", stringParam}, {"username", stringParam}, {"realm_name", stringParam},
 			{"owner", boolParam}, {"active_only", boolParam}, {"with_limited_by", boolParam}, {"with_profile_uid", boolParam},
-			{"with_last_used", boolParam},
+			{"with_last_used", boolParam}, {"with_restrictions", boolParam},
 		}, serve: serveGetAPIKeys},
 		{method: http.MethodDelete, pattern: "/_security/api_key", body: true, serve: serveInvalidateAPIKeys},
 
@@ -186,15 +186,16 @@ func serveCreateAPIKey(ctx context.Context, h *handler, x *exchange) (int, any, 
 
 func serveGetAPIKeys(ctx context.Context, h *handler, x *exchange) (int, any, error) {
 	req := &api.GetAPIKeysRequest{
-		ID:             x.q["id"],
-		Name:           x.q["name"],
-		Username:       x.q["username"],
-		RealmName:      x.q["realm_name"],
-		Owner:          x.q.flag("owner"),
-		ActiveOnly:     x.q.flag("active_only"),
-		WithLimitedBy:  x.q.flag("with_limited_by"),
-		WithProfileUID: x.q.flag("with_profile_uid"),
-		WithLastUsed:   x.q.flag("with_last_used"),
+		ID:               x.q["id"],
+		Name:             x.q["name"],
+		Username:         x.q["username"],
+		RealmName:        x.q["realm_name"],
+		Owner:            x.q.flag("owner"),
+		ActiveOnly:       x.q.flag("active_only"),
+		WithLimitedBy:    x.q.flag("with_limited_by"),
+		WithProfileUID:   x.q.flag("with_profile_uid"),
+		WithLastUsed:     x.q.flag("with_last_used"),
+		WithRestrictions: x.q.flag("with_restrictions"),
 	}
 	resp, err := h.svc.GetAPIKeys(ctx, req)
 	if err != nil {

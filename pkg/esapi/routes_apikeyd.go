@@ -18,8 +18,10 @@ import (
 // GET: they change nothing, so a retry is safe. The expiry policies are a
 // resource: PUT, GET and DELETE, as roles are. Invalidate by query is a
 // POST with a body, as Elasticsearch's _delete_by_query; the extended
-// update a PUT on the key, as Elasticsearch's update. The lineage routes
-// are routes_lineage.go's.
+// update a PUT on the key, as Elasticsearch's update. Explain is a POST:
+// the credential it explains travels in the body, never in the URL. The
+// lineage routes are routes_lineage.go's, create and clone with allowed
+// networks routes_networks.go's.
 func adminRoutes() []*route {
 	return append([]*route{
 		{method: http.MethodGet, pattern: "/_apikeyd", serve: serveApikeyd},
@@ -33,7 +35,8 @@ func adminRoutes() []*route {
 		{method: http.MethodGet, pattern: "/_apikeyd/policy/expiry/{name}", serve: serveGetExpiryPolicies},
 		{method: http.MethodPut, pattern: "/_apikeyd/policy/expiry/{name}", body: true, serve: servePutExpiryPolicy},
 		{method: http.MethodDelete, pattern: "/_apikeyd/policy/expiry/{name}", serve: serveDeleteExpiryPolicy},
-	}, lineageRoutes()...)
+		{method: http.MethodPost, pattern: "/_apikeyd/_explain", body: true, serve: serveExplainAPIKey},
+	}, append(lineageRoutes(), networkRoutes()...)...)
 }
 
 func servePutExpiryPolicy(ctx context.Context, h *handler, x *exchange) (int, any, error) {
@@ -125,4 +128,14 @@ func (h *handler) writeStream(x *exchange, status int, s *stream) {
 	if n, err := io.Copy(x.w, s.body); err != nil || n != s.size {
 		h.log.Error("stream cut short", "method", x.r.Method, "path", x.r.URL.Path, "sent", n, "size", s.size, "err", err)
 	}
+}
+
+// serveExplainAPIKey explains the credential (or, for an administrator,
+// the key id) of the body; the body is never logged.
+func serveExplainAPIKey(ctx context.Context, h *handler, x *exchange) (int, any, error) {
+	req, err := api.DecodeExplainRequest(x.body)
+	if err != nil {
+		return 0, nil, err
+	}
+	return ok(h.admin.ExplainAPIKey(ctx, req))
 }

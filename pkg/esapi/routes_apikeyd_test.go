@@ -16,6 +16,9 @@ import (
 type fakeAdmin struct {
 	// Lineage answers the lineage routes (routes_lineage_test.go).
 	api.Lineage
+	// Restrictions answers create and clone with allowed networks
+	// (wire_networks_test.go serves them from a real service).
+	api.Restrictions
 	copy   string
 	err    error
 	closed bool

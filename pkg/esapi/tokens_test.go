@@ -3,6 +3,7 @@ package esapi
 import (
 	"context"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -178,13 +179,14 @@ func TestOriginInTheContext(t *testing.T) {
 		c.Service = originService{fakeService: &fakeService{}, origin: &seen}
 	})
 
-	// TCP: the client's address, for authentication and the call alike.
+	// TCP: the client's address and its IP, for authentication and the
+	// call alike.
 	r := httptest.NewRequest("GET", "/_security/_authenticate", nil)
 	r.RemoteAddr = "192.0.2.1:4321"
 	r.Header.Set("Authorization", basicElastic)
 	w := httptest.NewRecorder()
 	h.h.ServeHTTP(w, r)
-	want := auth.Origin{Type: auth.OriginREST, Address: "192.0.2.1:4321"}
+	want := auth.Origin{Type: auth.OriginREST, Address: "192.0.2.1:4321", Client: netip.MustParseAddr("192.0.2.1")}
 	if w.Code != 200 || len(origins) != 1 || origins[0] != want || seen != want {
 		t.Fatalf("status %d, authentication origin %v, call origin %v; want %v", w.Code, origins, seen, want)
 	}

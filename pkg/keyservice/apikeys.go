@@ -79,6 +79,19 @@ func ownerSnapshot(sub *auth.Subject) api.RoleDescriptors {
 
 // CreateAPIKey creates a REST API key owned by the caller.
 func (s *Service) CreateAPIKey(ctx context.Context, req *api.CreateAPIKeyRequest) (*api.CreateAPIKeyResponse, error) {
+	return s.createAPIKey(ctx, req, nil)
+}
+
+// CreateAPIKeyExtended is CreateAPIKey (the same caller, rules and audit)
+// with the networks the key may be used from. apikeyd serves it at
+// POST|PUT /_apikeyd/api_key.
+func (s *Service) CreateAPIKeyExtended(ctx context.Context, req *api.ExtendedCreateAPIKeyRequest) (*api.CreateAPIKeyResponse, error) {
+	return s.createAPIKey(ctx, &req.CreateAPIKeyRequest, req.AllowedNetworks)
+}
+
+// createAPIKey creates a REST key for the caller, bound to allowedNetworks
+// when there are some.
+func (s *Service) createAPIKey(ctx context.Context, req *api.CreateAPIKeyRequest, allowedNetworks []string) (*api.CreateAPIKeyResponse, error) {
 	sub, err := s.subject(ctx)
 	if err != nil {
 		return nil, err
@@ -95,6 +108,11 @@ func (s *Service) CreateAPIKey(ctx context.Context, req *api.CreateAPIKeyRequest
 	now := s.now()
 	k, resp, err := s.newRestKey(sub, req, now)
 	if err != nil {
+		return nil, err
+	}
+	var v api.Validation
+	k.AllowedNetworks, _ = parseNetworks(allowedNetworks, &v)
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	asked := k.Expiration
@@ -259,6 +277,9 @@ func (s *Service) GetAPIKeys(ctx context.Context, req *api.GetAPIKeysRequest) (*
 		info, err := keyInfo(k, req.WithLimitedBy)
 		if err != nil {
 			return nil, s.internal("render api key", err)
+		}
+		if req.WithRestrictions {
+			info.AllowedNetworks = k.AllowedNetworks
 		}
 		resp.APIKeys = append(resp.APIKeys, info)
 	}

@@ -142,12 +142,14 @@ func (c *boundedCache[E]) evictWhere(drop func(name string, value E) bool) {
 	}
 }
 
-// keyRecord is a cached API key: the stored record, and the subject it
-// authenticates as (or why that could not be built). The subject is
-// shared by every request the key authenticates: it must not be changed.
+// keyRecord is a cached API key: the stored record, the subject it
+// authenticates as and its allowed networks, parsed (or why either could
+// not be built). The subject is shared by every request the key
+// authenticates: it must not be changed.
 type keyRecord struct {
 	key        *store.APIKey
 	subject    *auth.Subject
+	networks   *networks
 	subjectErr error
 }
 

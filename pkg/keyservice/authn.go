@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
 	"github.com/apikeyctl/apikeyctl/pkg/auth"
@@ -137,13 +138,25 @@ func (s *Service) authenticateAudited(ctx context.Context, cred auth.Credential,
 	var err error
 	if wait := s.throttle.wait(ctx, cred); wait > 0 {
 		sub, err = s.authenticateWithoutSlowHash(ctx, cred)
-		if sub == nil && (err == nil || api.ErrorCode(err) == api.Unauthenticated) {
-			err = tooManyFailures(wait)
-		}
+		err = brakedOutcome(wait, sub, err)
 	} else {
 		sub, err = s.authenticateCredential(ctx, cred)
 	}
-	err = s.countAuthentication(cred, err)
+	// A refusal answers as its api.Error; its reason is the audit log's,
+	// its class the metrics'. (Looked for only on a failure: a success
+	// costs no allocation.)
+	var reason string
+	class := AuthInvalidCredentials
+	if err != nil {
+		var rf *refusal
+		if errors.As(err, &rf) {
+			reason, err = rf.reason, rf.answer
+			if rf.class != "" {
+				class = rf.class
+			}
+		}
+	}
+	s.countAuthentication(cred, class, err)
 	switch e, ok := api.AsError(err); {
 	case err == nil:
 		s.noteUse(ctx, sub)
@@ -159,9 +172,11 @@ func (s *Service) authenticateAudited(ctx context.Context, cred auth.Credential,
 		case auth.SchemeBearer:
 			who = bearerPrincipal
 		}
-		reason := e.Error()
-		if detail, ok := e.Fields["additional_unsuccessful_credentials"]; ok {
-			reason += fmt.Sprintf(" (%v)", detail)
+		if reason == "" {
+			reason = e.Error()
+			if detail, ok := e.Fields["additional_unsuccessful_credentials"]; ok {
+				reason += fmt.Sprintf(" (%v)", detail)
+			}
 		}
 		s.audit(ctx, AuditEvent{Action: AuditAuthFailed, Principal: who, Reason: reason, Primary: primary})
 	}
@@ -330,14 +345,15 @@ func resolveRoles(ctx context.Context, r store.Reader, names []string) (api.Role
 }
 
 // authenticateAPIKey validates a key credential in Elasticsearch's order:
-// existence, invalidation, secret, type, expiry.
+// existence, then the checks of keyChecks; then apikeyd's allowed
+// networks (checkNetwork), refused as a wrong secret is.
 func (s *Service) authenticateAPIKey(ctx context.Context, id, secret string) (*auth.Subject, error) {
 	rec, err := s.keyRecord(ctx, id)
 	if err != nil {
 		return nil, s.internal("authenticate api key", err)
 	}
 	if rec == nil {
-		return nil, refuse(AuthUnknownKey, unsuccessful("API key: unable to find apikey with id "+id))
+		return nil, &refusal{answer: keyNotFound(id), class: AuthUnknownKey}
 	}
 	if !s.secrets.known(rec.key.ID, rec.key.Hash) {
 		release, err := s.slow.acquire(ctx)
@@ -346,16 +362,43 @@ func (s *Service) authenticateAPIKey(ctx context.Context, id, secret string) (*a
 		}
 		defer release()
 	}
-	switch problem, class := s.credentialProblem(rec.key, secret); {
-	case class == AuthWrongType:
-		return nil, refuse(class, auth.Unauthenticated(problem))
-	case problem != "":
-		return nil, refuse(class, unsuccessful("API key: "+problem))
+	if problem, c := s.failedCheck(rec.key, secret); c != nil {
+		return nil, &refusal{answer: keyRefusal(problem, c.standalone), class: c.class}
 	}
 	if rec.subjectErr != nil {
 		return nil, s.internal("authenticate api key", rec.subjectErr)
 	}
+	o, _ := auth.OriginFrom(ctx)
+	if err := checkNetwork(rec.networks, o); err != nil {
+		return nil, networkRefusal(id, err)
+	}
 	return rec.subject, nil
+}
+
+// keyNotFound is the 401 of a credential whose key does not exist.
+func keyNotFound(id string) *api.Error {
+	return unsuccessful("API key: unable to find apikey with id " + id)
+}
+
+// keyRefusal is the 401 of a key that failed a check of keyChecks with
+// problem: an unsuccessful credential, or, for a standalone check, a 401
+// of its own.
+func keyRefusal(problem string, standalone bool) *api.Error {
+	if standalone {
+		return auth.Unauthenticated(problem)
+	}
+	return unsuccessful("API key: " + problem)
+}
+
+// brakedOutcome is the outcome of an attempt made while the brake on
+// failures holds it for wait: the outcome of authenticating it without a
+// slow hash (sub, err; both nil when that could not tell), a failure to
+// authenticate becoming the 429.
+func brakedOutcome(wait time.Duration, sub *auth.Subject, err error) error {
+	if sub == nil && (err == nil || api.ErrorCode(err) == api.Unauthenticated) {
+		return tooManyFailures(wait)
+	}
+	return err
 }
 
 // maxKeyIDLength bounds the ids a key can have: apikeyd makes 20
@@ -400,28 +443,105 @@ func (s *Service) keyRecord(ctx context.Context, id string) (*keyRecord, error) 
 	rec := &keyRecord{key: &store.APIKey{ID: k.ID, Name: k.Name, Type: k.Type, Expiration: k.Expiration,
 		Invalidated: k.Invalidated, Hash: k.Hash}}
 	rec.subject, rec.subjectErr = s.keySubject(k)
+	if rec.subjectErr == nil {
+		rec.networks, rec.subjectErr = storedNetworks(k.AllowedNetworks)
+	}
 	s.caches.keys.put(id, gen, rec)
 	return rec, nil
 }
 
-// credentialProblem checks a key credential in Elasticsearch's order —
-// invalidation, secret, type, expiry — after the key was found. It
-// returns what is wrong ("" when nothing is) and its class for the
-// metrics (AuthInvalidated, AuthWrongSecret, AuthWrongType, AuthExpired):
-// the type mismatch Elasticsearch reports on its own rather than as an
-// unsuccessful credential.
-func (s *Service) credentialProblem(k *store.APIKey, secret string) (problem, class string) {
-	switch {
-	case k.Invalidated:
-		return fmt.Sprintf("api key [%s] has been invalidated", k.ID), AuthInvalidated
-	case !s.secrets.verify(k.ID, k.Hash, secret):
-		return fmt.Sprintf("invalid credentials for API key [%s]", k.ID), AuthWrongSecret
-	case k.Type != api.TypeRest:
-		return fmt.Sprintf("authentication expected API key type of [rest], but API key [%s] has type [%s]", k.ID, k.Type), AuthWrongType
-	case k.Expiration != nil && *k.Expiration <= s.nowMillis():
-		return "api key is expired", AuthExpired
+// keyCheck is one check of an API key credential, made once the key was
+// found. Authentication (and clone's check of its source credential)
+// stops at the first that fails; explain makes each and says what it
+// found, so that the two never disagree.
+type keyCheck struct {
+	// name names the check in an explanation.
+	name string
+	// problem is what is wrong with the key for a credential with this
+	// secret, as Elasticsearch words it; "" when the check passes.
+	problem func(s *Service, k *store.APIKey, secret string) string
+	// standalone marks a check whose failure Elasticsearch reports as a
+	// 401 of its own rather than as an unsuccessful credential.
+	standalone bool
+	// class is the metrics' class of a failure (AuthInvalidated …).
+	class string
+	// explain says what the check found, passed or not, and the instant
+	// it concerns (nil for none).
+	explain func(s *Service, k *store.APIKey, passed bool) (string, *int64)
+}
+
+// keyChecks are the checks of a found key in Elasticsearch's order:
+// invalidation, secret, type, expiry. A restriction that only some keys
+// carry (such as the client networks a key may be used from) is one more
+// entry here, whose problem passes the keys without it; explainAPIKey
+// then lists it only for the keys that carry it.
+var keyChecks = []keyCheck{
+	{
+		name: api.CheckInvalidated,
+		problem: func(_ *Service, k *store.APIKey, _ string) string {
+			if k.Invalidated {
+				return fmt.Sprintf("api key [%s] has been invalidated", k.ID)
+			}
+			return ""
+		},
+		class:   AuthInvalidated,
+		explain: explainInvalidated,
+	},
+	{
+		name: api.CheckSecret,
+		problem: func(s *Service, k *store.APIKey, secret string) string {
+			if !s.secrets.verify(k.ID, k.Hash, secret) {
+				return fmt.Sprintf("invalid credentials for API key [%s]", k.ID)
+			}
+			return ""
+		},
+		class:   AuthWrongSecret,
+		explain: explainSecret,
+	},
+	{
+		name: api.CheckType,
+		problem: func(_ *Service, k *store.APIKey, _ string) string {
+			if k.Type != api.TypeRest {
+				return fmt.Sprintf("authentication expected API key type of [rest], but API key [%s] has type [%s]", k.ID, k.Type)
+			}
+			return ""
+		},
+		standalone: true,
+		class:      AuthWrongType,
+		explain:    explainType,
+	},
+	{
+		name: api.CheckExpiration,
+		problem: func(s *Service, k *store.APIKey, _ string) string {
+			if k.Expiration != nil && *k.Expiration <= s.nowMillis() {
+				return "api key is expired"
+			}
+			return ""
+		},
+		class:   AuthExpired,
+		explain: explainExpiration,
+	},
+}
+
+// credentialProblem checks a key credential with keyChecks, after the key
+// was found. It returns what is wrong ("" when nothing is), and whether
+// the failed check is standalone (see keyCheck).
+func (s *Service) credentialProblem(k *store.APIKey, secret string) (problem string, standalone bool) {
+	if p, c := s.failedCheck(k, secret); c != nil {
+		return p, c.standalone
 	}
-	return "", ""
+	return "", false
+}
+
+// failedCheck is the first check of keyChecks the credential fails, and
+// what is wrong; nil when it passes them all.
+func (s *Service) failedCheck(k *store.APIKey, secret string) (string, *keyCheck) {
+	for i := range keyChecks {
+		if p := keyChecks[i].problem(s, k, secret); p != "" {
+			return p, &keyChecks[i]
+		}
+	}
+	return "", nil
 }
 
 // keySubject is the identity an API key authenticates as: its owner, as

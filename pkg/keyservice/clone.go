@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
 	"github.com/apikeyctl/apikeyctl/pkg/apikey"
@@ -20,7 +22,26 @@ func cloneFailed(problem string) *api.Error {
 // CloneAPIKey creates a new REST key with the owner, role descriptors and
 // limited-by snapshot of the key whose credential the request proves. The
 // caller may itself be an API key: that is what clone is for.
+//
+// A clone is bound to the networks of its source: a key cannot escape its
+// networks by cloning itself (see CloneAPIKeyExtended for narrowing
+// them), and a source used from outside them is refused as a wrong secret
+// is.
 func (s *Service) CloneAPIKey(ctx context.Context, req *api.CloneAPIKeyRequest) (*api.CreateAPIKeyResponse, error) {
+	return s.cloneAPIKey(ctx, req, nil)
+}
+
+// CloneAPIKeyExtended is CloneAPIKey with the networks the clone may be
+// used from: nil inherits the source's; a list must lie within them (a
+// source bound to no networks takes any). apikeyd serves it at
+// POST /_apikeyd/api_key/clone.
+func (s *Service) CloneAPIKeyExtended(ctx context.Context, req *api.ExtendedCloneAPIKeyRequest) (*api.CreateAPIKeyResponse, error) {
+	return s.cloneAPIKey(ctx, &req.CloneAPIKeyRequest, req.AllowedNetworks)
+}
+
+// cloneAPIKey clones the source key of req, bound to allowedNetworks (nil:
+// the source's).
+func (s *Service) cloneAPIKey(ctx context.Context, req *api.CloneAPIKeyRequest, allowedNetworks []string) (*api.CreateAPIKeyResponse, error) {
 	sub, err := s.granted(ctx, auth.ActionCloneAPIKey)
 	if err != nil {
 		return nil, err
@@ -43,6 +64,7 @@ func (s *Service) CloneAPIKey(ctx context.Context, req *api.CloneAPIKeyRequest) 
 		}
 	}
 	apikey.ValidateMetadata(req.Metadata, &v)
+	nets, parsed := parseNetworks(allowedNetworks, &v)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -70,6 +92,23 @@ func (s *Service) CloneAPIKey(ctx context.Context, req *api.CloneAPIKeyRequest) 
 		}
 		if problem, _ := s.credentialProblem(src, secret); problem != "" {
 			return cloneFailed(problem)
+		}
+		srcNets, err := storedNetworks(src.AllowedNetworks)
+		if err != nil {
+			return err
+		}
+		o, _ := auth.OriginFrom(ctx)
+		if checkNetwork(srcNets, o) != nil {
+			return cloneFailed(fmt.Sprintf("invalid credentials for API key [%s]", src.ID))
+		}
+		k.AllowedNetworks = src.AllowedNetworks
+		if allowedNetworks != nil {
+			if !parsed.within(srcNets) {
+				var v api.Validation
+				v.Add("allowed_networks of a clone must lie within those of its source [%s]: %s", src.ID, strings.Join(src.AllowedNetworks, ", "))
+				return v.Err()
+			}
+			k.AllowedNetworks = nets
 		}
 		k.Name, k.Expiration, k.Metadata = src.Name, src.Expiration, src.Metadata
 		k.RoleDescriptors, k.LimitedBy, k.Creator = src.RoleDescriptors, src.LimitedBy, src.Creator

@@ -7,6 +7,7 @@ import (
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
 	"github.com/apikeyctl/apikeyctl/pkg/auth"
+	"github.com/apikeyctl/apikeyctl/pkg/store"
 )
 
 // defaultHealthTimeout is how long Elasticsearch waits for a cluster
@@ -21,6 +22,10 @@ const defaultHealthTimeout = 30 * time.Second
 // is not met waits out the timeout and answers timed_out, as
 // Elasticsearch does. It needs monitor (or manage, or all). The cluster
 // name is the HTTP layer's, which also answers GET /.
+//
+// A node that cannot reach its store is not healthy, whatever its caches
+// hold: health opens a read of the store, so a load balancer checking it
+// takes a replica whose database is away out of service (503).
 func (s *Service) ClusterHealth(ctx context.Context, req *api.ClusterHealthRequest) (*api.ClusterHealthResponse, error) {
 	sub, err := s.subject(ctx)
 	if err != nil {
@@ -31,6 +36,9 @@ func (s *Service) ClusterHealth(ctx context.Context, req *api.ClusterHealthReque
 	}
 	if _, err := s.require(ctx, sub, auth.ActionClusterHealth, auth.Granted); err != nil {
 		return nil, err
+	}
+	if err := s.store.View(ctx, func(store.Reader) error { return nil }); err != nil {
+		return nil, s.internal("check cluster health", err)
 	}
 	resp := &api.ClusterHealthResponse{
 		Status:                      api.HealthGreen,

@@ -54,6 +54,9 @@ const (
 	// AuthUnknownToken is a bearer token that matches no token (or
 	// whose owner is gone).
 	AuthUnknownToken = "unknown_token"
+	// AuthNetwork is an API key used from outside the networks it is
+	// bound to.
+	AuthNetwork = "network"
 	// AuthThrottled is an attempt refused by the brake on failures
 	// (FailureLimit).
 	AuthThrottled = "throttled"
@@ -75,47 +78,30 @@ func AuthScheme(s auth.Scheme) string {
 	return "none"
 }
 
-// refusal is a credential refused with the class of the refusal, for the
-// metrics: authenticateAudited counts the class and hands on the error
-// alone, so that no refusal leaves this package.
-type refusal struct {
-	class string
-	err   *api.Error
-}
+// refuse is the refusal of a credential with err, of class for the
+// metrics (see refusal).
+func refuse(class string, err *api.Error) error { return &refusal{answer: err, class: class} }
 
-func (r *refusal) Error() string { return r.err.Error() }
-func (r *refusal) Unwrap() error { return r.err }
-
-func refuse(class string, err *api.Error) error { return &refusal{class: class, err: err} }
-
-// countAuthentication counts the outcome of an authentication of cred and
-// returns err without the class of its refusal. A success costs an atomic
-// add and no allocation (api.ErrorCode's errors.As would make one).
-func (s *Service) countAuthentication(cred auth.Credential, err error) error {
-	if err == nil {
-		if s.recorder != nil {
-			s.recorder.Authentication(AuthScheme(cred.Scheme), AuthSuccess)
-		}
-		return nil
-	}
-	class := AuthInvalidCredentials
-	// A refusal leaves authenticateCredential as it was made, never
-	// wrapped: a type assertion is enough.
-	if r, ok := err.(*refusal); ok { //nolint:errorlint // see above
-		class, err = r.class, r.err
-	}
+// countAuthentication counts the outcome of an authentication of cred:
+// success, or class for a refusal (the brake's 429 is AuthThrottled, a
+// failure that is not the credential's AuthError). A success costs an
+// atomic add and no allocation.
+func (s *Service) countAuthentication(cred auth.Credential, class string, err error) {
 	if s.recorder == nil {
-		return err
+		return
 	}
-	switch api.ErrorCode(err) {
-	case api.TooManyRequests:
-		class = AuthThrottled
-	case api.Unauthenticated:
-	default:
-		class = AuthError
+	if err != nil {
+		switch api.ErrorCode(err) {
+		case api.TooManyRequests:
+			class = AuthThrottled
+		case api.Unauthenticated:
+		default:
+			class = AuthError
+		}
+	} else {
+		class = AuthSuccess
 	}
 	s.recorder.Authentication(AuthScheme(cred.Scheme), class)
-	return err
 }
 
 // The states of a key, as the metrics count them. Expiring keys are

@@ -3,6 +3,7 @@ package keyservice_test
 import (
 	"context"
 	"maps"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -59,6 +60,7 @@ func TestAuthenticationOutcomes(t *testing.T) {
 	if _, err := fx.svc.InvalidateAPIKeys(owner, &api.InvalidateAPIKeysRequest{IDs: []string{gone.ID}, Owner: true}); err != nil {
 		t.Fatal(err)
 	}
+	bound := fx.createBound(owner, "bound", "10.0.0.0/8")
 	cc, err := fx.svc.CreateCrossClusterAPIKey(fx.as("secadmin"), &api.CreateCrossClusterAPIKeyRequest{Name: ptr("cc"),
 		Access: &api.CrossClusterAccess{Search: []api.SearchAccess{{Names: []string{"logs*"}}}}})
 	if err != nil {
@@ -97,6 +99,7 @@ func TestAuthenticationOutcomes(t *testing.T) {
 		{"unknown key", 0, key("AAAAAAAAAAAAAAAAAAAA", live.APIKey), 401, "apikey/unknown_key"},
 		{"invalidated key", 0, key(gone.ID, gone.APIKey), 401, "apikey/invalidated"},
 		{"cross-cluster key", 0, key(cc.ID, cc.APIKey), 401, "apikey/wrong_type"},
+		{"key outside its networks", 0, key(bound.ID, bound.APIKey), 401, "apikey/network"},
 		{"token", 0, bearer(tok.AccessToken), 200, "bearer/success"},
 		{"unknown token", 0, bearer("no-such-token"), 401, "bearer/unknown_token"},
 		{"expired key", 2 * time.Hour, key(soon.ID, soon.APIKey), 401, "apikey/expired"},
@@ -222,6 +225,8 @@ func TestMetricsAuthorization(t *testing.T) {
 		{"unix socket", auth.UnixPeerOrigin(1234), 200},
 		{"loopback", auth.Origin{Type: auth.OriginREST, Address: "127.0.0.1:5555"}, 200},
 		{"remote", auth.Origin{Type: auth.OriginREST, Address: "10.1.2.3:5555"}, 401},
+		{"remote behind a local trusted proxy", auth.Origin{Type: auth.OriginREST, Address: "127.0.0.1:5555", Client: netip.MustParseAddr("203.0.113.5")}, 401},
+		{"loopback behind a local trusted proxy", auth.Origin{Type: auth.OriginREST, Address: "127.0.0.1:5555", Client: netip.MustParseAddr("127.0.0.1")}, 200},
 		{"in process", auth.LocalOrigin(1234), 401},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -74,6 +74,9 @@ func (s *Service) QueryAPIKeys(ctx context.Context, req *api.QueryAPIKeysRequest
 		if err != nil {
 			return nil, s.internal("render api key", err)
 		}
+		if req.WithRestrictions {
+			info.AllowedNetworks = k.AllowedNetworks
+		}
 		if parsed.Sorted() {
 			info.Sort = make([]any, len(parsed.Sort))
 			for j, c := range parsed.Sort {

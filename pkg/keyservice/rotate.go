@@ -23,6 +23,9 @@ const maxFamily = 10_000
 // until-unused rule, both in milliseconds.
 type rotation struct {
 	grace, untilUnused int64
+	// allowedNetworks are the successor's, canonical (a nil list: none);
+	// nil inherits the old key's.
+	allowedNetworks *[]string
 }
 
 // validateRotation applies the rules of a rotate request's durations: a
@@ -54,6 +57,10 @@ func validateRotation(req *api.RotateAPIKeyRequest) (rotation, error) {
 			v.Add("[until_unused] [%s] must not be longer than [grace] [%s]", *req.UntilUnused, grace)
 		}
 		r.untilUnused = u.Milliseconds()
+	}
+	if req.AllowedNetworks != nil {
+		nets, _ := parseNetworks(*req.AllowedNetworks, &v)
+		r.allowedNetworks = &nets
 	}
 	return r, v.Err()
 }
@@ -131,7 +138,10 @@ func (s *Service) RotateAPIKey(ctx context.Context, req *api.RotateAPIKeyRequest
 		}
 		k.Name, k.Type, k.Metadata = old.Name, old.Type, old.Metadata
 		k.RoleDescriptors, k.LimitedBy, k.Creator = old.RoleDescriptors, old.LimitedBy, old.Creator
-		k.CertificateIdentity = old.CertificateIdentity
+		k.CertificateIdentity, k.AllowedNetworks = old.CertificateIdentity, old.AllowedNetworks
+		if rot.allowedNetworks != nil {
+			k.AllowedNetworks = *rot.allowedNetworks
+		}
 		k.Expiration = nil
 		if old.Expiration != nil {
 			at := now + (*old.Expiration - old.Creation)

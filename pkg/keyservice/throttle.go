@@ -85,20 +85,32 @@ func (t *throttle) wait(ctx context.Context, cred auth.Credential) time.Duration
 	if t == nil || t.stored.Load() == 0 {
 		return 0
 	}
-	names := []string{clientName(ctx), principalName(cred)}
+	var longest time.Duration
+	for _, w := range t.waits(clientName(ctx), principalName(cred)) {
+		longest = max(longest, w)
+	}
+	return longest
+}
+
+// waits is, for each of names, how long until its bucket holds a token: 0
+// when it does, or when the name is "".
+func (t *throttle) waits(names ...string) []time.Duration {
+	out := make([]time.Duration, len(names))
+	if t == nil {
+		return out
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
-	var longest time.Duration
-	for _, name := range names {
+	for i, name := range names {
 		if name == "" {
 			continue
 		}
 		if tokens := t.tokensLocked(name, now); tokens < 1 {
-			longest = max(longest, time.Duration((1-tokens)*float64(t.refill)))
+			out[i] = time.Duration((1 - tokens) * float64(t.refill))
 		}
 	}
-	return longest
+	return out
 }
 
 // fail takes a token from every bucket of names.
@@ -134,9 +146,10 @@ func (t *throttle) stats() ThrottleStats {
 }
 
 // clientName is the bucket of the request's client: its IP address (an
-// IPv6 client by its /64, the block one host usually holds), or the OS
-// user of a Unix socket peer; "" for a call that did not come over the
-// network.
+// IPv6 client by its /64, the block one host usually holds) — behind a
+// trusted proxy the forwarded one (Origin.Client), so that one client
+// does not brake every other behind the same proxy — or the OS user of a
+// Unix socket peer; "" for a call that did not come over the network.
 func clientName(ctx context.Context) string {
 	o, ok := auth.OriginFrom(ctx)
 	if !ok || o.Type != auth.OriginREST {
@@ -148,6 +161,9 @@ func clientName(ctx context.Context) string {
 	host, _, err := net.SplitHostPort(o.Address)
 	if err != nil {
 		host = o.Address
+	}
+	if o.Client.IsValid() {
+		host = o.Client.String()
 	}
 	if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
 		host = ip.Mask(net.CIDRMask(64, 128)).String() + "/64"

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
 	"github.com/apikeyctl/apikeyctl/pkg/apikey"
@@ -32,6 +33,10 @@ type keyChange struct {
 	// certificateIdentity replaces (a value) or clears (Null) the
 	// certificate identity of a cross-cluster key; nil: unchanged.
 	certificateIdentity *api.Clearable
+	// allowedNetworks replaces the key's allowed networks, canonical
+	// (apikeyd's extended update), with none (a nil list) to clear them;
+	// nil: unchanged.
+	allowedNetworks *[]string
 }
 
 // errUpdateByAPIKey is Elasticsearch's answer to an update made with an
@@ -146,6 +151,10 @@ func (s *Service) applyChange(ctx context.Context, w store.Writer, sub *auth.Sub
 		}
 		changed = changed || !equalString(k.CertificateIdentity, next.CertificateIdentity)
 	}
+	if c.allowedNetworks != nil {
+		next.AllowedNetworks = *c.allowedNetworks
+		changed = changed || !slices.Equal(k.AllowedNetworks, next.AllowedNetworks)
+	}
 	next.Creator = c.creator
 	changed = changed || !sameCreator(k.Creator, next.Creator)
 	if !changed {
@@ -235,8 +244,9 @@ func (s *Service) UpdateAPIKey(ctx context.Context, req *api.UpdateAPIKeyRequest
 
 // UpdateAPIKeyExtended is UpdateAPIKey (the same caller, ownership and
 // validation rules, the same audit) with what Elasticsearch's update
-// leaves out: a new name, validated as create validates one, and an
-// expiration of null, which makes the key never expire. apikeyd serves it
+// leaves out: a new name, validated as create validates one, an
+// expiration of null, which makes the key never expire, and the networks
+// the key may be used from (allowed_networks). apikeyd serves it
 // at PUT /_apikeyd/api_key/{id}.
 func (s *Service) UpdateAPIKeyExtended(ctx context.Context, req *api.ExtendedUpdateAPIKeyRequest) (*api.UpdateAPIKeyResponse, error) {
 	sub, err := s.updateCaller(ctx, req.Check, auth.ActionUpdateAPIKey, auth.OwnKeys)
@@ -251,12 +261,16 @@ func (s *Service) UpdateAPIKeyExtended(ctx context.Context, req *api.ExtendedUpd
 	if err != nil {
 		return nil, err
 	}
+	var v api.Validation
 	if req.Name != nil {
-		var v api.Validation
 		apikey.ValidateName(req.Name, &v)
-		if err := v.Err(); err != nil {
-			return nil, err
-		}
+	}
+	if req.AllowedNetworks != nil {
+		nets, _ := parseNetworks(*req.AllowedNetworks, &v)
+		c.allowedNetworks = &nets
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
 	}
 	c.name, c.neverExpires = req.Name, req.Expiration != nil && req.Expiration.Null
 	if err := checkRestrictions(nil, ownerSnapshot(sub)); err != nil {

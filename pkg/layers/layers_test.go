@@ -35,13 +35,14 @@ var mayImport = map[string][]string{
 	"pkg/query":  {"pkg/api", "pkg/strictjson"},
 
 	// Storage: the interface, its contract suite, the SQLite store, the
-	// PostgreSQL store and the PostgreSQL server of its tests. Storage
-	// knows no rules.
-	"pkg/store":                 {"pkg/api", "pkg/query"},
-	"pkg/store/storetest":       {"pkg/api", "pkg/query", "pkg/store"},
-	"pkg/store/sqlite":          {"pkg/api", "pkg/filecheck", "pkg/query", "pkg/store"},
-	"pkg/store/postgres":        {"pkg/api", "pkg/query", "pkg/store"},
-	"pkg/store/postgres/pgtest": {},
+	// PostgreSQL store, a private PostgreSQL server and the databases of
+	// the tests on one. Storage knows no rules.
+	"pkg/store":                   {"pkg/api", "pkg/query"},
+	"pkg/store/storetest":         {"pkg/api", "pkg/query", "pkg/store"},
+	"pkg/store/sqlite":            {"pkg/api", "pkg/filecheck", "pkg/query", "pkg/store"},
+	"pkg/store/postgres":          {"pkg/api", "pkg/query", "pkg/store"},
+	"pkg/store/postgres/pgserver": {},
+	"pkg/store/postgres/pgtest":   {"pkg/store/postgres/pgserver"},
 
 	// Copying every record of one store into another (apikeyctl
 	// migrate), and verifying the copy.
@@ -79,8 +80,9 @@ var mayImport = map[string][]string{
 	"cmd/apikeyd":   {"pkg/daemon"},
 	"cmd/gendocs":   {"pkg/cli", "pkg/daemon"},
 	// The benchmark (not shipped) runs the programs and grows their
-	// database with the store.
-	"cmd/apikeybench": {"pkg/apikey", "pkg/query", "pkg/store", "pkg/store/sqlite"},
+	// database with the store, on a private PostgreSQL server for the
+	// PostgreSQL rows.
+	"cmd/apikeybench": {"pkg/apikey", "pkg/query", "pkg/store", "pkg/store/postgres", "pkg/store/postgres/pgserver", "pkg/store/sqlite"},
 
 	// This package.
 	"pkg/layers": {},

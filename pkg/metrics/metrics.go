@@ -56,7 +56,7 @@ var (
 	authOutcomes = []string{
 		keyservice.AuthSuccess, keyservice.AuthInvalidCredentials, keyservice.AuthUnknownKey,
 		keyservice.AuthWrongSecret, keyservice.AuthInvalidated, keyservice.AuthExpired,
-		keyservice.AuthWrongType, keyservice.AuthUnknownToken, keyservice.AuthThrottled, keyservice.AuthError,
+		keyservice.AuthWrongType, keyservice.AuthNetwork, keyservice.AuthUnknownToken, keyservice.AuthThrottled, keyservice.AuthError,
 	}
 )
 

@@ -230,7 +230,7 @@ func TestField(t *testing.T) {
 		{name: "error details", v: invalidateResponse(), field: "error_details.0.type", want: "security_exception\n"},
 		{
 			name: "missing field", v: keyList(), field: "nmae",
-			wantErr: []string{`unknown field "nmae"`, "available fields: id, name, type, creation, expiration, invalidated, invalidation, username, realm, realm_type, metadata, role_descriptors, access, certificate_identity, limited_by, profile_uid, last_used, last_used_from, usage_count, _sort"},
+			wantErr: []string{`unknown field "nmae"`, "available fields: id, name, type, creation, expiration, invalidated, invalidation, username, realm, realm_type, metadata, role_descriptors, access, certificate_identity, limited_by, profile_uid, last_used, last_used_from, usage_count, allowed_networks, _sort"},
 		},
 		{
 			name: "missing field on a single response", v: createResponse(), field: "secret",

@@ -18,11 +18,12 @@ func Owner(k api.APIKey) string { return k.Username + "@" + k.Realm }
 
 // keyTable lists keys: ID, NAME, TYPE, OWNER, STATUS, CREATED, EXPIRES,
 // LAST USED when the answer has apikeyd's usage fields (with_last_used),
-// CERT IDENTITY when a cross-cluster key among them has one, and with Wide
+// CERT IDENTITY when a cross-cluster key among them has one, ALLOWED FROM
+// when a key among them is bound to networks (with_restrictions), and with Wide
 // also ROLES (role descriptor names) and METADATA. On a terminal times are
 // relative, and a TYPE column that is the same for every key is left out
 // when the table would not fit; when names and owners cut to their floors
-// still do not fit, CERT IDENTITY, then CREATED, then LAST USED, then
+// still do not fit, CERT IDENTITY, ALLOWED FROM, then CREATED, then LAST USED, then
 // TYPE, then OWNER are left out, and no row is ever wider than the
 // terminal. On a pipe times are RFC 3339 and every column is there.
 func (t *Terminal) keyTable(keys []api.APIKey) error {
@@ -65,6 +66,10 @@ func (t *Terminal) keyCells(keys []api.APIKey) ([]column, [][]cell) {
 	if certs {
 		cols = append(cols, column{header: "CERT IDENTITY", flex: true, shrink: 1, min: 12, drop: 1})
 	}
+	networks := hasAllowedNetworks(keys)
+	if networks {
+		cols = append(cols, column{header: "ALLOWED FROM", flex: true, shrink: 1, min: 12, drop: 1})
+	}
 	if t.Wide {
 		cols = append(cols, column{header: "ROLES"}, column{header: "METADATA"})
 	}
@@ -85,6 +90,9 @@ func (t *Terminal) keyCells(keys []api.APIKey) ([]column, [][]cell) {
 		}
 		if certs {
 			row = append(row, cell{text: orDash(certificateIdentityText(k))})
+		}
+		if networks {
+			row = append(row, cell{text: orDash(clean(strings.Join(k.AllowedNetworks, ",")))})
 		}
 		if t.Wide {
 			names := make([]string, len(k.RoleDescriptors))
@@ -114,6 +122,17 @@ func hasUsage(keys []api.APIKey) bool {
 func hasCertificateIdentity(keys []api.APIKey) bool {
 	for _, k := range keys {
 		if k.CertificateIdentity != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// hasAllowedNetworks reports whether a key among keys is bound to
+// networks, which an answer says only when asked (with_restrictions).
+func hasAllowedNetworks(keys []api.APIKey) bool {
+	for _, k := range keys {
+		if len(k.AllowedNetworks) > 0 {
 			return true
 		}
 	}
@@ -224,7 +243,8 @@ func (t *Terminal) KeyCard(k api.APIKey) (string, error) {
 }
 
 // keyCard shows one key: its name and status, then id, type, owner,
-// times and the certificate identity of a cross-cluster key, then its metadata, role descriptors, limited-by descriptors and
+// times, the certificate identity of a cross-cluster key and the networks
+// a key is bound to, then its metadata, role descriptors, limited-by descriptors and
 // cross-cluster access as trees. On a pipe it is "path<TAB>value" rows of
 // the key's JSON with times in RFC 3339, and its status.
 func (t *Terminal) keyCard(b *strings.Builder, k api.APIKey) error {
@@ -261,6 +281,9 @@ func (t *Terminal) keyCard(b *strings.Builder, k api.APIKey) error {
 	}
 	if ci := certificateIdentityText(k); ci != "" {
 		fields = append(fields, field{label: "Cert identity", value: ci})
+	}
+	if len(k.AllowedNetworks) > 0 {
+		fields = append(fields, field{label: "Allowed from", value: clean(strings.Join(k.AllowedNetworks, ", "))})
 	}
 	if k.ProfileUID != "" {
 		fields = append(fields, field{label: "Profile UID", value: k.ProfileUID})

@@ -91,6 +91,8 @@ func (t *Terminal) Render(v any) error {
 		return t.userPrivileges(r)
 	case api.BulkRolesResponse:
 		return t.rolesSummary(r)
+	case api.ExplainResponse:
+		return t.explainCard(r)
 	}
 	return t.generic(v)
 }

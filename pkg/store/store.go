@@ -12,6 +12,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
 )
@@ -68,6 +69,11 @@ type APIKey struct {
 	// CertificateIdentity is the pattern a cross-cluster key's remote
 	// cluster certificate must match (its subject DN); nil for none.
 	CertificateIdentity *string
+	// AllowedNetworks are the client networks the key may be used from,
+	// as keyservice wrote them (CIDR prefixes, and "local"); nil for a
+	// key usable from anywhere. Stores keep them in one text column
+	// (NetworksColumn).
+	AllowedNetworks []string
 	// Version counts the writes to the key; UpdateAPIKey succeeds only when
 	// the stored version still equals it.
 	Version int64
@@ -407,4 +413,22 @@ type Copier interface {
 	// ImportToken stores t as InsertToken does but keeps t.Version, which
 	// must be at least 1. A duplicate id or hash is ErrConflict.
 	ImportToken(ctx context.Context, t *Token) error
+}
+
+// NetworksColumn is how a key's AllowedNetworks are stored: the entries
+// joined by commas (none of them holds one), NULL (nil) for none.
+func NetworksColumn(networks []string) *string {
+	if len(networks) == 0 {
+		return nil
+	}
+	s := strings.Join(networks, ",")
+	return &s
+}
+
+// NetworksFromColumn reads back what NetworksColumn stored.
+func NetworksFromColumn(col *string) []string {
+	if col == nil || *col == "" {
+		return nil
+	}
+	return strings.Split(*col, ",")
 }

@@ -29,6 +29,7 @@ type (
 		FullName, Email                      *string
 		CreatorMetadata, Realm, RealmType    string
 		CertificateIdentity                  *string
+		AllowedNetworks                      []string
 		Version                              int64
 	}
 	lineageRow struct {
@@ -89,7 +90,7 @@ func (s *Snapshot) rows() map[string][]row {
 			RoleDescriptors: string(k.RoleDescriptors), LimitedBy: string(k.LimitedBy), Metadata: string(k.Metadata),
 			Principal: k.Creator.Principal, FullName: k.Creator.FullName, Email: k.Creator.Email,
 			CreatorMetadata: string(k.Creator.Metadata), Realm: k.Creator.Realm, RealmType: k.Creator.RealmType,
-			CertificateIdentity: k.CertificateIdentity, Version: k.Version,
+			CertificateIdentity: k.CertificateIdentity, AllowedNetworks: k.AllowedNetworks, Version: k.Version,
 		})
 		if l := k.Lineage; l != nil {
 			add(KindLineage, k.ID, lineageRow{ID: k.ID, Parent: l.Parent, Relation: l.Relation, GraceEnd: l.GraceEnd, UntilUnused: l.UntilUnused})

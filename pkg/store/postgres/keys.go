@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -20,22 +21,24 @@ const keyColumns = `api_keys.id, api_keys.name, api_keys.type, api_keys.creation
 	api_keys.invalidated, api_keys.invalidation, api_keys.hash,
 	api_keys.role_descriptors::text, api_keys.limited_by::text, api_keys.metadata::text,
 	api_keys.principal, api_keys.full_name, api_keys.email, api_keys.creator_metadata::text,
-	api_keys.realm, api_keys.realm_type, api_keys.version, api_keys.certificate_identity`
+	api_keys.realm, api_keys.realm_type, api_keys.version, api_keys.certificate_identity,
+	api_keys.allowed_networks`
 
 func scanKey(s scanner) (*store.APIKey, error) {
 	var (
 		k                                    store.APIKey
 		invalidated                          int16
 		roleDescriptors, limitedBy, metadata *string
-		creatorMetadata                      *string
+		creatorMetadata, allowedNetworks     *string
 	)
 	err := s.Scan(&k.ID, &k.Name, &k.Type, &k.Creation, &k.Expiration, &invalidated, &k.Invalidation, &k.Hash,
 		&roleDescriptors, &limitedBy, &metadata,
 		&k.Creator.Principal, &k.Creator.FullName, &k.Creator.Email, &creatorMetadata,
-		&k.Creator.Realm, &k.Creator.RealmType, &k.Version, &k.CertificateIdentity)
+		&k.Creator.Realm, &k.Creator.RealmType, &k.Version, &k.CertificateIdentity, &allowedNetworks)
 	if err != nil {
 		return nil, err
 	}
+	k.AllowedNetworks = store.NetworksFromColumn(allowedNetworks)
 	k.Invalidated = invalidated == 1
 	k.RoleDescriptors = jsonValue(roleDescriptors)
 	k.LimitedBy = jsonValue(limitedBy)
@@ -56,9 +59,10 @@ const (
 	getKeySQL    = "SELECT " + keyColumns + " FROM api_keys WHERE id = $1"
 	insertKeySQL = `INSERT INTO api_keys (id, name, type, creation, expiration, invalidated, invalidation, hash,
 			role_descriptors, limited_by, metadata,
-			principal, full_name, email, creator_metadata, realm, realm_type, version, certificate_identity)
+			principal, full_name, email, creator_metadata, realm, realm_type, version, certificate_identity,
+			allowed_networks)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::json, $10::text::json, $11::text::json,
-			$12, $13, $14, $15::text::json, $16, $17, $18, $19)
+			$12, $13, $14, $15::text::json, $16, $17, $18, $19, $20)
 		ON CONFLICT (id) DO NOTHING
 		RETURNING seq`
 )
@@ -160,7 +164,8 @@ func (w *writer) insertKey(ctx context.Context, k *store.APIKey, version int64) 
 		k.ID, k.Name, k.Type, k.Creation, k.Expiration, flag(k.Invalidated), k.Invalidation, k.Hash,
 		jsonArg(k.RoleDescriptors), jsonArg(k.LimitedBy), jsonArg(k.Metadata),
 		k.Creator.Principal, k.Creator.FullName, k.Creator.Email, jsonArg(k.Creator.Metadata),
-		k.Creator.Realm, k.Creator.RealmType, version, k.CertificateIdentity).Scan(&seq)
+		k.Creator.Realm, k.Creator.RealmType, version, k.CertificateIdentity,
+		store.NetworksColumn(k.AllowedNetworks)).Scan(&seq)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("insert api key %q: duplicate id: %w", k.ID, store.ErrConflict)
 	}
@@ -229,6 +234,7 @@ func changedColumns(old, k *store.APIKey) (sets []string, args []any) {
 	set(!bytes.Equal(old.LimitedBy, k.LimitedBy), "limited_by", jsonArg(k.LimitedBy), asJSON)
 	set(!bytes.Equal(old.Metadata, k.Metadata), "metadata", jsonArg(k.Metadata), asJSON)
 	set(!equalPtr(old.CertificateIdentity, k.CertificateIdentity), "certificate_identity", k.CertificateIdentity, "")
+	set(!slices.Equal(old.AllowedNetworks, k.AllowedNetworks), "allowed_networks", store.NetworksColumn(k.AllowedNetworks), "")
 	oc, nc := old.Creator, k.Creator
 	set(oc.Principal != nc.Principal, "principal", nc.Principal, "")
 	set(!equalPtr(oc.FullName, nc.FullName), "full_name", nc.FullName, "")

@@ -11,7 +11,34 @@
 // updates and invalidations are therefore whole, never interleaved with
 // another writer, and never fail with a serialization error; the version
 // check of UpdateAPIKey and UpdateToken turns an update based on a stale
-// read into store.ErrConflict.
+// read into store.ErrConflict. The functions of concurrent Updates run
+// together in one such transaction, each in its own savepoint, and commit
+// at once (commit.go): one turn on the row's lock and one commit for many
+// writes.
+//
+// Caches stay coherent across the processes sharing the database
+// through Generation, which every authentication calls. The transaction
+// that increments the change counter also notifies its new value
+// (pg_notify, delivered at commit only) on a channel named after the
+// counter table. In the default mode, apikeyd_coherence=notify, a
+// listener (one connection outside the pool, opened at the first call of
+// Generation, so that a process that authenticates nothing never opens
+// it) LISTENs on that channel and Generation answers from memory the
+// highest generation heard of: notified, read by the listener, or
+// committed by this process, which its own next authentication therefore
+// sees at once. Another process's change is seen once its notification
+// arrives. PostgreSQL loses a notification only with the connection, and
+// the listener confirms every interval (apikeyd_coherence_interval, 1s by
+// default) that it missed nothing by reading the counter on its own
+// connection; while it does not listen (before it first does, while it
+// reconnects after losing its connection) or is late (its last such read
+// began two intervals ago or more), Generation reads the counter instead,
+// as in strict mode. So a change is hidden from another process for at
+// most one interval when a notification goes missing on a connection that
+// looks alive, and never for two. The mode apikeyd_coherence=strict reads
+// the counter on every call: no window at all, one round trip per
+// authentication. Both parameters go in the connection string, and are
+// taken out of it before pgx sees it.
 //
 // Statements run through pgx's statement cache: each is prepared once per
 // connection. The schema is created and upgraded by the numbered
@@ -56,6 +83,10 @@ type DB struct {
 	// name is the connection string without its password, for errors.
 	name string
 	pool *pgxpool.Pool
+	// commits is the queue of the group commit (commit.go).
+	commits committer
+	// gen is the state of Generation (listener.go).
+	gen generation
 }
 
 // IsDSN reports whether s names a PostgreSQL database: a postgres:// or
@@ -83,6 +114,10 @@ func OpenCurrent(ctx context.Context, dsn string) (*DB, error) {
 // open connects to the database dsn and runs prepare on it.
 func open(ctx context.Context, dsn string, prepare func(ctx context.Context, db *DB) error) (*DB, error) {
 	name := Redact(dsn)
+	dsn, coh, err := splitCoherence(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", name, err)
+	}
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", name, err)
@@ -100,6 +135,7 @@ func open(ctx context.Context, dsn string, prepare func(ctx context.Context, db 
 		return nil, fmt.Errorf("open database %s: %w", name, err)
 	}
 	db := &DB{name: name, pool: pool}
+	db.gen.init(coh, cfg.ConnConfig)
 	if err := prepare(ctx, db); err != nil {
 		pool.Close()
 		var se *schemaError
@@ -108,11 +144,15 @@ func open(ctx context.Context, dsn string, prepare func(ctx context.Context, db 
 		}
 		return nil, fmt.Errorf("open database %s: %w", name, err)
 	}
+	db.startCommitter()
 	return db, nil
 }
 
-// Close releases the pool, waiting for the connections in use.
+// Close waits for the writes already queued to be committed, stops the
+// listener and releases the pool, waiting for the connections in use.
 func (db *DB) Close() error {
+	db.stopCommitter()
+	db.gen.stop()
 	db.pool.Close()
 	return nil
 }

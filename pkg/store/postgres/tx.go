@@ -43,25 +43,32 @@ func (db *DB) View(ctx context.Context, fn func(store.Reader) error) error {
 }
 
 // Update runs fn in a write transaction, committed when fn returns nil
-// and rolled back otherwise (and when it panics). The transaction first
+// and rolled back otherwise (and when it panics, the panic raised again
+// here). The functions of concurrent Updates are committed together
+// (commit.go), each in its own savepoint; the transaction first
 // increments the generation, whose row lock makes it the only writer
-// until it ends.
+// until it ends. fn must not call Update on the same DB, which would wait
+// for itself.
 func (db *DB) Update(ctx context.Context, fn func(store.Writer) error) error {
-	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
-	if err != nil {
-		return storageError(fmt.Errorf("database %s: begin: %w", db.name, err))
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
-	if _, err := db.bumpGeneration(ctx, tx); err != nil {
-		return storageError(err)
+	req := &commitRequest{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	if err := db.enqueue(ctx, req); err != nil {
+		return err
 	}
-	if err := fn(&writer{reader{tx: tx}}); err != nil {
-		return storageError(err)
+	// Once queued, the answer is awaited whatever the context: the caller
+	// must know whether its write was committed.
+	err := <-req.done
+	if req.panicked != nil {
+		panic(req.panicked)
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return storageError(fmt.Errorf("database %s: commit: %w", db.name, err))
+	// A batch whose context ended fails with what pgx says of it: the
+	// caller learns why.
+	if err != nil && ctx.Err() != nil && !errors.Is(err, context.Cause(ctx)) {
+		return fmt.Errorf("%w (the write failed: %v)", context.Cause(ctx), err)
 	}
-	return nil
+	return storageError(err)
 }
 
 // scanner is a pgx.Row or pgx.Rows.

@@ -19,7 +19,7 @@ const keyColumns = `api_keys.id, name, type, creation, expiration, invalidated, 
 	role_descriptors,
 	(SELECT s.json FROM api_key_snapshots AS s WHERE s.id = api_keys.limited_by_id) AS limited_by,
 	metadata, principal, full_name, email, creator_metadata, realm, realm_type, version,
-	certificate_identity`
+	certificate_identity, allowed_networks`
 
 func scanKey(s scanner) (*store.APIKey, error) {
 	var (
@@ -27,16 +27,17 @@ func scanKey(s scanner) (*store.APIKey, error) {
 		expiration, invalidation             sql.NullInt64
 		roleDescriptors, limitedBy, metadata sql.NullString
 		fullName, email, creatorMetadata     sql.NullString
-		certificateIdentity                  sql.NullString
+		certificateIdentity, allowedNetworks sql.NullString
 	)
 	err := s.Scan(&k.ID, &k.Name, &k.Type, &k.Creation, &expiration, &k.Invalidated, &invalidation, &k.Hash,
 		&roleDescriptors, &limitedBy, &metadata,
 		&k.Creator.Principal, &fullName, &email, &creatorMetadata, &k.Creator.Realm, &k.Creator.RealmType,
-		&k.Version, &certificateIdentity)
+		&k.Version, &certificateIdentity, &allowedNetworks)
 	if err != nil {
 		return nil, err
 	}
 	k.CertificateIdentity = stringPtr(certificateIdentity)
+	k.AllowedNetworks = store.NetworksFromColumn(stringPtr(allowedNetworks))
 	k.Expiration = int64Ptr(expiration)
 	k.Invalidation = int64Ptr(invalidation)
 	k.RoleDescriptors = jsonValue(roleDescriptors)
@@ -59,8 +60,9 @@ const (
 	getKeySQL    = "SELECT " + keyColumns + " FROM api_keys WHERE id = ?"
 	insertKeySQL = `INSERT OR FAIL INTO api_keys (id, name, type, creation, expiration, invalidated, invalidation, hash,
 			role_descriptors, limited_by_id, metadata,
-			principal, full_name, email, creator_metadata, realm, realm_type, version, certificate_identity)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			principal, full_name, email, creator_metadata, realm, realm_type, version, certificate_identity,
+			allowed_networks)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO NOTHING
 		RETURNING seq`
 	insertSnapshotSQL = `INSERT INTO api_key_snapshots (json) VALUES (?) ON CONFLICT (json) DO NOTHING RETURNING id`
@@ -205,7 +207,8 @@ func (w *writer) insertKey(ctx context.Context, k *store.APIKey, version int64) 
 		k.ID, k.Name, k.Type, k.Creation, k.Expiration, k.Invalidated, k.Invalidation, k.Hash,
 		jsonArg(k.RoleDescriptors), limitedBy, jsonArg(k.Metadata),
 		k.Creator.Principal, k.Creator.FullName, k.Creator.Email, jsonArg(k.Creator.Metadata),
-		k.Creator.Realm, k.Creator.RealmType, version, k.CertificateIdentity).Scan(&seq)
+		k.Creator.Realm, k.Creator.RealmType, version, k.CertificateIdentity,
+		store.NetworksColumn(k.AllowedNetworks)).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("insert api key %q: duplicate id: %w", k.ID, store.ErrConflict)
 	}
@@ -292,6 +295,7 @@ func changedColumns(old, k *store.APIKey) (sets []string, args []any) {
 	set(!bytes.Equal(old.RoleDescriptors, k.RoleDescriptors), "role_descriptors", jsonArg(k.RoleDescriptors))
 	set(!bytes.Equal(old.Metadata, k.Metadata), "metadata", jsonArg(k.Metadata))
 	set(!equalPtr(old.CertificateIdentity, k.CertificateIdentity), "certificate_identity", k.CertificateIdentity)
+	set(!slices.Equal(old.AllowedNetworks, k.AllowedNetworks), "allowed_networks", store.NetworksColumn(k.AllowedNetworks))
 	oc, nc := old.Creator, k.Creator
 	set(oc.Principal != nc.Principal, "principal", nc.Principal)
 	set(!equalPtr(oc.FullName, nc.FullName), "full_name", nc.FullName)

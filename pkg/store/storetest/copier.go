@@ -36,6 +36,7 @@ func (s *suite) testImportAPIKey(t *testing.T) {
 	k.Version = 7
 	k.Metadata = json.RawMessage(`{"team":{"name":"blue"}}`)
 	k.CertificateIdentity = ptr("CN=remote")
+	k.AllowedNetworks = []string{"10.0.0.0/8", "local"}
 	// The parent no longer exists: retention deleted it in the source.
 	k.Lineage = &store.Lineage{Parent: "gone", Relation: store.RelationRotation, GraceEnd: ptr(int64(1_750_000_000_000)), UntilUnused: 60_000}
 	update(t, st, func(w store.Writer) error {

@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Run("InvalidateNothing", s.testKeyInvalidateNothing)
 		t.Run("UpdateAfterInvalidateConflicts", s.testKeyUpdateAfterInvalidate)
 		t.Run("CertificateIdentity", s.testKeyCertificateIdentity)
+		t.Run("AllowedNetworks", s.testKeyAllowedNetworks)
 	})
 	t.Run("FindAPIKeys", func(t *testing.T) {
 		t.Run("Filters", s.testFindFilters)
@@ -1407,6 +1408,7 @@ func diffKey(want, got *store.APIKey) string {
 	d.add("Creator.Realm", want.Creator.Realm, got.Creator.Realm, want.Creator.Realm == got.Creator.Realm)
 	d.add("Creator.RealmType", want.Creator.RealmType, got.Creator.RealmType, want.Creator.RealmType == got.Creator.RealmType)
 	d.str("CertificateIdentity", want.CertificateIdentity, got.CertificateIdentity)
+	d.add("AllowedNetworks", fmt.Sprintf("%q", want.AllowedNetworks), fmt.Sprintf("%q", got.AllowedNetworks), slices.Equal(want.AllowedNetworks, got.AllowedNetworks))
 	d.add("Version", want.Version, got.Version, want.Version == got.Version)
 	return d.String()
 }
@@ -1511,4 +1513,70 @@ func show(p *string) string {
 		return "nil"
 	}
 	return fmt.Sprintf("%q", *p)
+}
+
+// testKeyAllowedNetworks follows a key's allowed networks through every
+// read and every kind of update: set at insert, kept by an update of
+// other fields, replaced (order kept), cleared; a key without any reads
+// back nil.
+func (s *suite) testKeyAllowedNetworks(t *testing.T) {
+	st := s.open(t)
+	k := newKey("bound")
+	k.AllowedNetworks = []string{"10.0.0.0/8", "2001:db8::/32", "local"}
+	insert(t, st, k)
+	insert(t, st, newKey("free"))
+
+	read := func(id string) map[string][]string {
+		t.Helper()
+		got := map[string][]string{"GetAPIKey": mustGetKey(t, st, id).AllowedNetworks}
+		view(t, st, func(r store.Reader) error {
+			found, err := r.FindAPIKeys(t.Context(), store.KeyFilter{IDs: []string{id}})
+			if err != nil || len(found) != 1 {
+				return fmt.Errorf("find %q: %d keys, %v", id, len(found), err)
+			}
+			got["FindAPIKeys"] = found[0].AllowedNetworks
+			req, err := query.Parse(fmt.Appendf(nil, `{"query":{"ids":{"values":[%q]}}}`, id), query.Options{Now: fixtureNow})
+			if err != nil {
+				return err
+			}
+			page, err := r.QueryAPIKeys(t.Context(), &store.KeySearch{Search: req.Search})
+			if err != nil || len(page.Keys) != 1 {
+				return fmt.Errorf("query %q: %v", id, err)
+			}
+			got["QueryAPIKeys"] = page.Keys[0].AllowedNetworks
+			return nil
+		})
+		return got
+	}
+	expect := func(step, id string, want []string) {
+		t.Helper()
+		for how, got := range read(id) {
+			if !slices.Equal(got, want) || (want == nil) != (got == nil) {
+				t.Errorf("%s: %s(%s).AllowedNetworks = %q, want %q", step, how, id, got, want)
+			}
+		}
+	}
+	change := func(fn func(k *store.APIKey)) {
+		t.Helper()
+		update(t, st, func(w store.Writer) error {
+			k, err := w.GetAPIKey(t.Context(), "bound")
+			if err != nil {
+				return err
+			}
+			fn(k)
+			return w.UpdateAPIKey(t.Context(), k)
+		})
+	}
+
+	expect("after insert", "bound", []string{"10.0.0.0/8", "2001:db8::/32", "local"})
+	expect("a key without any", "free", nil)
+	change(func(k *store.APIKey) { k.Metadata = json.RawMessage(`{"env":"prod"}`) })
+	expect("after a metadata update", "bound", []string{"10.0.0.0/8", "2001:db8::/32", "local"})
+	change(func(k *store.APIKey) { k.AllowedNetworks = []string{"192.0.2.7/32", "10.0.0.0/8"} })
+	expect("after replacing them", "bound", []string{"192.0.2.7/32", "10.0.0.0/8"})
+	change(func(k *store.APIKey) { k.AllowedNetworks = nil })
+	expect("after clearing them", "bound", nil)
+	if got := mustGetKey(t, st, "bound").Version; got != 4 {
+		t.Errorf("version after three updates = %d, want 4", got)
+	}
 }

@@ -1,13 +1,12 @@
 // Package pgtest gives tests a fresh PostgreSQL database each.
 //
 // When APIKEYD_TEST_POSTGRES holds a connection string, its server is
-// used. Otherwise the first test that asks starts a private server: the
-// PostgreSQL binaries (initdb and postgres, found on PATH or under
-// /usr/lib/postgresql/*/bin) initialise a cluster in a temporary
-// directory and serve it on a Unix socket there only, as the unprivileged
-// user nobody when the tests run as root (PostgreSQL refuses to run as
-// root). Every test gets its own database, dropped when it ends; Main
-// stops the private server when the test binary's tests are done.
+// used. Otherwise the first test that asks starts a private server
+// (pgserver: a cluster in a temporary directory, served on a Unix socket
+// there only, as the unprivileged user nobody when the tests run as
+// root), without durability, which is of no use to a throw-away cluster.
+// Every test gets its own database, dropped when it ends; Main stops the
+// private server when the test binary's tests are done.
 //
 // A test skips, saying why and how to get a server, when there is none.
 package pgtest
@@ -22,23 +21,20 @@ import (
 	"os"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/apikeyctl/apikeyctl/pkg/store/postgres/pgserver"
 )
 
 // EnvDSN names the environment variable of an existing server's
 // connection string (a role that may create databases).
 const EnvDSN = "APIKEYD_TEST_POSTGRES"
 
-// startTimeout bounds the start of the private server: a guard against
-// a server that never becomes ready, not a wait.
-const startTimeout = 60 * time.Second
-
 var (
 	once    sync.Once
 	admin   string // the connection string of the maintenance database
-	srv     *server
+	srv     *pgserver.Server
 	errNone error // why there is no server
 
 	mu   sync.Mutex
@@ -72,7 +68,7 @@ func Main(m interface{ Run() int }, prepare ...func(ctx context.Context, dsn str
 	}
 	mu.Unlock()
 	if srv != nil {
-		if err := srv.stop(); err != nil {
+		if err := srv.Stop(); err != nil {
 			fmt.Fprintf(os.Stderr, "pgtest: %v\n", err)
 			if code == 0 {
 				code = 1
@@ -89,12 +85,12 @@ func setup() {
 			admin = dsn
 			return
 		}
-		s, err := start()
+		s, err := pgserver.Start("fsync=off", "synchronous_commit=off", "full_page_writes=off")
 		if err != nil {
 			errNone = err
 			return
 		}
-		srv, admin = s, s.dsn("postgres")
+		srv, admin = s, s.DSN("postgres")
 	})
 }
 

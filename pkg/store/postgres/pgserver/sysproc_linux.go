@@ -1,4 +1,4 @@
-package pgtest
+package pgserver
 
 import (
 	"os"
@@ -7,10 +7,10 @@ import (
 	"syscall"
 )
 
-// credentials are the user the server runs as, when not the tests' own.
+// credentials are the user the server runs as, when not this process's own.
 type credentials struct{ uid, gid int }
 
-// credential returns the user nobody when the tests run as root, whom
+// credential returns the user nobody when this process runs as root, whom
 // PostgreSQL refuses to run as; nil otherwise.
 func credential() (*credentials, error) {
 	if os.Geteuid() != 0 {
@@ -31,8 +31,8 @@ func credential() (*credentials, error) {
 	return &credentials{uid, gid}, nil
 }
 
-// sysProcAttr runs a process as cred, and has the server die with the
-// test binary should it exit without stopping it.
+// sysProcAttr runs a process as cred, and has the server die with this
+// process should it exit without stopping it.
 func sysProcAttr(cred *credentials) *syscall.SysProcAttr {
 	a := &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	if cred != nil {

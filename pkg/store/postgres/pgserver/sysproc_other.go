@@ -1,6 +1,6 @@
 //go:build !linux
 
-package pgtest
+package pgserver
 
 import (
 	"errors"
@@ -8,17 +8,17 @@ import (
 	"syscall"
 )
 
-// credentials are the user the server runs as, when not the tests' own.
+// credentials are the user the server runs as, when not this process's own.
 type credentials struct{ uid, gid int }
 
 // credential refuses to start a server as root, whom PostgreSQL refuses
-// to run as: only Linux tests switch to an unprivileged user.
+// to run as: only on Linux does the server switch to an unprivileged user.
 func credential() (*credentials, error) {
 	if os.Geteuid() == 0 {
-		return nil, errors.New("the tests run as root, and PostgreSQL refuses to")
+		return nil, errors.New("running as root, which PostgreSQL refuses to run as")
 	}
 	return nil, nil
 }
 
-// sysProcAttr runs a process as the tests' own user.
+// sysProcAttr runs a process as this process's own user.
 func sysProcAttr(*credentials) *syscall.SysProcAttr { return nil }

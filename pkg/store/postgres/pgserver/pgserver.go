@@ -1,4 +1,11 @@
-package pgtest
+// Package pgserver runs a private PostgreSQL server: the PostgreSQL
+// binaries (initdb and postgres, found on PATH or under
+// /usr/lib/postgresql/*/bin) initialise a cluster in a new temporary
+// directory and serve it on a Unix socket there only, as the
+// unprivileged user nobody when this process runs as root (PostgreSQL
+// refuses to run as root). The tests' databases (pgtest) and the
+// benchmark (cmd/apikeybench) run on one.
+package pgserver
 
 import (
 	"context"
@@ -15,17 +22,22 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// server is a private PostgreSQL server in a temporary directory.
-type server struct {
+// Timeout bounds the start and the stop of a server: a guard against a
+// server that never becomes ready, or never stops, not a wait.
+const Timeout = 60 * time.Second
+
+// Server is a private PostgreSQL server in a temporary directory.
+type Server struct {
 	dir    string
 	cmd    *exec.Cmd
 	exited chan struct{} // closed when the server process has exited
 	err    error         // its exit status, once exited is closed
 }
 
-// binDir finds the directory of initdb and postgres: PATH first, then
-// the newest /usr/lib/postgresql/*/bin.
-func binDir() (string, error) {
+// BinDir finds the directory of initdb and postgres: PATH first, then
+// the newest /usr/lib/postgresql/*/bin. Its error says that there is
+// none, which is why Start would fail.
+func BinDir() (string, error) {
 	if p, err := exec.LookPath("initdb"); err == nil {
 		dir := filepath.Dir(p)
 		if _, err := os.Stat(filepath.Join(dir, "postgres")); err == nil {
@@ -51,10 +63,13 @@ func versionOf(dir string) int {
 	return n
 }
 
-// start initialises a cluster in a new temporary directory and starts
-// its server, listening on a Unix socket in that directory only.
-func start() (*server, error) {
-	bin, err := binDir()
+// Start initialises a cluster in a new temporary directory and starts
+// its server, listening on a Unix socket in that directory only, with
+// trust authentication for the role postgres. settings are
+// configuration parameters of the server, each name=value (as postgres
+// -c takes them), set after its own: max_connections=300.
+func Start(settings ...string) (*Server, error) {
+	bin, err := BinDir()
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +82,7 @@ func start() (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{dir: dir, exited: make(chan struct{})}
+	s := &Server{dir: dir, exited: make(chan struct{})}
 	if err := s.chown(cred); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -87,11 +102,11 @@ func start() (*server, error) {
 		return nil, err
 	}
 	defer logFile.Close()
-	// Durability is of no use to a throw-away cluster.
-	s.cmd = exec.Command(filepath.Join(bin, "postgres"), "-D", data,
-		"-k", dir, "-c", "listen_addresses=",
-		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-		"-c", "max_connections=300")
+	args := []string{"-D", data, "-k", dir, "-c", "listen_addresses=", "-c", "max_connections=300"}
+	for _, setting := range settings {
+		args = append(args, "-c", setting)
+	}
+	s.cmd = exec.Command(filepath.Join(bin, "postgres"), args...)
 	s.cmd.SysProcAttr = sysProcAttr(cred)
 	s.cmd.Dir = dir
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
@@ -104,35 +119,40 @@ func start() (*server, error) {
 		close(s.exited)
 	}()
 	if err := s.waitReady(); err != nil {
-		s.stop()
+		s.Stop()
 		return nil, err
 	}
 	return s, nil
 }
 
 // chown gives the directory to the server's user, when it runs as another.
-func (s *server) chown(cred *credentials) error {
+func (s *Server) chown(cred *credentials) error {
 	if cred == nil {
 		return nil
 	}
 	return os.Chown(s.dir, cred.uid, cred.gid)
 }
 
-// dsn is the connection string of database on the server.
-func (s *server) dsn(database string) string {
+// DSN is the connection string of database on the server, as the role
+// postgres (a superuser).
+func (s *Server) DSN(database string) string {
 	q := url.Values{"host": {s.dir}, "sslmode": {"disable"}}
 	return (&url.URL{Scheme: "postgres", User: url.User("postgres"), Path: "/" + database, RawQuery: q.Encode()}).String()
 }
 
+// Dir is the server's directory: its data, its socket and its log
+// (postgres.log).
+func (s *Server) Dir() string { return s.dir }
+
 // waitReady polls a connection until the server accepts it, the server
-// exits, or startTimeout passes.
-func (s *server) waitReady() error {
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+// exits, or Timeout passes.
+func (s *Server) waitReady() error {
+	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
 	defer cancel()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		conn, err := pgx.Connect(ctx, s.dsn("postgres"))
+		conn, err := pgx.Connect(ctx, s.DSN("postgres"))
 		if err == nil {
 			return conn.Close(ctx)
 		}
@@ -140,14 +160,14 @@ func (s *server) waitReady() error {
 		case <-s.exited:
 			return fmt.Errorf("postgres exited at start (%v): %s", s.err, s.log())
 		case <-ctx.Done():
-			return fmt.Errorf("postgres not ready after %v (%v): %s", startTimeout, err, s.log())
+			return fmt.Errorf("postgres not ready after %v (%v): %s", Timeout, err, s.log())
 		case <-tick.C:
 		}
 	}
 }
 
 // log is the end of the server's log, for errors.
-func (s *server) log() string {
+func (s *Server) log() string {
 	b, _ := os.ReadFile(filepath.Join(s.dir, "postgres.log"))
 	if len(b) > 2000 {
 		b = b[len(b)-2000:]
@@ -155,9 +175,9 @@ func (s *server) log() string {
 	return strings.TrimSpace(string(b))
 }
 
-// stop shuts the server down (fast shutdown: SIGINT), waits for it, and
+// Stop shuts the server down (fast shutdown: SIGINT), waits for it, and
 // removes its directory.
-func (s *server) stop() error {
+func (s *Server) Stop() error {
 	defer os.RemoveAll(s.dir)
 	if s.cmd == nil || s.cmd.Process == nil {
 		return nil
@@ -166,9 +186,9 @@ func (s *server) stop() error {
 	select {
 	case <-s.exited:
 		return nil
-	case <-time.After(startTimeout):
+	case <-time.After(Timeout):
 		s.cmd.Process.Kill()
 		<-s.exited
-		return fmt.Errorf("postgres did not stop within %v: killed", startTimeout)
+		return fmt.Errorf("postgres did not stop within %v: killed", Timeout)
 	}
 }
