@@ -26,6 +26,9 @@ type Admin interface {
 	UpdateAPIKeyExtended(ctx context.Context, req *ExtendedUpdateAPIKeyRequest) (*UpdateAPIKeyResponse, error)
 	// Lineage is key rotation and key families (lineage.go).
 	Lineage
+	// Metrics reads the daemon's metrics in the Prometheus text format
+	// (GET /_apikeyd/metrics, metrics.go).
+	Metrics(ctx context.Context) (*Metrics, error)
 	// Restrictions is create and clone with keys bound to networks
 	// (networks.go).
 	Restrictions

@@ -89,6 +89,9 @@ const (
 	// ActionDoctor reads the daemon's health, as Elasticsearch's cluster
 	// health does: monitor, manage or all grant it.
 	ActionDoctor = "cluster:monitor/apikeyd/doctor"
+	// ActionMetrics reads the daemon's metrics (GET /_apikeyd/metrics),
+	// as Elasticsearch's node stats: monitor, manage or all grant it.
+	ActionMetrics = "cluster:monitor/apikeyd/metrics"
 	// ActionClusterHealth is Elasticsearch's cluster health: monitor,
 	// manage or all grant it.
 	ActionClusterHealth = "cluster:monitor/health"

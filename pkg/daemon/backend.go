@@ -16,6 +16,7 @@ import (
 	localbackend "github.com/apikeyctl/apikeyctl/pkg/backend"
 	"github.com/apikeyctl/apikeyctl/pkg/esapi"
 	"github.com/apikeyctl/apikeyctl/pkg/keyservice"
+	"github.com/apikeyctl/apikeyctl/pkg/metrics"
 )
 
 // backend is what the server serves: the API, the credential check, and
@@ -36,6 +37,8 @@ type backend struct {
 	// endWaits ends the waits of the event log's readers (long polls),
 	// which must not hold up a shutdown.
 	endWaits func()
+	// metrics counts what the daemon does, for GET /_apikeyd/metrics.
+	metrics *metrics.Registry
 }
 
 // startHooks runs the expiry hooks, if any, until the returned stop is
@@ -85,7 +88,9 @@ func openBackend(ctx context.Context, cfg *Config, log *slog.Logger, stderr io.W
 	}
 	self := os.Geteuid()
 	origin := auth.LocalOrigin(self)
-	opts := localbackend.Options{DB: cfg.DB, Origin: origin, Service: keyservice.Options{Logger: log, FailureLimit: cfg.FailureLimit, RecordUsage: cfg.LastUsed > 0}}
+	reg := metrics.New(metrics.Options{Runtime: true})
+	opts := localbackend.Options{DB: cfg.DB, Origin: origin, Service: keyservice.Options{Logger: log, FailureLimit: cfg.FailureLimit, RecordUsage: cfg.LastUsed > 0,
+		Recorder: reg, MetricsLoopback: cfg.MetricsLoopback}}
 	if !cfg.NoAudit {
 		if err := os.MkdirAll(filepath.Dir(cfg.AuditFile), 0o700); err != nil {
 			return nil, fmt.Errorf("create the directory of the audit log: %w", err)
@@ -117,7 +122,7 @@ func openBackend(ctx context.Context, cfg *Config, log *slog.Logger, stderr io.W
 			printBootstrapPassword(stderr, keyservice.BootstrapUser, generated)
 		}
 	}
-	be := &backend{svc: svc, admin: svc, authn: svc, close: local.Close, remover: rm, lastUsed: cfg.LastUsed, endWaits: local.EndWaits}
+	be := &backend{svc: svc, admin: svc, authn: svc, close: local.Close, remover: rm, lastUsed: cfg.LastUsed, endWaits: local.EndWaits, metrics: reg}
 	if cfg.ExpiryHooks.Enabled() {
 		be.hooks = newExpiryHooks(svc, cfg.ExpiryHooks, auth.OSSubject(newPeerAuth(self).username(self)), origin, log, nil)
 	}

@@ -118,6 +118,9 @@ type Config struct {
 	// networks is checked; validate parses them into TrustedProxies.
 	TrustedProxy   []string       `mapstructure:"trusted-proxy"`
 	TrustedProxies []netip.Prefix `mapstructure:"-"`
+	// MetricsLoopback serves GET /_apikeyd/metrics without credentials
+	// to peers of the Unix socket and loopback TCP clients.
+	MetricsLoopback bool `mapstructure:"metrics-unauthenticated-loopback"`
 
 	// socketActivated is set when systemd passed the listening sockets
 	// (LISTEN_FDS), which then replace --socket and --listen.
@@ -179,6 +182,7 @@ func addFlags(fs *pflag.FlagSet) {
 	fs.Int("max-connections-per-client", defaultMaxConnectionsPerClient, "open TCP connections one client address may hold; 0 for no bound")
 	fs.Int("failed-auth-limit", defaultFailedAuthLimit, "failed authentications allowed per client address and per user or API key in --failed-auth-window before 429; 0 for no limit")
 	fs.String("failed-auth-window", defaultFailedAuthWindow, "the window of --failed-auth-limit (time value)")
+	fs.Bool("metrics-unauthenticated-loopback", false, "serve GET /_apikeyd/metrics without credentials to the Unix socket and loopback TCP clients (a local Prometheus); others still need the monitor privilege")
 	fs.StringSlice("allowed-hosts", nil, `Host names served on a loopback --listen besides localhost and loopback addresses (behind a proxy; "*.example.com" for a domain, "*" for any)`)
 	fs.StringSlice("trusted-proxy", nil, "a reverse proxy (CIDR or address; repeatable) whose X-Forwarded-For gives the client address that keys bound to networks are checked against (default: none, the TCP peer is the client)")
 }
@@ -189,7 +193,7 @@ var flagKeys = []string{"config", "data-dir", "db", "store", "socket", "listen",
 	"audit-file", "no-audit", "audit-events-include", "audit-events-exclude", "audit-max-size", "audit-max-age", "audit-max-files", "retention-period", "retention-interval",
 	"expiry-hook-command", "expiry-hook-url", "expiry-hook-lead", "expiry-hook-interval", "expiry-hook-timeout", "expiry-hook-attempts",
 	"max-content-length", "read-timeout", "idle-timeout", "request-timeout", "max-connections-per-client", "allowed-hosts",
-	"trusted-proxy", "failed-auth-limit", "failed-auth-window", "last-used-interval"}
+	"trusted-proxy", "failed-auth-limit", "failed-auth-window", "last-used-interval", "metrics-unauthenticated-loopback"}
 
 // loadConfig resolves and validates the configuration. It is the only
 // function that touches viper.

@@ -203,7 +203,7 @@ func (s *Server) listen(ctx context.Context, withTLS bool) (*listeners, error) {
 
 // httpServer is the HTTP server of the API over be.
 func (s *Server) httpServer(ctx context.Context, be *backend, tlsConfig *tls.Config) *http.Server {
-	handler := esapi.NewHandler(esapi.Config{
+	cfg := esapi.Config{
 		Service:        be.svc,
 		Admin:          be.admin,
 		Authenticator:  be.authn,
@@ -214,7 +214,13 @@ func (s *Server) httpServer(ctx context.Context, be *backend, tlsConfig *tls.Con
 		AllowedHosts:   s.cfg.AllowedHosts,
 		TrustedProxies: s.cfg.TrustedProxies,
 		RequestTimeout: s.cfg.HTTP.RequestTimeout,
-	})
+
+		MetricsLoopback: s.cfg.MetricsLoopback,
+	}
+	if be.metrics != nil {
+		cfg.Observer = be.metrics
+	}
+	handler := esapi.NewHandler(cfg)
 	srv := &http.Server{
 		Handler:           handler,
 		ConnContext:       connContext,

@@ -75,6 +75,21 @@ type Config struct {
 	// right-most forwarded address that is not itself a trusted proxy.
 	// Without any, the header is ignored and the client is the TCP peer.
 	TrustedProxies []netip.Prefix
+	// Observer, when set, is told of every request answered (metrics).
+	Observer RequestObserver
+	// MetricsLoopback lets a request for the metrics that carries no
+	// credential through to Admin.Metrics when it came over the Unix
+	// socket or from a loopback address (the service checks again);
+	// without it such a request is a 401 like any other.
+	MetricsLoopback bool
+}
+
+// RequestObserver is told how long each request took to answer, by
+// method, route and status. route is the pattern of the route that
+// served it ("unmatched" for none) and method one of the methods the
+// routes serve (or "other"), so that their values are bounded.
+type RequestObserver interface {
+	ObserveRequest(method, route string, code int, d time.Duration)
 }
 
 // handler is the http.Handler NewHandler returns.
@@ -90,6 +105,10 @@ type handler struct {
 	timeout time.Duration
 	proxies []netip.Prefix
 	routes  []*route
+	// observer and metricsLoopback are Config.Observer and
+	// Config.MetricsLoopback.
+	observer        RequestObserver
+	metricsLoopback bool
 }
 
 // NewHandler returns the HTTP handler of the Elasticsearch API over
@@ -107,6 +126,9 @@ func NewHandler(cfg Config) http.Handler {
 		timeout: cfg.RequestTimeout,
 		proxies: cfg.TrustedProxies,
 		routes:  routeTable(),
+
+		observer:        cfg.Observer,
+		metricsLoopback: cfg.MetricsLoopback,
 	}
 	if h.log == nil {
 		h.log = slog.Default()
@@ -140,6 +162,8 @@ type exchange struct {
 	sub      *auth.Subject
 	// secondary is the subject of the es-secondary-authorization header.
 	secondary *auth.Subject
+	// route is the route that serves the request, once found.
+	route *route
 }
 
 // ServeHTTP answers one request and logs it.
@@ -157,6 +181,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		h.logRequest(x)
+		h.observe(x)
 	}()
 	h.serve(x)
 }
@@ -176,7 +201,7 @@ func (h *handler) serve(x *exchange) {
 	if rt == nil {
 		return
 	}
-	ctx, ok := h.authenticateExchange(x)
+	ctx, ok := h.authenticateExchange(x, rt)
 	if !ok || !h.readRequestBody(x) || !h.authenticateSecondary(ctx, x) {
 		return
 	}
@@ -258,6 +283,7 @@ func (h *handler) route(x *exchange) *route {
 	for i, c := range rs {
 		if c.method == x.r.Method {
 			x.path = ps[i]
+			x.route = c
 			return c
 		}
 	}
@@ -305,12 +331,19 @@ func (h *handler) readRequestBody(x *exchange) bool {
 }
 
 // authenticateExchange authenticates the caller; the returned context
-// carries its subject and the call's origin.
-func (h *handler) authenticateExchange(x *exchange) (context.Context, bool) {
+// carries its subject and the call's origin. A request of a route open to
+// loopback scrapes (Config.MetricsLoopback) that carries no credential
+// goes on without a subject when it came from this machine.
+func (h *handler) authenticateExchange(x *exchange, rt *route) (context.Context, bool) {
 	// The origin goes into the context first, so that authentication is
 	// audited with it.
 	r := x.r.WithContext(h.withOrigin(x.r))
 	sub, err := h.authenticate(r)
+	if err != nil && rt.loopbackScrape && h.metricsLoopback && strings.TrimSpace(r.Header.Get("Authorization")) == "" {
+		if o, ok := auth.OriginFrom(r.Context()); ok && o.Loopback() {
+			return r.Context(), true
+		}
+	}
 	if err != nil {
 		h.writeError(x, err)
 		return nil, false
@@ -576,6 +609,27 @@ func (x *exchange) send(status int, body []byte) {
 	if len(body) > 0 {
 		_, _ = x.w.Write(body)
 	}
+}
+
+// observe tells the observer of the request, by its route.
+func (h *handler) observe(x *exchange) {
+	if h.observer == nil {
+		return
+	}
+	method, pattern := "other", "unmatched"
+	if x.route != nil {
+		method, pattern = x.route.method, x.route.pattern
+	} else if knownMethods[x.r.Method] {
+		method = x.r.Method
+	}
+	h.observer.ObserveRequest(method, pattern, x.status, time.Since(x.start))
+}
+
+// knownMethods are the methods a request is counted under when no route
+// served it; any other is "other".
+var knownMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodDelete: true, http.MethodOptions: true, http.MethodPatch: true,
 }
 
 // logRequest logs one line per request: never its query values, headers

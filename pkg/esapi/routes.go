@@ -25,7 +25,11 @@ type route struct {
 	// untimed exempts the route from RequestTimeout: its work holds no
 	// writer and grows with the whole database (a backup).
 	untimed bool
-	serve   serveFunc
+	// loopbackScrape lets a request without credentials through when
+	// Config.MetricsLoopback is set and it came from this machine (see
+	// authenticateExchange).
+	loopbackScrape bool
+	serve          serveFunc
 }
 
 var refresh = param{"refresh", refreshParam}

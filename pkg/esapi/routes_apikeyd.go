@@ -1,6 +1,7 @@
 package esapi
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -27,6 +28,7 @@ func adminRoutes() []*route {
 		{method: http.MethodHead, pattern: "/_apikeyd", serve: serveApikeyd},
 		{method: http.MethodGet, pattern: "/_apikeyd/backup", untimed: true, serve: serveBackup},
 		{method: http.MethodGet, pattern: "/_apikeyd/doctor", serve: serveDoctor},
+		{method: http.MethodGet, pattern: "/_apikeyd/metrics", loopbackScrape: true, serve: serveMetrics},
 		{method: http.MethodPost, pattern: "/_apikeyd/api_key/_invalidate_by_query", body: true, serve: serveInvalidateByQuery},
 		{method: http.MethodPut, pattern: "/_apikeyd/api_key/{id}", body: true, serve: serveUpdateAPIKeyExtended},
 		{method: http.MethodGet, pattern: "/_apikeyd/policy/expiry", serve: serveGetExpiryPolicies},
@@ -82,6 +84,16 @@ func serveBackup(ctx context.Context, h *handler, _ *exchange) (int, any, error)
 
 func serveDoctor(ctx context.Context, h *handler, _ *exchange) (int, any, error) {
 	return ok(h.admin.Doctor(ctx))
+}
+
+// serveMetrics answers the daemon's metrics in the Prometheus text
+// format, as a scraper expects them: the body as it is, never JSON.
+func serveMetrics(ctx context.Context, h *handler, _ *exchange) (int, any, error) {
+	m, err := h.admin.Metrics(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, &stream{contentType: m.ContentType, size: int64(len(m.Text)), body: io.NopCloser(bytes.NewReader(m.Text))}, nil
 }
 
 func serveInvalidateByQuery(ctx context.Context, h *handler, x *exchange) (int, any, error) {

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apikeyctl/apikeyctl/pkg/api"
@@ -55,6 +56,9 @@ type boundedCache[E any] struct {
 	// slot; a slot may name an entry since evicted.
 	ring []string
 	next int
+	// hits, misses and evictions count the lookups and the entries put
+	// out to make room, for the metrics (atomic: get takes no write lock).
+	hits, misses, evictions atomic.Uint64
 }
 
 type cached[E any] struct {
@@ -74,9 +78,11 @@ func (c *boundedCache[E]) get(name string, gen uint64) (E, bool) {
 	e, ok := c.entries[name]
 	c.mu.RUnlock()
 	if !ok || e.gen != gen || !c.now().Before(e.expires) {
+		c.misses.Add(1)
 		var zero E
 		return zero, false
 	}
+	c.hits.Add(1)
 	return e.value, true
 }
 
@@ -93,12 +99,23 @@ func (c *boundedCache[E]) put(name string, gen uint64, value E) {
 		if len(c.ring) < c.max {
 			c.ring = append(c.ring, name)
 		} else {
+			if _, held := c.entries[c.ring[c.next]]; held {
+				c.evictions.Add(1)
+			}
 			delete(c.entries, c.ring[c.next])
 			c.ring[c.next] = name
 			c.next = (c.next + 1) % c.max
 		}
 	}
 	c.entries[name] = cached[E]{gen: gen, expires: expires, value: value}
+}
+
+// stats reads the cache's counters, as the cache name.
+func (c *boundedCache[E]) stats(name string) CacheStats {
+	c.mu.RLock()
+	n := len(c.entries)
+	c.mu.RUnlock()
+	return CacheStats{Name: name, Hits: c.hits.Load(), Misses: c.misses.Load(), Evictions: c.evictions.Load(), Entries: n}
 }
 
 // evict drops the entries of names, or every entry when names is nil.

@@ -142,12 +142,21 @@ func (s *Service) authenticateAudited(ctx context.Context, cred auth.Credential,
 	} else {
 		sub, err = s.authenticateCredential(ctx, cred)
 	}
-	// A refusal answers as its api.Error; its reason is the audit log's.
+	// A refusal answers as its api.Error; its reason is the audit log's,
+	// its class the metrics'. (Looked for only on a failure: a success
+	// costs no allocation.)
 	var reason string
-	var rf *refusal
-	if errors.As(err, &rf) {
-		reason, err = rf.reason, rf.answer
+	class := AuthInvalidCredentials
+	if err != nil {
+		var rf *refusal
+		if errors.As(err, &rf) {
+			reason, err = rf.reason, rf.answer
+			if rf.class != "" {
+				class = rf.class
+			}
+		}
 	}
+	s.countAuthentication(cred, class, err)
 	switch e, ok := api.AsError(err); {
 	case err == nil:
 		s.noteUse(ctx, sub)
@@ -344,7 +353,7 @@ func (s *Service) authenticateAPIKey(ctx context.Context, id, secret string) (*a
 		return nil, s.internal("authenticate api key", err)
 	}
 	if rec == nil {
-		return nil, keyNotFound(id)
+		return nil, &refusal{answer: keyNotFound(id), class: AuthUnknownKey}
 	}
 	if !s.secrets.known(rec.key.ID, rec.key.Hash) {
 		release, err := s.slow.acquire(ctx)
@@ -353,8 +362,8 @@ func (s *Service) authenticateAPIKey(ctx context.Context, id, secret string) (*a
 		}
 		defer release()
 	}
-	if problem, standalone := s.credentialProblem(rec.key, secret); problem != "" {
-		return nil, keyRefusal(problem, standalone)
+	if problem, c := s.failedCheck(rec.key, secret); c != nil {
+		return nil, &refusal{answer: keyRefusal(problem, c.standalone), class: c.class}
 	}
 	if rec.subjectErr != nil {
 		return nil, s.internal("authenticate api key", rec.subjectErr)
@@ -454,6 +463,8 @@ type keyCheck struct {
 	// standalone marks a check whose failure Elasticsearch reports as a
 	// 401 of its own rather than as an unsuccessful credential.
 	standalone bool
+	// class is the metrics' class of a failure (AuthInvalidated …).
+	class string
 	// explain says what the check found, passed or not, and the instant
 	// it concerns (nil for none).
 	explain func(s *Service, k *store.APIKey, passed bool) (string, *int64)
@@ -473,6 +484,7 @@ var keyChecks = []keyCheck{
 			}
 			return ""
 		},
+		class:   AuthInvalidated,
 		explain: explainInvalidated,
 	},
 	{
@@ -483,6 +495,7 @@ var keyChecks = []keyCheck{
 			}
 			return ""
 		},
+		class:   AuthWrongSecret,
 		explain: explainSecret,
 	},
 	{
@@ -494,6 +507,7 @@ var keyChecks = []keyCheck{
 			return ""
 		},
 		standalone: true,
+		class:      AuthWrongType,
 		explain:    explainType,
 	},
 	{
@@ -504,6 +518,7 @@ var keyChecks = []keyCheck{
 			}
 			return ""
 		},
+		class:   AuthExpired,
 		explain: explainExpiration,
 	},
 }
@@ -512,12 +527,21 @@ var keyChecks = []keyCheck{
 // was found. It returns what is wrong ("" when nothing is), and whether
 // the failed check is standalone (see keyCheck).
 func (s *Service) credentialProblem(k *store.APIKey, secret string) (problem string, standalone bool) {
-	for _, c := range keyChecks {
-		if p := c.problem(s, k, secret); p != "" {
-			return p, c.standalone
-		}
+	if p, c := s.failedCheck(k, secret); c != nil {
+		return p, c.standalone
 	}
 	return "", false
+}
+
+// failedCheck is the first check of keyChecks the credential fails, and
+// what is wrong; nil when it passes them all.
+func (s *Service) failedCheck(k *store.APIKey, secret string) (string, *keyCheck) {
+	for i := range keyChecks {
+		if p := keyChecks[i].problem(s, k, secret); p != "" {
+			return p, &keyChecks[i]
+		}
+	}
+	return "", nil
 }
 
 // keySubject is the identity an API key authenticates as: its owner, as

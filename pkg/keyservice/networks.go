@@ -126,13 +126,20 @@ func checkNetwork(n *networks, o auth.Origin) error {
 
 // refusal is a failed authentication whose answer says less than the
 // audit log is told: a key used from outside its networks answers exactly
-// as a wrong secret does.
+// as a wrong secret does. class is the metrics' class of the failure
+// (AuthUnknownKey …); reason, when set, is the audit log's.
 type refusal struct {
 	answer *api.Error
 	reason string
+	class  string
 }
 
-func (r *refusal) Error() string { return r.reason }
+func (r *refusal) Error() string {
+	if r.reason != "" {
+		return r.reason
+	}
+	return r.answer.Error()
+}
 func (r *refusal) Unwrap() error { return r.answer }
 
 // networkRefusal is the refusal of key id used from outside its networks.
@@ -140,5 +147,6 @@ func networkRefusal(id string, cause error) *refusal {
 	return &refusal{
 		answer: unsuccessful(fmt.Sprintf("API key: invalid credentials for API key [%s]", id)),
 		reason: fmt.Sprintf("api key [%s]: %v", id, cause),
+		class:  AuthNetwork,
 	}
 }

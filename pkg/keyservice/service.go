@@ -55,6 +55,12 @@ type Options struct {
 	// RecordUsage notes when, from where and how often each API key
 	// authenticates, in memory, for FlushUsage to write.
 	RecordUsage bool
+	// Recorder counts authentications for the metrics and renders them
+	// (GET /_apikeyd/metrics); nothing is counted when nil.
+	Recorder Recorder
+	// MetricsLoopback serves the metrics without credentials to callers
+	// on the Unix socket or a loopback address (see Metrics).
+	MetricsLoopback bool
 }
 
 // Service implements api.Service over a store.
@@ -77,6 +83,10 @@ type Service struct {
 	usage *usageBuffer
 	// onInvalidate is Options.OnInvalidate.
 	onInvalidate func()
+	// recorder and metricsLoopback are Options.Recorder and
+	// Options.MetricsLoopback.
+	recorder        Recorder
+	metricsLoopback bool
 
 	clusterName string
 	nodeID      string
@@ -98,6 +108,7 @@ func New(st store.Store, opts Options) (*Service, error) {
 	s.throttle = newThrottle(opts.FailureLimit, s.now)
 	s.slow = newSlowHashes()
 	s.onInvalidate = opts.OnInvalidate
+	s.recorder, s.metricsLoopback = opts.Recorder, opts.MetricsLoopback
 	if opts.RecordUsage {
 		s.usage = newUsageBuffer()
 	}

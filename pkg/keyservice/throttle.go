@@ -137,6 +137,14 @@ func (t *throttle) fail(names ...string) {
 	t.stored.Store(int64(len(t.buckets)))
 }
 
+// stats reads the brake's counters; a nil brake is off.
+func (t *throttle) stats() ThrottleStats {
+	if t == nil {
+		return ThrottleStats{}
+	}
+	return ThrottleStats{Enabled: true, Tracked: t.stored.Load()}
+}
+
 // clientName is the bucket of the request's client: its IP address (an
 // IPv6 client by its /64, the block one host usually holds) — behind a
 // trusted proxy the forwarded one (Origin.Client), so that one client

@@ -331,14 +331,18 @@ func (s *Service) authenticateToken(ctx context.Context, token string) (*auth.Su
 		sub, refused = nil, nil
 		t, err := r.GetTokenByAccessHash(ctx, tokenHash(token))
 		if errors.Is(err, store.ErrNotFound) {
-			refused = unsuccessful("oauth2 token: invalid token")
+			refused = refuse(AuthUnknownToken, unsuccessful("oauth2 token: invalid token"))
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		if t.Invalidated || s.nowMillis() > t.Expiration {
-			refused = expiredToken()
+		if t.Invalidated {
+			refused = refuse(AuthInvalidated, expiredToken())
+			return nil
+		}
+		if s.nowMillis() > t.Expiration {
+			refused = refuse(AuthExpired, expiredToken())
 			return nil
 		}
 		var o tokenOwner
@@ -349,7 +353,7 @@ func (s *Service) authenticateToken(ctx context.Context, token string) (*auth.Su
 			return err
 		}
 		if sub == nil {
-			refused = unsuccessful("oauth2 token: invalid token")
+			refused = refuse(AuthUnknownToken, unsuccessful("oauth2 token: invalid token"))
 		}
 		return nil
 	})

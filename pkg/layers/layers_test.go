@@ -56,12 +56,17 @@ var mayImport = map[string][]string{
 	// the daemon and for apikeyctl --db.
 	"pkg/backend": {"pkg/api", "pkg/audit", "pkg/auth", "pkg/filecheck", "pkg/keyservice", "pkg/store", "pkg/store/postgres", "pkg/store/sqlite"},
 
+	// The metrics (client_golang): implements keyservice's Recorder and
+	// esapi's RequestObserver, renders keyservice's snapshot. It links
+	// net/http (through expfmt), so no package of the rules may import it.
+	"pkg/metrics": {"pkg/api", "pkg/keyservice", "pkg/store"},
+
 	// Transport: HTTP handlers (server side) and the HTTP client.
 	"pkg/esapi":  {"pkg/api", "pkg/auth", "pkg/orderedjson"},
 	"pkg/client": {"pkg/api"},
 
 	// The two programs' packages.
-	"pkg/daemon": {"pkg/api", "pkg/audit", "pkg/auth", "pkg/backend", "pkg/esapi", "pkg/keyservice", "pkg/paths"},
+	"pkg/daemon": {"pkg/api", "pkg/audit", "pkg/auth", "pkg/backend", "pkg/esapi", "pkg/keyservice", "pkg/metrics", "pkg/paths"},
 	"pkg/output": {"pkg/api", "pkg/iostreams", "pkg/orderedjson"},
 	// The flag syntax of query's filters, metadata pairs and time values,
 	// shared by the commands and the browser's query box and update form.
@@ -101,7 +106,10 @@ var transportOrTerminal = []string{
 
 // mustNotLink lists, for each program, the packages it must not link.
 var mustNotLink = map[string][]string{
-	"cmd/apikeyctl": {"pkg/daemon", "pkg/esapi"},
+	// apikeyctl reads the daemon's metrics as text: client_golang's
+	// protobuf opens the executable at init, which takes file descriptors
+	// (the poller's) that --secret-out fd:N must find closed.
+	"cmd/apikeyctl": {"pkg/daemon", "pkg/esapi", "pkg/metrics"},
 	"cmd/apikeyd":   {"pkg/cli", "pkg/browse", "pkg/keyflags", "pkg/output", "pkg/iostreams", "pkg/client"},
 }
 

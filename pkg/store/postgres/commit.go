@@ -66,6 +66,8 @@ type committer struct {
 	// mu guards closed and the sends on queue.
 	mu     sync.RWMutex
 	closed bool
+	// batches counts the commits by size, for StoreStats (stats.go).
+	batches store.BatchCounter
 }
 
 // commitRequest is one Update waiting for the committer.
@@ -203,6 +205,7 @@ func (db *DB) runBatch(ctx context.Context, batch []*commitRequest) ([]error, er
 		return nil, fmt.Errorf("database %s: commit: %w", db.name, err)
 	}
 	db.committed(n)
+	db.commits.batches.Record(len(batch))
 	return results, nil
 }
 

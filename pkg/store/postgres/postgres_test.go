@@ -43,6 +43,10 @@ func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return mustOpen(t) })
 }
 
+func TestStoreStatsContract(t *testing.T) {
+	storetest.RunStats(t, func(t *testing.T) store.Store { return mustOpen(t) })
+}
+
 // TestOpenRefuses: a database this binary cannot use is refused, saying
 // why, and left as it was.
 func TestOpenRefuses(t *testing.T) {

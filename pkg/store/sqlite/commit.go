@@ -196,6 +196,7 @@ func (db *DB) runBatch(ctx context.Context, batch []*commitRequest) ([]error, er
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
 	}
+	db.batches.Record(len(batch))
 	db.checkpoints.nudge()
 	for _, in := range interned {
 		in.committed()

@@ -74,8 +74,10 @@ type DB struct {
 	// when Close has closed queue and every queued function is answered.
 	queue         chan *commitRequest
 	committerDone chan struct{}
-	closeMu       sync.RWMutex
-	closed        bool
+	// batches counts the commits by size, for StoreStats (stats.go).
+	batches store.BatchCounter
+	closeMu sync.RWMutex
+	closed  bool
 }
 
 // Open opens the database at path, creating the file (mode 0600) when it
