@@ -185,14 +185,36 @@ func (w *writer) insertKey(ctx context.Context, k *store.APIKey, version int64) 
 // equals k.Version, and sets k.Version to the new version.
 // store.ErrNotFound or store.ErrConflict otherwise. Only the columns whose
 // value changes are written, and the metadata leaves only with the
-// metadata.
+// metadata. The row is read first unless this member knows it
+// (pipeline.go), and the writes are queued, sent with the member's next
+// statement.
 func (w *writer) UpdateAPIKey(ctx context.Context, k *store.APIKey) error {
-	old, err := queryOne(ctx, w.tx, fmt.Sprintf("update api key %q", k.ID), scanKey, getKeySQL, k.ID)
-	if err != nil {
-		return err
+	p, ok := w.tx.(*pipelineTx)
+	if !ok {
+		// A writer outside Update: a pipeline of its own, sent now.
+		pw := &writer{reader{tx: &pipelineTx{Tx: w.tx}}}
+		if err := pw.UpdateAPIKey(ctx, k); err != nil {
+			return err
+		}
+		return pw.tx.(*pipelineTx).flush(ctx)
+	}
+	old := w.knownKey(k.ID)
+	if old == nil {
+		var err error
+		if old, err = queryOne(ctx, w.tx, fmt.Sprintf("update api key %q", k.ID), scanKey, getKeySQL, k.ID); err != nil {
+			return err
+		}
 	}
 	if old.Version != k.Version {
 		return fmt.Errorf("update api key %q: version %d is stale: %w", k.ID, k.Version, store.ErrConflict)
+	}
+	metadataChanged := !bytes.Equal(old.Metadata, k.Metadata)
+	var paths, values []string
+	if metadataChanged {
+		var err error
+		if paths, values, err = distinctLeaves(k.ID, k.Metadata); err != nil {
+			return err
+		}
 	}
 	sets, args := changedColumns(old, k)
 	sets = append(sets, "version = version + 1")
@@ -201,19 +223,27 @@ func (w *writer) UpdateAPIKey(ctx context.Context, k *store.APIKey) error {
 	// The version in the WHERE clause still decides.
 	query := "UPDATE api_keys SET " + strings.Join(sets, ", ") +
 		" WHERE id = $" + strconv.Itoa(n+1) + " AND version = $" + strconv.Itoa(n+2) + " RETURNING seq"
-	var seq int64
-	err = w.tx.QueryRow(ctx, query, args...).Scan(&seq)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("update api key %q: version %d is stale: %w", k.ID, k.Version, store.ErrConflict)
+	id, version := k.ID, k.Version
+	err := p.enqueue(ctx, query, args, func(row pgx.Row) error {
+		var seq int64
+		err := row.Scan(&seq)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("update api key %q: version %d changed under the write lock", id, version)
+		}
+		return err
+	})
+	if err == nil && metadataChanged {
+		err = p.enqueue(ctx, deleteLeavesByIDSQL, []any{k.ID}, nil)
+		if err == nil && len(paths) > 0 {
+			err = p.enqueue(ctx, insertLeavesByIDSQL, []any{paths, values, k.ID}, nil)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("update api key %q: %w", k.ID, err)
 	}
 	k.Version++
-	if bytes.Equal(old.Metadata, k.Metadata) {
-		return nil
-	}
-	return w.rewriteLeaves(ctx, k.ID, seq, k.Metadata)
+	w.remember(k)
+	return nil
 }
 
 // changedColumns lists the assignments of the mutable columns whose value

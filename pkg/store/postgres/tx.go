@@ -48,12 +48,12 @@ func (db *DB) View(ctx context.Context, fn func(store.Reader) error) error {
 // (commit.go), each in its own savepoint; the transaction first
 // increments the generation, whose row lock makes it the only writer
 // until it ends. fn must not call Update on the same DB, which would wait
-// for itself.
+// for itself. Key updates are pipelined (pipeline.go).
 func (db *DB) Update(ctx context.Context, fn func(store.Writer) error) error {
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
-	req := &commitRequest{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	req := &commitRequest{ctx: ctx, fn: pipelined(ctx, fn), done: make(chan error, 1)}
 	if err := db.enqueue(ctx, req); err != nil {
 		return err
 	}
