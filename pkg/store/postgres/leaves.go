@@ -17,12 +17,13 @@ import (
 const (
 	insertLeavesSQL = `INSERT INTO api_key_leaves (path, value, key_seq)
 		SELECT l.path, l.value, $3 FROM unnest($1::text[], $2::text[]) AS l (path, value)`
-	// The same by key id, for statements queued before the key's seq is
-	// read.
-	insertLeavesByIDSQL = `INSERT INTO api_key_leaves (path, value, key_seq)
-		SELECT l.path, l.value, k.seq FROM api_keys AS k, unnest($1::text[], $2::text[]) AS l (path, value)
-		WHERE k.id = $3`
-	deleteLeavesByIDSQL = `DELETE FROM api_key_leaves WHERE key_seq = (SELECT seq FROM api_keys WHERE id = $1)`
+	// The same for many keys by id: the leaves of all of them go, the
+	// new ones are given as parallel arrays of key ids, paths and values.
+	deleteLeavesOfSQL = `DELETE FROM api_key_leaves
+		WHERE key_seq IN (SELECT seq FROM api_keys WHERE id = ANY($1::text[]))`
+	insertLeavesOfSQL = `INSERT INTO api_key_leaves (path, value, key_seq)
+		SELECT l.path, l.value, k.seq FROM unnest($1::text[], $2::text[], $3::text[]) AS l (id, path, value)
+		JOIN api_keys AS k ON k.id = l.id`
 )
 
 // writeLeaves flattens metadata and stores its leaves as those of the key

@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -12,33 +14,49 @@ import (
 	"github.com/apikeyctl/apikeyctl/pkg/store"
 )
 
-// This file saves the round trips of many key updates in one Update
-// (keyservice's bulk update: FindAPIKeys, then UpdateAPIKey per key).
-// Each member function of a write batch gets its own writer, whose
-// transaction is a pipelineTx: UpdateAPIKey queues its statements there
-// instead of sending them, and the queue is sent as one pgx pipeline
-// before any other statement of the member and when its function
-// returns nil. The rows the member read by GetAPIKey and FindAPIKeys, or
-// wrote by UpdateAPIKey, since its last other statement are known to it:
-// UpdateAPIKey compares with them rather than reading the row again.
-// They are still current, since the batch's transaction holds the
-// generation's row lock, which every writer takes first; the version in
-// each queued UPDATE's WHERE clause still decides, and a queued UPDATE
-// that finds its row changed fails the member.
+// This file saves the round trips and statements of many key updates in
+// one Update (keyservice's bulk update: FindAPIKeys, then UpdateAPIKey
+// per key). Each member function of a write batch gets its own writer,
+// whose transaction is a pipelineTx: UpdateAPIKey queues its change there
+// instead of sending it, and the queue is sent before any other statement
+// of the member and when its function returns nil, as one pipeline of
+// set-based statements: one UPDATE per set of changed columns, one DELETE
+// and one INSERT of metadata leaves. The rows the member read by
+// GetAPIKey and FindAPIKeys, or wrote by UpdateAPIKey, since its last
+// other statement are known to it: UpdateAPIKey compares with them rather
+// than reading the row again. They are still current, since the batch's
+// transaction holds the generation's row lock, which every writer takes
+// first; the version in the WHERE clause of the queued UPDATEs still
+// decides, and a queued change that finds its row changed fails the
+// member.
 
-// maxQueued bounds the statements a pipelineTx queues before sending them.
-const maxQueued = 3000
+// maxQueued bounds the changes a pipelineTx queues before sending them.
+const maxQueued = 5000
 
 // pipelineTx is a member's transaction with its queued key updates.
 type pipelineTx struct {
 	pgx.Tx
-	queue *pgx.Batch
+	// queue holds the changes not sent yet, at most one per key.
+	queue  []*queuedUpdate
+	queued map[string]bool
 	// known holds copies of the rows read or written since the last
 	// statement sent for anything else, by id.
 	known map[string]*store.APIKey
 	// err is the failure of a queue sent, which fails every later
 	// statement and the member.
 	err error
+}
+
+// queuedUpdate is the change of one key that UpdateAPIKey queued: the
+// columns it changes and, when its metadata changes, the new metadata
+// leaves.
+type queuedUpdate struct {
+	id      string
+	version int64
+	changes []columnChange
+	// metadata is set when the metadata changes, to paths and values.
+	metadata      bool
+	paths, values []string
 }
 
 // pipelined wraps fn so that it runs with its own pipelining writer,
@@ -57,35 +75,124 @@ func pipelined(ctx context.Context, fn func(store.Writer) error) func(store.Writ
 	}
 }
 
-// flush sends the queued statements, if any, in one pipeline.
+// enqueue queues u, first sending the queue when it is full or holds a
+// change of the same key.
+func (t *pipelineTx) enqueue(ctx context.Context, u *queuedUpdate) error {
+	if len(t.queue) >= maxQueued || t.queued[u.id] {
+		if err := t.flush(ctx); err != nil {
+			return err
+		}
+	}
+	if t.queued == nil {
+		t.queued = make(map[string]bool)
+	}
+	t.queue = append(t.queue, u)
+	t.queued[u.id] = true
+	return t.err
+}
+
+// flush sends the queued changes, if any, in one pipeline.
 func (t *pipelineTx) flush(ctx context.Context) error {
-	if t.err != nil {
+	if t.err != nil || len(t.queue) == 0 {
 		return t.err
 	}
-	if t.queue == nil || t.queue.Len() == 0 {
-		return nil
-	}
-	b := t.queue
-	t.queue = nil
+	b := updateBatch(t.queue)
+	t.queue = t.queue[:0]
+	clear(t.queued)
 	if err := t.Tx.SendBatch(ctx, b).Close(); err != nil {
 		t.err = fmt.Errorf("queued api key updates: %w", err)
 	}
 	return t.err
 }
 
-// enqueue adds a statement to the queue, sending the queue when full.
-func (t *pipelineTx) enqueue(ctx context.Context, sql string, args []any, check func(pgx.Row) error) error {
-	if t.queue == nil {
-		t.queue = &pgx.Batch{}
+// updateBatch compiles the changes of distinct keys to a batch: for each
+// set of changed columns, in the order first queued, one UPDATE of the
+// keys whose version is still the one read, failing when one of them is
+// not; then one DELETE of the old metadata leaves of those whose metadata
+// changes and one INSERT of their new ones.
+func updateBatch(queue []*queuedUpdate) *pgx.Batch {
+	var (
+		order  []string
+		shapes = map[string][]*queuedUpdate{}
+		// The metadata leaves, by key.
+		leafIDs, leafKeys, paths, values []string
+	)
+	for _, u := range queue {
+		columns := make([]string, len(u.changes))
+		for i, c := range u.changes {
+			columns[i] = c.column
+		}
+		shape := strings.Join(columns, ",")
+		if _, ok := shapes[shape]; !ok {
+			order = append(order, shape)
+		}
+		shapes[shape] = append(shapes[shape], u)
+		if u.metadata {
+			leafIDs = append(leafIDs, u.id)
+			for i := range u.paths {
+				leafKeys, paths, values = append(leafKeys, u.id), append(paths, u.paths[i]), append(values, u.values[i])
+			}
+		}
 	}
-	q := t.queue.Queue(sql, args...)
-	if check != nil {
-		q.QueryRow(check)
+	b := &pgx.Batch{}
+	for _, shape := range order {
+		group := shapes[shape]
+		query, args := groupUpdate(group)
+		b.Queue(query, args...).Query(func(rows pgx.Rows) error {
+			updated := make(map[string]bool, len(group))
+			for rows.Next() {
+				id, err := scanID(rows)
+				if err != nil {
+					return err
+				}
+				updated[id] = true
+			}
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			for _, u := range group {
+				if !updated[u.id] {
+					return fmt.Errorf("update api key %q: version %d changed under the write lock", u.id, u.version)
+				}
+			}
+			return nil
+		})
 	}
-	if t.queue.Len() >= maxQueued {
-		return t.flush(ctx)
+	if len(leafIDs) > 0 {
+		b.Queue(deleteLeavesOfSQL, leafIDs)
 	}
-	return nil
+	if len(leafKeys) > 0 {
+		b.Queue(insertLeavesOfSQL, leafKeys, paths, values)
+	}
+	return b
+}
+
+// groupUpdate compiles the changes of keys that change the same columns
+// to one UPDATE that returns the ids of the keys it updated.
+func groupUpdate(group []*queuedUpdate) (string, []any) {
+	ids := make([]string, len(group))
+	versions := make([]int64, len(group))
+	for i, u := range group {
+		ids[i], versions[i] = u.id, u.version
+	}
+	args := []any{ids, versions}
+	sets := []string{"version = k.version + 1"}
+	params := []string{"$1::text[]", "$2::bigint[]"}
+	names := []string{"id", "version"}
+	for c := range group[0].changes {
+		column := make([]*string, len(group))
+		for i, u := range group {
+			column[i] = u.changes[c].value
+		}
+		args = append(args, column)
+		ch := group[0].changes[c]
+		sets = append(sets, ch.column+" = v."+ch.column+"::"+ch.typ)
+		params = append(params, "$"+strconv.Itoa(len(args))+"::text[]")
+		names = append(names, ch.column)
+	}
+	return "UPDATE api_keys AS k SET " + strings.Join(sets, ", ") +
+		" FROM unnest(" + strings.Join(params, ", ") + ") AS v (" + strings.Join(names, ", ") + ")" +
+		" WHERE k.id = v.id AND k.version = v.version RETURNING k.id", args
 }
 
 // sending is called before any statement other than a queued one: it
