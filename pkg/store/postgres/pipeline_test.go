@@ -210,3 +210,67 @@ func TestPipelinedUpdateChangedUnderneath(t *testing.T) {
 		}
 	}
 }
+
+// TestViewBegunWithFirstStatement checks the View begun with its first
+// statement: one snapshot from that statement on, a failed first
+// statement reported, and a View without statements.
+func TestViewBegunWithFirstStatement(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t)
+	insert := func(id string) {
+		t.Helper()
+		if err := db.Update(ctx, func(w store.Writer) error { return w.InsertAPIKey(ctx, testKey(id, `{}`)) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func(r store.Reader) int {
+		t.Helper()
+		page, err := r.QueryAPIKeys(ctx, &store.KeySearch{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return page.Total
+	}
+	insert("a")
+	tests := []struct {
+		name string
+		fn   func(r store.Reader) error
+		want string // the error, "" for none
+	}{{
+		name: "one snapshot",
+		fn: func(r store.Reader) error {
+			before := count(r)
+			insert(fmt.Sprintf("b%d", before))
+			keys, err := r.FindAPIKeys(ctx, store.KeyFilter{})
+			if err != nil {
+				return err
+			}
+			if after := count(r); after != before || len(keys) != before {
+				return fmt.Errorf("counted %d then %d (%d found)", before, after, len(keys))
+			}
+			return nil
+		},
+	}, {
+		name: "first statement fails",
+		fn: func(r store.Reader) error {
+			_, err := r.GetAPIKey(ctx, "missing")
+			if !errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("GetAPIKey: %v, want ErrNotFound", err)
+			}
+			_, err = r.(*reader).tx.Exec(ctx, "SELECT no_such_column FROM api_keys")
+			return err
+		},
+		want: "no_such_column",
+	}, {
+		name: "no statement",
+		fn:   func(store.Reader) error { return nil },
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := db.View(ctx, tt.fn)
+			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+				t.Fatalf("View: %v, want %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -29,12 +29,9 @@ type writer struct {
 }
 
 // View runs fn in a REPEATABLE READ READ ONLY transaction: one snapshot
-// for all its reads.
+// for all its reads, begun with its first statement (lazytx.go).
 func (db *DB) View(ctx context.Context, fn func(store.Reader) error) error {
-	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return storageError(fmt.Errorf("database %s: begin: %w", db.name, err))
-	}
+	tx := &lazyTx{pool: db.pool, name: db.name, opts: pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	if err := fn(&reader{tx: tx}); err != nil {
 		return storageError(err)
