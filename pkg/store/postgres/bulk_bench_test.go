@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/apikeyctl/apikeyctl/pkg/query"
 	"github.com/apikeyctl/apikeyctl/pkg/store"
 )
 
@@ -141,6 +142,48 @@ func BenchmarkInvalidateOwner(b *testing.B) {
 				WHERE principal = 'bulk' AND realm = 'native' AND invalidated = 0`, int64(i+1))
 			if err != nil || tag.RowsAffected() != bulkKeys {
 				b.Fatalf("invalidated %d: %v", tag.RowsAffected(), err)
+			}
+		}
+	})
+}
+
+// BenchmarkTermName runs a query API keys search for one name, one at a
+// time, through a View (a count and a page), and, as the floor, the page
+// alone by hand with the count as a window function: one statement
+// outside any transaction.
+func BenchmarkTermName(b *testing.B) {
+	db := mustOpen(b)
+	seedOwner(b, db)
+	ctx := context.Background()
+	search := &store.KeySearch{Search: query.Search{
+		Query: &query.Term{Field: query.F(query.FieldName), Values: []any{"bulk"}}, Size: 10}}
+	b.Run("store", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			err := db.View(ctx, func(r store.Reader) error {
+				page, err := r.QueryAPIKeys(ctx, search)
+				if err == nil && (page.Total != bulkKeys || len(page.Keys) != 10) {
+					err = fmt.Errorf("total %d, %d keys", page.Total, len(page.Keys))
+				}
+				return err
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("hand-sql", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			rows, err := db.pool.Query(ctx, "SELECT count(*) OVER (), "+keyColumns+
+				" FROM api_keys WHERE name = $1 ORDER BY seq LIMIT 10", "bulk")
+			if err != nil {
+				b.Fatal(err)
+			}
+			n := 0
+			for rows.Next() {
+				n++
+			}
+			if rows.Close(); rows.Err() != nil || n != 10 {
+				b.Fatalf("%d rows: %v", n, rows.Err())
 			}
 		}
 	})
