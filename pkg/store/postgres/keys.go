@@ -3,6 +3,7 @@ package postgres
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -185,64 +186,90 @@ func (w *writer) insertKey(ctx context.Context, k *store.APIKey, version int64) 
 // equals k.Version, and sets k.Version to the new version.
 // store.ErrNotFound or store.ErrConflict otherwise. Only the columns whose
 // value changes are written, and the metadata leaves only with the
-// metadata.
+// metadata. The row is read first unless this member knows it, and the
+// write is queued, sent with the member's next statement (pipeline.go).
 func (w *writer) UpdateAPIKey(ctx context.Context, k *store.APIKey) error {
-	old, err := queryOne(ctx, w.tx, fmt.Sprintf("update api key %q", k.ID), scanKey, getKeySQL, k.ID)
-	if err != nil {
-		return err
+	p, ok := w.tx.(*pipelineTx)
+	if !ok {
+		// A writer outside Update: a queue of its own, sent now.
+		pw := &writer{reader{tx: &pipelineTx{Tx: w.tx}}}
+		if err := pw.UpdateAPIKey(ctx, k); err != nil {
+			return err
+		}
+		return pw.tx.(*pipelineTx).flush(ctx)
+	}
+	old := w.knownKey(k.ID)
+	if old == nil {
+		var err error
+		if old, err = queryOne(ctx, w.tx, fmt.Sprintf("update api key %q", k.ID), scanKey, getKeySQL, k.ID); err != nil {
+			return err
+		}
 	}
 	if old.Version != k.Version {
 		return fmt.Errorf("update api key %q: version %d is stale: %w", k.ID, k.Version, store.ErrConflict)
 	}
-	sets, args := changedColumns(old, k)
-	sets = append(sets, "version = version + 1")
-	n := len(args)
-	args = append(args, k.ID, k.Version)
-	// The version in the WHERE clause still decides.
-	query := "UPDATE api_keys SET " + strings.Join(sets, ", ") +
-		" WHERE id = $" + strconv.Itoa(n+1) + " AND version = $" + strconv.Itoa(n+2) + " RETURNING seq"
-	var seq int64
-	err = w.tx.QueryRow(ctx, query, args...).Scan(&seq)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("update api key %q: version %d is stale: %w", k.ID, k.Version, store.ErrConflict)
+	u := &queuedUpdate{id: k.ID, version: k.Version, changes: changedColumns(old, k)}
+	if !bytes.Equal(old.Metadata, k.Metadata) {
+		u.metadata = true
+		var err error
+		if u.paths, u.values, err = distinctLeaves(k.ID, k.Metadata); err != nil {
+			return err
+		}
 	}
-	if err != nil {
+	if err := p.enqueue(ctx, u); err != nil {
 		return fmt.Errorf("update api key %q: %w", k.ID, err)
 	}
 	k.Version++
-	if bytes.Equal(old.Metadata, k.Metadata) {
-		return nil
-	}
-	return w.rewriteLeaves(ctx, k.ID, seq, k.Metadata)
+	w.remember(k)
+	return nil
 }
 
-// changedColumns lists the assignments of the mutable columns whose value
-// differs between old and k, with their arguments, numbered from $1.
-func changedColumns(old, k *store.APIKey) (sets []string, args []any) {
-	set := func(changed bool, column string, value any, cast string) {
+// columnChange is the new value of a column of api_keys, as text (nil for
+// NULL), and the column's type.
+type columnChange struct {
+	column, typ string
+	value       *string
+}
+
+// changedColumns lists the mutable columns whose value differs between
+// old and k, with their new values.
+func changedColumns(old, k *store.APIKey) []columnChange {
+	var changes []columnChange
+	set := func(changed bool, column, typ string, value *string) {
 		if changed {
-			args = append(args, value)
-			sets = append(sets, column+" = $"+strconv.Itoa(len(args))+cast)
+			changes = append(changes, columnChange{column: column, typ: typ, value: value})
 		}
 	}
-	const asJSON = "::text::json"
-	set(old.Name != k.Name, "name", k.Name, "")
-	set(!equalPtr(old.Expiration, k.Expiration), "expiration", k.Expiration, "")
-	set(old.Invalidated != k.Invalidated, "invalidated", flag(k.Invalidated), "")
-	set(!equalPtr(old.Invalidation, k.Invalidation), "invalidation", k.Invalidation, "")
-	set(!bytes.Equal(old.RoleDescriptors, k.RoleDescriptors), "role_descriptors", jsonArg(k.RoleDescriptors), asJSON)
-	set(!bytes.Equal(old.LimitedBy, k.LimitedBy), "limited_by", jsonArg(k.LimitedBy), asJSON)
-	set(!bytes.Equal(old.Metadata, k.Metadata), "metadata", jsonArg(k.Metadata), asJSON)
-	set(!equalPtr(old.CertificateIdentity, k.CertificateIdentity), "certificate_identity", k.CertificateIdentity, "")
-	set(!slices.Equal(old.AllowedNetworks, k.AllowedNetworks), "allowed_networks", store.NetworksColumn(k.AllowedNetworks), "")
+	text := func(s string) *string { return &s }
+	number := func(n *int64) *string {
+		if n == nil {
+			return nil
+		}
+		return text(strconv.FormatInt(*n, 10))
+	}
+	jsonText := func(raw json.RawMessage) *string {
+		if len(raw) == 0 {
+			return nil
+		}
+		return text(string(raw))
+	}
+	set(old.Name != k.Name, "name", "text", text(k.Name))
+	set(!equalPtr(old.Expiration, k.Expiration), "expiration", "bigint", number(k.Expiration))
+	set(old.Invalidated != k.Invalidated, "invalidated", "smallint", text(strconv.Itoa(int(flag(k.Invalidated)))))
+	set(!equalPtr(old.Invalidation, k.Invalidation), "invalidation", "bigint", number(k.Invalidation))
+	set(!bytes.Equal(old.RoleDescriptors, k.RoleDescriptors), "role_descriptors", "json", jsonText(k.RoleDescriptors))
+	set(!bytes.Equal(old.LimitedBy, k.LimitedBy), "limited_by", "json", jsonText(k.LimitedBy))
+	set(!bytes.Equal(old.Metadata, k.Metadata), "metadata", "json", jsonText(k.Metadata))
+	set(!equalPtr(old.CertificateIdentity, k.CertificateIdentity), "certificate_identity", "text", k.CertificateIdentity)
+	set(!slices.Equal(old.AllowedNetworks, k.AllowedNetworks), "allowed_networks", "text", store.NetworksColumn(k.AllowedNetworks))
 	oc, nc := old.Creator, k.Creator
-	set(oc.Principal != nc.Principal, "principal", nc.Principal, "")
-	set(!equalPtr(oc.FullName, nc.FullName), "full_name", nc.FullName, "")
-	set(!equalPtr(oc.Email, nc.Email), "email", nc.Email, "")
-	set(!bytes.Equal(oc.Metadata, nc.Metadata), "creator_metadata", jsonArg(nc.Metadata), asJSON)
-	set(oc.Realm != nc.Realm, "realm", nc.Realm, "")
-	set(oc.RealmType != nc.RealmType, "realm_type", nc.RealmType, "")
-	return sets, args
+	set(oc.Principal != nc.Principal, "principal", "text", text(nc.Principal))
+	set(!equalPtr(oc.FullName, nc.FullName), "full_name", "text", nc.FullName)
+	set(!equalPtr(oc.Email, nc.Email), "email", "text", nc.Email)
+	set(!bytes.Equal(oc.Metadata, nc.Metadata), "creator_metadata", "json", jsonText(nc.Metadata))
+	set(oc.Realm != nc.Realm, "realm", "text", text(nc.Realm))
+	set(oc.RealmType != nc.RealmType, "realm_type", "text", text(nc.RealmType))
+	return changes
 }
 
 // equalPtr reports whether two optional values are both absent or equal.

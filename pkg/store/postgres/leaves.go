@@ -17,26 +17,21 @@ import (
 const (
 	insertLeavesSQL = `INSERT INTO api_key_leaves (path, value, key_seq)
 		SELECT l.path, l.value, $3 FROM unnest($1::text[], $2::text[]) AS l (path, value)`
-	deleteLeavesSQL = `DELETE FROM api_key_leaves WHERE key_seq = $1`
+	// The same for many keys by id: the leaves of all of them go, the
+	// new ones are given as parallel arrays of key ids, paths and values.
+	deleteLeavesOfSQL = `DELETE FROM api_key_leaves
+		WHERE key_seq IN (SELECT seq FROM api_keys WHERE id = ANY($1::text[]))`
+	insertLeavesOfSQL = `INSERT INTO api_key_leaves (path, value, key_seq)
+		SELECT l.path, l.value, k.seq FROM unnest($1::text[], $2::text[], $3::text[]) AS l (id, path, value)
+		JOIN api_keys AS k ON k.id = l.id`
 )
 
 // writeLeaves flattens metadata and stores its leaves as those of the key
 // id, whose seq is seq and which has none yet.
 func (w *writer) writeLeaves(ctx context.Context, id string, seq int64, metadata json.RawMessage) error {
-	leaves, err := query.Flatten(metadata)
-	if err != nil {
-		return fmt.Errorf("index metadata of api key %q: %w", id, err)
-	}
-	if len(leaves) == 0 {
-		return nil
-	}
-	var paths, values []string
-	seen := make(map[query.Leaf]bool, len(leaves))
-	for _, l := range leaves {
-		if !seen[l] {
-			seen[l] = true
-			paths, values = append(paths, l.Path), append(values, l.Value)
-		}
+	paths, values, err := distinctLeaves(id, metadata)
+	if err != nil || len(paths) == 0 {
+		return err
 	}
 	if _, err := w.tx.Exec(ctx, insertLeavesSQL, paths, values, seq); err != nil {
 		return fmt.Errorf("index metadata of api key %q: %w", id, err)
@@ -44,10 +39,19 @@ func (w *writer) writeLeaves(ctx context.Context, id string, seq int64, metadata
 	return nil
 }
 
-// rewriteLeaves replaces the leaves of the key with those of metadata.
-func (w *writer) rewriteLeaves(ctx context.Context, id string, seq int64, metadata json.RawMessage) error {
-	if _, err := w.tx.Exec(ctx, deleteLeavesSQL, seq); err != nil {
-		return fmt.Errorf("index metadata of api key %q: %w", id, err)
+// distinctLeaves flattens the metadata of the key id into its distinct
+// leaves, as parallel paths and values.
+func distinctLeaves(id string, metadata json.RawMessage) (paths, values []string, err error) {
+	leaves, err := query.Flatten(metadata)
+	if err != nil {
+		return nil, nil, fmt.Errorf("index metadata of api key %q: %w", id, err)
 	}
-	return w.writeLeaves(ctx, id, seq, metadata)
+	seen := make(map[query.Leaf]bool, len(leaves))
+	for _, l := range leaves {
+		if !seen[l] {
+			seen[l] = true
+			paths, values = append(paths, l.Path), append(values, l.Value)
+		}
+	}
+	return paths, values, nil
 }

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/apikeyctl/apikeyctl/pkg/query"
 	"github.com/apikeyctl/apikeyctl/pkg/store"
 )
@@ -87,13 +89,20 @@ func (r *reader) QueryAPIKeys(ctx context.Context, s *store.KeySearch) (*store.K
 		return nil, err
 	}
 	page := &store.KeyPage{Keys: []*store.APIKey{}, Sort: [][]any{}}
-	if err := r.tx.QueryRow(ctx, q.countSQL, q.whereArgs...).Scan(&page.Total); err != nil {
-		return nil, fmt.Errorf("query api keys: count: %w", err)
-	}
-	if s.Size > 0 && page.Total > s.From {
-		if err := r.queryPage(ctx, s, q, page); err != nil {
-			return nil, err
+	// The count and the page in one round trip; a page past the last
+	// match is empty.
+	b := &pgx.Batch{}
+	b.Queue(q.countSQL, q.whereArgs...).QueryRow(func(row pgx.Row) error {
+		if err := row.Scan(&page.Total); err != nil {
+			return fmt.Errorf("count: %w", err)
 		}
+		return nil
+	})
+	if s.Size > 0 {
+		b.Queue(q.pageSQL, q.pageArgs...).Query(func(rows pgx.Rows) error { return readPage(rows, s, page) })
+	}
+	if err := r.tx.SendBatch(ctx, b).Close(); err != nil {
+		return nil, fmt.Errorf("query api keys: %w", err)
 	}
 	if s.Matches {
 		docs, err := queryAll(ctx, r.tx, "query api keys: matches", scanDoc, q.matchSQL, q.whereArgs...)
@@ -112,12 +121,8 @@ func (r *reader) QueryAPIKeys(ctx context.Context, s *store.KeySearch) (*store.K
 	return page, nil
 }
 
-func (r *reader) queryPage(ctx context.Context, s *store.KeySearch, q searchSQL, page *store.KeyPage) error {
-	rows, err := r.tx.Query(ctx, q.pageSQL, q.pageArgs...)
-	if err != nil {
-		return fmt.Errorf("query api keys: %w", err)
-	}
-	defer rows.Close()
+// readPage reads the rows of a search's page query into page.
+func readPage(rows pgx.Rows, s *store.KeySearch, page *store.KeyPage) error {
 	for rows.Next() {
 		sortVals := make([]any, len(s.Sort))
 		ptrs := make([]any, len(sortVals))
@@ -126,7 +131,7 @@ func (r *reader) queryPage(ctx context.Context, s *store.KeySearch, q searchSQL,
 		}
 		k, err := scanKey(withExtra{rows, ptrs})
 		if err != nil {
-			return fmt.Errorf("query api keys: %w", err)
+			return err
 		}
 		for i, so := range s.Sort {
 			sortVals[i] = typedSortValue(so, sortVals[i])
@@ -134,10 +139,7 @@ func (r *reader) queryPage(ctx context.Context, s *store.KeySearch, q searchSQL,
 		page.Keys = append(page.Keys, k)
 		page.Sort = append(page.Sort, sortVals)
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("query api keys: %w", err)
-	}
-	return nil
+	return rows.Err()
 }
 
 // typedSortValue converts a scanned sort value to its query type: int64

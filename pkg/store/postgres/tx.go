@@ -29,12 +29,9 @@ type writer struct {
 }
 
 // View runs fn in a REPEATABLE READ READ ONLY transaction: one snapshot
-// for all its reads.
+// for all its reads, begun with its first statement (lazytx.go).
 func (db *DB) View(ctx context.Context, fn func(store.Reader) error) error {
-	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return storageError(fmt.Errorf("database %s: begin: %w", db.name, err))
-	}
+	tx := &lazyTx{pool: db.pool, name: db.name, opts: pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	if err := fn(&reader{tx: tx}); err != nil {
 		return storageError(err)
@@ -48,12 +45,12 @@ func (db *DB) View(ctx context.Context, fn func(store.Reader) error) error {
 // (commit.go), each in its own savepoint; the transaction first
 // increments the generation, whose row lock makes it the only writer
 // until it ends. fn must not call Update on the same DB, which would wait
-// for itself.
+// for itself. Key updates are pipelined (pipeline.go).
 func (db *DB) Update(ctx context.Context, fn func(store.Writer) error) error {
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
-	req := &commitRequest{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	req := &commitRequest{ctx: ctx, fn: pipelined(ctx, fn), done: make(chan error, 1)}
 	if err := db.enqueue(ctx, req); err != nil {
 		return err
 	}
