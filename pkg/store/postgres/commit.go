@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -213,26 +212,11 @@ func (db *DB) runBatch(ctx context.Context, batch []*commitRequest) ([]error, er
 // member's context is done, so that the batch ends when nobody waits for
 // its outcome any more.
 func batchContext(batch []*commitRequest) (context.Context, context.CancelFunc) {
-	if len(batch) == 1 {
-		return context.WithCancel(batch[0].ctx)
-	}
-	ctx, cancel := context.WithCancelCause(context.Background())
-	var left atomic.Int64
-	left.Store(int64(len(batch)))
-	stops := make([]func() bool, len(batch))
+	ctxs := make([]context.Context, len(batch))
 	for i, req := range batch {
-		stops[i] = context.AfterFunc(req.ctx, func() {
-			if left.Add(-1) == 0 {
-				cancel(context.Cause(req.ctx))
-			}
-		})
+		ctxs[i] = req.ctx
 	}
-	return ctx, func() {
-		for _, stop := range stops {
-			stop()
-		}
-		cancel(context.Canceled)
-	}
+	return store.AllDone(ctxs)
 }
 
 // runMember runs one member's function. A panic fails the member alone
