@@ -86,4 +86,7 @@ type Service interface {
 	// ClusterHealth answers GET /_cluster/health for the one node, with
 	// no index, that apikeyd is.
 	ClusterHealth(ctx context.Context, req *ClusterHealthRequest) (*ClusterHealthResponse, error)
+	// XPackUsage answers GET /_xpack/usage: the security feature's usage,
+	// with the active cross-cluster API keys counted by access.
+	XPackUsage(ctx context.Context, req *XPackUsageRequest) (*XPackUsageResponse, error)
 }

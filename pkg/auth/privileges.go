@@ -95,6 +95,9 @@ const (
 	// ActionClusterHealth is Elasticsearch's cluster health: monitor,
 	// manage or all grant it.
 	ActionClusterHealth = "cluster:monitor/health"
+	// ActionXPackUsage is Elasticsearch's xpack usage: monitor, manage or
+	// all grant it.
+	ActionXPackUsage = "cluster:monitor/xpack/usage"
 	// ActionRotateAPIKey makes a key's successor and ends the key after a
 	// grace period. An API key action, granted as update is:
 	// manage_own_api_key on the caller's own keys, manage_api_key (or

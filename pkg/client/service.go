@@ -242,6 +242,20 @@ func (c *Client) ClusterHealth(ctx context.Context, req *api.ClusterHealthReques
 	return send[api.ClusterHealthResponse](ctx, c, call{method: http.MethodGet, path: path, query: q, normalStatus: http.StatusRequestTimeout})
 }
 
+// XPackUsage sends GET /_xpack/usage. Against Elasticsearch the answer
+// has a section per feature: the security section is decoded, the others
+// are left out.
+func (c *Client) XPackUsage(ctx context.Context, req *api.XPackUsageRequest) (*api.XPackUsageResponse, error) {
+	if req == nil {
+		req = &api.XPackUsageRequest{}
+	}
+	q := url.Values{}
+	if req.MasterTimeout != "" {
+		q.Set("master_timeout", req.MasterTimeout)
+	}
+	return send[api.XPackUsageResponse](ctx, c, call{method: http.MethodGet, path: "/_xpack/usage", query: q})
+}
+
 // BulkPutRoles sends POST /_security/role with the roles as its body.
 func (c *Client) BulkPutRoles(ctx context.Context, req *api.BulkPutRolesRequest) (*api.BulkRolesResponse, error) {
 	if req == nil {

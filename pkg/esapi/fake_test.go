@@ -296,6 +296,18 @@ func checkCommonHeaders(t *testing.T, w *httptest.ResponseRecorder) {
 
 var errBoom = errors.New("sqlite: disk I/O error at /secret/path")
 
+// XPackUsage checks the request's parameters as the key service does and
+// answers an empty security usage.
+func (f *fakeService) XPackUsage(ctx context.Context, req *api.XPackUsageRequest) (*api.XPackUsageResponse, error) {
+	if err := req.Check(); err != nil {
+		return nil, err
+	}
+	if err := f.record(ctx, "XPackUsage", req); err != nil {
+		return nil, err
+	}
+	return &api.XPackUsageResponse{Security: api.SecurityUsage{Available: true, Enabled: true}}, nil
+}
+
 // ClusterHealth checks the request's parameters as the key service does,
 // before anything else, so that the handler's tests see their 400s.
 func (f *fakeService) ClusterHealth(ctx context.Context, req *api.ClusterHealthRequest) (*api.ClusterHealthResponse, error) {

@@ -82,6 +82,7 @@ func routeTable() []*route {
 	rs = append(rs, querySecurityRoutes()...)
 	rs = append(rs, tokenRoutes()...)
 	rs = append(rs, healthRoutes()...)
+	rs = append(rs, xpackRoutes()...)
 	rs = append(rs, privilegeRoutes()...)
 	for _, r := range rs {
 		r.segs = splitPath(r.pattern)

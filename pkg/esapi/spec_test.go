@@ -251,6 +251,7 @@ var notInSpec = map[string]string{
 	"GET /_security/privilege/{}/{}":            "Elasticsearch's get application privileges (security.get_privileges.json is not in the folder)",
 	"GET /_security/privilege/_builtin":         "Elasticsearch's get builtin privileges (security.get_builtin_privileges.json is not in the folder)",
 	"POST /_security/privilege/{}/_clear_cache": "Elasticsearch's clear privileges cache (security.clear_cached_privileges.json is not in the folder)",
+	"GET /_xpack/usage":                         "Elasticsearch's xpack usage API, parameter master_timeout (xpack.usage.json is not in the folder)",
 }
 
 func TestRESTSpec(t *testing.T) {

@@ -255,6 +255,10 @@ type Reader interface {
 	// the applications named, of every application when none is, ordered
 	// by application then name.
 	ListApplicationPrivileges(ctx context.Context, applications []string) ([]*ApplicationPrivilege, error)
+	// CountCrossClusterAccess counts the active cross-cluster keys at now
+	// (not invalidated, expiring after now or never) by the access their
+	// role descriptor grants, in one grouped count.
+	CountCrossClusterAccess(ctx context.Context, now int64) (CrossClusterAccessCounts, error)
 	// InactiveAPIKeyIDs returns, ordered by id, the keys past retention at
 	// cutoff: expired at or before cutoff, or invalidated at or before
 	// cutoff or at an unknown instant.

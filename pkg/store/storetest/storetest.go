@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Run("Order", s.testFindOrder)
 		t.Run("Empty", s.testFindEmpty)
 	})
+	t.Run("CrossClusterAccess", s.testCrossClusterAccess)
 	t.Run("Retention", func(t *testing.T) {
 		t.Run("InactiveIDs", s.testRetentionInactiveIDs)
 		t.Run("DeleteBatches", s.testRetentionDeleteBatches)
