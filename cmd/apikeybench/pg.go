@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -61,10 +60,10 @@ func newPostgresTarget(ctx context.Context, b *bench) (*target, func(), error) {
 		stopServer()
 		return nil, nil, fmt.Errorf("--postgres: create the database of the run (the role must be allowed to): %w", err)
 	}
-	dsn, err := withDatabase(server, name)
+	dsn, err := pgserver.WithDatabase(server, name)
 	if err != nil {
 		stopServer()
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("--postgres: %w", err)
 	}
 	cleanup := func() {
 		switch {
@@ -103,18 +102,6 @@ func adminExec(ctx context.Context, dsn, sql string) error {
 	defer conn.Close(context.Background())
 	_, err = conn.Exec(ctx, sql)
 	return err
-}
-
-// withDatabase returns dsn (a URL or key=value string) naming database.
-func withDatabase(dsn, database string) (string, error) {
-	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
-		u.Path = "/" + database
-		return u.String(), nil
-	}
-	if _, err := pgx.ParseConfig(dsn); err != nil {
-		return "", fmt.Errorf("--postgres: %w", err)
-	}
-	return dsn + " dbname=" + database, nil
 }
 
 func (s *pgStore) daemonFlags() []string         { return []string{"--store", s.dsn} }

@@ -192,3 +192,16 @@ func (s *Server) Stop() error {
 		return fmt.Errorf("postgres did not stop within %v: killed", Timeout)
 	}
 }
+
+// WithDatabase returns dsn, a connection string in URL or key=value form,
+// naming database instead of its own.
+func WithDatabase(dsn, database string) (string, error) {
+	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		u.Path = "/" + database
+		return u.String(), nil
+	}
+	if _, err := pgx.ParseConfig(dsn); err != nil {
+		return "", err
+	}
+	return dsn + " dbname=" + database, nil
+}

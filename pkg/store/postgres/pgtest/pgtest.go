@@ -17,7 +17,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"sync"
 	"testing"
@@ -150,7 +149,7 @@ func NewDatabase(ctx context.Context) (dsn string, drop func() error, err error)
 		if err := adminExec(ctx, "CREATE DATABASE "+name); err != nil {
 			return "", nil, fmt.Errorf("pgtest: create database: %w", err)
 		}
-		tdsn, err := withDatabase(admin, name)
+		tdsn, err := pgserver.WithDatabase(admin, name)
 		if err == nil {
 			err = prepareTemplate(ctx, tdsn)
 		}
@@ -168,9 +167,9 @@ func NewDatabase(ctx context.Context) (dsn string, drop func() error, err error)
 	if err := adminExec(ctx, create); err != nil {
 		return "", nil, fmt.Errorf("pgtest: create database: %w", err)
 	}
-	dsn, err = withDatabase(admin, name)
+	dsn, err = pgserver.WithDatabase(admin, name)
 	if err != nil {
-		return "", nil, err
+		return "", nil, fmt.Errorf("pgtest: %s: %w", EnvDSN, err)
 	}
 	drop = func() error {
 		// A private server's databases go with it.
@@ -211,18 +210,6 @@ func adminExec(ctx context.Context, sql string) error {
 	}
 	_, err := conn.Exec(ctx, sql)
 	return err
-}
-
-// withDatabase returns dsn (a URL or key=value string) naming database.
-func withDatabase(dsn, database string) (string, error) {
-	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
-		u.Path = "/" + database
-		return u.String(), nil
-	}
-	if _, err := pgx.ParseConfig(dsn); err != nil {
-		return "", fmt.Errorf("pgtest: %s: %w", EnvDSN, err)
-	}
-	return dsn + " dbname=" + database, nil
 }
 
 // Exec runs sql on the server's maintenance database, as the role that
